@@ -1,0 +1,281 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/store"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+func (a *API) accessRoutes() []Route {
+	return []Route{
+		{Method: "POST", Pattern: "/v1/login", Cap: Public, Action: "login", Handle: a.login},
+		{Method: "POST", Pattern: "/v1/logout", Cap: Authenticated, Action: "logout", Handle: a.logout},
+		{Method: "GET", Pattern: "/v1/whoami", Cap: Authenticated, Handle: a.whoami},
+		{Method: "GET", Pattern: "/v1/users", Cap: access.CapEditUser, Action: "user.list", Handle: a.listUsers},
+		{Method: "POST", Pattern: "/v1/users", Cap: access.CapEditUser, Action: "user.create", Handle: a.addUser},
+		{Method: "PATCH", Pattern: "/v1/users/{name}", Cap: access.CapEditUser, Action: "user.update", Handle: a.updateUser},
+		{Method: "DELETE", Pattern: "/v1/users/{name}", Cap: access.CapEditUser, Action: "user.delete", Handle: a.deleteUser},
+		{Method: "GET", Pattern: "/v1/roles", Cap: access.CapEditRoles, Action: "role.list", Handle: a.listRoles},
+		{Method: "POST", Pattern: "/v1/roles", Cap: access.CapEditRoles, Action: "role.create", Handle: a.addRole},
+		{Method: "DELETE", Pattern: "/v1/roles/{name}", Cap: access.CapEditRoles, Action: "role.delete", Handle: a.deleteRole},
+		{Method: "GET", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.list", Handle: a.listTokens},
+		{Method: "POST", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.create", Handle: a.createToken},
+		{Method: "DELETE", Pattern: "/v1/tokens/{id}", Cap: access.CapEditOwnTokens, Action: "token.revoke", Handle: a.revokeToken},
+	}
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request) error {
+	var req wire.LoginRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	secret, tok, err := a.Access.Login(r.Context(), req.User, req.Password, remoteHost(r))
+	if err != nil {
+		a.record(r, audit.Event{User: req.User, Action: "login", Result: audit.ResultFailure, Message: err.Error()})
+		return err
+	}
+	a.record(r, audit.Event{User: tok.User, Action: "login", Object: "token:" + tok.ID})
+	return writeJSON(w, http.StatusOK, wire.LoginResponse{User: tok.User, Token: secret, Expires: tok.Expires})
+}
+
+func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
+	p := access.FromContext(r.Context())
+	if err := a.Access.Logout(r.Context(), p); err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "logout", Object: "token:" + p.TokenID})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "logged out"})
+}
+
+func (a *API) whoami(w http.ResponseWriter, r *http.Request) error {
+	p := access.FromContext(r.Context())
+	u, err := a.Access.GetUser(r.Context(), p.User)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, wire.Whoami{
+		User: p.User, Roles: nonNil(p.Roles), Capabilities: nonNil(p.Caps.Sorted()),
+		DefaultApp: u.DefaultApp, App: p.App, Indexes: nonNil(p.Indexes),
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func userWire(u store.User) wire.User {
+	return wire.User{Name: u.Name, Roles: nonNil(u.Roles), DefaultApp: u.DefaultApp, Created: u.Created}
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	us, err := a.Access.ListUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]wire.User, 0, len(us))
+	for _, u := range us {
+		out = append(out, userWire(u))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) addUser(w http.ResponseWriter, r *http.Request) error {
+	var req wire.UserRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	nu := access.NewUser{Name: req.Name}
+	if req.Password == nil {
+		return errdefs.Invalid("a new user needs a password")
+	}
+	nu.Password = *req.Password
+	if req.Roles != nil {
+		nu.Roles = *req.Roles
+	}
+	if req.DefaultApp != nil {
+		nu.DefaultApp = *req.DefaultApp
+	}
+	u, err := a.Access.AddUser(r.Context(), nu)
+	if err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "user.create", Object: "user:" + u.Name, Details: map[string]any{"roles": u.Roles}})
+	return writeJSON(w, http.StatusCreated, userWire(u))
+}
+
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var req wire.UserRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	u, err := a.Access.UpdateUser(r.Context(), name, access.UserUpdate{Roles: req.Roles, Password: req.Password, DefaultApp: req.DefaultApp})
+	if err != nil {
+		return err
+	}
+	changed := []string{}
+	if req.Roles != nil {
+		changed = append(changed, "roles")
+	}
+	if req.Password != nil {
+		changed = append(changed, "password")
+	}
+	if req.DefaultApp != nil {
+		changed = append(changed, "default_app")
+	}
+	a.record(r, audit.Event{Action: "user.update", Object: "user:" + name, Details: map[string]any{"changed": changed, "roles": u.Roles}})
+	return writeJSON(w, http.StatusOK, userWire(u))
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := a.Access.DeleteUser(r.Context(), name); err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "user.delete", Object: "user:" + name})
+	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
+}
+
+// roleWire shows a role with its capabilities after inheritance, which
+// it works out from all the roles (each visited once, so a cycle that
+// slipped into the store cannot loop).
+func roleWire(ro store.Role, all []store.Role) wire.Role {
+	byName := map[string]store.Role{}
+	for _, x := range all {
+		byName[x.Name] = x
+	}
+	caps := map[string]bool{}
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		x := byName[n]
+		for _, c := range x.Capabilities {
+			caps[c] = true
+		}
+		for _, in := range x.Inherit {
+			visit(in)
+		}
+	}
+	byName[ro.Name] = ro
+	visit(ro.Name)
+	eff := make([]string, 0, len(caps))
+	for c := range caps {
+		eff = append(eff, c)
+	}
+	slices.Sort(eff)
+	return wire.Role{Name: ro.Name, Capabilities: nonNil(ro.Capabilities), Inherit: nonNil(ro.Inherit),
+		SearchIndexes: nonNil(ro.SearchIndexes), Builtin: ro.Builtin, EffectiveCapabilities: eff}
+}
+
+func (a *API) listRoles(w http.ResponseWriter, r *http.Request) error {
+	rs, err := a.Access.ListRoles(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]wire.Role, 0, len(rs))
+	for _, ro := range rs {
+		out = append(out, roleWire(ro, rs))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) addRole(w http.ResponseWriter, r *http.Request) error {
+	var req wire.RoleRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	ro, err := a.Access.AddRole(r.Context(), store.Role{Name: req.Name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes})
+	if err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "role.create", Object: "role:" + ro.Name,
+		Details: map[string]any{"capabilities": ro.Capabilities, "inherit": ro.Inherit, "indexes": ro.SearchIndexes}})
+	all, err := a.Access.ListRoles(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, roleWire(ro, all))
+}
+
+func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := a.Access.DeleteRole(r.Context(), name); err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "role.delete", Object: "role:" + name})
+	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
+}
+
+func tokenWire(t store.Token) wire.Token {
+	out := wire.Token{ID: t.ID, Name: t.Name, User: t.User, Kind: t.Kind, Created: t.Created, Revoked: t.Revoked}
+	if !t.Expires.IsZero() {
+		e := t.Expires
+		out.Expires = &e
+	}
+	if !t.LastUsed.IsZero() {
+		l := t.LastUsed
+		out.LastUsed = &l
+	}
+	return out
+}
+
+func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
+	user := ""
+	if r.URL.Query().Get("all") == "true" {
+		user = "*"
+	}
+	ts, err := a.Access.ListTokens(r.Context(), access.FromContext(r.Context()), user)
+	if err != nil {
+		return err
+	}
+	out := make([]wire.Token, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenWire(t))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req wire.TokenRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	var ttl time.Duration
+	if req.Expires != "" {
+		d, err := time.ParseDuration(req.Expires)
+		if err != nil || d <= 0 {
+			return errdefs.Invalid(fmt.Sprintf("expires %q is not a positive duration such as 720h", req.Expires))
+		}
+		ttl = d
+	}
+	secret, tok, err := a.Access.CreateAPIToken(r.Context(), access.FromContext(r.Context()), req.Name, ttl)
+	if err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "token.create", Object: "token:" + tok.ID, Details: map[string]any{"name": tok.Name}})
+	tw := tokenWire(tok)
+	return writeJSON(w, http.StatusCreated, wire.NewToken{ID: tok.ID, Name: tok.Name, Token: secret, Expires: tw.Expires})
+}
+
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := a.Access.RevokeToken(r.Context(), access.FromContext(r.Context()), id); err != nil {
+		return err
+	}
+	a.record(r, audit.Event{Action: "token.revoke", Object: "token:" + id})
+	return writeJSON(w, http.StatusOK, map[string]string{"revoked": id})
+}

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+func errUnauthenticated(msg string) error { return errdefs.Unauthenticated(msg) }
+
+// errMissingCap is the 403 answer that names the capability a route needs.
+func errMissingCap(p *access.Principal, c access.Capability) error {
+	return errdefs.PermissionDenied(fmt.Sprintf(
+		"permission denied: this needs the capability %q, which your roles (%s) do not grant; ask an administrator for a role that has it",
+		c, strings.Join(p.Roles, ", ")))
+}
+
+func notFoundRoute(r *http.Request) error {
+	return errdefs.NotFound(fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+}
+
+// statusOf maps an error kind to an HTTP status and a wire code.
+func statusOf(err error) (int, string) {
+	switch {
+	case errdefs.IsNotFound(err):
+		return http.StatusNotFound, "not_found"
+	case errdefs.IsConflict(err):
+		return http.StatusConflict, "conflict"
+	case errdefs.IsInvalid(err):
+		return http.StatusBadRequest, "invalid"
+	case errdefs.IsUnauthenticated(err):
+		return http.StatusUnauthorized, "unauthenticated"
+	case errdefs.IsPermissionDenied(err):
+		return http.StatusForbidden, "permission_denied"
+	case errdefs.IsLimit(err):
+		return http.StatusTooManyRequests, "limit"
+	case errdefs.IsUnavailable(err):
+		return http.StatusServiceUnavailable, "unavailable"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := statusOf(err)
+	msg := err.Error()
+	if status == http.StatusInternalServerError {
+		// Internal details stay in the server log; the client gets the id.
+		msg = "internal error; the server log has the details under request id " + RequestID(r.Context())
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="dockyard"`)
+	}
+	writeJSON(w, status, wire.Error{Error: msg, Code: code, RequestID: RequestID(r.Context())})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// maxBody bounds JSON request bodies.
+const maxBody = 1 << 20
+
+// decode reads a JSON body into v with a size limit and unknown fields
+// refused, so a typo in a field name is an error rather than ignored.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errdefs.Invalid(fmt.Sprintf("request body is larger than %d bytes", maxBody))
+		}
+		return errdefs.Invalid("request body is not valid JSON for this endpoint: " + err.Error())
+	}
+	return nil
+}

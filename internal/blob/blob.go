@@ -1,0 +1,66 @@
+// Package blob defines Dockyard's content-addressed blob store: files named
+// by the SHA-256 of their bytes, verified on write and on read. fs/ is the
+// filesystem implementation; blobtest/ is the conformance suite every
+// implementation runs.
+package blob
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+// Digest names a blob: "sha256:" followed by 64 lowercase hex digits.
+type Digest string
+
+// ParseDigest validates s as a digest.
+func ParseDigest(s string) (Digest, error) {
+	hexPart, ok := strings.CutPrefix(s, "sha256:")
+	if !ok || len(hexPart) != 64 {
+		return "", errdefs.Invalid(fmt.Sprintf("digest %q: want sha256: and 64 hex digits", s))
+	}
+	if _, err := hex.DecodeString(hexPart); err != nil || strings.ToLower(hexPart) != hexPart {
+		return "", errdefs.Invalid(fmt.Sprintf("digest %q: want sha256: and 64 lowercase hex digits", s))
+	}
+	return Digest(s), nil
+}
+
+// Hex returns the hex part of the digest.
+func (d Digest) Hex() string { return strings.TrimPrefix(string(d), "sha256:") }
+
+// FromBytes returns the digest of b.
+func FromBytes(b []byte) Digest {
+	sum := sha256.Sum256(b)
+	return Digest("sha256:" + hex.EncodeToString(sum[:]))
+}
+
+// ErrCorrupt marks a blob whose bytes no longer match its digest. It is of
+// kind errdefs.ErrUnavailable: the data exists but cannot be served.
+var ErrCorrupt = errdefs.Unavailable("blob is corrupt: its content does not match its digest")
+
+// Store is a content-addressed blob store.
+type Store interface {
+	// Put stores the bytes of r and returns their digest and size. It is
+	// idempotent: storing the same bytes twice keeps one copy.
+	Put(ctx context.Context, r io.Reader) (Digest, int64, error)
+	// PutVerified stores r and fails with errdefs.ErrInvalid, keeping
+	// nothing, if its digest is not want.
+	PutVerified(ctx context.Context, want Digest, r io.Reader) (int64, error)
+	// Open returns the blob's bytes. Reading verifies the digest: a corrupted
+	// blob makes Read (at the latest at EOF) fail with an error that
+	// errors.Is(err, ErrCorrupt), and no corrupt byte stream ends cleanly.
+	Open(ctx context.Context, d Digest) (io.ReadCloser, error)
+	// Stat returns the size of a stored blob, or errdefs.ErrNotFound.
+	Stat(ctx context.Context, d Digest) (int64, error)
+	// Missing returns those of ds that are not stored.
+	Missing(ctx context.Context, ds []Digest) ([]Digest, error)
+	// Delete removes a blob; deleting a missing blob is not an error.
+	Delete(ctx context.Context, d Digest) error
+	// Verify re-reads a blob and reports ErrCorrupt if it no longer matches.
+	Verify(ctx context.Context, d Digest) error
+}

@@ -1,0 +1,150 @@
+// Package cli implements the dockyard command line: the server and agent
+// commands and every client command of INTERFACE.md, with table, JSON and
+// CSV output.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockyard/dockyard/internal/client"
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+// Env is what a command runs with: its streams and the environment.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Environ        func() []string
+}
+
+// globals are the client settings every client command shares.
+type globals struct {
+	server, caFile, token, configDir, app, output string
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Environ: os.Environ}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := NewRoot(env)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
+		}
+		return 1
+	}
+	return 0
+}
+
+// exitCode lets a command choose its exit status without printing more.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// NewRoot builds the command tree.
+func NewRoot(env *Env) *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "dockyard",
+		Short:         "Dockyard: machine learning in throwaway containers, with governance built in",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.server, "server", "", "server URL (env DOCKYARD_SERVER, default https://127.0.0.1:8089)")
+	pf.StringVar(&g.caFile, "ca-file", "", "CA bundle that verifies the server (env DOCKYARD_CA_FILE)")
+	pf.StringVar(&g.token, "token", "", "bearer token (env DOCKYARD_TOKEN)")
+	pf.StringVar(&g.configDir, "config-dir", "", "where login keeps its token (env DOCKYARD_CONFIG_DIR, default ~/.config/dockyard)")
+	pf.StringVar(&g.app, "app", "", "app context (env DOCKYARD_APP, default: your default app)")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or csv")
+
+	root.AddCommand(
+		newServerCmd(env),
+		newQuickstartCmd(env),
+		newLoginCmd(env, g),
+		newLogoutCmd(env, g),
+		newWhoamiCmd(env, g),
+		newUsersCmd(env, g),
+		newRolesCmd(env, g),
+		newTokensCmd(env, g),
+	)
+	for _, add := range extraCommands {
+		root.AddCommand(add(env, g))
+	}
+	return root
+}
+
+// extraCommands are added by other files of this package (one per domain).
+var extraCommands []func(*Env, *globals) *cobra.Command
+
+// setting picks a flag value, else the environment variable, else def.
+func (env *Env) setting(flag, envName, def string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := env.Getenv(envName); v != "" {
+		return v
+	}
+	return def
+}
+
+func (env *Env) configDir(g *globals) string {
+	def := ""
+	if home, err := os.UserHomeDir(); err == nil {
+		def = filepath.Join(home, ".config", "dockyard")
+	}
+	return env.setting(g.configDir, "DOCKYARD_CONFIG_DIR", def)
+}
+
+// client builds an API client from flags, environment and the saved login.
+func (env *Env) client(g *globals) (*client.Client, error) {
+	saved, _ := loadCredentials(env.configDir(g))
+	server := env.setting(g.server, "DOCKYARD_SERVER", "")
+	caFile := env.setting(g.caFile, "DOCKYARD_CA_FILE", "")
+	token := env.setting(g.token, "DOCKYARD_TOKEN", "")
+	if server == "" || server == saved.Server {
+		if server == "" {
+			server = saved.Server
+		}
+		if caFile == "" {
+			caFile = saved.CAFile
+		}
+		if token == "" {
+			token = saved.Token
+		}
+	}
+	if server == "" {
+		server = "https://127.0.0.1:8089"
+	}
+	return client.New(client.Options{
+		Server: server, CAFile: caFile, Token: token,
+		App: env.setting(g.app, "DOCKYARD_APP", ""),
+	})
+}
+
+// needArgs is a cobra Args check whose message says what is missing.
+func needArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return errdefs.Invalid(fmt.Sprintf("%s needs %s (see `%s --help`)", cmd.CommandPath(), what, cmd.CommandPath()))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,101 @@
+// Package config holds Dockyard's server configuration: the Config struct,
+// Default() (the only place defaults live), Load (YAML file, then DOCKYARD_*
+// environment variables, then flags, each layer overriding the one before)
+// and Validate, whose errors name the offending key.
+//
+// Every setting has a dotted key ("auth.session_ttl") derived from the yaml
+// tags, an environment variable derived from the key
+// (DOCKYARD_AUTH_SESSION_TTL) and a one-line description in its doc tag;
+// Keys and Describe list them for the CLI and the documentation.
+package config
+
+import "time"
+
+// Config is the server's configuration.
+type Config struct {
+	Data       string     `yaml:"data" doc:"directory holding the database, blobs, PKI and runtime state"`
+	Addr       string     `yaml:"addr" doc:"HOST:PORT the HTTPS API listens on"`
+	TLS        TLS        `yaml:"tls"`
+	Log        Log        `yaml:"log"`
+	Auth       Auth       `yaml:"auth"`
+	Search     Search     `yaml:"search"`
+	Models     Models     `yaml:"models"`
+	Containers Containers `yaml:"containers"`
+	Telemetry  Telemetry  `yaml:"telemetry"`
+}
+
+// TLS configures the server's certificate.
+type TLS struct {
+	CertFile      string        `yaml:"cert_file" doc:"operator-provided PEM certificate (leaf first); empty: issue one from the server CA"`
+	KeyFile       string        `yaml:"key_file" doc:"private key for cert_file; set both or neither"`
+	ServerCertTTL time.Duration `yaml:"server_cert_ttl" doc:"validity of the server certificate issued by the server CA; it is renewed at start within 30 days of expiry"`
+}
+
+// Log configures the server's structured log.
+type Log struct {
+	Level  string `yaml:"level" doc:"debug, info, warn or error"`
+	Format string `yaml:"format" doc:"text or json"`
+}
+
+// Auth configures sessions, API tokens and login throttling.
+type Auth struct {
+	SessionTTL               time.Duration `yaml:"session_ttl" doc:"lifetime of a login session"`
+	APITokenMaxTTL           time.Duration `yaml:"api_token_max_ttl" doc:"longest expiry an API token may be created with"`
+	LoginFailuresBeforeDelay int           `yaml:"login_failures_before_delay" doc:"failed logins for a user before each further attempt is delayed"`
+	LoginDelayBase           time.Duration `yaml:"login_delay_base" doc:"first delay imposed once a user or address reaches login_failures_before_delay; it doubles with each further failure"`
+	LoginDelayMax            time.Duration `yaml:"login_delay_max" doc:"upper bound of the (doubling) delay after repeated failed logins"`
+	LoginWindow              time.Duration `yaml:"login_window" doc:"how long failed logins are remembered"`
+}
+
+// Search limits search jobs.
+type Search struct {
+	MaxRows int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
+	MaxTime time.Duration `yaml:"max_time" doc:"longest a search job may run"`
+}
+
+// Models configures the model registry.
+type Models struct {
+	KeepVersions int `yaml:"keep_versions" doc:"versions kept per model besides those an alias points at; 0 keeps every version"`
+}
+
+// Containers configures where fit and apply run.
+type Containers struct {
+	Runtime      string `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
+	Python       string `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
+	DefaultImage string `yaml:"default_image" doc:"image used when a container is started without one"`
+}
+
+// Telemetry configures traces and metrics export.
+type Telemetry struct {
+	OTLPEndpoint string `yaml:"otlp_endpoint" doc:"OpenTelemetry collector (host:port or http(s) URL); empty disables export"`
+	ServiceName  string `yaml:"service_name" doc:"service.name reported with traces and metrics"`
+}
+
+// Default returns the default configuration. It is the only place defaults
+// live; everything else takes its values from a Config.
+func Default() Config {
+	return Config{
+		Data: "./dockyard-data",
+		Addr: "127.0.0.1:8089",
+		TLS: TLS{
+			ServerCertTTL: 365 * 24 * time.Hour,
+		},
+		Log: Log{Level: "info", Format: "text"},
+		Auth: Auth{
+			SessionTTL:               12 * time.Hour,
+			APITokenMaxTTL:           8760 * time.Hour,
+			LoginFailuresBeforeDelay: 5,
+			LoginDelayBase:           time.Second,
+			LoginDelayMax:            5 * time.Minute,
+			LoginWindow:              15 * time.Minute,
+		},
+		Search: Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute},
+		Models: Models{KeepVersions: 20},
+		Containers: Containers{
+			Runtime:      "process",
+			Python:       "python3",
+			DefaultImage: "dockyard/process",
+		},
+		Telemetry: Telemetry{ServiceName: "dockyard"},
+	}
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+// Validate checks every value and returns an error of kind
+// errdefs.ErrInvalid naming the first bad key, for example
+// `config key "auth.session_ttl": must be positive`.
+func (c Config) Validate() error {
+	checks := []struct {
+		key string
+		err string
+	}{
+		{"data", nonEmpty(c.Data)},
+		{"addr", hostPort(c.Addr)},
+		{"tls.cert_file", pair(c.TLS.CertFile, c.TLS.KeyFile, "tls.key_file")},
+		{"tls.key_file", pair(c.TLS.KeyFile, c.TLS.CertFile, "tls.cert_file")},
+		{"tls.server_cert_ttl", atLeast(c.TLS.ServerCertTTL, 31*24*time.Hour,
+			"must be at least 744h (31 days): certificates within 30 days of expiry are renewed at every start")},
+		{"log.level", oneOf(c.Log.Level, "debug", "info", "warn", "error")},
+		{"log.format", oneOf(c.Log.Format, "text", "json")},
+		{"auth.session_ttl", positive(c.Auth.SessionTTL)},
+		{"auth.api_token_max_ttl", positive(c.Auth.APITokenMaxTTL)},
+		{"auth.login_failures_before_delay", notNegative(int64(c.Auth.LoginFailuresBeforeDelay))},
+		{"auth.login_delay_max", positive(c.Auth.LoginDelayMax)},
+		{"auth.login_delay_base", positive(c.Auth.LoginDelayBase)},
+		{"auth.login_window", positive(c.Auth.LoginWindow)},
+		{"search.max_rows", positiveInt(c.Search.MaxRows)},
+		{"search.max_time", positive(c.Search.MaxTime)},
+		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},
+		{"containers.runtime", oneOf(c.Containers.Runtime, "process", "docker", "kubernetes")},
+		{"containers.python", nonEmpty(c.Containers.Python)},
+		{"containers.default_image", nonEmpty(c.Containers.DefaultImage)},
+		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
+		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
+	}
+	for _, ch := range checks {
+		if ch.err != "" {
+			return errdefs.Invalid(fmt.Sprintf("config key %q: %s (set it in the config file or with %s)", ch.key, ch.err, EnvVar(ch.key)))
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	return ""
+}
+
+func positive(d time.Duration) string {
+	if d <= 0 {
+		return fmt.Sprintf("must be positive, not %s", FormatDuration(d))
+	}
+	return ""
+}
+
+func atLeast(d, min time.Duration, msg string) string {
+	if d < min {
+		return msg + ", not " + FormatDuration(d)
+	}
+	return ""
+}
+
+func positiveInt(n int64) string {
+	if n <= 0 {
+		return fmt.Sprintf("must be positive, not %d", n)
+	}
+	return ""
+}
+
+func notNegative(n int64) string {
+	if n < 0 {
+		return fmt.Sprintf("must not be negative, not %d", n)
+	}
+	return ""
+}
+
+func oneOf(s string, allowed ...string) string {
+	if !slices.Contains(allowed, s) {
+		return fmt.Sprintf("%q is not one of %v", s, allowed)
+	}
+	return ""
+}
+
+func pair(s, other, otherKey string) string {
+	if s == "" && other != "" {
+		return fmt.Sprintf("must be set when %s is (give both the certificate and its key, or neither)", otherKey)
+	}
+	return ""
+}
+
+func hostPort(s string) string {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Sprintf("%q is not HOST:PORT (for example 127.0.0.1:8089, or :8089 for every interface)", s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("%q has no valid port number (0-65535)", s)
+	}
+	return ""
+}
+
+func endpoint(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return ""
+	}
+	if hostPort(s) == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q is neither HOST:PORT nor an http(s) URL", s)
+}

@@ -1,0 +1,257 @@
+// Package server wires Dockyard together from its configuration: the
+// store, the blob store, the CA and certificates, the access service and the
+// API, served over HTTPS with a graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/blob"
+	blobfs "github.com/dockyard/dockyard/internal/blob/fs"
+	"github.com/dockyard/dockyard/internal/config"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/pki"
+	"github.com/dockyard/dockyard/internal/store/sqlite"
+)
+
+// Server is a running Dockyard control plane.
+type Server struct {
+	Config config.Config
+	Log    *slog.Logger
+	ID     string
+
+	Store  *sqlite.DB
+	Blobs  blob.Store
+	CA     *pki.CA
+	Access *access.Service
+	Audit  audit.Recorder
+	API    *api.API
+
+	ln          net.Listener
+	http        *http.Server
+	caFile      string
+	fingerprint string
+	closers     []func() error
+}
+
+// Options are what the caller adds to the configuration.
+type Options struct {
+	// Out receives the messages an operator must see once: the CA
+	// fingerprint and a generated admin password.
+	Out io.Writer
+	// AdminPassword overrides DOCKYARD_ADMIN_PASSWORD for the first start.
+	AdminPassword string
+}
+
+// New opens (or creates) everything under the data dir and listens on the
+// configured address. Serve starts answering.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	s := &Server{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.Data, err)
+	}
+	if s.Store, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "dockyard.db")); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.Store.Close)
+	if s.ID, err = s.serverID(ctx); err != nil {
+		return nil, err
+	}
+	if s.Blobs, err = blobfs.New(filepath.Join(cfg.Data, "blobs")); err != nil {
+		return nil, err
+	}
+	if err := s.openAudit(ctx); err != nil {
+		return nil, err
+	}
+	if s.Access, err = access.NewService(s.Store, accessOptions(cfg), log); err != nil {
+		return nil, err
+	}
+	pw, created, err := s.Access.Bootstrap(ctx, opts.AdminPassword)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		if opts.AdminPassword == "" {
+			fmt.Fprintf(opts.Out, "Created user admin with password: %s\nThis password is shown only now; change it with `dockyard users set admin --password-stdin`.\n", pw)
+		} else {
+			fmt.Fprintln(opts.Out, "Created user admin with the password from DOCKYARD_ADMIN_PASSWORD.")
+		}
+	}
+	if err := s.listen(ctx, opts.Out); err != nil {
+		return nil, err
+	}
+	s.API = &api.API{Access: s.Access, Audit: s.Audit, Log: log}
+	s.http = &http.Server{
+		Handler:           s.API.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// serverID returns this installation's id, created on first start.
+func (s *Server) serverID(ctx context.Context) (string, error) {
+	id, err := s.Store.GetSetting(ctx, "server_id")
+	if err == nil {
+		return id, nil
+	}
+	if !errdefs.IsNotFound(err) {
+		return "", err
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	id = hex.EncodeToString(b[:])
+	return id, s.Store.PutSetting(ctx, "server_id", id)
+}
+
+// listen opens the listener and sets up TLS: the operator's certificate
+// when configured, else one issued by the server's own CA for the address
+// actually listened on.
+func (s *Server) listen(ctx context.Context, out io.Writer) error {
+	ln, err := net.Listen("tcp", s.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w; choose another --addr", s.Config.Addr, err)
+	}
+	s.ln = ln
+	s.closers = append(s.closers, func() error { ln.Close(); return nil })
+	pkiDir := filepath.Join(s.Config.Data, "pki")
+	ca, created, err := pki.LoadOrCreateCA(pkiDir)
+	if err != nil {
+		return err
+	}
+	s.CA = ca
+	s.caFile = filepath.Join(pkiDir, "ca.pem")
+	s.fingerprint = pki.Fingerprint(ca.CertPEM())
+	var cert tls.Certificate
+	if s.Config.TLS.CertFile != "" {
+		cert, err = pki.LoadKeyPair(s.Config.TLS.CertFile, s.Config.TLS.KeyFile, []string{hostOf(s.Config.Addr)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Serving with the certificate %s.\n", s.Config.TLS.CertFile)
+	} else {
+		hosts := []string{hostOf(s.Config.Addr)}
+		if cert, _, err = pki.LoadOrCreateServerCert(pkiDir, ca, hosts, s.Config.TLS.ServerCertTTL); err != nil {
+			return err
+		}
+		verb := "Using"
+		if created {
+			verb = "Created"
+		}
+		fmt.Fprintf(out, "%s the server CA %s\nCA SHA-256 fingerprint: %s\n", verb, s.caFile, s.fingerprint)
+	}
+	s.ln = tls.NewListener(ln, pki.ServerTLSConfig(cert, nil))
+	return nil
+}
+
+func hostOf(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
+
+// URL is the server's HTTPS address.
+func (s *Server) URL() string {
+	return "https://" + s.ln.Addr().String()
+}
+
+// CAFile is the PEM file of the CA that verifies the server.
+func (s *Server) CAFile() string { return s.caFile }
+
+// Fingerprint is the CA certificate's SHA-256 fingerprint.
+func (s *Server) Fingerprint() string { return s.fingerprint }
+
+// Serve answers requests until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.Log.Info("dockyard server ready", "url", s.URL(), "data", s.Config.Data, "server_id", s.ID)
+	go s.housekeeping(ctx)
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	s.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	<-errc
+	return err
+}
+
+// Close releases everything New opened, in reverse order.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// AdminToken mints an API token for the admin user. Only code that owns the
+// data dir (the quickstart, tests) calls it; it is audited like any token.
+func (s *Server) AdminToken(ctx context.Context, name string, ttl time.Duration) (string, error) {
+	p, err := s.Access.EffectivePrincipal(ctx, access.AdminUser, "")
+	if err != nil {
+		return "", err
+	}
+	secret, tok, err := s.Access.CreateAPIToken(ctx, p, name, ttl)
+	if err != nil {
+		return "", err
+	}
+	s.Audit.Record(ctx, audit.Event{User: access.AdminUser, Action: "token.create", Object: "token:" + tok.ID,
+		Result: audit.ResultSuccess, Message: "minted in-process by the owner of the data dir", Details: map[string]any{"name": name}})
+	return secret, nil
+}
+
+// housekeeping runs periodic chores until ctx ends: expired tokens are
+// deleted hourly.
+func (s *Server) housekeeping(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.Access.PruneTokens(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Warn("pruning expired tokens", "err", err)
+		} else if n > 0 {
+			s.Log.Info("pruned expired tokens", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

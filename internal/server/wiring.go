@@ -1,0 +1,30 @@
+package server
+
+import (
+	"context"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/config"
+)
+
+// accessOptions derives the access service's options from the config.
+func accessOptions(cfg config.Config) access.Options {
+	return access.Options{
+		SessionTTL:     cfg.Auth.SessionTTL,
+		APITokenMaxTTL: cfg.Auth.APITokenMaxTTL,
+		Password:       access.RecommendedParams,
+		Throttle: access.ThrottleOptions{
+			MaxFailures: cfg.Auth.LoginFailuresBeforeDelay,
+			Window:      cfg.Auth.LoginWindow,
+			BaseDelay:   cfg.Auth.LoginDelayBase,
+			MaxDelay:    cfg.Auth.LoginDelayMax,
+		},
+	}
+}
+
+// openAudit sets up the audit recorder.
+func (s *Server) openAudit(ctx context.Context) error {
+	s.Audit = &audit.Memory{}
+	return nil
+}
