@@ -22,6 +22,18 @@ type Config struct {
 	Models     Models     `yaml:"models"`
 	Containers Containers `yaml:"containers"`
 	Telemetry  Telemetry  `yaml:"telemetry"`
+	Audit      Audit      `yaml:"audit"`
+	HEC        HEC        `yaml:"hec"`
+}
+
+// Audit configures the hash-chained audit trail.
+type Audit struct {
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval" doc:"how often the server signs a checkpoint of the audit chain (also at shutdown)"`
+}
+
+// HEC configures the HTTP Event Collector.
+type HEC struct {
+	MaxBodyBytes int64 `yaml:"max_body_bytes" doc:"largest HEC request body (and decompressed gzip body) accepted; larger ones get 413"`
 }
 
 // TLS configures the server's certificate.
@@ -97,5 +109,7 @@ func Default() Config {
 			DefaultImage: "dockyard/process",
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
+		Audit:     Audit{CheckpointInterval: 5 * time.Minute},
+		HEC:       HEC{MaxBodyBytes: 16 << 20},
 	}
 }

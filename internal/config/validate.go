@@ -33,6 +33,8 @@ func (c Config) Validate() error {
 		{"auth.login_delay_max", positive(c.Auth.LoginDelayMax)},
 		{"auth.login_delay_base", positive(c.Auth.LoginDelayBase)},
 		{"auth.login_window", positive(c.Auth.LoginWindow)},
+		{"audit.checkpoint_interval", positive(c.Audit.CheckpointInterval)},
+		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
 		{"search.max_rows", positiveInt(c.Search.MaxRows)},
 		{"search.max_time", positive(c.Search.MaxTime)},
 		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},

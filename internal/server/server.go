@@ -25,6 +25,7 @@ import (
 	blobfs "github.com/dockyard/dockyard/internal/blob/fs"
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/pki"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
 )
@@ -41,6 +42,10 @@ type Server struct {
 	Access *access.Service
 	Audit  audit.Recorder
 	API    *api.API
+
+	AuditLog *audit.Log
+	Index    *index.Service
+	HEC      *index.HEC
 
 	ln          net.Listener
 	http        *http.Server
@@ -106,7 +111,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := s.listen(ctx, opts.Out); err != nil {
 		return nil, err
 	}
-	s.API = &api.API{Access: s.Access, Audit: s.Audit, Log: log}
+	s.API = &api.API{Access: s.Access, Audit: s.Audit, Log: log, Mounts: map[string]http.Handler{}}
+	if err := s.openEvents(ctx); err != nil {
+		return nil, err
+	}
 	s.http = &http.Server{
 		Handler:           s.API.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -208,6 +216,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	err := s.http.Shutdown(sctx)
 	<-errc
+	if _, cerr := s.AuditLog.Checkpoint(sctx); cerr != nil {
+		s.Log.Error("signing the audit checkpoint at shutdown", "err", cerr)
+	}
 	return err
 }
 
@@ -238,20 +249,27 @@ func (s *Server) AdminToken(ctx context.Context, name string, ttl time.Duration)
 }
 
 // housekeeping runs periodic chores until ctx ends: expired tokens are
-// deleted hourly.
+// deleted hourly, and the audit chain gets a signed checkpoint at the
+// configured interval.
 func (s *Server) housekeeping(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	checkpoint := time.NewTicker(s.Config.Audit.CheckpointInterval)
+	defer checkpoint.Stop()
 	for {
-		if n, err := s.Access.PruneTokens(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Warn("pruning expired tokens", "err", err)
-		} else if n > 0 {
-			s.Log.Info("pruned expired tokens", "count", n)
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-prune.C:
+			if n, err := s.Access.PruneTokens(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Warn("pruning expired tokens", "err", err)
+			} else if n > 0 {
+				s.Log.Info("pruned expired tokens", "count", n)
+			}
+		case <-checkpoint.C:
+			if _, err := s.AuditLog.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error("signing an audit checkpoint", "err", err)
+			}
 		}
 	}
 }

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"context"
-
 	"github.com/dockyard/dockyard/internal/access"
-	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/config"
 )
 
@@ -21,10 +18,4 @@ func accessOptions(cfg config.Config) access.Options {
 			MaxDelay:    cfg.Auth.LoginDelayMax,
 		},
 	}
-}
-
-// openAudit sets up the audit recorder.
-func (s *Server) openAudit(ctx context.Context) error {
-	s.Audit = &audit.Memory{}
-	return nil
 }

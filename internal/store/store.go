@@ -17,6 +17,7 @@ import (
 type Store interface {
 	AccessStore
 	SettingsStore
+	EventStore
 	// Close releases the store.
 	Close() error
 }

@@ -25,6 +25,7 @@ var domains = []struct {
 }{
 	{"access", testAccess},
 	{"settings", testSettings},
+	{"events", testEvents},
 }
 
 // Run runs the whole conformance suite against the implementation that

@@ -1,0 +1,133 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/store"
+)
+
+// ExportFormat names the export's JSON-lines format.
+const ExportFormat = "dockyard-audit-export"
+
+// exportLine is one line of an export: a header (first), a checkpoint or
+// an event.
+type exportLine struct {
+	Type string `json:"type"` // "header", "checkpoint", "event"
+
+	Format    string    `json:"format,omitempty"`     // header
+	Version   int       `json:"version,omitempty"`    // header
+	PublicKey string    `json:"public_key,omitempty"` // header: base64 of the 32-byte ed25519 key
+	Exported  time.Time `json:"exported,omitzero"`    // header
+
+	Count     int64     `json:"count,omitempty"`     // checkpoint
+	Head      string    `json:"head,omitempty"`      // checkpoint
+	Time      time.Time `json:"time,omitzero"`       // checkpoint
+	KeyID     string    `json:"key_id,omitempty"`    // checkpoint
+	Signature string    `json:"signature,omitempty"` // checkpoint
+
+	Seq      int64           `json:"seq,omitempty"`       // event
+	PrevHash string          `json:"prev_hash,omitempty"` // event
+	Hash     string          `json:"hash,omitempty"`      // event
+	Event    json.RawMessage `json:"event,omitempty"`     // event: the canonical body
+}
+
+// Export writes the chain as JSON lines: a header with the public key, the
+// signed checkpoints, then every event with its seq, prev_hash and hash.
+// VerifyFile checks it offline.
+func (l *Log) Export(ctx context.Context, w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(exportLine{Type: "header", Format: ExportFormat, Version: 1,
+		PublicKey: base64.StdEncoding.EncodeToString(l.pub), Exported: l.now().UTC()}); err != nil {
+		return err
+	}
+	// Checkpoints first: every one read here covers only events the walk
+	// below will also read.
+	cps, err := l.st.ListAuditCheckpoints(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cp := range cps {
+		if err := enc.Encode(exportLine{Type: "checkpoint", Count: cp.Count, Head: cp.Head, Time: cp.Time, KeyID: cp.KeyID, Signature: cp.Signature}); err != nil {
+			return err
+		}
+	}
+	for rec, err := range l.st.AuditRecords(ctx, 1) {
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(exportLine{Type: "event", Seq: rec.Seq, PrevHash: rec.PrevHash, Hash: rec.Hash, Event: json.RawMessage(rec.Body)}); err != nil {
+			return fmt.Errorf("audit export: event %d: %w", rec.Seq, err)
+		}
+	}
+	return bw.Flush()
+}
+
+// VerifyFile checks an export offline. pub is the server's public key
+// (from `dockyard audit key` or the server's data dir); with nil, the key
+// in the file's header is used and Result.KeyFromFile is set.
+func VerifyFile(r io.Reader, pub ed25519.PublicKey) (Result, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	var v *verifier
+	var cps []store.AuditCheckpoint
+	res := Result{}
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var l exportLine
+		if err := json.Unmarshal(b, &l); err != nil {
+			return Result{}, &VerifyError{Reason: fmt.Sprintf("line %d is not JSON: %v", line, err)}
+		}
+		if v == nil {
+			if l.Type != "header" || l.Format != ExportFormat || l.Version != 1 {
+				return Result{}, &VerifyError{Reason: "the file does not start with a dockyard audit export header"}
+			}
+			fileKey, err := ParsePublicKey([]byte(l.PublicKey))
+			if err != nil {
+				return Result{}, &VerifyError{Reason: "the header's public key is not valid"}
+			}
+			if pub == nil {
+				pub, res.KeyFromFile = fileKey, true
+			} else if !pub.Equal(fileKey) {
+				return Result{}, &VerifyError{Reason: "the export names a different public key than the one given (key " + KeyID(fileKey) + ", want " + KeyID(pub) + ")"}
+			}
+			v = newVerifier(pub)
+			continue
+		}
+		switch l.Type {
+		case "checkpoint":
+			cps = append(cps, store.AuditCheckpoint{Count: l.Count, Head: l.Head, Time: l.Time, KeyID: l.KeyID, Signature: l.Signature})
+		case "event":
+			if _, verr := v.add(l.Seq, l.PrevHash, l.Hash, l.Event); verr != nil {
+				return Result{}, verr
+			}
+		default:
+			return Result{}, &VerifyError{Reason: fmt.Sprintf("line %d has unknown type %q", line, l.Type)}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Result{}, fmt.Errorf("audit verify: read: %w", err)
+	}
+	if v == nil {
+		return Result{}, &VerifyError{Reason: "the file is empty"}
+	}
+	if verr := v.checkpoints(cps); verr != nil {
+		return Result{}, verr
+	}
+	res.Events, res.Checkpoints = v.n, len(cps)
+	return res, nil
+}

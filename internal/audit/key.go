@@ -1,0 +1,108 @@
+package audit
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+// LoadOrCreateKey reads the ed25519 signing key at path (PKCS#8 PEM), or
+// creates one there (mode 0600, directory 0700) when the file does not
+// exist. A key file that group or others may read is refused.
+func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit key %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, errdefs.PermissionDenied(fmt.Sprintf("audit key %s is readable by others (mode %o): run chmod 600 %s", path, fi.Mode().Perm(), path))
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, errdefs.Invalid(fmt.Sprintf("audit key %s is not a PEM private key", path))
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, errdefs.Invalid(fmt.Sprintf("audit key %s: %v", path, err))
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, errdefs.Invalid(fmt.Sprintf("audit key %s is not an ed25519 key", path))
+	}
+	return priv, nil
+}
+
+func createKey(path string) (ed25519.PrivateKey, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit key: %w", err)
+	}
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit key %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return priv, f.Close()
+}
+
+// PublicKeyPEM encodes a public key as a PEM "PUBLIC KEY" block.
+func PublicKeyPEM(pub ed25519.PublicKey) []byte {
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// ParsePublicKey reads a public key as PEM ("PUBLIC KEY") or as the
+// base64 of its 32 bytes (the form an export's header carries).
+func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
+	if blk, _ := pem.Decode(b); blk != nil {
+		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		if err != nil {
+			return nil, errdefs.Invalid(fmt.Sprintf("audit public key: %v", err))
+		}
+		pub, ok := k.(ed25519.PublicKey)
+		if !ok {
+			return nil, errdefs.Invalid("audit public key is not an ed25519 key")
+		}
+		return pub, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, errdefs.Invalid("audit public key: want PEM or the base64 of 32 bytes")
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
+// KeyID is the first 16 hex characters of SHA-256 of the public key.
+func KeyID(pub ed25519.PublicKey) string {
+	h := sha256.Sum256(pub)
+	return hex.EncodeToString(h[:])[:16]
+}
