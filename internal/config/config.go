@@ -24,6 +24,7 @@ type Config struct {
 	Telemetry  Telemetry  `yaml:"telemetry"`
 	Audit      Audit      `yaml:"audit"`
 	HEC        HEC        `yaml:"hec"`
+	Lookups    Lookups    `yaml:"lookups"`
 }
 
 // Audit configures the hash-chained audit trail.
@@ -61,8 +62,14 @@ type Auth struct {
 
 // Search limits search jobs.
 type Search struct {
-	MaxRows int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
-	MaxTime time.Duration `yaml:"max_time" doc:"longest a search job may run"`
+	MaxRows        int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
+	MaxTime        time.Duration `yaml:"max_time" doc:"longest a search job may run"`
+	DefaultIndexes string        `yaml:"default_indexes" doc:"comma-separated indexes a search reads when it names no index="`
+}
+
+// Lookups configures CSV lookups.
+type Lookups struct {
+	MaxBytes int64 `yaml:"max_bytes" doc:"largest lookup file accepted by upload or outputlookup"`
 }
 
 // Models configures the model registry.
@@ -101,8 +108,9 @@ func Default() Config {
 			LoginDelayMax:            5 * time.Minute,
 			LoginWindow:              15 * time.Minute,
 		},
-		Search: Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute},
-		Models: Models{KeepVersions: 20},
+		Search:  Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main"},
+		Lookups: Lookups{MaxBytes: 100 << 20},
+		Models:  Models{KeepVersions: 20},
 		Containers: Containers{
 			Runtime:      "process",
 			Python:       "python3",

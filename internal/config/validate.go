@@ -35,6 +35,7 @@ func (c Config) Validate() error {
 		{"auth.login_window", positive(c.Auth.LoginWindow)},
 		{"audit.checkpoint_interval", positive(c.Audit.CheckpointInterval)},
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
+		{"lookups.max_bytes", positiveInt(c.Lookups.MaxBytes)},
 		{"search.max_rows", positiveInt(c.Search.MaxRows)},
 		{"search.max_time", positive(c.Search.MaxTime)},
 		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},

@@ -18,6 +18,7 @@ type Store interface {
 	AccessStore
 	SettingsStore
 	EventStore
+	LookupStore
 	// Close releases the store.
 	Close() error
 }

@@ -26,6 +26,7 @@ var domains = []struct {
 	{"access", testAccess},
 	{"settings", testSettings},
 	{"events", testEvents},
+	{"lookups", testLookups},
 }
 
 // Run runs the whole conformance suite against the implementation that

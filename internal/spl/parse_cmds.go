@@ -1,0 +1,290 @@
+package spl
+
+import (
+	"strconv"
+	"strings"
+)
+
+func (p *parser) searchCmd(name token) Command {
+	p.mode = modeSearch
+	return &Search{Pos: name.pos, Expr: p.searchAnd()}
+}
+
+// count parses a whole number option value.
+func (p *parser) count(o Option) int {
+	n, err := strconv.Atoi(o.Value)
+	if err != nil || n < 0 {
+		p.fail(o.Pos, "%s must be a whole number, found %q", o.Key, o.Value)
+	}
+	return n
+}
+
+func (p *parser) makeresults(name token) Command {
+	c := &Makeresults{Pos: name.pos, Count: 1}
+	for !p.atEnd() {
+		if !p.isOption() {
+			p.failExpected(p.peek(), `count=N or "|"`)
+		}
+		o := p.option()
+		if o.Key != "count" {
+			p.fail(o.Pos, "unknown option %q for makeresults: expected count=N", o.Key)
+		}
+		c.Count, c.CountSet = p.count(o), true
+	}
+	return c
+}
+
+func (p *parser) lookupName() (token, string) {
+	t := p.word("a lookup name such as users.csv")
+	if t.text == "" {
+		p.fail(t.pos, "lookup name is empty")
+	}
+	return t, t.text
+}
+
+func (p *parser) inputlookup(name token) Command {
+	_, n := p.lookupName()
+	return &Inputlookup{Pos: name.pos, Lookup: n}
+}
+
+func (p *parser) outputlookup(name token) Command {
+	_, n := p.lookupName()
+	return &Outputlookup{Pos: name.pos, Lookup: n}
+}
+
+func (p *parser) eval(name token) Command {
+	p.mode = modeExpr
+	c := &Eval{Pos: name.pos}
+	for {
+		t := p.peek()
+		if t.kind != tIdent && t.kind != tQField && t.kind != tString || t.kind == tIdent && exprKeyword(t.text) {
+			p.failExpected(t, "a field name to assign")
+		}
+		p.next()
+		p.expectOp("=")
+		c.Assigns = append(c.Assigns, Assign{Pos: t.pos, Field: t.text, Expr: p.expr()})
+		if p.peek().kind != tComma {
+			break
+		}
+		p.next()
+	}
+	if !p.atEnd() {
+		p.failExpected(p.peek(), `an operator, "," or "|"`)
+	}
+	return c
+}
+
+func (p *parser) where(name token) Command {
+	p.mode = modeExpr
+	x := p.expr()
+	if !p.atEnd() {
+		p.failExpected(p.peek(), `an operator or "|"`)
+	}
+	return &Where{Pos: name.pos, Expr: x}
+}
+
+// fieldList parses one or more field names, optionally comma separated, up
+// to the end of the command or a stop word.
+func (p *parser) fieldList(what string, stop ...string) []string {
+	var out []string
+	for {
+		t := p.peek()
+		if t.kind == tComma && len(out) > 0 {
+			p.next()
+			t = p.peek()
+		}
+		if t.kind != tWord && t.kind != tString || p.isOption() {
+			break
+		}
+		if t.kind == tWord && stopWord(t.text, stop) {
+			break
+		}
+		out = append(out, p.next().text)
+	}
+	if len(out) == 0 {
+		p.failExpected(p.peek(), what)
+	}
+	return out
+}
+
+func stopWord(s string, stop []string) bool {
+	for _, w := range stop {
+		if strings.EqualFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) table(name token) Command {
+	return &Table{Pos: name.pos, Fields: p.fieldList("a field name")}
+}
+
+func (p *parser) fields(name token) Command {
+	c := &Fields{Pos: name.pos}
+	if t := p.peek(); t.kind == tWord && (t.text == "-" || t.text == "+") {
+		p.next()
+		c.Remove = t.text == "-"
+	}
+	c.Fields = p.fieldList("a field name")
+	return c
+}
+
+func (p *parser) rename(name token) Command {
+	c := &Rename{Pos: name.pos}
+	for {
+		from := p.word("a field name to rename")
+		if !isWord(p.peek(), "as") {
+			p.failExpected(p.peek(), `"as"`)
+		}
+		p.next()
+		to := p.word("the new field name")
+		c.Pairs = append(c.Pairs, RenamePair{From: from.text, To: to.text})
+		if p.peek().kind == tComma {
+			p.next()
+		} else if p.atEnd() {
+			return c
+		}
+	}
+}
+
+// leadingInt consumes a bare whole number if one comes next.
+func (p *parser) leadingInt() (int, bool) {
+	t := p.peek()
+	if t.kind != tWord {
+		return 0, false
+	}
+	n, err := strconv.Atoi(t.text)
+	if err != nil || n < 0 || !isDigit(t.text[0]) {
+		return 0, false
+	}
+	p.next()
+	return n, true
+}
+
+func (p *parser) head(name token) Command {
+	c := &Head{Pos: name.pos, Tail: strings.EqualFold(name.text, "tail"), N: 10}
+	if n, ok := p.leadingInt(); ok {
+		c.N, c.NSet = n, true
+	} else if p.isOption() {
+		o := p.option()
+		if o.Key != "limit" {
+			p.fail(o.Pos, "unknown option %q for %s: expected a number or limit=N", o.Key, c.Name())
+		}
+		c.N, c.NSet = p.count(o), true
+	}
+	return c
+}
+
+func (p *parser) sort(name token) Command {
+	c := &Sort{Pos: name.pos}
+	if n, ok := p.leadingInt(); ok {
+		c.Limit = n
+	}
+	for {
+		t := p.peek()
+		if t.kind == tComma && len(c.Keys) > 0 {
+			p.next()
+			t = p.peek()
+		}
+		if t.kind != tWord && t.kind != tString {
+			break
+		}
+		p.next()
+		k := SortKey{Field: t.text}
+		if t.kind == tWord && (t.text == "-" || t.text == "+") {
+			k.Field = p.word("a field name after " + quote(t.text)).text
+			k.Desc = t.text == "-"
+		} else if t.kind == tWord && (t.text[0] == '-' || t.text[0] == '+') {
+			k.Field, k.Desc = t.text[1:], t.text[0] == '-'
+		}
+		c.Keys = append(c.Keys, k)
+	}
+	if len(c.Keys) == 0 {
+		p.failExpected(p.peek(), "a field to sort by")
+	}
+	return c
+}
+
+func (p *parser) boolOption(o Option) bool {
+	b, err := strconv.ParseBool(o.Value)
+	if err != nil {
+		p.fail(o.Pos, "%s must be true or false, found %q", o.Key, o.Value)
+	}
+	return b
+}
+
+func (p *parser) dedup(name token) Command {
+	c := &Dedup{Pos: name.pos, N: 1}
+	if n, ok := p.leadingInt(); ok {
+		if n < 1 {
+			p.fail(name.pos, "dedup count must be at least 1")
+		}
+		c.N = n
+	}
+	for !p.atEnd() {
+		if p.isOption() {
+			o := p.option()
+			switch o.Key {
+			case "keepempty":
+				c.KeepEmpty = p.boolOption(o)
+			case "consecutive":
+				c.Consecutive = p.boolOption(o)
+			default:
+				p.fail(o.Pos, "unknown option %q for dedup: expected keepempty= or consecutive=", o.Key)
+			}
+			continue
+		}
+		c.Fields = append(c.Fields, p.fieldList("a field name")...)
+	}
+	if len(c.Fields) == 0 {
+		p.failExpected(p.peek(), "a field name")
+	}
+	return c
+}
+
+// StatsFuncs are the aggregation functions stats accepts; StreamstatsFuncs
+// those streamstats accepts.
+var (
+	StatsFuncs = []string{"count", "c", "dc", "distinct_count", "sum", "avg", "mean",
+		"min", "max", "median", "stdev", "values", "list"}
+	StreamstatsFuncs = []string{"count", "c", "sum", "avg", "mean", "min", "max"}
+)
+
+func (p *parser) stats(name token) Command {
+	c := &Stats{Pos: name.pos, Streaming: strings.EqualFold(name.text, "streamstats")}
+	known := StatsFuncs
+	if c.Streaming {
+		known = StreamstatsFuncs
+	}
+	for !p.atEnd() && !isWord(p.peek(), "by") {
+		if len(c.Aggs) > 0 && p.peek().kind == tComma {
+			p.next()
+		}
+		t := p.expectKind(tWord, "a function such as count or avg(FIELD)")
+		a := Agg{Pos: t.pos, Func: strings.ToLower(t.text)}
+		if !stopWord(a.Func, known) {
+			p.fail(t.pos, "unknown %s function %q: expected one of %s", c.Name(), t.text, strings.Join(known, ", "))
+		}
+		if p.peek().kind == tLParen {
+			p.next()
+			a.Field = p.word("a field name").text
+			p.expectKind(tRParen, `")"`)
+		} else if a.Func != "count" && a.Func != "c" {
+			p.failExpected(p.peek(), `"(" and a field name after `+a.Func)
+		}
+		if isWord(p.peek(), "as") {
+			p.next()
+			a.As = p.word("a name after \"as\"").text
+		}
+		c.Aggs = append(c.Aggs, a)
+	}
+	if len(c.Aggs) == 0 {
+		p.failExpected(p.peek(), "a function such as count or avg(FIELD)")
+	}
+	if isWord(p.peek(), "by") {
+		p.next()
+		c.By = p.fieldList("a field name after \"by\"")
+	}
+	return c
+}

@@ -1,0 +1,112 @@
+package spl
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestParseGolden parses every testdata/parse/*.spl and compares the
+// canonical String and the tree dump (or the error) with NAME.golden.
+func TestParseGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/parse/*.spl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".spl")
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := parseReport(t, strings.TrimRight(string(src), "\n"))
+			golden := strings.TrimSuffix(f, ".spl") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s: got\n%s\nwant\n%s", f, got, want)
+			}
+		})
+	}
+}
+
+func parseReport(t *testing.T, src string) string {
+	pl, err := Parse(src)
+	if err != nil {
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("error is %T, want *ParseError: %v", err, err)
+		}
+		return "error: " + err.Error() + "\n"
+	}
+	s := pl.String()
+	checkRoundTrip(t, s)
+	return "canonical: " + s + "\n" + Dump(pl)
+}
+
+// checkRoundTrip checks that the canonical form parses to itself.
+func checkRoundTrip(t *testing.T, canonical string) {
+	t.Helper()
+	again, err := Parse(canonical)
+	if err != nil {
+		t.Fatalf("canonical form %q does not parse: %v", canonical, err)
+	}
+	if s := again.String(); s != canonical {
+		t.Fatalf("round trip changed the search:\n first %q\nsecond %q", canonical, s)
+	}
+}
+
+func TestParseErrorsAreInvalid(t *testing.T) {
+	_, err := Parse("| makeresults | fit MLTKContainer algo=x a b")
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("got %v", err)
+	}
+	want := `line 1, column 45: expected "into", found end of search`
+	if err.Error() != want {
+		t.Fatalf("got %q, want %q", err.Error(), want)
+	}
+}
+
+func TestPositionsCountLinesAndColumns(t *testing.T) {
+	_, err := Parse("| makeresults\n| eval x = 1 +\n| head")
+	if err == nil || !strings.HasPrefix(err.Error(), "line 3, column 1:") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/parse/*.spl")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add(`a "b\"c" NOT (d OR e*) x!=1 | eval y = -(-x) . "s" | where NOT y > 2 AND z = "q"`)
+	f.Fuzz(func(t *testing.T, src string) {
+		pl, err := Parse(src)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Pos.Line < 1 || pe.Pos.Col < 1 {
+				t.Fatalf("bad error for %q: %v", src, err)
+			}
+			return
+		}
+		checkRoundTrip(t, pl.String())
+	})
+}
