@@ -79,9 +79,11 @@ type Models struct {
 
 // Containers configures where fit and apply run.
 type Containers struct {
-	Runtime      string `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
-	Python       string `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
-	DefaultImage string `yaml:"default_image" doc:"image used when a container is started without one"`
+	Runtime      string        `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
+	Python       string        `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
+	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
+	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
+	AgentCommand string        `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 }
 
 // Telemetry configures traces and metrics export.
@@ -115,6 +117,7 @@ func Default() Config {
 			Runtime:      "process",
 			Python:       "python3",
 			DefaultImage: "dockyard/process",
+			StopGrace:    10 * time.Second,
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute},

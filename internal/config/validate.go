@@ -36,6 +36,7 @@ func (c Config) Validate() error {
 		{"audit.checkpoint_interval", positive(c.Audit.CheckpointInterval)},
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
 		{"lookups.max_bytes", positiveInt(c.Lookups.MaxBytes)},
+		{"containers.stop_grace", positive(c.Containers.StopGrace)},
 		{"search.max_rows", positiveInt(c.Search.MaxRows)},
 		{"search.max_time", positive(c.Search.MaxTime)},
 		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},

@@ -24,10 +24,14 @@ import (
 	"github.com/dockyard/dockyard/internal/blob"
 	blobfs "github.com/dockyard/dockyard/internal/blob/fs"
 	"github.com/dockyard/dockyard/internal/config"
+	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/pki"
+	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
+	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
 // Server is a running Dockyard control plane.
@@ -44,8 +48,16 @@ type Server struct {
 	API    *api.API
 
 	AuditLog *audit.Log
+	Secrets  *secrets.Box
 	Index    *index.Service
 	HEC      *index.HEC
+
+	Metrics       *telemetry.Metrics
+	Tracing       *telemetry.Tracing
+	Observability *telemetry.Observability
+
+	Containers *containers.Service
+	Notebooks  *notebooks.Service
 
 	ln          net.Listener
 	http        *http.Server
@@ -91,6 +103,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if s.Blobs, err = blobfs.New(filepath.Join(cfg.Data, "blobs")); err != nil {
 		return nil, err
 	}
+	if err := s.openSecrets(); err != nil {
+		return nil, err
+	}
 	if err := s.openAudit(ctx); err != nil {
 		return nil, err
 	}
@@ -112,7 +127,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.API = &api.API{Access: s.Access, Audit: s.Audit, Log: log, Mounts: map[string]http.Handler{}}
+	if err := s.openContainers(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openTelemetry(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.openEvents(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openEventsAPI(ctx); err != nil {
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -120,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	s.http.Handler = s.instrument(s.http.Handler)
 	return s, nil
 }
 

@@ -19,6 +19,8 @@ type Store interface {
 	SettingsStore
 	EventStore
 	LookupStore
+	ContainerStore
+	NotebookStore
 	// Close releases the store.
 	Close() error
 }

@@ -1,8 +1,11 @@
-// Package telemetry sets up Dockyard's observability. Today that is the
-// structured log (log/slog): NewLogger builds the server's logger from the
-// log.level and log.format settings, and Discard returns one that drops
-// everything. OpenTelemetry traces and Prometheus metrics will be added here
-// later.
+// Package telemetry sets up Dockyard's observability: the structured log
+// (log/slog: NewLogger builds the server's logger from the log.level and
+// log.format settings, Discard drops everything); Prometheus metrics in a
+// registry the server owns (Metrics, with helpers other packages register
+// through); OpenTelemetry traces exported over OTLP/HTTP, off by default and
+// reconfigured live (Tracing, Observability), with W3C trace context carried
+// across hops by Inject and Extract; and Instrument, the HTTP middleware
+// that gives every request a span and its metrics.
 //
 // Dockyard never uses a global logger: every component takes a
 // *slog.Logger, and tests pass one that writes to t.Log.

@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -42,8 +43,15 @@ func Start(t testing.TB) *Harness { return StartConfig(t, Config(t.TempDir())) }
 // StartConfig runs a server with cfg until the test ends (or Stop).
 func StartConfig(t testing.TB, cfg config.Config) *Harness {
 	t.Helper()
+	return StartWith(t, cfg, telemetry.Discard())
+}
+
+// StartWith runs a server with cfg that logs to log (a test that inspects
+// the server's log passes one writing to a buffer).
+func StartWith(t testing.TB, cfg config.Config, log *slog.Logger) *Harness {
+	t.Helper()
 	ctx := context.Background()
-	srv, err := server.New(ctx, cfg, telemetry.Discard(), server.Options{AdminPassword: AdminPassword})
+	srv, err := server.New(ctx, cfg, log, server.Options{AdminPassword: AdminPassword})
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
@@ -63,7 +71,14 @@ func StartConfig(t testing.TB, cfg config.Config) *Harness {
 		}
 		srv.Close()
 	}
-	t.Cleanup(h.stop)
+	// At the end of the test (not at an explicit Stop, after which a
+	// restarted server should adopt them) the test's containers go.
+	t.Cleanup(func() {
+		if !once {
+			h.removeContainers()
+		}
+		h.stop()
+	})
 	secret, err := srv.AdminToken(ctx, "test-admin", time.Hour)
 	if err != nil {
 		t.Fatalf("admin token: %v", err)
@@ -103,4 +118,30 @@ func (h *Harness) User(name string, roles ...string) *client.Client {
 	}
 	c.SetToken(res.Token)
 	return c
+}
+
+// removeContainers removes every container the test started: process
+// runtime containers outlive their server by design, so a test that leaves
+// one running would leak its agent.
+func (h *Harness) removeContainers() {
+	if h.Srv.Containers == nil {
+		return
+	}
+	ctx := context.Background()
+	list, err := h.Srv.Containers.List(ctx)
+	if err != nil {
+		h.T.Logf("listing containers to remove: %v", err)
+		return
+	}
+	caps := access.CapSet{}
+	for _, c := range access.AllCapabilities() {
+		caps[c] = true
+	}
+	for _, c := range list {
+		// Acting as the owner reaches per-user dev containers too.
+		p := &access.Principal{User: c.Owner, Roles: []string{access.RoleAdmin}, Caps: caps}
+		if err := h.Srv.Containers.Remove(ctx, p, c.Name); err != nil {
+			h.T.Logf("removing container %s: %v", c.Name, err)
+		}
+	}
 }

@@ -27,6 +27,8 @@ var domains = []struct {
 	{"settings", testSettings},
 	{"events", testEvents},
 	{"lookups", testLookups},
+	{"containers", testContainers},
+	{"notebooks", testNotebooks},
 }
 
 // Run runs the whole conformance suite against the implementation that

@@ -1,0 +1,299 @@
+// Package agentclient is the Go client of the Dockyard agent's API (the
+// container side of fit, apply and summary), used by the server and tests.
+package agentclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dockyard/dockyard/internal/agent"
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+// Client talks to one agent.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// New returns a client for the agent at endpoint (https://host:port) with
+// its bearer token. hc must verify the agent's certificate (and present a
+// client certificate where the agent requires one).
+func New(endpoint, token string, hc *http.Client) *Client {
+	return &Client{base: strings.TrimRight(endpoint, "/"), token: token, http: hc}
+}
+
+// Answer is the answer of /fit, /apply and /summary.
+type Answer struct {
+	Status     string           `json:"status"` // success, error or staged
+	Message    string           `json:"message"`
+	Results    string           `json:"results,omitempty"` // CSV
+	Summary    json.RawMessage  `json:"summary,omitempty"`
+	Messages   []string         `json:"messages,omitempty"`
+	Rows       int              `json:"rows,omitempty"`
+	ResultRows int              `json:"result_rows,omitempty"`
+	FitInfo    json.RawMessage  `json:"fit_info,omitempty"`
+	Files      []agent.FileInfo `json:"files,omitempty"`
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader, hdr map[string]string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("agent request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, errdefs.Unavailable(fmt.Sprintf("agent %s is unreachable: %v", c.base, err))
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var a Answer
+		msg := strings.TrimSpace(string(b))
+		if json.Unmarshal(b, &a) == nil && a.Message != "" {
+			msg = a.Message
+		}
+		return nil, statusError(resp.StatusCode, fmt.Sprintf("agent %s %s: %s", method, path, msg))
+	}
+	return resp, nil
+}
+
+func statusError(code int, msg string) error {
+	switch code {
+	case http.StatusBadRequest:
+		return errdefs.Invalid(msg)
+	case http.StatusUnauthorized:
+		return errdefs.Unauthenticated(msg)
+	case http.StatusForbidden:
+		return errdefs.PermissionDenied(msg)
+	case http.StatusNotFound:
+		return errdefs.NotFound(msg)
+	case http.StatusConflict:
+		return errdefs.Conflict(msg)
+	case http.StatusRequestEntityTooLarge:
+		return errdefs.Limit(msg)
+	}
+	return errdefs.Unavailable(msg)
+}
+
+func (c *Client) postJSON(ctx context.Context, path string, v any) (Answer, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Answer{}, fmt.Errorf("agent request: %w", err)
+	}
+	resp, err := c.do(ctx, "POST", path, bytes.NewReader(b), map[string]string{"Content-Type": "application/json"})
+	if err != nil {
+		return Answer{}, err
+	}
+	defer resp.Body.Close()
+	var a Answer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		return Answer{}, errdefs.Unavailable(fmt.Sprintf("agent %s: bad answer: %v", path, err))
+	}
+	return a, nil
+}
+
+// Fit is the seed-compatible POST /fit with the rows as one CSV string.
+func (c *Client) Fit(ctx context.Context, meta json.RawMessage, csv string) (Answer, error) {
+	return c.postJSON(ctx, "/fit", map[string]any{"data": csv, "meta": meta})
+}
+
+// Apply is the seed-compatible POST /apply.
+func (c *Client) Apply(ctx context.Context, meta json.RawMessage, csv string) (Answer, error) {
+	return c.postJSON(ctx, "/apply", map[string]any{"data": csv, "meta": meta})
+}
+
+// Summary is GET /summary for a notebook and model name.
+func (c *Client) Summary(ctx context.Context, algo, modelName string) (Answer, error) {
+	q := url.Values{"algo": {algo}, "model_name": {modelName}}
+	resp, err := c.do(ctx, "GET", "/summary?"+q.Encode(), nil, nil)
+	if err != nil {
+		return Answer{}, err
+	}
+	defer resp.Body.Close()
+	var a Answer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		return Answer{}, errdefs.Unavailable(fmt.Sprintf("agent /summary: bad answer: %v", err))
+	}
+	return a, nil
+}
+
+// FitStream streams a fit: rows is CSV (header row first), read as it is
+// sent. onFrame gets every frame before the last (progress, log, results);
+// the "done" frame is returned.
+func (c *Client) FitStream(ctx context.Context, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
+	return c.stream(ctx, "/v1/fit/stream", meta, rows, onFrame)
+}
+
+// ApplyStream streams an apply like FitStream.
+func (c *Client) ApplyStream(ctx context.Context, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
+	return c.stream(ctx, "/v1/apply/stream", meta, rows, onFrame)
+}
+
+func (c *Client) stream(ctx context.Context, path string, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
+	hdr, err := json.Marshal(map[string]any{"meta": meta, "format": "csv"})
+	if err != nil {
+		return agent.Frame{}, fmt.Errorf("agent stream header: %w", err)
+	}
+	body := io.MultiReader(bytes.NewReader(append(hdr, '\n')), rows)
+	resp, err := c.do(ctx, "POST", path, io.NopCloser(body), map[string]string{"Content-Type": "application/x-ndjson"})
+	if err != nil {
+		return agent.Frame{}, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		var f agent.Frame
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			return agent.Frame{}, errdefs.Unavailable(fmt.Sprintf("agent %s: bad frame: %v", path, err))
+		}
+		if f.Type == "done" {
+			return f, nil
+		}
+		if onFrame != nil {
+			onFrame(f)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return agent.Frame{}, errdefs.Unavailable(fmt.Sprintf("agent %s: stream broken: %v", path, err))
+	}
+	return agent.Frame{}, errdefs.Unavailable(fmt.Sprintf("agent %s: stream ended without a done frame", path))
+}
+
+// PutNotebook places a notebook (NAME.ipynb or NAME.py) in the container.
+func (c *Client) PutNotebook(ctx context.Context, name string, content []byte) (agent.FileInfo, error) {
+	return c.put(ctx, "/v1/notebooks/"+url.PathEscape(name), bytes.NewReader(content), "")
+}
+
+// GetNotebook reads a notebook back.
+func (c *Client) GetNotebook(ctx context.Context, name string) ([]byte, error) {
+	resp, err := c.do(ctx, "GET", "/v1/notebooks/"+url.PathEscape(name), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// ModelFiles lists the model files with size and SHA-256.
+func (c *Client) ModelFiles(ctx context.Context) ([]agent.FileInfo, error) {
+	resp, err := c.do(ctx, "GET", "/v1/model/files", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Files []agent.FileInfo `json:"files"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, errdefs.Unavailable(fmt.Sprintf("agent model files: bad answer: %v", err))
+	}
+	return out.Files, nil
+}
+
+// OpenModelFile downloads one model file; the caller closes it.
+func (c *Client) OpenModelFile(ctx context.Context, path string) (io.ReadCloser, error) {
+	resp, err := c.do(ctx, "GET", "/v1/model/files/"+escapePath(path), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// PutModelFile writes one model file (restoring a version before apply);
+// with sha256 (hex) non-empty the agent verifies the content first.
+func (c *Client) PutModelFile(ctx context.Context, path string, r io.Reader, sha256 string) (agent.FileInfo, error) {
+	return c.put(ctx, "/v1/model/files/"+escapePath(path), r, sha256)
+}
+
+// DeleteModelFile removes one model file.
+func (c *Client) DeleteModelFile(ctx context.Context, path string) error {
+	resp, err := c.do(ctx, "DELETE", "/v1/model/files/"+escapePath(path), nil, nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func (c *Client) put(ctx context.Context, path string, r io.Reader, sha string) (agent.FileInfo, error) {
+	hdr := map[string]string{"Content-Type": "application/octet-stream"}
+	if sha != "" {
+		hdr["X-Dockyard-SHA256"] = sha
+	}
+	resp, err := c.do(ctx, "PUT", path, r, hdr)
+	if err != nil {
+		return agent.FileInfo{}, err
+	}
+	defer resp.Body.Close()
+	var fi agent.FileInfo
+	if err := json.NewDecoder(resp.Body).Decode(&fi); err != nil {
+		return agent.FileInfo{}, errdefs.Unavailable(fmt.Sprintf("agent %s: bad answer: %v", path, err))
+	}
+	return fi, nil
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+// Healthy reports whether GET /healthz answers 200.
+func (c *Client) Healthy(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return errdefs.Unavailable(fmt.Sprintf("agent %s is unreachable: %v", c.base, err))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errdefs.Unavailable(fmt.Sprintf("agent %s: /healthz answered %d", c.base, resp.StatusCode))
+	}
+	return nil
+}
+
+// Info is GET /v1/info: the agent's and its runner's process ids, the
+// runner's interpreter, and the agent's Go memory.
+type Info struct {
+	PID           int    `json:"pid"`
+	RunnerPID     int    `json:"runner_pid"`
+	Python        string `json:"python"`
+	PythonVersion string `json:"python_version"`
+	Pandas        bool   `json:"pandas"`
+	RunnerError   string `json:"runner_error,omitempty"`
+	GoHeapAlloc   uint64 `json:"go_heap_alloc"`
+	GoSys         uint64 `json:"go_sys"`
+}
+
+// Info reads GET /v1/info.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	resp, err := c.do(ctx, "GET", "/v1/info", nil, nil)
+	if err != nil {
+		return Info{}, err
+	}
+	defer resp.Body.Close()
+	var in Info
+	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil {
+		return Info{}, errdefs.Unavailable(fmt.Sprintf("agent /v1/info: bad answer: %v", err))
+	}
+	return in, nil
+}

@@ -1,0 +1,348 @@
+// Package runner runs Dockyard notebooks in a warm Python process.
+//
+// The Python program (runner.py, embedded in the binary) is started once per
+// container and kept running. Requests go to it as JSON lines on its fd 3;
+// events and answers come back as JSON lines on its fd 4, so the notebook's
+// own print() output never corrupts the protocol: the runner forwards every
+// line a notebook prints as a "log" event of the call in progress. Bulk data
+// never travels through the protocol: the agent writes the input rows to a
+// CSV file and passes its path, and the runner writes apply's results to
+// another CSV file. If the Python process dies, the next call starts a new
+// one.
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+//go:embed runner.py
+var script []byte
+
+// Script returns the embedded Python runner's source.
+func Script() []byte { return bytes.Clone(script) }
+
+// Options configure a Runner.
+type Options struct {
+	Python       string       // interpreter; "" means "python3"
+	NotebooksDir string       // notebooks/ of the container; the runner's working directory
+	ModelDir     string       // app/model/data/ of the container; MODEL_DIRECTORY
+	ScriptDir    string       // where runner.py is written; "" means a new temporary directory
+	Pandas       string       // "auto" (default), "require" or "never"
+	Env          []string     // extra environment for the interpreter
+	Logger       *slog.Logger // receives output that is not part of a call
+}
+
+// Request is one call to the runner.
+type Request struct {
+	Op       string          `json:"op"`                  // fit, apply, summary, ping
+	Notebook string          `json:"notebook,omitempty"`  // notebook name without extension
+	SaveName string          `json:"save_name,omitempty"` // name passed to save/load: <algo>_<model_name>
+	Data     string          `json:"data,omitempty"`      // path of the input CSV
+	Results  string          `json:"results,omitempty"`   // path apply's results are written to ("" on fit: no apply)
+	Meta     json.RawMessage `json:"meta,omitempty"`      // the seed's param
+	Rows     int64           `json:"rows,omitempty"`      // about how many rows Data holds (a capacity hint)
+}
+
+// Event is a progress event of a call in flight.
+type Event struct {
+	Type   string `json:"type"`             // "log" or "progress"
+	Stream string `json:"stream,omitempty"` // log: stdout or stderr
+	Line   string `json:"line,omitempty"`   // log: one line the notebook printed
+	Step   string `json:"step,omitempty"`   // progress: init, fit, save, load, apply
+}
+
+// Result is the answer to a call.
+type Result struct {
+	Status     string             `json:"status"` // success or error
+	Message    string             `json:"message,omitempty"`
+	Messages   []string           `json:"messages,omitempty"`
+	Rows       int                `json:"rows"`
+	ResultRows int                `json:"result_rows"`
+	FitInfo    json.RawMessage    `json:"fit_info,omitempty"`
+	Summary    json.RawMessage    `json:"summary,omitempty"`
+	Timings    map[string]float64 `json:"timings,omitempty"` // seconds spent reading the rows and writing the results
+	Python     string             `json:"python,omitempty"`
+	Version    string             `json:"version,omitempty"`
+	Pandas     bool               `json:"pandas,omitempty"`
+}
+
+type wireMsg struct {
+	ID   *int64 `json:"id"`
+	Type string `json:"type"`
+	Event
+	Result
+}
+
+// Runner is a warm Python process. Calls are serialised.
+type Runner struct {
+	opts   Options
+	log    *slog.Logger
+	script string
+
+	mu   sync.Mutex // one call at a time
+	proc *proc
+	seq  int64
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	in     *os.File // our end of fd 3
+	msgs   chan wireMsg
+	done   chan struct{} // closed when the process has exited
+	err    error         // exit error, valid after done
+	stderr *tailBuffer
+	ready  wireMsg
+
+	abandonOnce sync.Once
+	abandoned   chan struct{} // closed when the Runner stops reading msgs
+}
+
+// Start writes the runner script and starts the interpreter, waiting until
+// it reports ready.
+func Start(ctx context.Context, opts Options) (*Runner, error) {
+	if opts.Python == "" {
+		opts.Python = "python3"
+	}
+	if opts.Pandas == "" {
+		opts.Pandas = "auto"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir := opts.ScriptDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "dockyard-runner-")
+		if err != nil {
+			return nil, fmt.Errorf("runner: temporary directory: %w", err)
+		}
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	path := filepath.Join(dir, "runner.py")
+	if err := os.WriteFile(path, script, 0o600); err != nil {
+		return nil, fmt.Errorf("runner: writing %s: %w", path, err)
+	}
+	r := &Runner{opts: opts, log: log, script: path}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.ensure(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Pid returns the interpreter's process id, or 0 when none runs.
+func (r *Runner) Pid() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc == nil {
+		return 0
+	}
+	return r.proc.cmd.Process.Pid
+}
+
+// Info returns what the interpreter reported when it started: its path,
+// version and whether pandas is importable.
+func (r *Runner) Info() Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc == nil {
+		return Result{}
+	}
+	return r.proc.ready.Result
+}
+
+// Close stops the interpreter.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc != nil {
+		r.proc.kill()
+		r.proc = nil
+	}
+	return nil
+}
+
+func (r *Runner) ensure(ctx context.Context) (*proc, error) {
+	if r.proc != nil {
+		select {
+		case <-r.proc.done:
+			r.log.Warn("notebook runner exited; starting a new one", "err", r.proc.err, "stderr", r.proc.stderr.String())
+			r.proc.kill()
+			r.proc = nil
+		default:
+			return r.proc, nil
+		}
+	}
+	p, err := r.spawn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.proc = p
+	return p, nil
+}
+
+func (r *Runner) spawn(ctx context.Context) (*proc, error) {
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	respR, respW, err := os.Pipe()
+	if err != nil {
+		reqR.Close()
+		reqW.Close()
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	cmd := exec.Command(r.opts.Python, "-u", r.script,
+		"--notebooks", r.opts.NotebooksDir, "--model", r.opts.ModelDir, "--pandas", r.opts.Pandas)
+	cmd.Dir = r.opts.NotebooksDir
+	cmd.Env = append(os.Environ(), r.opts.Env...)
+	cmd.ExtraFiles = []*os.File{reqR, respW}
+	// Its own process group, so that killing it also kills what a notebook
+	// started (and whatever a wrapper such as a pyenv shim left between); it
+	// dies with the agent.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p := &proc{cmd: cmd, in: reqW, msgs: make(chan wireMsg, 64), done: make(chan struct{}),
+		stderr: &tailBuffer{max: 8192}, abandoned: make(chan struct{})}
+	outLog := &lineLogger{log: r.log, tail: p.stderr}
+	cmd.Stdout, cmd.Stderr = outLog, outLog
+	if err := cmd.Start(); err != nil {
+		reqR.Close()
+		reqW.Close()
+		respR.Close()
+		respW.Close()
+		return nil, errdefs.Unavailable(fmt.Sprintf("cannot start the notebook runner with interpreter %q: %v; install python3 or set the agent's --python", r.opts.Python, err))
+	}
+	reqR.Close()
+	respW.Close()
+	go p.readLoop(respR, r.log)
+	go func() {
+		p.err = cmd.Wait()
+		outLog.flush()
+		close(p.done)
+	}()
+	select {
+	case m, ok := <-p.msgs:
+		if ok && m.Type == "ready" {
+			p.ready = m
+			r.log.Info("notebook runner ready", "python", m.Python, "version", m.Version, "pandas", m.Pandas, "pid", cmd.Process.Pid)
+			return p, nil
+		}
+		p.kill()
+		<-p.done
+		return nil, errdefs.Unavailable(fmt.Sprintf("notebook runner (%s) did not start: %v: %s", r.opts.Python, p.err, p.stderr.String()))
+	case <-ctx.Done():
+		p.kill()
+		return nil, fmt.Errorf("starting the notebook runner: %w", ctx.Err())
+	}
+}
+
+func (p *proc) readLoop(rd io.ReadCloser, log *slog.Logger) {
+	defer rd.Close()
+	defer close(p.msgs)
+	br := bufio.NewReaderSize(rd, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			var m wireMsg
+			if jerr := json.Unmarshal(line, &m); jerr != nil {
+				log.Warn("notebook runner sent a bad protocol line", "err", jerr)
+			} else {
+				select {
+				case p.msgs <- m:
+				case <-p.abandoned:
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *proc) kill() {
+	p.abandonOnce.Do(func() { close(p.abandoned) })
+	p.in.Close()
+	if p.cmd.Process != nil {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// Call sends req and waits for its answer, passing progress events to
+// onEvent (which may be nil). A notebook's failure is a Result with status
+// "error", not an error; an error means the runner itself failed (it is
+// restarted on the next call) or ctx ended (the runner is killed, since a
+// notebook cannot be interrupted safely).
+func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.ensure(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	r.seq++
+	id := r.seq
+	line, err := json.Marshal(struct {
+		ID int64 `json:"id"`
+		Request
+	}{id, req})
+	if err != nil {
+		return Result{}, fmt.Errorf("runner request: %w", err)
+	}
+	if _, err := p.in.Write(append(line, '\n')); err != nil {
+		p.kill()
+		return Result{}, errdefs.Unavailable(fmt.Sprintf("notebook runner is gone (%v): %s", err, p.stderr.String()))
+	}
+	for {
+		select {
+		case m, ok := <-p.msgs:
+			if !ok {
+				<-p.done
+				return Result{}, errdefs.Unavailable(fmt.Sprintf("notebook runner exited during %s (%v); it restarts on the next call: %s", req.Op, p.err, p.stderr.String()))
+			}
+			if m.ID == nil || *m.ID != id {
+				if m.Type == "log" {
+					r.log.Info("notebook output", "stream", m.Stream, "line", m.Line)
+				}
+				continue
+			}
+			switch m.Type {
+			case "done":
+				return m.Result, nil
+			case "log", "progress":
+				if onEvent != nil {
+					m.Event.Type = m.Type
+					onEvent(m.Event)
+				}
+			}
+		case <-ctx.Done():
+			p.kill()
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+			}
+			r.proc = nil
+			return Result{}, fmt.Errorf("notebook %s %s stopped: %w", req.Notebook, req.Op, ctx.Err())
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+func init() { extraCommands = append(extraCommands, newAuditCmd) }
+
+func newAuditCmd(env *Env, g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Verify, export and check the tamper-evident audit trail (needs read_audit)"}
+	cmd.AddCommand(newAuditVerifyCmd(env, g), newAuditExportCmd(env, g), newAuditKeyCmd(env, g))
+	return cmd
+}
+
+func newAuditVerifyCmd(env *Env, g *globals) *cobra.Command {
+	var file, keyFile string
+	cmd := &cobra.Command{
+		Use:   "verify [--file FILE] [--key PUB.pem]",
+		Short: "Check the audit chain: exit 0 and \"ok: N events\" when intact, else name the first bad event",
+		Long: `Without --file, the server walks its stored chain and checkpoints.
+With --key but no --file, the chain is downloaded and checked here against that key.
+With --file, an export is checked offline, without contacting the server: give the
+server's public key (from ` + "`dockyard audit key`" + `) with --key; without it the key inside
+the file is used, which proves only that the file is consistent with itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var pub ed25519.PublicKey
+			if keyFile != "" {
+				b, err := os.ReadFile(keyFile)
+				if err != nil {
+					return errdefs.Invalid(fmt.Sprintf("--key: %v; pass the PEM that `dockyard audit key` prints", err))
+				}
+				if pub, err = audit.ParsePublicKey(b); err != nil {
+					return errdefs.Invalid(fmt.Sprintf("--key %s is not an ed25519 public key (%v); pass the PEM that `dockyard audit key` prints", keyFile, err))
+				}
+			}
+			if file != "" {
+				return verifyFile(env, g, file, pub)
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			if pub != nil {
+				// Check the server's chain here, against a key the caller trusts.
+				var buf bytes.Buffer
+				if err := c.AuditExport(cmd.Context(), &buf); err != nil {
+					return err
+				}
+				res, err := audit.VerifyFile(&buf, pub)
+				return reportVerify(env, g, res, err)
+			}
+			v, err := c.AuditVerify(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				if err := env.print(g, v, nil); err != nil {
+					return err
+				}
+			} else if v.OK {
+				fmt.Fprintln(env.Stdout, v.Message)
+			}
+			if !v.OK {
+				return verifyFailed(v.Message)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "verify this export offline (JSON lines from `dockyard audit export`)")
+	cmd.Flags().StringVar(&keyFile, "key", "", "the server's audit public key (PEM from `dockyard audit key`)")
+	return cmd
+}
+
+// verifyFailed is the error of a broken chain: its message names the first
+// bad event.
+func verifyFailed(msg string) error { return fmt.Errorf("%s", msg) }
+
+// verifyFile checks an export offline; it never contacts the server.
+func verifyFile(env *Env, g *globals, file string, pub ed25519.PublicKey) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return errdefs.Invalid(fmt.Sprintf("--file: %v; pass a file written by `dockyard audit export -o FILE`", err))
+	}
+	defer f.Close()
+	res, verr := audit.VerifyFile(f, pub)
+	if verr == nil && res.KeyFromFile {
+		fmt.Fprintf(env.Stderr, "warning: no --key given, so %s was checked with the public key inside it: "+
+			"that proves only that the file is consistent with itself, not that the server signed it; "+
+			"pass --key with the PEM from `dockyard audit key`, kept apart from the exports\n", file)
+	}
+	return reportVerify(env, g, res, verr)
+}
+
+// reportVerify prints a local verification's outcome like the server's.
+func reportVerify(env *Env, g *globals, res audit.Result, err error) error {
+	v := wire.AuditVerify{OK: err == nil, Events: res.Events, Checkpoints: res.Checkpoints, Message: res.String()}
+	var ve *audit.VerifyError
+	if errors.As(err, &ve) {
+		v.Seq, v.Reason, v.Message = ve.Seq, ve.Reason, ve.Error()
+	} else if err != nil {
+		return err
+	}
+	if g.output == "json" {
+		if perr := env.print(g, v, nil); perr != nil {
+			return perr
+		}
+	} else if v.OK {
+		fmt.Fprintln(env.Stdout, v.Message)
+	}
+	if !v.OK {
+		return verifyFailed(v.Message)
+	}
+	return nil
+}
+
+func newAuditExportCmd(env *Env, g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export -o FILE",
+		Short: "Write the audit chain with its signed checkpoints as JSON lines (- for standard output)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return errdefs.Invalid("audit export needs -o FILE (or -o - for standard output)")
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			if out == "-" {
+				return c.AuditExport(cmd.Context(), env.Stdout)
+			}
+			// Write next to the target and rename, so that a failed download
+			// never leaves a short file that looks like an export.
+			tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+			if err != nil {
+				return fmt.Errorf("audit export: %w", err)
+			}
+			defer os.Remove(tmp.Name())
+			cw := &countWriter{w: tmp}
+			if err := c.AuditExport(cmd.Context(), cw); err != nil {
+				tmp.Close()
+				return err
+			}
+			if err := tmp.Close(); err != nil {
+				return fmt.Errorf("audit export: %w", err)
+			}
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				return fmt.Errorf("audit export: %w", err)
+			}
+			fmt.Fprintf(env.Stderr, "Wrote the audit export to %s (%d lines); check it with `dockyard audit verify --file %s --key PUB.pem`.\n",
+				out, cw.lines, out)
+			return nil
+		},
+	}
+	// -o here is the file, shadowing the global output format.
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (- for standard output)")
+	return cmd
+}
+
+// countWriter counts the lines written through it.
+type countWriter struct {
+	w     io.Writer
+	lines int
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.lines += bytes.Count(p, []byte{'\n'})
+	return c.w.Write(p)
+}
+
+func newAuditKeyCmd(env *Env, g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "key",
+		Short: "Print the server's audit public key (PEM) that verifies exports offline",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			pem, err := c.AuditKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pub, err := audit.ParsePublicKey(pem)
+			if err != nil {
+				return fmt.Errorf("the server's answer is not a public key: %w", err)
+			}
+			if g.output == "json" {
+				return env.print(g, map[string]string{"key_id": audit.KeyID(pub), "public_key_pem": string(pem)}, nil)
+			}
+			_, err = env.Stdout.Write(pem)
+			return err
+		},
+	}
+}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+func init() { extraCommands = append(extraCommands, newContainersCmd) }
+
+func containersTable(cs []wire.Container) *table {
+	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started"}}
+	for _, c := range cs {
+		status := c.Status
+		if c.Message != "" && (c.Status == "failed" || c.Status == "lost" || c.Status == "exited") {
+			status += " (" + c.Message + ")"
+		}
+		started := "-"
+		if c.Started != nil {
+			started = fmtTime(*c.Started)
+		}
+		t.add(c.Name, c.Owner, status, c.Image, c.Runtime, dash(c.Model), strconv.Itoa(c.GPUs), dash(c.Endpoint), started)
+	}
+	return t
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newContainersCmd(env *Env, g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "containers", Short: "List, start and stop the containers fits run in"}
+	list := &cobra.Command{
+		Use: "list", Short: "List containers (needs list_mltk_container)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			cs, err := c.Containers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return env.print(g, cs, containersTable(cs))
+		},
+	}
+	var image, rt, model string
+	var gpus int
+	start := &cobra.Command{
+		Use:   "start NAME [--image IMAGE] [--runtime process|docker] [--model MODEL] [--gpus N]",
+		Short: "Start a container (needs control_mltk_container; GPUs need use_gpu). NAME __dev__ is your development container",
+		Args:  needArgs(1, "the container NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			x, err := c.StartContainer(cmd.Context(), args[0], wire.ContainerStart{Image: image, Runtime: rt, Model: model, GPUs: gpus})
+			if err != nil {
+				return err
+			}
+			return env.print(g, x, containersTable([]wire.Container{x}))
+		},
+	}
+	start.Flags().StringVar(&image, "image", "", "container image (default: the server's default image)")
+	start.Flags().StringVar(&rt, "runtime", "", "container runtime: process or docker (default: the server's)")
+	start.Flags().StringVar(&model, "model", "", "the model this container serves")
+	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
+	stop := &cobra.Command{
+		Use: "stop NAME", Short: "Stop a container (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			x, err := c.StopContainer(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return env.print(g, x, containersTable([]wire.Container{x}))
+		},
+	}
+	remove := &cobra.Command{
+		Use: "remove NAME", Aliases: []string{"rm"}, Short: "Stop a container and delete it with its files and record",
+		Args: needArgs(1, "the container NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			if err := c.RemoveContainer(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return env.print(g, map[string]string{"removed": args[0]}, nil)
+			}
+			fmt.Fprintf(env.Stdout, "Removed container %s.\n", args[0])
+			return nil
+		},
+	}
+	var since string
+	logs := &cobra.Command{
+		Use: "logs NAME [--since 10m|RFC3339]", Short: "Print a container's output (needs control_mltk_container)",
+		Args: needArgs(1, "the container NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var t time.Time
+			if since != "" {
+				if d, err := time.ParseDuration(since); err == nil {
+					t = time.Now().Add(-d)
+				} else if t, err = time.Parse(time.RFC3339, since); err != nil {
+					return errdefs.Invalid("--since takes a duration such as 10m or an RFC 3339 time")
+				}
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			rc, err := c.ContainerLogs(cmd.Context(), args[0], t)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(env.Stdout, rc)
+			return err
+		},
+	}
+	logs.Flags().StringVar(&since, "since", "", "only output written since this long ago or this time")
+	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g))
+	return cmd
+}
+
+// newContainersRegisterCmd registers an external container endpoint. Its
+// --ca-file is the endpoint's CA; the server's CA then comes from
+// DOCKYARD_CA_FILE or the saved login.
+func newContainersRegisterCmd(env *Env, g *globals) *cobra.Command {
+	var u, caFile, model string
+	var tokenStdin bool
+	cmd := &cobra.Command{
+		Use:   "register NAME --url https://HOST:PORT --token-stdin [--ca-file FILE] [--model MODEL]",
+		Short: "Register an already-running container API endpoint (needs configure_mltk_container)",
+		Long: "Register an already-running container API endpoint (needs configure_mltk_container).\n" +
+			"Here --ca-file is the CA that verifies the container's endpoint; the server's CA comes from DOCKYARD_CA_FILE or your saved login.\n" +
+			"The token is read from standard input, stored encrypted and never shown again (only its last four characters).",
+		Args: needArgs(1, "the container NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if u == "" {
+				return errdefs.Invalid("containers register needs --url https://HOST:PORT of the container API")
+			}
+			if !tokenStdin {
+				return errdefs.Invalid("containers register reads the container's token from standard input only: pass --token-stdin")
+			}
+			b, err := io.ReadAll(io.LimitReader(env.Stdin, 64<<10))
+			if err != nil {
+				return err
+			}
+			tok := strings.TrimSpace(string(b))
+			if tok == "" {
+				return errdefs.Invalid("no token on standard input: pipe it in, e.g. `echo \"$TOKEN\" | dockyard containers register ... --token-stdin`")
+			}
+			req := wire.ContainerRegister{URL: u, Token: tok, Model: model}
+			if caFile != "" {
+				pem, err := os.ReadFile(caFile)
+				if err != nil {
+					return errdefs.Invalid(fmt.Sprintf("--ca-file: %v", err))
+				}
+				req.CAPEM = string(pem)
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			x, err := c.RegisterContainer(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			return env.print(g, x, containersTable([]wire.Container{x}))
+		},
+	}
+	cmd.Flags().StringVar(&u, "url", "", "https URL of the container API")
+	cmd.Flags().BoolVar(&tokenStdin, "token-stdin", false, "read the container API token from standard input")
+	cmd.Flags().StringVar(&caFile, "ca-file", "", "PEM CA bundle that verifies the container's certificate (default: system roots)")
+	cmd.Flags().StringVar(&model, "model", "", "the model this container serves")
+	return cmd
+}

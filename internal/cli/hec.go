@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+func init() { extraCommands = append(extraCommands, newHECCmd) }
+
+func newHECCmd(env *Env, g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "hec", Short: "HTTP Event Collector tokens (needs edit_hec_token)"}
+	tokens := &cobra.Command{Use: "tokens", Short: "Create, list, disable, enable and delete HEC tokens"}
+	tokens.AddCommand(newHECCreateCmd(env, g), newHECListCmd(env, g), newHECDeleteCmd(env, g),
+		newHECSetDisabledCmd(env, g, true), newHECSetDisabledCmd(env, g, false))
+	cmd.AddCommand(tokens)
+	return cmd
+}
+
+func newHECCreateCmd(env *Env, g *globals) *cobra.Command {
+	var indexes, def string
+	cmd := &cobra.Command{
+		Use:   "create NAME --index INDEX[,INDEX] [--default-index INDEX]",
+		Short: "Create a HEC token for a set of indexes; its secret is printed once",
+		Args:  needArgs(1, "the token's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ixs := splitList(indexes)
+			if len(ixs) == 0 {
+				return errdefs.Invalid("hec tokens create needs --index INDEX[,INDEX] (the indexes the token may write to; * for every index but _internal)")
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			nt, err := c.CreateHECToken(cmd.Context(), wire.HECTokenRequest{Name: args[0], Indexes: ixs, DefaultIndex: def})
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return env.print(g, nt, nil)
+			}
+			t := &table{header: []string{"name", "token", "indexes", "default_index"}}
+			t.add(nt.Name, nt.Token, joinList(nt.Indexes), nt.DefaultIndex)
+			if err := env.print(g, nt, t); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stderr, "The token is shown only now: send it as `Authorization: Splunk <token>` to /services/collector/event.")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&indexes, "index", "", "indexes the token may write to, comma-separated (* for every index but _internal)")
+	cmd.Flags().StringVar(&def, "default-index", "", "index of events that name none (default: the first --index)")
+	return cmd
+}
+
+func hecTable(ts []wire.HECToken) *table {
+	t := &table{header: []string{"name", "last4", "indexes", "default_index", "disabled", "creator", "created"}}
+	for _, x := range ts {
+		t.add(x.Name, x.Last4, joinList(x.Indexes), x.DefaultIndex, fmt.Sprint(x.Disabled), x.Creator, fmtTime(x.Created))
+	}
+	return t
+}
+
+func newHECListCmd(env *Env, g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List HEC tokens (never their secrets: only the last four characters)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			ts, err := c.HECTokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return env.print(g, ts, hecTable(ts))
+		},
+	}
+}
+
+func newHECDeleteCmd(env *Env, g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a HEC token; its secret stops working at once",
+		Args:  needArgs(1, "the token's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteHECToken(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return env.print(g, map[string]string{"deleted": args[0]}, nil)
+			}
+			fmt.Fprintf(env.Stdout, "Deleted HEC token %s.\n", args[0])
+			return nil
+		},
+	}
+}
+
+func newHECSetDisabledCmd(env *Env, g *globals, disabled bool) *cobra.Command {
+	verb, short := "enable", "Re-enable a disabled HEC token"
+	if disabled {
+		verb, short = "disable", "Disable a HEC token (the collector answers code 1) without deleting it"
+	}
+	return &cobra.Command{
+		Use:   verb + " NAME",
+		Short: short,
+		Args:  needArgs(1, "the token's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			if err := c.SetHECTokenDisabled(cmd.Context(), args[0], disabled); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return env.print(g, map[string]string{verb + "d": args[0]}, nil)
+			}
+			fmt.Fprintf(env.Stdout, "HEC token %s %sd.\n", args[0], verb)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,54 @@
+package client
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+// Containers lists every container (needs list_mltk_container).
+func (c *Client) Containers(ctx context.Context) ([]wire.Container, error) {
+	var out []wire.Container
+	return out, c.Do(ctx, "GET", "/v1/containers", nil, &out)
+}
+
+// StartContainer starts a container (needs control_mltk_container).
+func (c *Client) StartContainer(ctx context.Context, name string, req wire.ContainerStart) (wire.Container, error) {
+	var out wire.Container
+	return out, c.Do(ctx, "POST", "/v1/containers/"+url.PathEscape(name)+"/start", req, &out)
+}
+
+// StopContainer stops a container (needs control_mltk_container).
+func (c *Client) StopContainer(ctx context.Context, name string) (wire.Container, error) {
+	var out wire.Container
+	return out, c.Do(ctx, "POST", "/v1/containers/"+url.PathEscape(name)+"/stop", struct{}{}, &out)
+}
+
+// RemoveContainer stops a container and deletes it with its record.
+func (c *Client) RemoveContainer(ctx context.Context, name string) error {
+	return c.Do(ctx, "DELETE", "/v1/containers/"+url.PathEscape(name), nil, nil)
+}
+
+// RegisterContainer registers an external container API endpoint (needs
+// configure_mltk_container).
+func (c *Client) RegisterContainer(ctx context.Context, name string, req wire.ContainerRegister) (wire.Container, error) {
+	var out wire.Container
+	return out, c.Do(ctx, "POST", "/v1/containers/"+url.PathEscape(name)+"/register", req, &out)
+}
+
+// ContainerLogs streams a container's output written at or after since
+// (zero: all of it). The caller closes it.
+func (c *Client) ContainerLogs(ctx context.Context, name string, since time.Time) (io.ReadCloser, error) {
+	p := "/v1/containers/" + url.PathEscape(name) + "/logs"
+	if !since.IsZero() {
+		p += "?since=" + url.QueryEscape(since.UTC().Format(time.RFC3339))
+	}
+	resp, err := c.Raw(ctx, "GET", p, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}

@@ -1,0 +1,292 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/runtime"
+	"github.com/dockyard/dockyard/internal/store"
+)
+
+// StartRequest asks for a container to run. Empty Image and Runtime mean
+// the defaults.
+type StartRequest struct {
+	Name    string
+	Image   string
+	Runtime string
+	Model   string
+	GPUs    int
+}
+
+// Start starts the container (creating its record and its runtime
+// container when needed). It needs control_mltk_container, and use_gpu
+// when GPUs > 0. Starting a running container with the same settings does
+// nothing more.
+func (s *Service) Start(ctx context.Context, p *access.Principal, req StartRequest) (store.Container, error) {
+	n, sc, err := scope(p, req.Name)
+	if err != nil {
+		return store.Container{}, err
+	}
+	if err := s.checkStart(p, n, sc, req); err != nil {
+		s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(store.Container{Name: n, Scope: sc}), Result: audit.ResultDenied, Message: err.Error()})
+		return store.Container{}, err
+	}
+	defer s.lock(n, sc)()
+	return s.startLocked(ctx, p, n, sc, req)
+}
+
+func (s *Service) checkStart(p *access.Principal, name, sc string, req StartRequest) error {
+	if err := needCap(p, access.CapControlContainer, fmt.Sprintf("starting container %q", name)); err != nil {
+		return err
+	}
+	if sc != "" && sc != p.User && !p.Can(access.CapAdminAllObjects) {
+		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: %s/%s is another user's development container", sc, name))
+	}
+	if req.GPUs < 0 {
+		return errdefs.Invalid("gpus must be 0 or more")
+	}
+	if req.GPUs > 0 {
+		return needCap(p, access.CapUseGPU, fmt.Sprintf("starting container %q with GPUs", name))
+	}
+	return nil
+}
+
+func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc string, req StartRequest) (store.Container, error) {
+	rtName := req.Runtime
+	if rtName == "" {
+		rtName = s.o.DefaultRuntime
+	}
+	if rtName == RuntimeExternal {
+		return store.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: external containers are not started by Dockyard; register one with `dockyard containers register`", name))
+	}
+	rt, ok := s.o.Runtimes[rtName]
+	if !ok {
+		return store.Container{}, errdefs.Invalid(fmt.Sprintf("container runtime %q is not available on this server (have: %s)", rtName, s.runtimeNames()))
+	}
+	image := req.Image
+	if image == "" {
+		image = s.o.DefaultImage
+	}
+	owner := p.User
+	if sc != "" {
+		owner = sc
+	}
+	c, err := s.o.Store.GetContainer(ctx, name, sc)
+	switch {
+	case errdefs.IsNotFound(err):
+		c, err = s.o.Store.CreateContainer(ctx, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
+			Desired: DesiredRunning, Status: StatusCreated, Model: req.Model, GPUs: req.GPUs, Created: s.now()})
+		if err != nil {
+			return store.Container{}, err
+		}
+	case err != nil:
+		return store.Container{}, err
+	case c.Runtime == RuntimeExternal:
+		return store.Container{}, errdefs.Conflict(fmt.Sprintf("container %q is a registered external container: it is not started by Dockyard", name))
+	}
+	// Reuse the runtime container when it matches the request.
+	if c.RuntimeID != "" {
+		old, ok := s.o.Runtimes[c.Runtime]
+		rc, ierr := runtime.Container{}, error(nil)
+		if ok {
+			rc, ierr = old.Inspect(ctx, c.RuntimeID)
+		}
+		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && c.GPUs == req.GPUs &&
+			(req.Model == "" || req.Model == c.Model)
+		if same && rc.State == runtime.StateRunning {
+			c = s.running(ctx, c, rc, p, false)
+			return c, nil
+		}
+		if !same && ok && ierr == nil {
+			if err := old.Remove(ctx, c.RuntimeID); err != nil && !errdefs.IsNotFound(err) {
+				return c, fmt.Errorf("container %q: removing its old container: %w", name, err)
+			}
+		}
+		if !same || ierr != nil {
+			c.RuntimeID = ""
+		}
+	}
+	c.Runtime, c.Image, c.GPUs, c.Desired = rtName, image, req.GPUs, DesiredRunning
+	if req.Model != "" {
+		c.Model = req.Model
+	}
+	if c.RuntimeID == "" {
+		id, err := s.create(ctx, rt, c)
+		if err != nil {
+			return s.failed(ctx, p, c, err)
+		}
+		c.RuntimeID = id
+		c.Status, c.Message, c.Updated = StatusCreated, "", s.now()
+		if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
+			return c, err
+		}
+	}
+	if err := rt.Start(ctx, c.RuntimeID); err != nil {
+		return s.failed(ctx, p, c, err)
+	}
+	rc, err := rt.Inspect(ctx, c.RuntimeID)
+	if err != nil {
+		return s.failed(ctx, p, c, err)
+	}
+	return s.running(ctx, c, rc, p, true), nil
+}
+
+// create makes the runtime container for c and returns its id. A leftover
+// container of this server with the same name and labels is taken over.
+func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Container) (string, error) {
+	labels := map[string]string{
+		runtime.LabelServerID:  s.o.ServerID,
+		runtime.LabelContainer: c.Name,
+		runtime.LabelOwner:     c.Owner,
+	}
+	if c.Model != "" {
+		labels[runtime.LabelModel] = c.Model
+	}
+	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: c.Image, Labels: labels, GPUs: c.GPUs}
+	if s.o.Python != "" {
+		spec.Args = []string{"--python", s.o.Python}
+	}
+	rc, err := rt.Create(ctx, spec)
+	if errdefs.IsConflict(err) {
+		all, lerr := rt.List(ctx, map[string]string{runtime.LabelServerID: s.o.ServerID, runtime.LabelContainer: c.Name, runtime.LabelOwner: c.Owner})
+		if lerr == nil {
+			for _, x := range all {
+				if x.Name == spec.Name {
+					if rerr := rt.Remove(ctx, x.ID); rerr == nil {
+						rc, err = rt.Create(ctx, spec)
+					}
+					break
+				}
+			}
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return rc.ID, nil
+}
+
+// running records that c runs as rc, and audits the start.
+func (s *Service) running(ctx context.Context, c store.Container, rc runtime.Container, p *access.Principal, started bool) store.Container {
+	c.Status, c.Endpoint, c.Message, c.Desired = StatusRunning, rc.Endpoint, "", DesiredRunning
+	if started || c.Started.IsZero() {
+		c.Started, c.StartedBy = s.now(), p.User
+	}
+	c.Updated = s.now()
+	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
+		s.o.Log.Warn("updating container record", "container", c.Name, "err", err)
+	}
+	s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(c), Details: map[string]any{
+		"image": c.Image, "runtime": c.Runtime, "gpus": c.GPUs, "model": c.Model, "owner": c.Owner,
+		"runtime_id": c.RuntimeID, "already_running": !started,
+	}})
+	return c
+}
+
+// failed records a failed start and returns its error.
+func (s *Service) failed(ctx context.Context, p *access.Principal, c store.Container, err error) (store.Container, error) {
+	c.Status, c.Message, c.Endpoint, c.Updated = StatusFailed, err.Error(), "", s.now()
+	if uerr := s.o.Store.UpdateContainer(ctx, c); uerr != nil {
+		s.o.Log.Warn("updating container record", "container", c.Name, "err", uerr)
+	}
+	s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(c), Result: audit.ResultFailure, Message: err.Error()})
+	return c, fmt.Errorf("starting container %q: %w", c.Name, err)
+}
+
+func (s *Service) runtimeNames() string {
+	var out []string
+	for n := range s.o.Runtimes {
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return fmt.Sprint(out)
+}
+
+// Stop stops the container and keeps its record (desired state stopped).
+// It needs control_mltk_container. Stopping an external container only
+// marks it stopped: Dockyard does not run it.
+func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (store.Container, error) {
+	n, sc, err := scope(p, name)
+	if err != nil {
+		return store.Container{}, err
+	}
+	if err := needCap(p, access.CapControlContainer, fmt.Sprintf("stopping container %q", n)); err != nil {
+		s.record(ctx, audit.Event{User: p.User, Action: "container.stop", Object: object(store.Container{Name: n, Scope: sc}), Result: audit.ResultDenied, Message: err.Error()})
+		return store.Container{}, err
+	}
+	defer s.lock(n, sc)()
+	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	if err != nil {
+		return c, err
+	}
+	if rt, ok := s.o.Runtimes[c.Runtime]; ok && c.RuntimeID != "" {
+		if err := rt.Stop(ctx, c.RuntimeID, s.o.StopGrace); err != nil && !errdefs.IsNotFound(err) {
+			s.record(ctx, audit.Event{User: p.User, Action: "container.stop", Object: object(c), Result: audit.ResultFailure, Message: err.Error()})
+			return c, fmt.Errorf("stopping container %q: %w", n, err)
+		}
+	}
+	c.Desired, c.Status, c.Endpoint, c.Message, c.Updated = DesiredStopped, StatusStopped, "", "", s.now()
+	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
+		return c, err
+	}
+	s.record(ctx, audit.Event{User: p.User, Action: "container.stop", Object: object(c), Details: map[string]any{"runtime": c.Runtime, "runtime_id": c.RuntimeID, "owner": c.Owner}})
+	return c, nil
+}
+
+// Remove stops the container, deletes it from its runtime with its files,
+// and deletes its record. It needs control_mltk_container (and
+// configure_mltk_container for an external one).
+func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) error {
+	n, sc, err := scope(p, name)
+	if err != nil {
+		return err
+	}
+	if err := needCap(p, access.CapControlContainer, fmt.Sprintf("removing container %q", n)); err != nil {
+		s.record(ctx, audit.Event{User: p.User, Action: "container.remove", Object: object(store.Container{Name: n, Scope: sc}), Result: audit.ResultDenied, Message: err.Error()})
+		return err
+	}
+	defer s.lock(n, sc)()
+	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	if err != nil {
+		return err
+	}
+	if c.Runtime == RuntimeExternal {
+		if err := needCap(p, access.CapConfigureContainer, fmt.Sprintf("removing external container %q", n)); err != nil {
+			return err
+		}
+	}
+	if rt, ok := s.o.Runtimes[c.Runtime]; ok && c.RuntimeID != "" {
+		if err := rt.Remove(ctx, c.RuntimeID); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("removing container %q: %w", n, err)
+		}
+	}
+	if err := s.o.Store.DeleteContainer(ctx, c.ID); err != nil {
+		return err
+	}
+	s.record(ctx, audit.Event{User: p.User, Action: "container.remove", Object: object(c), Details: map[string]any{"runtime": c.Runtime, "runtime_id": c.RuntimeID}})
+	return nil
+}
+
+// Logs returns the container's output since the given time (zero: all).
+// The caller closes it.
+func (s *Service) Logs(ctx context.Context, p *access.Principal, name string, since time.Time) (io.ReadCloser, error) {
+	c, err := s.Get(ctx, p, name)
+	if err != nil {
+		return nil, err
+	}
+	rt, ok := s.o.Runtimes[c.Runtime]
+	if !ok {
+		return nil, errdefs.Invalid(fmt.Sprintf("container %q runs on the %s runtime, whose logs Dockyard cannot read", name, c.Runtime))
+	}
+	if c.RuntimeID == "" {
+		return nil, errdefs.NotFound(fmt.Sprintf("container %q has no logs: it is not created (status %s); start it first", name, c.Status))
+	}
+	return rt.Logs(ctx, c.RuntimeID, since)
+}

@@ -1,0 +1,273 @@
+// Package notebooks keeps the notebooks that fits run: knowledge objects
+// (owner, app, sharing, read and write roles; private to the pusher in the
+// current app by default, like models) with a history of immutable
+// versions whose content lives in the blob store.
+//
+// Someone who may not read a notebook gets "notebook not found: NAME",
+// never a hint that it exists.
+package notebooks
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/blob"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/store"
+)
+
+// Service manages notebooks.
+type Service struct {
+	st    store.NotebookStore
+	blobs blob.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a notebook service.
+func New(st store.NotebookStore, blobs blob.Store, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: st, blobs: blobs, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Info is a notebook with its newest version (zero before the first).
+type Info struct {
+	store.Notebook
+	Current store.NotebookVersion
+}
+
+// ACL is the notebook's permission record.
+func ACL(n store.Notebook) access.ACL {
+	return access.ACL{Owner: n.Owner, App: n.App, Sharing: access.Sharing(n.Sharing), Read: n.Read, Write: n.Write}
+}
+
+// PushRequest is a notebook to store. Sharing is used only when the push
+// creates the notebook ("" means user: private to the pusher).
+type PushRequest struct {
+	Name    string
+	Format  string // ipynb | py
+	Content []byte
+	Sharing access.Sharing
+}
+
+// PushResult says what a push did. Changed is false when the content was
+// the newest version's already, and no version was added.
+type PushResult struct {
+	Info
+	Changed bool
+	Created bool
+}
+
+func notFound(name string) error {
+	return errdefs.NotFound(fmt.Sprintf("notebook not found: %s", name))
+}
+
+// Push validates the content and stores it as the notebook's next version
+// when it differs from the newest one. The notebook is the caller's own in
+// the current app, or a shared one there the caller may write; else a new
+// private notebook is created.
+func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest) (PushResult, error) {
+	if p == nil {
+		return PushResult{}, errdefs.Unauthenticated("pushing a notebook needs a logged-in user")
+	}
+	if err := ValidateName(req.Name); err != nil {
+		return PushResult{}, err
+	}
+	if err := Validate(FileName(req.Name, req.Format), req.Format, req.Content); err != nil {
+		return PushResult{}, err
+	}
+	var res PushResult
+	n, err := s.resolve(ctx, p, req.Name, true)
+	switch {
+	case errdefs.IsNotFound(err):
+		sharing := req.Sharing
+		if sharing == "" {
+			sharing = access.SharingUser
+		}
+		if _, err := access.ParseSharing(string(sharing)); err != nil {
+			return PushResult{}, err
+		}
+		n, err = s.st.CreateNotebook(ctx, store.Notebook{Name: req.Name, App: p.App, Owner: p.User, Sharing: string(sharing), Created: s.now()})
+		if errdefs.IsConflict(err) {
+			return PushResult{}, errdefs.Conflict(fmt.Sprintf("notebook %q is already shared in app %q by someone else and you may not change it: push it under another --name", req.Name, p.App))
+		}
+		if err != nil {
+			return PushResult{}, err
+		}
+		res.Created = true
+	case err != nil:
+		return PushResult{}, err
+	}
+	res.Notebook = n
+	digest := blob.FromBytes(req.Content)
+	if !res.Created {
+		if cur, err := s.latest(ctx, n); err != nil {
+			return PushResult{}, err
+		} else if cur.Version > 0 && cur.Digest == string(digest) && cur.Format == req.Format {
+			res.Current = cur
+			return res, nil
+		}
+	}
+	d, size, err := s.blobs.Put(ctx, bytes.NewReader(req.Content))
+	if err != nil {
+		return PushResult{}, fmt.Errorf("notebook %q: storing its content: %w", req.Name, err)
+	}
+	v, err := s.st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: req.Format, Digest: string(d), Size: size, Author: p.User, Created: s.now()})
+	if err != nil {
+		return PushResult{}, err
+	}
+	res.Current, res.Changed = v, true
+	res.Latest = v.Version
+	s.log.Info("notebook pushed", "name", n.Name, "app", n.App, "owner", n.Owner, "version", v.Version, "user", p.User)
+	return res, nil
+}
+
+func (s *Service) latest(ctx context.Context, n store.Notebook) (store.NotebookVersion, error) {
+	if n.Latest == 0 {
+		return store.NotebookVersion{}, nil
+	}
+	vs, err := s.st.NotebookVersions(ctx, n.ID)
+	if err != nil {
+		return store.NotebookVersion{}, err
+	}
+	if len(vs) == 0 {
+		return store.NotebookVersion{}, nil
+	}
+	return vs[len(vs)-1], nil
+}
+
+// rank orders the notebooks a name may mean from the caller's app: its own
+// private one first, then the one shared in the app, then a global one.
+// 0 means the notebook is not a candidate.
+func rank(p *access.Principal, n store.Notebook) int {
+	switch {
+	case n.Sharing == string(access.SharingUser) && n.Owner == p.User && n.App == p.App:
+		return 3
+	case n.Sharing == string(access.SharingApp) && n.App == p.App:
+		return 2
+	case n.Sharing == string(access.SharingGlobal):
+		if n.App == p.App {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// resolve finds the notebook name means to p (readable, or writable when
+// write is set); not readable and absent look the same.
+func (s *Service) resolve(ctx context.Context, p *access.Principal, name string, write bool) (store.Notebook, error) {
+	if err := ValidateName(name); err != nil {
+		return store.Notebook{}, err
+	}
+	ns, err := s.st.FindNotebooks(ctx, name)
+	if err != nil {
+		return store.Notebook{}, err
+	}
+	var best store.Notebook
+	bestRank := 0
+	for _, n := range ns {
+		r := rank(p, n)
+		if r == 0 || !p.CanRead(ACL(n)) || write && !p.CanWrite(ACL(n)) {
+			continue
+		}
+		if r > bestRank {
+			best, bestRank = n, r
+		}
+	}
+	if bestRank == 0 {
+		return store.Notebook{}, notFound(name)
+	}
+	return best, nil
+}
+
+// Get returns the notebook name means to p with its newest version.
+func (s *Service) Get(ctx context.Context, p *access.Principal, name string) (Info, error) {
+	n, err := s.resolve(ctx, p, name, false)
+	if err != nil {
+		return Info{}, err
+	}
+	cur, err := s.latest(ctx, n)
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{Notebook: n, Current: cur}, nil
+}
+
+// List returns every notebook p may read, with its newest version.
+func (s *Service) List(ctx context.Context, p *access.Principal) ([]Info, error) {
+	ns, err := s.st.ListNotebooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Info{}
+	for _, n := range ns {
+		if !p.CanRead(ACL(n)) {
+			continue
+		}
+		cur, err := s.latest(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Info{Notebook: n, Current: cur})
+	}
+	return out, nil
+}
+
+// History returns the versions of the notebook name means to p, oldest
+// first.
+func (s *Service) History(ctx context.Context, p *access.Principal, name string) (Info, []store.NotebookVersion, error) {
+	n, err := s.resolve(ctx, p, name, false)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	vs, err := s.st.NotebookVersions(ctx, n.ID)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	info := Info{Notebook: n}
+	if len(vs) > 0 {
+		info.Current = vs[len(vs)-1]
+	}
+	return info, vs, nil
+}
+
+// Content returns a version (0: the newest) of the notebook name means to
+// p, and its bytes.
+func (s *Service) Content(ctx context.Context, p *access.Principal, name string, version int) (Info, store.NotebookVersion, []byte, error) {
+	info, vs, err := s.History(ctx, p, name)
+	if err != nil {
+		return Info{}, store.NotebookVersion{}, nil, err
+	}
+	if len(vs) == 0 {
+		return Info{}, store.NotebookVersion{}, nil, errdefs.NotFound(fmt.Sprintf("notebook %s has no version yet: push it with `dockyard notebooks push`", name))
+	}
+	v := vs[len(vs)-1]
+	if version != 0 {
+		if version < 0 || version > len(vs) || vs[version-1].Version != version {
+			return Info{}, store.NotebookVersion{}, nil, errdefs.NotFound(fmt.Sprintf("notebook %s has no version %d: see `dockyard notebooks history %s`", name, version, name))
+		}
+		v = vs[version-1]
+	}
+	d, err := blob.ParseDigest(v.Digest)
+	if err != nil {
+		return Info{}, store.NotebookVersion{}, nil, err
+	}
+	rc, err := s.blobs.Open(ctx, d)
+	if err != nil {
+		return Info{}, store.NotebookVersion{}, nil, fmt.Errorf("notebook %s version %d: %w", name, v.Version, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, MaxSize+1))
+	if err != nil {
+		return Info{}, store.NotebookVersion{}, nil, fmt.Errorf("notebook %s version %d: %w", name, v.Version, err)
+	}
+	return info, v, b, nil
+}

@@ -1,0 +1,229 @@
+package process
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
+)
+
+// Start implements runtime.Runtime: it starts the agent and waits until it
+// answers /healthz over TLS (verified against the container's certificate).
+func (r *Runtime) Start(ctx context.Context, id string) error {
+	r.mu.Lock()
+	rec, err := r.load(id)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	if r.running(rec) {
+		r.mu.Unlock()
+		return nil
+	}
+	kid, err := r.spawn(rec)
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := r.waitHealthy(ctx, rec, kid); err != nil {
+		signalGroup(rec.PID, syscall.SIGKILL)
+		return err
+	}
+	r.log.Info("container started", "id", rec.ID, "name", rec.Name, "pid", rec.PID, "port", rec.Port)
+	return nil
+}
+
+func freePort(prefer int) (int, error) {
+	if prefer > 0 {
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", prefer)); err == nil {
+			ln.Close()
+			return prefer, nil
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (r *Runtime) spawn(rec *record) (*child, error) {
+	d := r.dir(rec.ID)
+	port, err := freePort(rec.Port)
+	if err != nil {
+		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: no free port on 127.0.0.1: %v", rec.Name, err))
+	}
+	args := []string{"agent", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--cert", filepath.Join(d, "tls", "cert.pem"), "--key", filepath.Join(d, "tls", "key.pem"),
+		"--token-file", filepath.Join(d, "token"), "--root", filepath.Join(d, "root")}
+	if r.cfg.Python != "" {
+		args = append(args, "--python", r.cfg.Python)
+	}
+	args = append(args, rec.Args...)
+	cmd := r.cfg.Command(args)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	keys := make([]string, 0, len(rec.Env))
+	for k := range rec.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cmd.Env = append(cmd.Env, k+"="+rec.Env[k])
+	}
+	cmd.Env = append(cmd.Env, "DOCKYARD_CONTAINER="+rec.Name)
+	cmd.Dir = filepath.Join(d, "root")
+	logf, err := os.OpenFile(filepath.Join(d, "agent.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: log file: %w", rec.Name, err)
+	}
+	defer logf.Close() // the child holds its own descriptor
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Its own process group, and no tie to the server: a restarted server
+	// adopts it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: starting the agent: %v", rec.Name, err))
+	}
+	kid := &child{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(kid.done) }()
+	_, start, _ := procStat(cmd.Process.Pid)
+	rec.PID, rec.PIDStart, rec.Port, rec.Started = cmd.Process.Pid, start, port, time.Now().UTC()
+	if err := r.save(rec); err != nil {
+		signalGroup(rec.PID, syscall.SIGKILL)
+		return nil, err
+	}
+	r.kids[rec.ID] = kid
+	return kid, nil
+}
+
+func (r *Runtime) waitHealthy(ctx context.Context, rec *record, kid *child) error {
+	certPEM, err := os.ReadFile(filepath.Join(r.dir(rec.ID), "tls", "cert.pem"))
+	if err != nil {
+		return fmt.Errorf("container %q: %w", rec.Name, err)
+	}
+	pool := x509.NewCertPool() // pin the container's own certificate
+	if !pool.AppendCertsFromPEM(certPEM) {
+		return fmt.Errorf("container %q: its certificate is not PEM", rec.Name)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 2 * time.Second}
+	url := fmt.Sprintf("https://127.0.0.1:%d/healthz", rec.Port)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.StartTimeout)
+	defer cancel()
+	var lastErr error
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("/healthz answered %d", resp.StatusCode)
+		}
+		lastErr = err
+		select {
+		case <-kid.done:
+			return errdefs.Unavailable(fmt.Sprintf("container %q: the agent exited while starting: %s", rec.Name, r.logTail(rec.ID)))
+		case <-ctx.Done():
+			return errdefs.Unavailable(fmt.Sprintf("container %q: the agent did not answer within %s (%v): %s", rec.Name, r.cfg.StartTimeout, lastErr, r.logTail(rec.ID)))
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func (r *Runtime) logTail(id string) string {
+	b, _ := os.ReadFile(filepath.Join(r.dir(id), "agent.log"))
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Stop implements runtime.Runtime: SIGTERM to the agent's process group,
+// SIGKILL after grace.
+func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) error {
+	r.mu.Lock()
+	rec, err := r.load(id)
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if !r.running(rec) {
+		return nil
+	}
+	signalGroup(rec.PID, syscall.SIGTERM)
+	if !waitGone(rec.PID, rec.PIDStart, grace) {
+		r.log.Warn("container did not stop in time; killing it", "id", id, "grace", grace)
+		signalGroup(rec.PID, syscall.SIGKILL)
+		if !waitGone(rec.PID, rec.PIDStart, 5*time.Second) {
+			return errdefs.Unavailable(fmt.Sprintf("container %q: process %d survived SIGKILL", rec.Name, rec.PID))
+		}
+	}
+	r.log.Info("container stopped", "id", id, "name", rec.Name)
+	return nil
+}
+
+// Logs implements runtime.Runtime. Lines are kept when their slog time= is
+// at or after since; lines without a time (a crash's output) go with the
+// line before them.
+func (r *Runtime) Logs(ctx context.Context, id string, since time.Time) (io.ReadCloser, error) {
+	if _, err := r.load(id); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(r.dir(id), "agent.log"))
+	if os.IsNotExist(err) {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("container %q logs: %w", id, err)
+	}
+	if since.IsZero() {
+		return f, nil
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	keep := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if t, ok := lineTime(line); ok {
+			keep = !t.Before(since)
+		}
+		if keep {
+			out.WriteString(line)
+			out.WriteByte('\n')
+		}
+	}
+	return io.NopCloser(&out), sc.Err()
+}
+
+func lineTime(line string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(line, "time=")
+	if !ok {
+		return time.Time{}, false
+	}
+	if i := strings.IndexByte(rest, ' '); i > 0 {
+		rest = rest[:i]
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.Trim(rest, `"`))
+	return t, err == nil
+}

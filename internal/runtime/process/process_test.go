@@ -1,0 +1,212 @@
+package process_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/agent"
+	"github.com/dockyard/dockyard/internal/agent/agentclient"
+	"github.com/dockyard/dockyard/internal/agent/agenttest"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/runtime"
+	"github.com/dockyard/dockyard/internal/runtime/process"
+	"github.com/dockyard/dockyard/internal/runtime/runtimetest"
+)
+
+// The test binary doubles as the agent: the runtime re-executes it with
+// DOCKYARD_TEST_AGENT=1 (the os/exec helper-process pattern).
+func TestMain(m *testing.M) {
+	if os.Getenv("DOCKYARD_TEST_AGENT") == "1" {
+		args := os.Args[1:]
+		for i, a := range args {
+			if a == "agent" {
+				args = args[i+1:]
+				break
+			}
+		}
+		if err := agent.Main(context.Background(), args, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "agent:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+var (
+	pyOnce sync.Once
+	pyPath string
+)
+
+func python(t *testing.T) string {
+	t.Helper()
+	pyOnce.Do(func() {
+		if out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output(); err == nil {
+			pyPath = strings.TrimSpace(string(out))
+		}
+	})
+	if pyPath == "" {
+		t.Skip("python3 is not on PATH; the agent's notebook runner needs it")
+	}
+	return pyPath
+}
+
+func newRuntime(t *testing.T, base string, ca *agenttest.CA) *process.Runtime {
+	t.Helper()
+	rt, err := process.New(process.Config{
+		BaseDir: base,
+		Issuer:  ca,
+		Command: func(args []string) *exec.Cmd {
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "DOCKYARD_TEST_AGENT=1")
+			return cmd
+		},
+		Python:       python(t),
+		StartTimeout: 30 * time.Second,
+		Logger:       nil,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+func TestConformance(t *testing.T) {
+	ca := agenttest.NewCA(t)
+	runtimetest.Run(t,
+		func(t *testing.T) runtime.Runtime { return newRuntime(t, t.TempDir(), ca) },
+		func(t *testing.T, name string) runtime.Spec {
+			return runtime.Spec{Name: name, Image: "process", Labels: map[string]string{runtime.LabelServerID: "test"}}
+		})
+}
+
+func TestFitInContainerAndAdoptAfterRestart(t *testing.T) {
+	ca := agenttest.NewCA(t)
+	base := t.TempDir()
+	rt := newRuntime(t, base, ca)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	nb, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "notebooks", "linear_regression.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rt.Create(ctx, runtime.Spec{Name: "dev", Image: "process",
+		Labels: map[string]string{runtime.LabelOwner: "alice", runtime.LabelServerID: "s1"},
+		Files:  map[string][]byte{"notebooks/linear_regression.ipynb": nb}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Remove(context.Background(), c.ID) })
+	if _, err := rt.Create(ctx, runtime.Spec{Name: "gpu", GPUs: 1}); !errdefs.IsInvalid(err) {
+		t.Errorf("Create with a GPU: %v, want invalid", err)
+	}
+	if err := rt.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = rt.Inspect(ctx, c.ID)
+	if len(c.Token) != 64 {
+		t.Fatalf("token has %d characters, want 64 hex", len(c.Token))
+	}
+	// The token is not on the agent's command line.
+	pid := pidOf(t, base, c.ID)
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if strings.Contains(string(cmdline), c.Token) {
+		t.Errorf("the token appears on the agent's command line")
+	}
+	cl := agentclient.New(c.Endpoint, c.Token, ca.Client())
+	meta := json.RawMessage(`{"options":{"params":{"algo":"linear_regression"},"model_name":"M"},"feature_variables":["x1"],"target_variables":["y"]}`)
+	ans, err := cl.Fit(ctx, meta, "x1,y\n1,3\n2,5\n3,7\n")
+	if err != nil || ans.Status != "success" || len(ans.Files) != 1 {
+		t.Fatalf("fit in the container: %+v, %v", ans, err)
+	}
+	if _, err := agentclient.New(c.Endpoint, "wrong", ca.Client()).Fit(ctx, meta, "x1,y\n1,3\n"); !errdefs.IsUnauthenticated(err) {
+		t.Errorf("fit with a wrong token: %v, want unauthenticated", err)
+	}
+
+	// A new runtime on the same base dir (a restarted server) adopts it.
+	rt2 := newRuntime(t, base, ca)
+	list, err := rt2.List(ctx, map[string]string{runtime.LabelOwner: "alice"})
+	if err != nil || len(list) != 1 || list[0].ID != c.ID || list[0].State != runtime.StateRunning || list[0].Endpoint != c.Endpoint {
+		t.Fatalf("after restart, List = %+v, %v; want %s running at %s", list, err, c.ID, c.Endpoint)
+	}
+	if _, err := agentclient.New(list[0].Endpoint, list[0].Token, ca.Client()).Summary(ctx, "linear_regression", "M"); err != nil {
+		t.Errorf("summary through the adopted container: %v", err)
+	}
+	if err := rt2.Stop(ctx, c.ID, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rt2.Inspect(ctx, c.ID); got.State != runtime.StateExited || got.Endpoint != "" {
+		t.Errorf("after Stop by the new runtime: %+v, want exited", got)
+	}
+	rc, err := rt2.Logs(ctx, c.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, _ := io.ReadAll(rc)
+	rc.Close()
+	if !strings.Contains(string(logs), "agent listening") || strings.Contains(string(logs), c.Token) {
+		t.Errorf("logs: want the agent's output without the token, got:\n%s", logs)
+	}
+	rc, _ = rt2.Logs(ctx, c.ID, time.Now().Add(time.Hour))
+	if future, _ := io.ReadAll(rc); len(future) != 0 {
+		t.Errorf("Logs since a future time = %q, want nothing", future)
+	}
+	rc.Close()
+	// The model files survive a restart of the container.
+	if err := rt2.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = rt2.Inspect(ctx, c.ID)
+	files, err := agentclient.New(c.Endpoint, c.Token, ca.Client()).ModelFiles(ctx)
+	if err != nil || len(files) != 1 || files[0] != ans.Files[0] {
+		t.Errorf("model files after restart: %+v, %v; want %+v", files, err, ans.Files)
+	}
+}
+
+func TestDeadPidIsExited(t *testing.T) {
+	ca := agenttest.NewCA(t)
+	base := t.TempDir()
+	rt := newRuntime(t, base, ca)
+	ctx := context.Background()
+	c, err := rt.Create(ctx, runtime.Spec{Name: "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pretend it ran as a process that has since ended (and whose pid may
+	// have been reused by something else: a different start time).
+	p := filepath.Join(base, c.ID, "container.json")
+	b, _ := os.ReadFile(p)
+	var rec map[string]any
+	_ = json.Unmarshal(b, &rec)
+	rec["pid"], rec["pid_start"], rec["started"], rec["port"] = os.Getpid(), 1, time.Now().UTC(), 1
+	b, _ = json.Marshal(rec)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := newRuntime(t, base, ca).Inspect(ctx, c.ID)
+	if err != nil || got.State != runtime.StateExited {
+		t.Errorf("Inspect = %+v, %v; want exited (pid %d is another process now)", got, err, os.Getpid())
+	}
+}
+
+func pidOf(t *testing.T, base, id string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(base, id, "container.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		PID int `json:"pid"`
+	}
+	_ = json.Unmarshal(b, &rec)
+	return rec.PID
+}

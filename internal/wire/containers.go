@@ -1,0 +1,39 @@
+package wire
+
+import "time"
+
+// Container is a container as `containers list -o json` shows it. The
+// token of an external container is never shown: TokenHint holds its last
+// four characters.
+type Container struct {
+	Name      string     `json:"name"`
+	Image     string     `json:"image"`
+	Runtime   string     `json:"runtime"`
+	Status    string     `json:"status"`
+	Model     string     `json:"model"`
+	Owner     string     `json:"owner"`
+	GPUs      int        `json:"gpus"`
+	Endpoint  string     `json:"endpoint"`
+	Started   *time.Time `json:"started"`
+	StartedBy string     `json:"started_by,omitempty"`
+	Desired   string     `json:"desired"`
+	Message   string     `json:"message,omitempty"`
+	Created   time.Time  `json:"created"`
+	TokenHint string     `json:"token,omitempty"`
+}
+
+// ContainerStart is the body of POST /v1/containers/{name}/start.
+type ContainerStart struct {
+	Image   string `json:"image,omitempty"`
+	Runtime string `json:"runtime,omitempty"`
+	Model   string `json:"model,omitempty"`
+	GPUs    int    `json:"gpus,omitempty"`
+}
+
+// ContainerRegister is the body of POST /v1/containers/{name}/register.
+type ContainerRegister struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+	CAPEM string `json:"ca_pem,omitempty"`
+	Model string `json:"model,omitempty"`
+}
