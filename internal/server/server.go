@@ -27,8 +27,10 @@ import (
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/lookups"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/pki"
+	"github.com/dockyard/dockyard/internal/search"
 	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
 	"github.com/dockyard/dockyard/internal/telemetry"
@@ -58,6 +60,12 @@ type Server struct {
 
 	Containers *containers.Service
 	Notebooks  *notebooks.Service
+
+	// Lookups keeps CSV lookup tables (openSearch).
+	Lookups *lookups.Service
+	// SearchML runs fit, apply, summary, listmodels and deletemodel in
+	// searches; nil makes them fail. Read per search: set it before Serve.
+	SearchML search.ML
 
 	ln          net.Listener
 	http        *http.Server
@@ -134,6 +142,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	if err := s.openEvents(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openSearch(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.openEventsAPI(ctx); err != nil {
