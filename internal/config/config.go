@@ -75,6 +75,8 @@ type Lookups struct {
 // Models configures the model registry.
 type Models struct {
 	KeepVersions int `yaml:"keep_versions" doc:"versions kept per model besides those an alias points at; 0 keeps every version"`
+	PageSize     int `yaml:"page_size" doc:"models per page of a listing when the caller names no limit"`
+	MaxPageSize  int `yaml:"max_page_size" doc:"largest page of models a listing may ask for"`
 }
 
 // Containers configures where fit and apply run.
@@ -112,7 +114,7 @@ func Default() Config {
 		},
 		Search:  Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main"},
 		Lookups: Lookups{MaxBytes: 100 << 20},
-		Models:  Models{KeepVersions: 20},
+		Models:  Models{KeepVersions: 20, PageSize: 50, MaxPageSize: 1000},
 		Containers: Containers{
 			Runtime:      "process",
 			Python:       "python3",

@@ -37,6 +37,8 @@ func (c Config) Validate() error {
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
 		{"lookups.max_bytes", positiveInt(c.Lookups.MaxBytes)},
 		{"containers.stop_grace", positive(c.Containers.StopGrace)},
+		{"models.page_size", positiveInt(int64(c.Models.PageSize))},
+		{"models.max_page_size", positiveInt(int64(c.Models.MaxPageSize))},
 		{"search.max_rows", positiveInt(c.Search.MaxRows)},
 		{"search.max_time", positive(c.Search.MaxTime)},
 		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},

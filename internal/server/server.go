@@ -28,6 +28,7 @@ import (
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/lookups"
+	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/pki"
 	"github.com/dockyard/dockyard/internal/search"
@@ -58,6 +59,7 @@ type Server struct {
 	Tracing       *telemetry.Tracing
 	Observability *telemetry.Observability
 
+	Models     *models.Registry
 	Containers *containers.Service
 	Notebooks  *notebooks.Service
 
@@ -135,6 +137,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.API = &api.API{Access: s.Access, Audit: s.Audit, Log: log, Mounts: map[string]http.Handler{}}
+	if err := s.openModels(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.openContainers(ctx); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ type Store interface {
 	SettingsStore
 	EventStore
 	LookupStore
+	ModelStore
 	ContainerStore
 	NotebookStore
 	// Close releases the store.

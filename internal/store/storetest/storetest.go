@@ -27,6 +27,7 @@ var domains = []struct {
 	{"settings", testSettings},
 	{"events", testEvents},
 	{"lookups", testLookups},
+	{"models", testModels},
 	{"containers", testContainers},
 	{"notebooks", testNotebooks},
 }

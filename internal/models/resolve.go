@@ -1,0 +1,146 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/store"
+)
+
+// notFound is the one answer for a model that does not exist and for one
+// the caller may not read.
+func notFound(ref Ref) error {
+	return errdefs.NotFound("model not found: " + ref.Base())
+}
+
+// find resolves ref to a model the caller may read, in the seed's order:
+// the caller's private model in the current app, then the one shared at app
+// level (or globally) in the current app, then a globally shared one from
+// another app (the first by app name). "app:NAME" skips the private step.
+func (r *Registry) find(ctx context.Context, p *access.Principal, ref Ref) (Model, error) {
+	if err := ValidateName(ref.Name); err != nil {
+		return Model{}, err
+	}
+	if ref.AppShared && ref.Owner != "" {
+		return Model{}, errdefs.Invalid(fmt.Sprintf("model %s: an owner addresses a private model; drop the app: prefix", ref.Base()))
+	}
+	cands, err := r.st.FindModels(ctx, ref.Name)
+	if err != nil {
+		return Model{}, fmt.Errorf("model %s: %w", ref.Base(), err)
+	}
+	app := appOf(p)
+	readable := func(c store.Model) bool {
+		return p.CanRead(toModel(p, c).ACL())
+	}
+	steps := []func(c store.Model) bool{}
+	if !ref.AppShared {
+		owner := p.User
+		if ref.Owner != "" {
+			owner = ref.Owner
+		}
+		steps = append(steps, func(c store.Model) bool {
+			return c.App == app && c.Sharing == string(access.SharingUser) && c.Owner == owner
+		})
+	}
+	if ref.Owner == "" {
+		steps = append(steps,
+			func(c store.Model) bool { return c.App == app && c.Sharing != string(access.SharingUser) },
+			func(c store.Model) bool { return c.App != app && c.Sharing == string(access.SharingGlobal) },
+		)
+	}
+	for _, match := range steps {
+		if i := slices.IndexFunc(cands, func(c store.Model) bool { return match(c) && readable(c) }); i >= 0 {
+			return toModel(p, cands[i]), nil
+		}
+	}
+	return Model{}, notFound(ref)
+}
+
+// version returns the version ref names: its number, its alias, or the
+// current one.
+func (r *Registry) version(ctx context.Context, m Model, ref Ref) (Version, error) {
+	n := ref.Version
+	switch {
+	case n > 0:
+	case ref.Alias != "":
+		aliases, err := r.st.ListModelAliases(ctx, m.id)
+		if err != nil {
+			return Version{}, err
+		}
+		i := slices.IndexFunc(aliases, func(a store.ModelAlias) bool { return a.Alias == ref.Alias })
+		if i < 0 {
+			return Version{}, errdefs.NotFound(fmt.Sprintf("model %s has no alias %q; see its aliases with models show", ref.Base(), ref.Alias))
+		}
+		n = aliases[i].Version
+	default:
+		if m.Current == 0 {
+			return Version{}, errdefs.NotFound(fmt.Sprintf("model %s has no versions yet; fit or import one first", ref.Base()))
+		}
+		n = m.Current
+	}
+	sv, err := r.st.GetModelVersion(ctx, m.id, n)
+	if errdefs.IsNotFound(err) {
+		return Version{}, errdefs.NotFound(fmt.Sprintf("model %s has no version %d; list them with models versions", ref.Base(), n))
+	}
+	if err != nil {
+		return Version{}, err
+	}
+	return toVersion(m, sv)
+}
+
+// Resolve returns the model and version that ref names, for a caller who
+// may read it (fit and apply use it).
+func (r *Registry) Resolve(ctx context.Context, ref Ref) (Model, Version, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return Model{}, Version{}, err
+	}
+	m, err := r.find(ctx, p, ref)
+	if err != nil {
+		return Model{}, Version{}, err
+	}
+	v, err := r.version(ctx, m, ref)
+	return m, v, err
+}
+
+// writable resolves ref to a model the caller may change; a readable model
+// without write permission is a recorded denial.
+func (r *Registry) writable(ctx context.Context, p *access.Principal, ref Ref, action string) (Model, error) {
+	m, err := r.find(ctx, p, ref)
+	if err != nil {
+		return Model{}, err
+	}
+	if !m.Perms.Write {
+		return Model{}, r.denied(ctx, p, action, m, fmt.Sprintf(
+			"you may read model %s but not change it: ask its owner %s or an administrator for write permission", ref.Base(), m.Owner))
+	}
+	return m, nil
+}
+
+// target finds the model a new version of ref goes into. It returns
+// ok=false, with no error, when registering would create the model.
+func (r *Registry) target(ctx context.Context, p *access.Principal, ref Ref) (Model, bool, error) {
+	if ref.Version > 0 || ref.Alias != "" {
+		return Model{}, false, errdefs.Invalid(fmt.Sprintf("a new version goes into a model, not into %s: use %s", ref, ref.Base()))
+	}
+	m, err := r.writable(ctx, p, ref, "model.version.create")
+	if errdefs.IsNotFound(err) {
+		return Model{}, false, nil
+	}
+	return m, err == nil, err
+}
+
+// AuthorizeWrite reports whether the caller may register a version into ref
+// (it exists and is writable, or registering would create it), so that fit
+// can refuse before it starts a container.
+func (r *Registry) AuthorizeWrite(ctx context.Context, ref Ref) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	_, _, err = r.target(ctx, p, ref)
+	return err
+}
