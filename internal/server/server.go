@@ -140,6 +140,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := s.openModels(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.openModelsAPI(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.openContainers(ctx); err != nil {
 		return nil, err
 	}

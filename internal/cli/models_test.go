@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dockyard/dockyard/internal/server/servertest"
+)
+
+// modelsRunOK runs the CLI and fails the test unless it succeeds.
+func modelsRunOK(t *testing.T, vars map[string]string, args ...string) string {
+	t.Helper()
+	out, e, code := run(t, vars, "", args...)
+	if code != 0 {
+		t.Fatalf("%s: %s", strings.Join(args, " "), e)
+	}
+	return out
+}
+
+func modelsJSON(t *testing.T, out string, into any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(out), into); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+}
+
+func TestModelsCommands(t *testing.T) {
+	h := servertest.Start(t)
+	admin := loginVars(t, h, "admin", servertest.AdminPassword)
+	dir := t.TempDir()
+	weights := filepath.Join(dir, "model.pkl")
+	os.WriteFile(weights, []byte("weights-1"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "meta"), 0o755)
+	os.WriteFile(filepath.Join(dir, "meta", "cols.json"), []byte(`["a","b"]`), 0o644)
+
+	var v1 struct {
+		Version int    `json:"version"`
+		Digest  string `json:"digest"`
+		Files   int    `json:"files"`
+	}
+	modelsJSON(t, modelsRunOK(t, admin, "models", "import", "churn", "--from", dir, "--algo", "sklearn", "-o", "json"), &v1)
+	if v1.Version != 1 || v1.Files != 2 || !strings.HasPrefix(v1.Digest, "sha256:") {
+		t.Fatalf("import v1 = %+v", v1)
+	}
+	os.WriteFile(weights, []byte("weights-2"), 0o644)
+	if out := modelsRunOK(t, admin, "models", "import", "churn", "--from", dir, "--algo", "sklearn"); !strings.Contains(out, "version 2 of model churn") {
+		t.Fatalf("import v2 says %q", out)
+	}
+	var vs []map[string]any
+	modelsJSON(t, modelsRunOK(t, admin, "models", "versions", "churn", "-o", "json"), &vs)
+	if len(vs) != 2 || vs[0]["version"] != 2.0 || vs[1]["digest"] != v1.Digest || vs[1]["creator"] != "admin" || vs[1]["created"] == "" {
+		t.Fatalf("versions = %v", vs)
+	}
+	if out := modelsRunOK(t, admin, "models", "versions", "churn"); !strings.Contains(out, "VERSION") || !strings.Contains(out, "current") {
+		t.Errorf("versions table:\n%s", out)
+	}
+	modelsRunOK(t, admin, "models", "alias", "set", "churn", "production", "1", "--reason", "holdout ok")
+	if out := modelsRunOK(t, admin, "models", "rollback", "churn", "--to", "1", "--reason", "v2 drifts"); !strings.Contains(out, "from version 2 to 1") {
+		t.Errorf("rollback says %q", out)
+	}
+	var hist []struct {
+		Alias, User, Reason string
+		From, To            int
+	}
+	modelsJSON(t, modelsRunOK(t, admin, "models", "history", "churn", "-o", "json"), &hist)
+	if len(hist) != 4 || hist[2].Alias != "production" || hist[2].Reason != "holdout ok" || hist[2].User != "admin" ||
+		hist[3].Alias != "current" || hist[3].From != 2 || hist[3].To != 1 || hist[3].Reason != "v2 drifts" {
+		t.Fatalf("history = %+v", hist)
+	}
+	var show map[string]any
+	modelsJSON(t, modelsRunOK(t, admin, "models", "show", "churn", "-o", "json"), &show)
+	for _, k := range []string{"name", "app", "owner", "sharing", "perms", "version", "digest", "algo", "created", "creator", "params", "fit_info"} {
+		if _, ok := show[k]; !ok {
+			t.Errorf("models show -o json has no %q: %v", k, show)
+		}
+	}
+	if show["version"] != 1.0 || show["digest"] != v1.Digest || show["owner"] != "admin" {
+		t.Errorf("show = %v", show)
+	}
+	if out := modelsRunOK(t, admin, "models", "show", "churn@2"); !strings.Contains(out, "sklearn") || !strings.Contains(out, "production=1") {
+		t.Errorf("show table:\n%s", out)
+	}
+	var list []map[string]any
+	modelsJSON(t, modelsRunOK(t, admin, "models", "list", "-o", "json"), &list)
+	if len(list) != 1 || list[0]["name"] != "churn" || list[0]["current"] != 1.0 {
+		t.Errorf("list = %v", list)
+	}
+
+	// Export version 1 (-o names the file) and import it elsewhere.
+	tarFile := filepath.Join(t.TempDir(), "churn.tar")
+	out, e, code := run(t, admin, "", "models", "export", "churn@1", "-o", tarFile)
+	if code != 0 || out != "" || !strings.Contains(e, "Wrote version 1") {
+		t.Fatalf("export: code %d, stdout %q, stderr %q", code, out, e)
+	}
+	other := servertest.Start(t)
+	admin2 := loginVars(t, other, "admin", servertest.AdminPassword)
+	var imported struct {
+		Version int    `json:"version"`
+		Digest  string `json:"digest"`
+		Algo    string `json:"algo"`
+	}
+	modelsJSON(t, modelsRunOK(t, admin2, "models", "import", "app:churn", "--from", tarFile, "-o", "json"), &imported)
+	if imported.Version != 1 || imported.Digest != v1.Digest || imported.Algo != "sklearn" {
+		t.Fatalf("import of the export = %+v, want digest %s", imported, v1.Digest)
+	}
+	b, _ := os.ReadFile(tarFile)
+	bad := filepath.Join(t.TempDir(), "bad.tar")
+	os.WriteFile(bad, bytes.Replace(b, []byte(`["a","b"]`), []byte(`["a","c"]`), 1), 0o644)
+	if _, e, code := run(t, admin2, "", "models", "import", "app:churn", "--from", bad); code == 0 || !strings.Contains(e, `"meta/cols.json"`) {
+		t.Errorf("tampered import: code %d, %s", code, e)
+	}
+
+	// A second user sees a private model exactly like a missing one, until
+	// it is shared at app level; deleting needs write permission.
+	if _, e, code := run(t, admin, "bob-password-1\n", "users", "add", "bob", "--roles", "user", "--password-stdin"); code != 0 {
+		t.Fatalf("users add bob: %s", e)
+	}
+	bob := loginVars(t, h, "bob", "bob-password-1")
+	_, hidden, _ := run(t, bob, "", "models", "show", "churn")
+	_, missing, _ := run(t, bob, "", "models", "show", "nosuch")
+	if !strings.Contains(hidden, "model not found: churn") || strings.Replace(missing, "nosuch", "churn", 1) != hidden {
+		t.Errorf("bob: hidden %q, missing %q", hidden, missing)
+	}
+	if out := modelsRunOK(t, bob, "models", "list", "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("bob lists %s", out)
+	}
+	if out := modelsRunOK(t, admin, "models", "share", "churn", "--sharing", "app"); !strings.Contains(out, "shared at app level") {
+		t.Errorf("share says %q", out)
+	}
+	modelsJSON(t, modelsRunOK(t, bob, "models", "show", "churn", "-o", "json"), &show)
+	if show["sharing"] != "app" {
+		t.Errorf("bob show after share = %v", show)
+	}
+	if _, e, code := run(t, bob, "", "models", "delete", "churn"); code == 0 || !strings.Contains(e, "write permission") {
+		t.Errorf("bob delete: code %d, %s", code, e)
+	}
+	modelsRunOK(t, admin, "models", "delete", "churn")
+	if _, e, code := run(t, admin, "", "models", "show", "churn"); code == 0 || !strings.Contains(e, "model not found: churn") {
+		t.Errorf("show after delete: %s", e)
+	}
+	if _, e, code := run(t, admin, "", "models", "rollback", "churn"); code == 0 || !strings.Contains(e, "--to N") {
+		t.Errorf("rollback without --to: %s", e)
+	}
+}

@@ -1,0 +1,197 @@
+package server_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/client"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/server/servertest"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+// modelDir writes files (path → content) under a new directory.
+func modelDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestModelsThroughTheAPI(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	alice := h.User("alice", access.RoleUser)
+	bob := h.User("bob", access.RoleUser)
+
+	v1, skipped, err := alice.ImportModelDir(ctx, "churn", modelDir(t, map[string]string{"model.pkl": "weights-1", "meta/cols.json": `["a","b"]`}), "sklearn")
+	if err != nil || v1.Version != 1 || v1.Files != 2 || v1.Algo != "sklearn" || v1.Creator != "alice" || !strings.HasPrefix(v1.Digest, "sha256:") || len(skipped) != 0 {
+		t.Fatalf("import v1 = %+v, %v, %v", v1, skipped, err)
+	}
+	v2, _, err := alice.ImportModelDir(ctx, "churn", modelDir(t, map[string]string{"model.pkl": "weights-2"}), "sklearn")
+	if err != nil || v2.Version != 2 || v2.Digest == v1.Digest {
+		t.Fatalf("import v2 = %+v, %v", v2, err)
+	}
+	vs, err := alice.ModelVersions(ctx, "churn")
+	if err != nil || len(vs) != 2 || vs[0].Version != 2 || vs[1].Digest != v1.Digest || vs[0].Aliases[0] != "current" {
+		t.Fatalf("versions = %+v, %v", vs, err)
+	}
+	if mv, err := alice.SetModelAlias(ctx, "churn", "production", 1, "validated on holdout"); err != nil || mv.To != 1 || mv.From != 0 {
+		t.Fatalf("alias set = %+v, %v", mv, err)
+	}
+	if mv, err := alice.RollbackModel(ctx, "churn", 1, "v2 drifts"); err != nil || mv.From != 2 || mv.To != 1 {
+		t.Fatalf("rollback = %+v, %v", mv, err)
+	}
+	hist, err := alice.ModelHistory(ctx, "churn")
+	if err != nil || len(hist) != 4 {
+		t.Fatalf("history = %+v, %v", hist, err)
+	}
+	if p, r := hist[2], hist[3]; p.Alias != "production" || p.User != "alice" || p.Reason != "validated on holdout" ||
+		r.Alias != "current" || r.From != 2 || r.To != 1 || r.Reason != "v2 drifts" {
+		t.Errorf("history moves = %+v", hist[2:])
+	}
+	s, err := alice.Model(ctx, "churn")
+	if err != nil || s.Version != 1 || s.Digest != v1.Digest || s.Owner != "alice" || s.Sharing != "user" || !s.Perms.Share ||
+		s.Aliases["production"] != 1 || s.Aliases["current"] != 1 || s.Creator != "alice" || s.Algo != "sklearn" {
+		t.Fatalf("show = %+v, %v", s, err)
+	}
+	if s, err := alice.Model(ctx, "churn@2"); err != nil || s.Version != 2 {
+		t.Errorf("show churn@2 = %+v, %v", s, err)
+	}
+	if s, err := alice.Model(ctx, "churn@production"); err != nil || s.Version != 1 {
+		t.Errorf("show churn@production = %+v, %v", s, err)
+	}
+
+	// Bob cannot tell alice's private model from a missing one.
+	hidden := map[string]func(ref string) error{
+		"show":     func(ref string) error { _, err := bob.Model(ctx, ref); return err },
+		"versions": func(ref string) error { _, err := bob.ModelVersions(ctx, ref); return err },
+		"history":  func(ref string) error { _, err := bob.ModelHistory(ctx, ref); return err },
+		"export":   func(ref string) error { _, err := bob.ExportModel(ctx, ref, io.Discard); return err },
+		"delete":   func(ref string) error { return bob.DeleteModel(ctx, ref) },
+		"rollback": func(ref string) error { _, err := bob.RollbackModel(ctx, ref, 1, ""); return err },
+	}
+	for op, f := range hidden {
+		errHidden, errMissing := f("churn"), f("nosuch")
+		if !errdefs.IsNotFound(errHidden) || errHidden.Error() != "model not found: churn" ||
+			strings.Replace(errMissing.Error(), "nosuch", "churn", 1) != errHidden.Error() {
+			t.Errorf("bob %s: hidden %v, missing %v: want the same `model not found: NAME`", op, errHidden, errMissing)
+		}
+	}
+	if page, err := bob.Models(ctx, client.ModelFilter{}); err != nil || len(page.Models) != 0 {
+		t.Errorf("bob lists %+v, %v", page, err)
+	}
+
+	// Shared at app level (roles kept): bob reads but may not write or share.
+	if m, err := alice.ShareModel(ctx, "churn", wire.ModelShareRequest{Sharing: "app"}); err != nil || m.Sharing != "app" {
+		t.Fatalf("share = %+v, %v", m, err)
+	}
+	if s, err := bob.Model(ctx, "churn"); err != nil || s.Version != 1 || s.Perms.Write {
+		t.Fatalf("bob show after share = %+v, %v", s, err)
+	}
+	if page, err := bob.Models(ctx, client.ModelFilter{Sharing: "app"}); err != nil || len(page.Models) != 1 || page.Models[0].Name != "churn" {
+		t.Errorf("bob lists after share %+v, %v", page, err)
+	}
+	if err := bob.DeleteModel(ctx, "churn"); !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "write permission") {
+		t.Errorf("bob delete = %v, want permission denied", err)
+	}
+	if _, err := bob.ShareModel(ctx, "churn", wire.ModelShareRequest{Sharing: "global"}); !errdefs.IsPermissionDenied(err) {
+		t.Errorf("bob share = %v, want permission denied", err)
+	}
+	if _, err := bob.SetModelAlias(ctx, "churn", "production", 2, ""); !errdefs.IsPermissionDenied(err) {
+		t.Errorf("bob alias set = %v, want permission denied", err)
+	}
+	roles := []string{"user"}
+	if _, err := alice.ShareModel(ctx, "churn", wire.ModelShareRequest{Write: &roles}); err != nil {
+		t.Fatalf("share write to user: %v", err)
+	}
+	if s, err := bob.Model(ctx, "churn"); err != nil || s.Sharing != "app" || !s.Perms.Write {
+		t.Errorf("bob show after write share = %+v, %v", s, err)
+	}
+
+	// Export and import keep the digest; a tampered archive is refused,
+	// naming the file, and registers nothing.
+	var archive bytes.Buffer
+	ex, err := alice.ExportModel(ctx, "churn@production", &archive)
+	if err != nil || ex.Version != 1 || ex.Digest != v1.Digest {
+		t.Fatalf("export = %+v, %v", ex, err)
+	}
+	if v, err := alice.ImportModelTar(ctx, "copy", "", bytes.NewReader(archive.Bytes())); err != nil || v.Digest != v1.Digest || v.Algo != "sklearn" {
+		t.Fatalf("import of the export = %+v, %v", v, err)
+	}
+	tampered := bytes.Replace(archive.Bytes(), []byte("weights-1"), []byte("weights-X"), 1)
+	_, err = alice.ImportModelTar(ctx, "churn", "", bytes.NewReader(tampered))
+	if !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), `"model.pkl"`) || !strings.Contains(err.Error(), "nothing was registered") {
+		t.Errorf("tampered import = %v", err)
+	}
+	_, err = alice.ImportModelTar(ctx, "churn", "", bytes.NewReader(archive.Bytes()[:archive.Len()/2]))
+	if !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "nothing was registered") {
+		t.Errorf("truncated import = %v", err)
+	}
+	t.Logf("truncated import: %v", err)
+	if vs, err := alice.ModelVersions(ctx, "churn"); err != nil || len(vs) != 2 {
+		t.Errorf("after refused imports: %d versions, %v", len(vs), err)
+	}
+
+	if err := bob.DeleteModel(ctx, "churn"); err != nil {
+		t.Fatalf("bob delete with write role: %v", err)
+	}
+	if _, err := alice.Model(ctx, "churn"); !errdefs.IsNotFound(err) {
+		t.Errorf("show after delete = %v", err)
+	}
+	all := auditActions(t, h)
+	for _, want := range [][]string{
+		{`"model.version.create"`, `"alice"`},
+		{`"model.alias.set"`, `"alice"`, `validated on holdout`},
+		{`"model.rollback"`, `"alice"`},
+		{`"model.share"`, `"alice"`},
+		{`"model.delete"`, `"bob"`, `"denied"`},
+		{`"model.delete"`, `"bob"`, `"success"`},
+		{`"model.export"`, `"alice"`, v1.Digest},
+	} {
+		if !hasEvent(all, want...) {
+			t.Errorf("no audit event with %v", want)
+		}
+	}
+}
+
+// TestModelImportBrokenUpload checks that an upload whose body breaks off
+// midway registers nothing.
+func TestModelImportBrokenUpload(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "files/model.bin", Size: 1 << 20, Mode: 0o644, Typeflag: tar.TypeReg})
+	tw.Write(bytes.Repeat([]byte("x"), 1<<20))
+	tw.Close()
+	body := io.MultiReader(bytes.NewReader(buf.Bytes()[:1<<19]), errReader{})
+	_, err := h.Admin.ImportModelTar(ctx, "broken", "x", body)
+	if err == nil {
+		t.Fatal("a broken upload was accepted")
+	}
+	t.Logf("broken upload: %v", err)
+	if _, err := h.Admin.Model(ctx, "broken"); !errdefs.IsNotFound(err) {
+		t.Errorf("after a broken upload: show = %v, want not found", err)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection lost") }
