@@ -126,23 +126,12 @@ func (s *Service) find(ctx context.Context, p *access.Principal, app, name strin
 	if err != nil {
 		return Lookup{}, fmt.Errorf("lookup %s: %w", name, err)
 	}
-	steps := []func(c store.Lookup) bool{
-		func(c store.Lookup) bool {
-			return c.App == app && c.Sharing == string(access.SharingUser) && c.Owner == p.User
-		},
-		func(c store.Lookup) bool { return c.App == app && c.Sharing != string(access.SharingUser) },
-		func(c store.Lookup) bool { return c.App != app && c.Sharing == string(access.SharingGlobal) },
+	acl := func(c store.Lookup) access.ACL { return toLookup(p, c).ACL() }
+	best, ok := access.Resolve(cands, acl, app, p.User, nil, func(c store.Lookup) bool { return p.CanRead(acl(c)) })
+	if !ok {
+		return Lookup{}, notFound(name)
 	}
-	for _, match := range steps {
-		for _, c := range cands {
-			if match(c) {
-				if l := toLookup(p, c); l.Perms.Read {
-					return l, nil
-				}
-			}
-		}
-	}
-	return Lookup{}, notFound(name)
+	return toLookup(p, best), nil
 }
 
 // Open returns the CSV content of the lookup name resolves to in app.

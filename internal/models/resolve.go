@@ -32,31 +32,20 @@ func (r *Registry) find(ctx context.Context, p *access.Principal, ref Ref) (Mode
 		return Model{}, fmt.Errorf("model %s: %w", ref.Base(), err)
 	}
 	app := appOf(p)
-	readable := func(c store.Model) bool {
-		return p.CanRead(toModel(p, c).ACL())
+	acl := func(c store.Model) access.ACL { return toModel(p, c).ACL() }
+	owner := p.User
+	if ref.Owner != "" {
+		owner = ref.Owner
 	}
-	steps := []func(c store.Model) bool{}
-	if !ref.AppShared {
-		owner := p.User
-		if ref.Owner != "" {
-			owner = ref.Owner
-		}
-		steps = append(steps, func(c store.Model) bool {
-			return c.App == app && c.Sharing == string(access.SharingUser) && c.Owner == owner
-		})
+	// app:NAME skips the private step; an explicit owner allows only it.
+	allow := func(r access.Reach) bool {
+		return !(ref.AppShared && r == access.ReachPrivate) && !(ref.Owner != "" && r != access.ReachPrivate)
 	}
-	if ref.Owner == "" {
-		steps = append(steps,
-			func(c store.Model) bool { return c.App == app && c.Sharing != string(access.SharingUser) },
-			func(c store.Model) bool { return c.App != app && c.Sharing == string(access.SharingGlobal) },
-		)
+	best, ok := access.Resolve(cands, acl, app, owner, allow, func(c store.Model) bool { return p.CanRead(acl(c)) })
+	if !ok {
+		return Model{}, notFound(ref)
 	}
-	for _, match := range steps {
-		if i := slices.IndexFunc(cands, func(c store.Model) bool { return match(c) && readable(c) }); i >= 0 {
-			return toModel(p, cands[i]), nil
-		}
-	}
-	return Model{}, notFound(ref)
+	return toModel(p, best), nil
 }
 
 // version returns the version ref names: its number, its alias, or the

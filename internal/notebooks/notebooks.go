@@ -143,24 +143,6 @@ func (s *Service) latest(ctx context.Context, n store.Notebook) (store.NotebookV
 	return vs[len(vs)-1], nil
 }
 
-// rank orders the notebooks a name may mean from the caller's app: its own
-// private one first, then the one shared in the app, then a global one.
-// 0 means the notebook is not a candidate.
-func rank(p *access.Principal, n store.Notebook) int {
-	switch {
-	case n.Sharing == string(access.SharingUser) && n.Owner == p.User && n.App == p.App:
-		return 3
-	case n.Sharing == string(access.SharingApp) && n.App == p.App:
-		return 2
-	case n.Sharing == string(access.SharingGlobal):
-		if n.App == p.App {
-			return 2
-		}
-		return 1
-	}
-	return 0
-}
-
 // resolve finds the notebook name means to p (readable, or writable when
 // write is set); not readable and absent look the same.
 func (s *Service) resolve(ctx context.Context, p *access.Principal, name string, write bool) (store.Notebook, error) {
@@ -171,18 +153,10 @@ func (s *Service) resolve(ctx context.Context, p *access.Principal, name string,
 	if err != nil {
 		return store.Notebook{}, err
 	}
-	var best store.Notebook
-	bestRank := 0
-	for _, n := range ns {
-		r := rank(p, n)
-		if r == 0 || !p.CanRead(ACL(n)) || write && !p.CanWrite(ACL(n)) {
-			continue
-		}
-		if r > bestRank {
-			best, bestRank = n, r
-		}
-	}
-	if bestRank == 0 {
+	best, ok := access.Resolve(ns, ACL, p.App, p.User, nil, func(n store.Notebook) bool {
+		return p.CanRead(ACL(n)) && (!write || p.CanWrite(ACL(n)))
+	})
+	if !ok {
 		return store.Notebook{}, notFound(name)
 	}
 	return best, nil
