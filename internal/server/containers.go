@@ -73,19 +73,24 @@ func (s *Server) openContainers(ctx context.Context) error {
 // their TestMain and setting it (see containers_test.go); any other test
 // binary is run with no tests selected, so the start fails quickly instead.
 func (s *Server) agentCommand() func(args []string) *exec.Cmd {
-	prog := s.Config.Containers.AgentCommand
 	return func(args []string) *exec.Cmd {
-		if prog != "" {
-			return exec.Command(prog, args...)
-		}
-		self, err := os.Executable()
-		if err != nil {
-			self = os.Args[0]
-		}
-		if strings.HasSuffix(self, ".test") && os.Getenv("DOCKYARD_TEST_MAIN") != "1" {
+		prog := s.agentExecutable()
+		if s.Config.Containers.AgentCommand == "" && strings.HasSuffix(prog, ".test") && os.Getenv("DOCKYARD_TEST_MAIN") != "1" {
 			s.Log.Error("this test binary cannot run `dockyard agent`: give its package a TestMain that runs cli.Main when DOCKYARD_TEST_MAIN=1, or set containers.agent_command")
-			return exec.Command(self, "-test.run=^$", "-test.count=1")
+			return exec.Command(prog, "-test.run=^$", "-test.count=1")
 		}
-		return exec.Command(self, args...)
+		return exec.Command(prog, args...)
 	}
+}
+
+// agentExecutable is the program the process runtime runs as the agent.
+func (s *Server) agentExecutable() string {
+	if s.Config.Containers.AgentCommand != "" {
+		return s.Config.Containers.AgentCommand
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return os.Args[0]
+	}
+	return self
 }

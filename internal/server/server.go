@@ -26,6 +26,7 @@ import (
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/lookups"
 	"github.com/dockyard/dockyard/internal/models"
@@ -61,6 +62,7 @@ type Server struct {
 
 	Models     *models.Registry
 	Containers *containers.Service
+	Images     *images.Catalogue
 	Notebooks  *notebooks.Service
 
 	// Lookups keeps CSV lookup tables (openSearch).
@@ -144,6 +146,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	if err := s.openContainers(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openImages(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.openTelemetry(ctx); err != nil {

@@ -1,0 +1,21 @@
+package server
+
+import (
+	"context"
+
+	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/images"
+)
+
+// openImages builds the image catalogue and its route.
+func (s *Server) openImages(ctx context.Context) error {
+	s.Images = images.New(images.Options{
+		DefaultImage:      s.Config.Containers.DefaultImage,
+		DefaultRuntime:    s.Config.Containers.Runtime,
+		ProcessExecutable: s.agentExecutable(),
+		Containers:        s.Containers.List,
+	})
+	i := &api.ImagesAPI{API: s.API, Images: s.Images}
+	s.API.Extra = append(s.API.Extra, i.Routes()...)
+	return nil
+}
