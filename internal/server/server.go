@@ -163,6 +163,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := s.openEventsAPI(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.openML(ctx); err != nil {
+		return nil, err
+	}
 	s.http = &http.Server{
 		Handler:           s.API.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

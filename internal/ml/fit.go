@@ -1,0 +1,222 @@
+package ml
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/blob"
+	"github.com/dockyard/dockyard/internal/containers"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/models"
+	"github.com/dockyard/dockyard/internal/search"
+	"github.com/dockyard/dockyard/internal/spl"
+	"github.com/dockyard/dockyard/internal/store"
+)
+
+// Fit trains the notebook cmd.Algo on the incoming rows in a container and
+// registers the files its save wrote as a new version of cmd.Into; the
+// rows come back with the predictions of the fit's apply step merged in.
+func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env *search.Env) (search.RowIter, error) {
+	if !strings.EqualFold(cmd.Algorithm, "MLTKContainer") {
+		return nil, errdefs.Invalid(fmt.Sprintf("fit %s is not available: Dockyard trains notebooks in containers; use fit MLTKContainer algo=NOTEBOOK ...", cmd.Algorithm))
+	}
+	ref, err := toRef(cmd.Into)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Version > 0 || ref.Alias != "" {
+		return nil, errdefs.Invalid(fmt.Sprintf("fit registers a new version of a model: write into %s, without @%s", ref.Base(), cmd.Into.Ref))
+	}
+	return func(yield func(*search.Row, error) bool) {
+		next, stop := iter.Pull2(in)
+		defer stop()
+		res, err := s.fit(ctx, cmd, ref, next, env)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer res.remove()
+		m := &merged{sp: res.sp, results: res.results, target: cmd.Target}
+		if res.done.Status == "staged" {
+			m.results = ""
+		} else {
+			m.onEnd = mismatch("fit", env)
+		}
+		m.rows(yield)
+	}, nil
+}
+
+// mismatch reports a notebook that returned another number of results
+// than it got rows.
+func mismatch(op string, env *search.Env) func(sent, got int64) {
+	return func(sent, got int64) {
+		if sent != got {
+			env.Message("%s: the notebook returned %d result rows for the %d rows it got; rows without a result have empty predictions", op, got, sent)
+		}
+	}
+}
+
+func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next func() (*search.Row, error, bool), env *search.Env) (_ *jobResult, err error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fi := audit.FitInfo{User: p.User, App: p.App, Into: ref.Base(), Algo: cmd.Algo}
+	defer func() {
+		if err != nil && !errdefs.IsPermissionDenied(err) {
+			fi.Result, fi.Message = audit.ResultFailure, firstLine(err.Error())
+			s.recordFit(ctx, fi)
+		}
+	}()
+	if err := s.o.Models.AuthorizeWrite(ctx, ref); err != nil {
+		return nil, err
+	}
+	in, err := peek(next)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.peeked) == 0 {
+		return nil, errdefs.Invalid(fmt.Sprintf("fit into %s received no rows: check the search before fit", ref.Base()))
+	}
+	cols, err := selectColumns(cmd.Target, cmd.Features, in.peeked)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.container(ctx, p, cmd.Container, ref, true)
+	if err != nil {
+		return nil, err
+	}
+	fi.Container, fi.Image = containerName(h), h.Image
+	nbv, err := s.o.Containers.PushNotebook(ctx, h, cmd.Algo)
+	if err != nil {
+		return nil, err
+	}
+	args := cmd.Features
+	if cmd.Target != "" {
+		args = append([]string{cmd.Target}, cmd.Features...)
+	}
+	meta, err := buildMeta(metaInput{Algo: cmd.Algo, ModelName: ref.Name, Params: cmd.Params, Args: args, Columns: cols, Limits: env.Limits})
+	if err != nil {
+		return nil, err
+	}
+	unlock := s.lock(h)
+	defer unlock()
+	res, err := s.run(ctx, &job{op: "fit", h: h, algo: cmd.Algo, meta: meta, cols: cols, in: in, env: env})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			res.remove()
+		}
+	}()
+	fi.Rows = res.stats.Sent
+	if msg := missingMessage("fit", res.stats, cols.Names()); msg != "" {
+		env.Message("%s", msg)
+	}
+	if res.done.Status == "staged" {
+		env.Message("fit: %s", res.done.Message)
+		return res, nil
+	}
+	if len(res.done.Files) == 0 {
+		env.Message("fit: notebook %s saved no model files, so no version of %s was registered: define save(model, name) writing under MODEL_DIRECTORY", cmd.Algo, ref.Base())
+		fi.Message = "no model files saved"
+		s.recordFit(ctx, fi)
+		return res, nil
+	}
+	v, err := s.register(ctx, h, ref, cmd, cols, nbv, res)
+	if err != nil {
+		return nil, err
+	}
+	fi.Version = v.Version
+	s.recordFit(ctx, fi)
+	env.Message("fit: registered %s version %d (now current) from notebook %s on %d rows in container %s",
+		ref.Base(), v.Version, cmd.Algo, res.stats.Sent, containerName(h))
+	return res, nil
+}
+
+// register downloads the files the notebook's save wrote (the registry
+// verifies each against the SHA-256 the agent reported) and registers them
+// as a new version with its lineage.
+func (s *Service) register(ctx context.Context, h *containers.Handle, ref models.Ref, cmd *spl.Fit, cols columns,
+	nbv store.NotebookVersion, res *jobResult) (models.Version, error) {
+	ag := h.Agent()
+	files := make([]models.File, 0, len(res.done.Files))
+	for _, f := range res.done.Files {
+		path := f.Path
+		files = append(files, models.File{
+			Path: path, Size: f.Size, Digest: blob.Digest("sha256:" + f.SHA256),
+			Open: func() (io.ReadCloser, error) { return ag.OpenModelFile(ctx, path) },
+		})
+	}
+	params := map[string]string{}
+	for _, o := range cmd.Params {
+		params[o.Key] = o.Value
+	}
+	info := map[string]any{
+		"duration_s":       res.duration.Seconds(),
+		"rows_received":    res.stats.Total,
+		"rows_used":        res.stats.Sent,
+		"notebook_version": nbv.Version,
+	}
+	if len(res.done.FitInfo) > 0 && string(res.done.FitInfo) != "null" {
+		var nb any
+		if json.Unmarshal(res.done.FitInfo, &nb) == nil {
+			info["notebook"] = nb
+		}
+	}
+	if len(res.done.Messages) > 0 {
+		info["messages"] = res.done.Messages
+	}
+	if res.stats.Missing > 0 {
+		info["missing_values"] = map[string]any{
+			"rows": res.stats.Missing, "by_field": res.stats.ByField, "first_rows": res.stats.MissingRows,
+			"action": "left out of the training data; passed through with empty predictions",
+		}
+	}
+	imageDigest := ""
+	if s.o.ImageDigest != nil {
+		imageDigest = s.o.ImageDigest(h.Runtime, h.Image)
+	}
+	return s.o.Models.RegisterVersion(ctx, ref, models.VersionInput{
+		Files: files, Algo: cmd.Algo, Params: params, FitInfo: info,
+		Reason: "fit in container " + containerName(h),
+		Lineage: models.Lineage{
+			Notebook: cmd.Algo, NotebookDigest: nbv.Digest, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
+			Runtime: h.Runtime, Rows: res.stats.Sent, Features: cols.Features, Target: cols.Target,
+			DataFingerprint: res.stats.Fingerprint,
+		},
+	})
+}
+
+// recordFit writes the fit's audit event (index _internal: "mltk-container"
+// "into=...").
+func (s *Service) recordFit(ctx context.Context, fi audit.FitInfo) {
+	if s.o.Audit == nil {
+		return
+	}
+	fi.Time = s.o.Now().UTC()
+	if s.o.RequestInfo != nil {
+		fi.Source, fi.RequestID = s.o.RequestInfo(ctx)
+	}
+	if fi.App == "" {
+		fi.App = access.DefaultApp
+	}
+	if err := s.o.Audit.Record(context.WithoutCancel(ctx), audit.FitEvent(fi)); err != nil {
+		s.o.Log.ErrorContext(ctx, "audit record failed", "action", "model.fit", "into", fi.Into, "err", err)
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
