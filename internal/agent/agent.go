@@ -31,6 +31,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/agent/runner"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
 // Config configures an agent. Zero values mean: Python "python3", Pandas
@@ -48,6 +49,10 @@ type Config struct {
 	Pandas       string       // auto, require or never
 	MaxBodyBytes int64        // request body limit
 	Logger       *slog.Logger
+	// Tracing exports the agent's spans (each request, each runner call
+	// and its steps), continuing the caller's W3C trace context; nil is
+	// off, and an incoming trace context is then still passed on.
+	Tracing *telemetry.Tracing
 }
 
 // Paths under a container root.

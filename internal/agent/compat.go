@@ -108,7 +108,7 @@ func (a *Agent) handleSummary(w http.ResponseWriter, r *http.Request) {
 	if req.ModelName != "" {
 		save = req.SaveName()
 	}
-	res, err := rn.Call(r.Context(), runner.Request{Op: "summary", Notebook: req.Algo, SaveName: save, Meta: req.Meta}, a.logEvent)
+	res, err := a.call(r.Context(), rn, runner.Request{Op: "summary", Notebook: req.Algo, SaveName: save, Meta: req.Meta}, a.logEvent)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -131,7 +131,7 @@ func (a *Agent) runJob(ctx context.Context, op string, req request, data string,
 			return runner.Result{}, nil, err
 		}
 	}
-	res, err := rn.Call(ctx, runner.Request{Op: op, Notebook: req.Algo, SaveName: req.SaveName(), Data: data, Rows: rows, Results: results, Meta: req.Meta}, onEvent)
+	res, err := a.call(ctx, rn, runner.Request{Op: op, Notebook: req.Algo, SaveName: req.SaveName(), Data: data, Rows: rows, Results: results, Meta: req.Meta}, onEvent)
 	if err != nil || op != "fit" || res.Status != "success" {
 		return res, nil, err
 	}

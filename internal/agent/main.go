@@ -9,12 +9,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // Main is `dockyard agent`: it parses args (without the "agent" word),
 // serves until SIGTERM, SIGINT or ctx's end, and returns the error that
 // stopped it. The token comes from --token-file or the environment variable
 // DOCKYARD_AGENT_TOKEN, never from the command line.
+//
+// Trace export is configured by the DOCKYARD_OTEL_* variables (see
+// TraceEnv), which are removed from the environment before notebooks run.
 //
 // Flags: --addr HOST:PORT, --cert FILE, --key FILE, --client-ca FILE,
 // --token-file FILE, --root DIR, --python PATH, --pandas auto|require|never,
@@ -41,8 +45,19 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.TokenFile == "" {
 		cfg.Token = os.Getenv("DOCKYARD_AGENT_TOKEN")
 	}
+	os.Unsetenv("DOCKYARD_AGENT_TOKEN") // notebooks inherit the environment
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.Tracing = tracingFromEnv(ctx, cfg.Logger)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	return Run(ctx, cfg)
+	err := Run(ctx, cfg)
+	if cfg.Tracing != nil {
+		// Flush the last spans before the process ends.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if serr := cfg.Tracing.Shutdown(sctx); serr != nil {
+			cfg.Logger.Warn("flushing spans at exit", "err", serr)
+		}
+	}
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
 // Handler returns the agent's HTTP handler (the routes in docs/notebooks.md).
@@ -38,7 +39,17 @@ func (a *Agent) Handler() http.Handler {
 	auth("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errdefs.NotFound("no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
-	return a.logRequests(mux)
+	// Each request is a server span continuing the caller's trace
+	// (traceparent), named after its route; health probes are not traced.
+	logged := a.logRequests(mux)
+	traced := telemetry.Instrument(logged, nil, a.cfg.Tracing)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			logged.ServeHTTP(w, r)
+			return
+		}
+		traced.ServeHTTP(w, r)
+	})
 }
 
 func (a *Agent) authenticate(next http.Handler) http.Handler {

@@ -86,6 +86,7 @@ type Containers struct {
 	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
 	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
 	AgentCommand string        `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
+	HECTokens    bool          `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
 }
 
 // Telemetry configures traces and metrics export.

@@ -106,6 +106,8 @@ func typeName(t reflect.Type) string {
 		return "duration"
 	case t.Kind() == reflect.String:
 		return "string"
+	case t.Kind() == reflect.Bool:
+		return "bool"
 	default:
 		return "integer"
 	}
@@ -128,6 +130,8 @@ func (c Config) Get(key string) (string, bool) {
 		return FormatDuration(time.Duration(v.Int())), true
 	case v.Kind() == reflect.String:
 		return v.String(), true
+	case v.Kind() == reflect.Bool:
+		return strconv.FormatBool(v.Bool()), true
 	default:
 		return strconv.FormatInt(v.Int(), 10), true
 	}
@@ -160,6 +164,12 @@ func (c *Config) set(key, value, source string) error {
 		v.SetInt(int64(d))
 	case v.Kind() == reflect.String:
 		v.SetString(value)
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return bad("true or false")
+		}
+		v.SetBool(b)
 	default:
 		n, err := strconv.ParseInt(strings.ReplaceAll(value, "_", ""), 10, 64)
 		if err != nil || v.OverflowInt(n) {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
@@ -75,6 +76,29 @@ type Options struct {
 	StopGrace time.Duration
 	// Python, when set, is passed to process-runtime agents as --python.
 	Python string
+
+	// AgentEnv, when set, returns environment for each agent being
+	// started: the trace exporter's settings (agent.TraceEnv), read at
+	// every start so that containers started later follow a change. The
+	// values may be secrets: they reach only runtimes that implement
+	// EnvStarter, and are never stored in records, logged or audited.
+	AgentEnv func(ctx context.Context) (map[string]string, error)
+	// HECTokens gives each container started from now on a HEC token
+	// restricted to the indexes its owner may search (never _internal),
+	// passed to its agent and notebooks as DOCKYARD_HEC_URL,
+	// DOCKYARD_HEC_TOKEN, DOCKYARD_HEC_INDEX and DOCKYARD_HEC_CA_FILE; the
+	// token is replaced at each start and deleted when the container
+	// stops or is removed. It needs HEC, HECURL and Principals.
+	HECTokens bool
+	// HEC creates and deletes the containers' HEC tokens.
+	HEC HECIssuer
+	// HECURL is the server's collector URL (https://HOST:PORT/services/collector).
+	HECURL string
+	// HECCAFile is the PEM file of the CA that verifies HECURL, when it is
+	// not a public one.
+	HECCAFile string
+	// Principals finds a container owner's indexes.
+	Principals Principals
 }
 
 // Service manages containers.
@@ -82,8 +106,9 @@ type Service struct {
 	o   Options
 	now func() time.Time
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	mu        sync.Mutex
+	locks     map[string]*sync.Mutex
+	hecTokens atomic.Bool
 }
 
 // New returns a container service.
@@ -97,7 +122,9 @@ func New(o Options) (*Service, error) {
 	if o.Runtimes == nil {
 		o.Runtimes = map[string]runtime.Runtime{}
 	}
-	return &Service{o: o, now: func() time.Time { return time.Now().UTC() }, locks: map[string]*sync.Mutex{}}, nil
+	s := &Service{o: o, now: func() time.Time { return time.Now().UTC() }, locks: map[string]*sync.Mutex{}}
+	s.hecTokens.Store(o.HECTokens)
+	return s, nil
 }
 
 // lock serialises changes to one container record and returns its unlock.
@@ -268,6 +295,7 @@ func (s *Service) refresh(ctx context.Context, c store.Container) store.Containe
 		s.o.Log.Warn("updating container status", "container", c.Name, "err", err)
 	}
 	if status == StatusLost {
+		s.revokeHEC(ctx, c)
 		s.record(ctx, audit.Event{User: access.SystemUser, Action: "container.lost", Object: object(c), Result: audit.ResultFailure, Message: msg})
 	}
 	return c

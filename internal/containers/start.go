@@ -126,14 +126,16 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 			return c, err
 		}
 	}
-	if err := rt.Start(ctx, c.RuntimeID); err != nil {
+	hec, err := s.startRuntime(ctx, rt, c)
+	if err != nil {
 		return s.failed(ctx, p, c, err)
 	}
 	rc, err := rt.Inspect(ctx, c.RuntimeID)
 	if err != nil {
+		s.revokeHEC(ctx, c)
 		return s.failed(ctx, p, c, err)
 	}
-	return s.running(ctx, c, rc, p, true), nil
+	return s.runningWith(ctx, c, rc, p, true, hec), nil
 }
 
 // create makes the runtime container for c and returns its id. A leftover
@@ -173,6 +175,12 @@ func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Contai
 
 // running records that c runs as rc, and audits the start.
 func (s *Service) running(ctx context.Context, c store.Container, rc runtime.Container, p *access.Principal, started bool) store.Container {
+	return s.runningWith(ctx, c, rc, p, started, "")
+}
+
+// runningWith is running for a start that issued the HEC token hecToken
+// (its name only is audited; "" for none).
+func (s *Service) runningWith(ctx context.Context, c store.Container, rc runtime.Container, p *access.Principal, started bool, hecToken string) store.Container {
 	c.Status, c.Endpoint, c.Message, c.Desired = StatusRunning, rc.Endpoint, "", DesiredRunning
 	if started || c.Started.IsZero() {
 		c.Started, c.StartedBy = s.now(), p.User
@@ -181,10 +189,14 @@ func (s *Service) running(ctx context.Context, c store.Container, rc runtime.Con
 	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
 		s.o.Log.Warn("updating container record", "container", c.Name, "err", err)
 	}
-	s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(c), Details: map[string]any{
+	details := map[string]any{
 		"image": c.Image, "runtime": c.Runtime, "gpus": c.GPUs, "model": c.Model, "owner": c.Owner,
 		"runtime_id": c.RuntimeID, "already_running": !started,
-	}})
+	}
+	if hecToken != "" {
+		details["hec_token_name"] = hecToken
+	}
+	s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(c), Details: details})
 	return c
 }
 
@@ -232,6 +244,7 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 			return c, fmt.Errorf("stopping container %q: %w", n, err)
 		}
 	}
+	s.revokeHEC(ctx, c)
 	c.Desired, c.Status, c.Endpoint, c.Message, c.Updated = DesiredStopped, StatusStopped, "", "", s.now()
 	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
 		return c, err
@@ -270,6 +283,7 @@ func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) 
 	if err := s.o.Store.DeleteContainer(ctx, c.ID); err != nil {
 		return err
 	}
+	s.revokeHEC(ctx, c)
 	s.record(ctx, audit.Event{User: p.User, Action: "container.remove", Object: object(c), Details: map[string]any{"runtime": c.Runtime, "runtime_id": c.RuntimeID}})
 	return nil
 }

@@ -6,13 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/containers"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/pki"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/runtime/process"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // openContainers builds the process runtime (agents issued certificates by
@@ -48,6 +52,12 @@ func (s *Server) openContainers(ctx context.Context) error {
 		Audit:          s.Audit,
 		Log:            s.Log.With("component", "containers"),
 		StopGrace:      s.Config.Containers.StopGrace,
+		AgentEnv:       s.agentTraceEnv,
+		HEC:            containerHEC{s},
+		HECURL:         s.URL() + "/services/collector",
+		HECCAFile:      s.hecCAFile(),
+		Principals:     s.Access,
+		HECTokens:      s.Config.Containers.HECTokens,
 	})
 	if err != nil {
 		return err
@@ -93,4 +103,62 @@ func (s *Server) agentExecutable() string {
 		return os.Args[0]
 	}
 	return self
+}
+
+// hecCAFile is the CA file that verifies the server's own certificate, for
+// notebooks that send events to its collector; "" when an operator's
+// certificate (verified by the system's roots) is served.
+func (s *Server) hecCAFile() string {
+	if s.Config.TLS.CertFile != "" {
+		return ""
+	}
+	return s.caFile
+}
+
+// containerHEC issues the containers' HEC tokens through the event index
+// service, which is opened after the containers (so it is read at call
+// time).
+type containerHEC struct{ s *Server }
+
+// CreateHECToken replaces the token name with one for those of indexes
+// that exist ("*" for all but _internal); main is its default index when
+// it may write there.
+func (h containerHEC) CreateHECToken(ctx context.Context, name string, indexes []string) (string, string, error) {
+	ix := h.s.Index
+	if ix == nil {
+		return "", "", errdefs.Unavailable("the event index service is not open")
+	}
+	all, err := h.s.Store.ListIndexes(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	var keep []string
+	for _, want := range indexes {
+		if want == "*" || slices.ContainsFunc(all, func(i store.IndexInfo) bool { return i.Name == want }) {
+			keep = append(keep, want)
+		}
+	}
+	if len(keep) == 0 {
+		return "", "", errdefs.NotFound(fmt.Sprintf("none of the owner's indexes %v exists", indexes))
+	}
+	def := ""
+	if slices.Contains(keep, index.Main) || slices.Contains(keep, "*") {
+		def = index.Main
+	}
+	if err := ix.DeleteHECToken(ctx, name); err != nil && !errdefs.IsNotFound(err) {
+		return "", "", err
+	}
+	tok, err := ix.CreateHECToken(ctx, name, keep, def)
+	if err != nil {
+		return "", "", err
+	}
+	return tok.Token, tok.DefaultIndex, nil
+}
+
+// DeleteHECToken deletes the token name.
+func (h containerHEC) DeleteHECToken(ctx context.Context, name string) error {
+	if h.s.Index == nil {
+		return errdefs.Unavailable("the event index service is not open")
+	}
+	return h.s.Index.DeleteHECToken(ctx, name)
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/dockyard/dockyard/internal/agent"
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/telemetry"
 )
@@ -42,4 +43,28 @@ func (s *Server) openTelemetry(ctx context.Context) error {
 // instrument gives every request a span and counts it in the metrics.
 func (s *Server) instrument(h http.Handler) http.Handler {
 	return telemetry.Instrument(h, s.Metrics, s.Tracing)
+}
+
+// agentTraceEnv is the environment that makes the agents the server starts
+// export their spans with the server's settings (agent.TraceEnv): nothing
+// while the server's own export is off.
+func (s *Server) agentTraceEnv(ctx context.Context) (map[string]string, error) {
+	set, err := s.traceSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return agent.TraceEnv(set), nil
+}
+
+// traceSettings returns the trace-export settings in force, token
+// included, as telemetry.Observability applies them: the saved settings
+// (token opened with the secret key), else the configuration's.
+//
+// TODO: use an accessor of telemetry.Observability once it has one; this
+// reads the settings' stored form, which the data dir pins anyway.
+func (s *Server) traceSettings(ctx context.Context) (telemetry.Settings, error) {
+	if !s.Tracing.Enabled() {
+		return telemetry.Settings{}, nil
+	}
+	return s.Observability.Settings(), nil
 }

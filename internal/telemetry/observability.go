@@ -126,6 +126,14 @@ func (o *Observability) open(st stored) (Settings, error) {
 	return s, nil
 }
 
+// Settings returns the settings in force, the token included, for the
+// server to hand to the agents it starts (never to an API answer).
+func (o *Observability) Settings() Settings {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.current
+}
+
 // Get returns what may be shown of the settings in force.
 func (o *Observability) Get(ctx context.Context) (View, error) {
 	o.mu.Lock()

@@ -1,5 +1,7 @@
 // Package agentclient is the Go client of the Dockyard agent's API (the
 // container side of fit, apply and summary), used by the server and tests.
+// Every request carries the trace context of its ctx (W3C traceparent), so
+// that the agent's spans join the caller's trace.
 package agentclient
 
 import (
@@ -15,6 +17,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/agent"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
 // Client talks to one agent.
@@ -50,6 +53,8 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, hd
 		return nil, fmt.Errorf("agent request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	// The agent continues the caller's trace (W3C traceparent).
+	telemetry.Inject(ctx, req.Header)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}

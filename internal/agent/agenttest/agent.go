@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/agent"
 	"github.com/dockyard/dockyard/internal/agent/internal/testlog"
+	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
 // Agent is a running agent for a test.
@@ -29,6 +30,7 @@ type Options struct {
 	Python       string // "" means python3
 	Pandas       string
 	MaxBodyBytes int64
+	Tracing      *telemetry.Tracing // the agent's span exporter; nil: off
 }
 
 // Start runs an agent in the test's process over real TLS, stopping it when
@@ -59,7 +61,7 @@ func Start(t testing.TB, opts Options) *Agent {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- agent.Run(ctx, agent.Config{Listener: ln, CertFile: certFile, KeyFile: keyFile, Token: a.Token,
-			Root: a.Root, Python: opts.Python, Pandas: opts.Pandas, MaxBodyBytes: opts.MaxBodyBytes, Logger: testlog.New(t)})
+			Root: a.Root, Python: opts.Python, Pandas: opts.Pandas, MaxBodyBytes: opts.MaxBodyBytes, Logger: testlog.New(t), Tracing: opts.Tracing})
 	}()
 	t.Cleanup(func() {
 		cancel()

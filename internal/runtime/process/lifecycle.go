@@ -23,6 +23,15 @@ import (
 // Start implements runtime.Runtime: it starts the agent and waits until it
 // answers /healthz over TLS (verified against the container's certificate).
 func (r *Runtime) Start(ctx context.Context, id string) error {
+	return r.StartWithEnv(ctx, id, nil)
+}
+
+// StartWithEnv starts the container like Start, adding env to its agent's
+// environment for this run only: unlike runtime.Spec.Env it is neither
+// stored in container.json nor logged, so it may carry secrets (the trace
+// exporter's or a HEC token). A container that already runs keeps the
+// environment it was started with.
+func (r *Runtime) StartWithEnv(ctx context.Context, id string, env map[string]string) error {
 	r.mu.Lock()
 	rec, err := r.load(id)
 	if err != nil {
@@ -33,7 +42,7 @@ func (r *Runtime) Start(ctx context.Context, id string) error {
 		r.mu.Unlock()
 		return nil
 	}
-	kid, err := r.spawn(rec)
+	kid, err := r.spawn(rec, env)
 	r.mu.Unlock()
 	if err != nil {
 		return err
@@ -61,7 +70,7 @@ func freePort(prefer int) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func (r *Runtime) spawn(rec *record) (*child, error) {
+func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	d := r.dir(rec.ID)
 	port, err := freePort(rec.Port)
 	if err != nil {
@@ -78,14 +87,8 @@ func (r *Runtime) spawn(rec *record) (*child, error) {
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
-	keys := make([]string, 0, len(rec.Env))
-	for k := range rec.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cmd.Env = append(cmd.Env, k+"="+rec.Env[k])
-	}
+	cmd.Env = appendEnv(cmd.Env, rec.Env)
+	cmd.Env = appendEnv(cmd.Env, extra)
 	cmd.Env = append(cmd.Env, "DOCKYARD_CONTAINER="+rec.Name)
 	cmd.Dir = filepath.Join(d, "root")
 	logf, err := os.OpenFile(filepath.Join(d, "agent.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -110,6 +113,19 @@ func (r *Runtime) spawn(rec *record) (*child, error) {
 	}
 	r.kids[rec.ID] = kid
 	return kid, nil
+}
+
+// appendEnv appends env as KEY=VALUE in key order (later entries win).
+func appendEnv(dst []string, env map[string]string) []string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		dst = append(dst, k+"="+env[k])
+	}
+	return dst
 }
 
 func (r *Runtime) waitHealthy(ctx context.Context, rec *record, kid *child) error {

@@ -210,3 +210,86 @@ func pidOf(t *testing.T, base, id string) int {
 	_ = json.Unmarshal(b, &rec)
 	return rec.PID
 }
+
+func environOf(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// StartWithEnv hands secrets to the agent through its environment only:
+// not its command line, container.json or its log; the notebook runner
+// inherits the HEC variables but not the trace exporter's token.
+func TestStartWithEnvKeepsSecretsOutOfFiles(t *testing.T) {
+	ca := agenttest.NewCA(t)
+	base := t.TempDir()
+	rt := newRuntime(t, base, ca)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := rt.Create(ctx, runtime.Spec{Name: "env", Env: map[string]string{"PLAIN": "visible"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Remove(context.Background(), c.ID) })
+	const hecSecret, otelSecret = "hec-secret-0f9e8d7c", "otel-secret-1a2b3c4d"
+	err = rt.StartWithEnv(ctx, c.ID, map[string]string{
+		agent.EnvHECToken: hecSecret, agent.EnvHECURL: "https://127.0.0.1:1/services/collector",
+		agent.EnvTraceEndpoint: "http://127.0.0.1:1", agent.EnvTraceToken: otelSecret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, base, c.ID)
+	env := environOf(t, pid)
+	if env[agent.EnvHECToken] != hecSecret || env["PLAIN"] != "visible" || env[agent.EnvContainer] != "env" {
+		t.Errorf("agent environment lacks the start environment: HEC token set %t, PLAIN=%q, container=%q",
+			env[agent.EnvHECToken] == hecSecret, env["PLAIN"], env[agent.EnvContainer])
+	}
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if strings.Contains(string(cmdline), hecSecret) {
+		t.Errorf("the HEC token is on the command line")
+	}
+	c, _ = rt.Inspect(ctx, c.ID)
+	info, err := agentclient.New(c.Endpoint, c.Token, ca.Client()).Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.RunnerPID > 0 {
+		renv := environOf(t, info.RunnerPID)
+		if renv[agent.EnvHECToken] != hecSecret {
+			t.Errorf("the notebook runner does not see %s", agent.EnvHECToken)
+		}
+		for _, k := range []string{agent.EnvTraceToken, agent.EnvTraceEndpoint} {
+			if _, ok := renv[k]; ok {
+				t.Errorf("the notebook runner sees %s", k)
+			}
+		}
+	} else {
+		t.Logf("no notebook runner (%s): its environment is not checked", info.RunnerError)
+	}
+	if err := rt.Stop(ctx, c.ID, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"container.json", "agent.log"} {
+		b, _ := os.ReadFile(filepath.Join(base, c.ID, f))
+		if strings.Contains(string(b), hecSecret) || strings.Contains(string(b), otelSecret) {
+			t.Errorf("%s holds a secret passed with StartWithEnv:\n%s", f, b)
+		}
+	}
+	// A plain Start later does not bring the secrets back.
+	if err := rt.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if env := environOf(t, pidOf(t, base, c.ID)); env[agent.EnvHECToken] != "" {
+		t.Errorf("a restart without StartWithEnv still has the HEC token")
+	}
+}
