@@ -253,11 +253,21 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, name string) (st
 	if err != nil {
 		return store.Container{}, err
 	}
-	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	c, err := s.lookup(ctx, p, n, sc)
 	if err != nil {
 		return store.Container{}, err
 	}
 	return s.refresh(ctx, c), nil
+}
+
+// lookup reads the record of n in scope sc; a missing development
+// container says how another user's is addressed.
+func (s *Service) lookup(ctx context.Context, p *access.Principal, n, sc string) (store.Container, error) {
+	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	if errdefs.IsNotFound(err) && n == DevName && sc == p.User {
+		return c, errdefs.NotFound(fmt.Sprintf("container not found: %s (you have no development container; another user's is addressed as USER/%s)", DevName, DevName))
+	}
+	return c, err
 }
 
 // refresh updates a runtime-managed record from its runtime's view (best

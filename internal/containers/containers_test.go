@@ -139,3 +139,22 @@ func TestStartFailureRecorded(t *testing.T) {
 		t.Errorf("failure not audited: %q", e.actions())
 	}
 }
+
+// TestMissingDevContainerHint: an administrator stopping "__dev__" while
+// only another user has one is told how to address it.
+func TestMissingDevContainerHint(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	carol := principal("carol", access.RoleContainerUser)
+	if _, err := e.svc.Start(ctx, carol, containers.StartRequest{Name: containers.DevName}); err != nil {
+		t.Fatal(err)
+	}
+	admin := principal("root", access.RoleAdmin)
+	_, err := e.svc.Stop(ctx, admin, containers.DevName)
+	if !errdefs.IsNotFound(err) || !strings.Contains(err.Error(), "USER/__dev__") {
+		t.Fatalf("stopping a missing own dev container: %v", err)
+	}
+	if _, err := e.svc.Stop(ctx, admin, "carol/"+containers.DevName); err != nil {
+		t.Fatalf("stopping carol/__dev__ as admin: %v", err)
+	}
+}

@@ -234,7 +234,7 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 		return store.Container{}, err
 	}
 	defer s.lock(n, sc)()
-	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	c, err := s.lookup(ctx, p, n, sc)
 	if err != nil {
 		return c, err
 	}
@@ -266,7 +266,7 @@ func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) 
 		return err
 	}
 	defer s.lock(n, sc)()
-	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	c, err := s.lookup(ctx, p, n, sc)
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ type PushResult struct {
 }
 
 func notFound(name string) error {
-	return errdefs.NotFound(fmt.Sprintf("notebook not found: %s", name))
+	return errdefs.NotFound(fmt.Sprintf("notebook not found: %s; push it with `dockyard notebooks push FILE.ipynb --name %s` (or ask its owner to share it)", name, name))
 }
 
 // Push validates the content and stores it as the notebook's next version

@@ -91,7 +91,7 @@ func appendValue(buf []byte, v Value) []byte {
 		if v.num == math.Trunc(v.num) && math.Abs(v.num) < 1e15 {
 			return strconv.AppendInt(buf, int64(v.num), 10)
 		}
-		return strconv.AppendFloat(buf, v.num, 'g', -1, 64)
+		return strconv.AppendFloat(buf, v.num, floatFormat(v.num), -1, 64)
 	case Str:
 		return append(buf, v.str...)
 	}
@@ -102,7 +102,17 @@ func formatNum(f float64) string {
 	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
 		return strconv.FormatInt(int64(f), 10)
 	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return strconv.FormatFloat(f, floatFormat(f), -1, 64)
+}
+
+// floatFormat prints numbers of everyday size in plain decimals (an epoch
+// time as 1795670347.504183, not 1.795670347504183e+09) and only the very
+// large and very small with an exponent.
+func floatFormat(f float64) byte {
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		return 'g'
+	}
+	return 'f'
 }
 
 // Number returns the value as a number: numbers as they are, strings that
