@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -189,7 +190,7 @@ func (st *resultStream) row(r *search.Row) error {
 		}
 		b = wire.AppendJSONString(b, f.Name)
 		b = append(b, ':')
-		b = wire.AppendJSONString(b, f.Value.String())
+		b = wire.AppendJSONString(b, outputText(f.Name, f.Value))
 	}
 	b = append(b, "}}\n"...)
 	st.buf = b
@@ -281,4 +282,16 @@ func (st *resultStream) final(f wire.SearchFrame) {
 	st.begin()
 	st.frameLocked(f)
 	st.flushLocked()
+}
+
+// outputText is a field's text in results. _time, epoch seconds inside the
+// pipeline (so that comparisons and arithmetic work), is shown as an ISO
+// 8601 time in UTC with milliseconds, as the seed's platform shows it.
+func outputText(name string, v search.Value) string {
+	if name == "_time" && v.Kind() == search.Num {
+		n, _ := v.Number()
+		ms := int64(math.Round(n * 1000))
+		return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	return v.String()
 }

@@ -84,6 +84,17 @@ func testStreamsNDJSONFrames(t *testing.T, h *servertest.Harness) {
 	if q, _ := res.Results[0].Get("q"); q != "say \"hi\"\tthere é ☃ \\ </b>" {
 		t.Errorf("escaped value: %q", q)
 	}
+	// _time is epoch seconds in the pipeline and an ISO time in results.
+	res, err = c.SearchAll(ctx, `| makeresults | eval t2 = _time + 0 | eval _time = 1795670459.742 | table _time t2`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm, _ := res.Results[0].Get("_time"); tm != "2026-11-26T05:20:59.742Z" {
+		t.Errorf("_time in results = %q, want 2026-11-26T05:20:59.742Z", tm)
+	}
+	if t2, _ := res.Results[0].Get("t2"); strings.ContainsAny(t2, "e:") || t2 == "" {
+		t.Errorf("a number computed from _time = %q, want plain epoch seconds", t2)
+	}
 }
 
 func TestWireRowJSON(t *testing.T) {
