@@ -183,9 +183,21 @@ func (s *Service) Login(ctx context.Context, user, password, remoteAddr string) 
 		hash = u.PasswordHash
 	}
 	var ok bool
-	var verr error
-	if err := s.withHashSlot(ctx, func() { ok, verr = VerifyPassword(password, hash) }); err != nil {
+	var verr, terr error
+	if err := s.withHashSlot(ctx, func() {
+		// Ask again: failures recorded while this attempt waited for a
+		// slot count too, or a burst of concurrent guesses would all pass
+		// the first check before the first of them failed.
+		if terr = s.throttle.Allow(user, remoteAddr); terr != nil {
+			return
+		}
+		ok, verr = VerifyPassword(password, hash)
+	}); err != nil {
 		return "", store.Token{}, err
+	}
+	if terr != nil {
+		s.log.Warn("login throttled", "user", user, "remote", remoteAddr)
+		return "", store.Token{}, terr
 	}
 	if verr != nil {
 		s.log.Error("stored password hash is unusable; reset the password", "user", user, "err", verr)

@@ -99,6 +99,11 @@ func (s *Service) Authenticate(ctx context.Context, secret, app string) (*Princi
 	if !wellFormedSecret(secret) {
 		return nil, errBadToken
 	}
+	if app != "" {
+		if err := ValidateApp(app); err != nil {
+			return nil, errdefs.Invalid(err.Error() + " (from the Dockyard-App header or --app)")
+		}
+	}
 	t, err := s.st.GetTokenByHash(ctx, HashSecret(secret))
 	if errdefs.IsNotFound(err) {
 		return nil, errBadToken

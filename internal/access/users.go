@@ -60,6 +60,11 @@ func (s *Service) checkRoles(ctx context.Context, roles []string) ([]string, err
 	return slices.Compact(out), nil
 }
 
+// ValidateApp checks an app name (a request's Dockyard-App, a search's
+// app, a user's default app): the rules of user and role names, so that an
+// app cannot be made to look like app/owner in object names.
+func ValidateApp(app string) error { return checkName("app", app) }
+
 func appOrDefault(app string) (string, error) {
 	if app == "" {
 		return DefaultApp, nil
@@ -72,6 +77,9 @@ func appOrDefault(app string) (string, error) {
 func (s *Service) AddUser(ctx context.Context, nu NewUser) (store.User, error) {
 	if err := checkName("user", nu.Name); err != nil {
 		return store.User{}, err
+	}
+	if nu.Name == SystemUser {
+		return store.User{}, errdefs.Invalid(fmt.Sprintf("user name %q is reserved for the server's own audit events: choose another name", SystemUser))
 	}
 	if err := CheckPasswordPolicy(nu.Password); err != nil {
 		return store.User{}, err

@@ -24,6 +24,7 @@ func TestAddUserValidation(t *testing.T) {
 		{"short password", NewUser{Name: "bob", Password: "short", Roles: []string{"user"}}, errdefs.ErrInvalid, "at least 8 characters"},
 		{"empty password", NewUser{Name: "bob", Roles: []string{"user"}}, errdefs.ErrInvalid, "password is empty"},
 		{"bad app", NewUser{Name: "bob", Password: "long-enough", Roles: []string{"user"}, DefaultApp: "A B"}, errdefs.ErrInvalid, `app name "A B"`},
+		{"reserved name", NewUser{Name: SystemUser, Password: "long-enough", Roles: []string{"user"}}, errdefs.ErrInvalid, `"system" is reserved`},
 		{"duplicate", NewUser{Name: "alice", Password: "long-enough", Roles: []string{"user"}}, errdefs.ErrConflict, `user "alice" already exists`},
 	}
 	for _, tc := range tests {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
@@ -18,16 +19,37 @@ func (a *API) accessRoutes() []Route {
 		{Method: "POST", Pattern: "/v1/login", Cap: Public, Action: "login", Handle: a.login},
 		{Method: "POST", Pattern: "/v1/logout", Cap: Authenticated, Action: "logout", Handle: a.logout},
 		{Method: "GET", Pattern: "/v1/whoami", Cap: Authenticated, Handle: a.whoami},
-		{Method: "GET", Pattern: "/v1/users", Cap: access.CapEditUser, Action: "user.list", Handle: a.listUsers},
-		{Method: "POST", Pattern: "/v1/users", Cap: access.CapEditUser, Action: "user.create", Handle: a.addUser},
-		{Method: "PATCH", Pattern: "/v1/users/{name}", Cap: access.CapEditUser, Action: "user.update", Handle: a.updateUser},
-		{Method: "DELETE", Pattern: "/v1/users/{name}", Cap: access.CapEditUser, Action: "user.delete", Handle: a.deleteUser},
-		{Method: "GET", Pattern: "/v1/roles", Cap: access.CapEditRoles, Action: "role.list", Handle: a.listRoles},
-		{Method: "POST", Pattern: "/v1/roles", Cap: access.CapEditRoles, Action: "role.create", Handle: a.addRole},
-		{Method: "DELETE", Pattern: "/v1/roles/{name}", Cap: access.CapEditRoles, Action: "role.delete", Handle: a.deleteRole},
-		{Method: "GET", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.list", Handle: a.listTokens},
-		{Method: "POST", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.create", Handle: a.createToken},
-		{Method: "DELETE", Pattern: "/v1/tokens/{id}", Cap: access.CapEditOwnTokens, Action: "token.revoke", Handle: a.revokeToken},
+		{Method: "GET", Pattern: "/v1/users", Cap: access.CapEditUser, Action: "user.list", Handle: a.auditDenials("user.list", a.listUsers)},
+		{Method: "POST", Pattern: "/v1/users", Cap: access.CapEditUser, Action: "user.create", Handle: a.auditDenials("user.create", a.addUser)},
+		{Method: "PATCH", Pattern: "/v1/users/{name}", Cap: access.CapEditUser, Action: "user.update", Handle: a.auditDenials("user.update", a.updateUser)},
+		{Method: "DELETE", Pattern: "/v1/users/{name}", Cap: access.CapEditUser, Action: "user.delete", Handle: a.auditDenials("user.delete", a.deleteUser)},
+		{Method: "GET", Pattern: "/v1/roles", Cap: access.CapEditRoles, Action: "role.list", Handle: a.auditDenials("role.list", a.listRoles)},
+		{Method: "POST", Pattern: "/v1/roles", Cap: access.CapEditRoles, Action: "role.create", Handle: a.auditDenials("role.create", a.addRole)},
+		{Method: "DELETE", Pattern: "/v1/roles/{name}", Cap: access.CapEditRoles, Action: "role.delete", Handle: a.auditDenials("role.delete", a.deleteRole)},
+		{Method: "GET", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.list", Handle: a.auditDenials("token.list", a.listTokens)},
+		{Method: "POST", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.create", Handle: a.auditDenials("token.create", a.createToken)},
+		{Method: "DELETE", Pattern: "/v1/tokens/{id}", Cap: access.CapEditOwnTokens, Action: "token.revoke", Handle: a.auditDenials("token.revoke", a.revokeToken)},
+	}
+}
+
+// auditDenials records a denied audit event when h refuses the request
+// itself (the checks after the route's capability: token ownership, roles
+// the caller may not grant, built-in roles), as serve does for the
+// refusals before it.
+func (a *API) auditDenials(action string, h HandlerFunc) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := h(w, r)
+		if errdefs.IsPermissionDenied(err) {
+			e := audit.Event{Action: action, Result: audit.ResultDenied, Message: err.Error()}
+			noun, _, _ := strings.Cut(action, ".")
+			for _, k := range []string{"name", "id"} {
+				if v := r.PathValue(k); v != "" {
+					e.Object = noun + ":" + v
+				}
+			}
+			a.record(r, e)
+		}
+		return err
 	}
 }
 
@@ -105,6 +127,9 @@ func (a *API) addUser(w http.ResponseWriter, r *http.Request) error {
 	if req.DefaultApp != nil {
 		nu.DefaultApp = *req.DefaultApp
 	}
+	if err := a.Access.CheckGrant(r.Context(), access.FromContext(r.Context()), nu.Roles); err != nil {
+		return err
+	}
 	u, err := a.Access.AddUser(r.Context(), nu)
 	if err != nil {
 		return err
@@ -119,6 +144,15 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("name")
+	p := access.FromContext(r.Context())
+	if err := a.Access.CheckManageUser(r.Context(), p, name); err != nil {
+		return err
+	}
+	if req.Roles != nil {
+		if err := a.Access.CheckGrant(r.Context(), p, *req.Roles); err != nil {
+			return err
+		}
+	}
 	u, err := a.Access.UpdateUser(r.Context(), name, access.UserUpdate{Roles: req.Roles, Password: req.Password, DefaultApp: req.DefaultApp})
 	if err != nil {
 		return err
@@ -139,6 +173,9 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	if err := a.Access.CheckManageUser(r.Context(), access.FromContext(r.Context()), name); err != nil {
+		return err
+	}
 	if err := a.Access.DeleteUser(r.Context(), name); err != nil {
 		return err
 	}
@@ -198,7 +235,11 @@ func (a *API) addRole(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	ro, err := a.Access.AddRole(r.Context(), store.Role{Name: req.Name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes})
+	ro := store.Role{Name: req.Name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes}
+	if err := a.Access.CheckRoleGrant(r.Context(), access.FromContext(r.Context()), ro); err != nil {
+		return err
+	}
+	ro, err := a.Access.AddRole(r.Context(), ro)
 	if err != nil {
 		return err
 	}

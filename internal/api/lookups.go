@@ -40,8 +40,16 @@ func LookupWire(x lookups.Lookup) wire.Lookup {
 		Perms: wire.LookupPerms{Read: x.Perms.Read, Write: x.Perms.Write, Share: x.Perms.Share}}
 }
 
-// app is the ?app= of the request; empty means the caller's app.
-func lookupApp(r *http.Request) string { return r.URL.Query().Get("app") }
+// lookupApp is the ?app= of the request; empty means the caller's app.
+func lookupApp(r *http.Request) (string, error) {
+	app := r.URL.Query().Get("app")
+	if app != "" {
+		if err := access.ValidateApp(app); err != nil {
+			return "", err
+		}
+	}
+	return app, nil
+}
 
 // upload stores the body, a CSV table, as the lookup ?name=NAME.csv. The
 // body streams into the service, which reads at most lookups.max_bytes.
@@ -53,7 +61,11 @@ func (l *LookupsAPI) upload(w http.ResponseWriter, r *http.Request) error {
 	if err := lookups.ValidateName(name); err != nil {
 		return err
 	}
-	x, err := l.Lookups.Upload(r.Context(), lookupApp(r), name, r.Body)
+	app, err := lookupApp(r)
+	if err != nil {
+		return err
+	}
+	x, err := l.Lookups.Upload(r.Context(), app, name, r.Body)
 	if err != nil {
 		return err
 	}
@@ -61,7 +73,11 @@ func (l *LookupsAPI) upload(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (l *LookupsAPI) list(w http.ResponseWriter, r *http.Request) error {
-	xs, err := l.Lookups.List(r.Context(), lookupApp(r))
+	app, err := lookupApp(r)
+	if err != nil {
+		return err
+	}
+	xs, err := l.Lookups.List(r.Context(), app)
 	if err != nil {
 		return err
 	}
@@ -73,7 +89,11 @@ func (l *LookupsAPI) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (l *LookupsAPI) info(w http.ResponseWriter, r *http.Request) error {
-	x, err := l.Lookups.Get(r.Context(), lookupApp(r), r.PathValue("name"))
+	app, err := lookupApp(r)
+	if err != nil {
+		return err
+	}
+	x, err := l.Lookups.Get(r.Context(), app, r.PathValue("name"))
 	if err != nil {
 		return err
 	}
@@ -83,11 +103,11 @@ func (l *LookupsAPI) info(w http.ResponseWriter, r *http.Request) error {
 // download answers the CSV content of the lookup the name resolves to.
 func (l *LookupsAPI) download(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	x, err := l.Lookups.Get(r.Context(), lookupApp(r), name)
+	app, err := lookupApp(r)
 	if err != nil {
 		return err
 	}
-	rc, err := l.Lookups.Open(r.Context(), lookupApp(r), name)
+	x, rc, err := l.Lookups.Fetch(r.Context(), app, name)
 	if err != nil {
 		return err
 	}
@@ -106,7 +126,11 @@ func (l *LookupsAPI) download(w http.ResponseWriter, r *http.Request) error {
 
 func (l *LookupsAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := l.Lookups.Delete(r.Context(), lookupApp(r), name); err != nil {
+	app, err := lookupApp(r)
+	if err != nil {
+		return err
+	}
+	if err := l.Lookups.Delete(r.Context(), app, name); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "deleted", "name": name})
@@ -121,7 +145,11 @@ func (l *LookupsAPI) share(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	x, err := l.Lookups.Share(r.Context(), lookupApp(r), r.PathValue("name"), sharing, req.Read, req.Write)
+	app, err := lookupApp(r)
+	if err != nil {
+		return err
+	}
+	x, err := l.Lookups.Share(r.Context(), app, r.PathValue("name"), sharing, req.Read, req.Write)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,9 @@ func (s *SearchAPI) search(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := access.FromContext(ctx)
 	if req.App != "" && req.App != p.App {
+		if err := access.ValidateApp(req.App); err != nil {
+			return err
+		}
 		cp := *p
 		cp.App = req.App
 		p = &cp
@@ -126,13 +129,18 @@ func (s *SearchAPI) errorFrame(r *http.Request, err error) *wire.SearchError {
 }
 
 // auditSearch records one search: its text (truncated), the rows it
-// returned and how it ended.
+// returned and how it ended (success, failure, or denied when it was
+// refused).
 func (s *SearchAPI) auditSearch(r *http.Request, src string, rows int, start time.Time, err error, cancelled bool) {
 	e := audit.Event{Action: "search", Details: map[string]any{
 		"search": truncate(src, maxAuditedSearch), "rows": rows, "elapsed_ms": time.Since(start).Milliseconds()}}
 	switch {
 	case err != nil && cancelled:
 		e.Result, e.Message = audit.ResultFailure, "search cancelled: the client closed the request"
+	case errdefs.IsPermissionDenied(err) || errdefs.IsUnauthenticated(err):
+		// A refusal, like those of other routes (a fit that may not start
+		// a container, write a model, ...).
+		e.Result, e.Message = audit.ResultDenied, err.Error()
 	case err != nil:
 		e.Result, e.Message = audit.ResultFailure, err.Error()
 	}

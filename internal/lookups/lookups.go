@@ -136,19 +136,27 @@ func (s *Service) find(ctx context.Context, p *access.Principal, app, name strin
 
 // Open returns the CSV content of the lookup name resolves to in app.
 func (s *Service) Open(ctx context.Context, app, name string) (io.ReadCloser, error) {
+	_, rc, err := s.Fetch(ctx, app, name)
+	return rc, err
+}
+
+// Fetch returns the metadata and the CSV content of the lookup name
+// resolves to in app, both of one version: a concurrent upload cannot make
+// the content disagree with the size and digest.
+func (s *Service) Fetch(ctx context.Context, app, name string) (Lookup, io.ReadCloser, error) {
 	p, err := caller(ctx)
 	if err != nil {
-		return nil, err
+		return Lookup{}, nil, err
 	}
 	l, err := s.find(ctx, p, appOr(app, p), name)
 	if err != nil {
-		return nil, err
+		return Lookup{}, nil, err
 	}
 	rc, err := s.blobs.Open(ctx, blob.Digest(l.Digest))
 	if err != nil {
-		return nil, fmt.Errorf("lookup %s: content: %w", name, err)
+		return Lookup{}, nil, fmt.Errorf("lookup %s: content: %w", name, err)
 	}
-	return rc, nil
+	return l, rc, nil
 }
 
 // Get returns the metadata of the lookup name resolves to in app.

@@ -241,3 +241,28 @@ func TestDelete(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+// TestFetchIsOneVersion reads the metadata and the content of a lookup in
+// one resolution: the content is the one the digest and size name, even
+// when the lookup is replaced while the reader is open.
+func TestFetchIsOneVersion(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.Upload(alice, "", "x.csv", strings.NewReader(xCSV)); err != nil {
+		t.Fatal(err)
+	}
+	l, rc, err := e.svc.Fetch(alice, "", "x.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if _, err := e.svc.Upload(alice, "", "x.csv", strings.NewReader("a\n1\n")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(rc)
+	if err != nil || string(b) != xCSV || l.Size != int64(len(xCSV)) {
+		t.Fatalf("fetched %d bytes %q (size %d), %v; want the version the metadata names", len(b), b, l.Size, err)
+	}
+	if _, _, err := e.svc.Fetch(bob, "", "x.csv"); !errdefs.IsNotFound(err) || err.Error() != "lookup not found: x.csv" {
+		t.Fatalf("bob fetches alice's private lookup: %v", err)
+	}
+}
