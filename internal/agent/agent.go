@@ -177,6 +177,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("agent: %w", err)
 	case <-ctx.Done():
 	}
+	// Stop the notebook first: a call in progress cannot finish once the
+	// agent stops, and its request then answers with an error at once
+	// instead of holding the shutdown (and the runner) until a kill.
+	a.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -97,11 +97,19 @@ type Runner struct {
 	mu   sync.Mutex // one call at a time
 	proc *proc
 	seq  int64
+
+	// curMu guards cur (the process, as proc, but readable while a call
+	// runs) and closed; it is never held while waiting, so that Close,
+	// Pid and Info do not wait for a notebook to finish.
+	curMu  sync.Mutex
+	cur    *proc
+	closed bool
 }
 
 type proc struct {
 	cmd    *exec.Cmd
 	in     *os.File // our end of fd 3
+	out    *os.File // our end of fd 4
 	msgs   chan wireMsg
 	done   chan struct{} // closed when the process has exited
 	err    error         // exit error, valid after done
@@ -149,45 +157,72 @@ func Start(ctx context.Context, opts Options) (*Runner, error) {
 	return r, nil
 }
 
+// setProc records the current process (nil: none).
+func (r *Runner) setProc(p *proc) {
+	r.proc = p
+	r.curMu.Lock()
+	r.cur = p
+	r.curMu.Unlock()
+}
+
 // Pid returns the interpreter's process id, or 0 when none runs.
 func (r *Runner) Pid() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.proc == nil {
+	r.curMu.Lock()
+	defer r.curMu.Unlock()
+	if r.cur == nil {
 		return 0
 	}
-	return r.proc.cmd.Process.Pid
+	return r.cur.cmd.Process.Pid
 }
 
 // Info returns what the interpreter reported when it started: its path,
 // version and whether pandas is importable.
 func (r *Runner) Info() Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.proc == nil {
+	r.curMu.Lock()
+	defer r.curMu.Unlock()
+	if r.cur == nil {
 		return Result{}
 	}
-	return r.proc.ready.Result
+	return r.cur.ready.Result
 }
 
-// Close stops the interpreter.
+// Close stops the interpreter at once, ending a call in progress (which
+// returns an error), and refuses later calls.
 func (r *Runner) Close() error {
+	r.curMu.Lock()
+	r.closed = true
+	p := r.cur
+	r.curMu.Unlock()
+	if p != nil {
+		p.kill() // a call in progress sees the process end and returns
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.proc != nil {
 		r.proc.kill()
-		r.proc = nil
+		r.setProc(nil)
 	}
 	return nil
 }
 
+func (r *Runner) isClosed() bool {
+	r.curMu.Lock()
+	defer r.curMu.Unlock()
+	return r.closed
+}
+
+var errClosed = errdefs.Unavailable("the notebook runner is stopped: the agent is shutting down; retry once the container is running again")
+
 func (r *Runner) ensure(ctx context.Context) (*proc, error) {
+	if r.isClosed() {
+		return nil, errClosed
+	}
 	if r.proc != nil {
 		select {
 		case <-r.proc.done:
 			r.log.Warn("notebook runner exited; starting a new one", "err", r.proc.err, "stderr", r.proc.stderr.String())
 			r.proc.kill()
-			r.proc = nil
+			r.setProc(nil)
 		default:
 			return r.proc, nil
 		}
@@ -196,7 +231,12 @@ func (r *Runner) ensure(ctx context.Context) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.proc = p
+	r.setProc(p)
+	if r.isClosed() { // Close ran while this process started
+		p.kill()
+		r.setProc(nil)
+		return nil, errClosed
+	}
 	return p, nil
 }
 
@@ -220,7 +260,10 @@ func (r *Runner) spawn(ctx context.Context) (*proc, error) {
 	// started (and whatever a wrapper such as a pyenv shim left between); it
 	// dies with the agent.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &proc{cmd: cmd, in: reqW, msgs: make(chan wireMsg, 64), done: make(chan struct{}),
+	// A process the notebook forked holds the output pipes (and fd 4)
+	// after the interpreter dies: do not wait for it to close them.
+	cmd.WaitDelay = time.Second
+	p := &proc{cmd: cmd, in: reqW, out: respR, msgs: make(chan wireMsg, 64), done: make(chan struct{}),
 		stderr: &tailBuffer{max: 8192}, abandoned: make(chan struct{})}
 	outLog := &lineLogger{log: r.log, tail: p.stderr}
 	cmd.Stdout, cmd.Stderr = outLog, outLog
@@ -288,6 +331,14 @@ func (p *proc) kill() {
 	}
 }
 
+// reap ends what is left of a process whose interpreter has exited: the
+// rest of its group, and the protocol pipe that a process outside the
+// group may still hold open.
+func (p *proc) reap() {
+	p.kill()
+	p.out.Close() // readLoop's read ends, and msgs is closed
+}
+
 // Call sends req and waits for its answer, passing progress events to
 // onEvent (which may be nil). A notebook's failure is a Result with status
 // "error", not an error; an error means the runner itself failed (it is
@@ -296,6 +347,11 @@ func (p *proc) kill() {
 func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// A caller that gave up while waiting for the call before: nothing
+	// was sent, so the runner stays (killing it would lose its warm state).
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("notebook %s %s not started: %w", req.Notebook, req.Op, err)
+	}
 	p, err := r.ensure(ctx)
 	if err != nil {
 		return Result{}, err
@@ -313,11 +369,25 @@ func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Re
 		p.kill()
 		return Result{}, errdefs.Unavailable(fmt.Sprintf("notebook runner is gone (%v): %s", err, p.stderr.String()))
 	}
+	exited := p.done
+	var reapAfter <-chan time.Time
 	for {
 		select {
+		case <-exited:
+			// The interpreter died during the call (it exits on its own
+			// only then). Its last messages are still read; msgs closes
+			// when the pipe does, or when reap ends what holds it open.
+			exited = nil
+			reapAfter = time.After(time.Second)
+		case <-reapAfter:
+			reapAfter = nil
+			p.reap()
 		case m, ok := <-p.msgs:
 			if !ok {
 				<-p.done
+				if r.isClosed() {
+					return Result{}, fmt.Errorf("notebook %s %s stopped: %w", req.Notebook, req.Op, errClosed)
+				}
 				return Result{}, errdefs.Unavailable(fmt.Sprintf("notebook runner exited during %s (%v); it restarts on the next call: %s", req.Op, p.err, p.stderr.String()))
 			}
 			if m.ID == nil || *m.ID != id {
@@ -341,7 +411,7 @@ func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Re
 			case <-p.done:
 			case <-time.After(5 * time.Second):
 			}
-			r.proc = nil
+			r.setProc(nil)
 			return Result{}, fmt.Errorf("notebook %s %s stopped: %w", req.Notebook, req.Op, ctx.Err())
 		}
 	}

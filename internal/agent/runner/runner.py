@@ -53,15 +53,46 @@ def _jsonable(o):
     return repr(o)
 
 
-def _clean(o):
-    """Replaces NaN and infinities, which JSON cannot carry, by None."""
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
+def _safe(o, depth=0, stack=None):
+    """Returns o as plain JSON values: keys as strings, NaN and infinities
+    as None, other objects converted as _jsonable does, a reference cycle
+    or nesting deeper than 200 as a string. json.dumps of the result
+    cannot fail."""
+    if o is None or isinstance(o, (bool, int, str)):
+        return o
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if depth > 200:
+        return "<nested too deeply>"
+    if stack is None:
+        stack = set()
+    if isinstance(o, (dict, list, tuple, set, frozenset)):
+        if id(o) in stack:
+            return "<circular reference>"
+        stack.add(id(o))
+        try:
+            if isinstance(o, dict):
+                return {_safe_key(k): _safe(v, depth + 1, stack) for k, v in o.items()}
+            return [_safe(v, depth + 1, stack) for v in o]
+        finally:
+            stack.discard(id(o))
+    return _safe(_jsonable(o), depth + 1, stack)
+
+
+def _safe_key(k):
+    if isinstance(k, str):
+        return k
+    item = getattr(k, "item", None)  # numpy scalars
+    if callable(item) and not isinstance(k, (bool, int, float)):
+        try:
+            k = item()
+        except Exception:
+            pass
+    if isinstance(k, bool) or k is None:
+        return json.dumps(k)
+    if isinstance(k, float) and not math.isfinite(k):
+        return json.dumps(k)
+    return str(k)
 
 
 class Proto:
@@ -73,8 +104,10 @@ class Proto:
     def send(self, obj):
         try:
             text = json.dumps(obj, default=_jsonable, separators=(",", ":"), allow_nan=False)
-        except ValueError:
-            text = json.dumps(_clean(json.loads(json.dumps(obj, default=_jsonable))), separators=(",", ":"))
+        except (ValueError, TypeError, RecursionError):
+            # NaN, keys JSON cannot carry (numpy integers, tuples,
+            # timestamps), a reference cycle: convert what is there.
+            text = json.dumps(_safe(obj), separators=(",", ":"), allow_nan=False)
         data = (text + "\n").encode("utf-8")
         while data:
             n = os.write(self.out_fd, data)
@@ -90,30 +123,55 @@ class Proto:
 
 
 class LineWriter(io.TextIOBase):
-    """Forwards whole lines written to it as protocol log events."""
+    """Forwards whole lines written to it as protocol log events.
+
+    A line longer than MAX_LOG_LINE is sent cut short as soon as it is that
+    long, and the rest of it is dropped, so that output without line breaks
+    (a progress bar, a huge string) keeps neither memory nor time growing.
+    """
 
     def __init__(self, proto, name):
         self.proto = proto
         self.name = name
-        self.buf = ""
+        self.parts = []  # the unfinished line
+        self.size = 0
+        self.dropping = False  # the unfinished line was sent cut short
 
     def writable(self):
         return True
 
+    def _add(self, s):
+        if self.dropping or not s:
+            return
+        self.parts.append(s)
+        self.size += len(s)
+        if self.size > MAX_LOG_LINE:
+            self.proto.log(self.name, "".join(self.parts))  # log() cuts it
+            self.parts, self.size, self.dropping = [], 0, True
+
+    def _end_line(self):
+        if not self.dropping:
+            self.proto.log(self.name, "".join(self.parts).rstrip("\r"))
+        self.parts, self.size, self.dropping = [], 0, False
+
     def write(self, s):
         if not isinstance(s, str):
             s = str(s)
-        self.buf += s
-        if "\n" in self.buf:
-            *lines, self.buf = self.buf.split("\n")
-            for line in lines:
-                self.proto.log(self.name, line.rstrip("\r"))
+        if "\n" not in s:
+            self._add(s)
+            return len(s)
+        lines = s.split("\n")
+        self._add(lines[0])
+        self._end_line()
+        for line in lines[1:-1]:
+            self.proto.log(self.name, line.rstrip("\r"))
+        self._add(lines[-1])
         return len(s)
 
     def flush(self):
-        if self.buf:
-            self.proto.log(self.name, self.buf)
-            self.buf = ""
+        if self.parts:
+            self.proto.log(self.name, "".join(self.parts))
+        self.parts, self.size, self.dropping = [], 0, False
 
     def isatty(self):
         return False
@@ -211,7 +269,14 @@ class Runner:
         if pd is not None:
             if not path or os.path.getsize(path) == 0:
                 return pd.DataFrame(), 0
-            df = read_csv_bounded(pd, path, rows_hint)
+            try:
+                df = read_csv_bounded(pd, path, rows_hint)
+            except pd.errors.EmptyDataError:  # nothing but blank lines
+                return pd.DataFrame(), 0
+            except pd.errors.ParserError as e:
+                raise UserError("the rows are not valid CSV: %s. Quote values that hold commas or line breaks" % e)
+            except UnicodeDecodeError as e:
+                raise UserError(not_utf8(e))
             missing = count_missing(df)
             if missing:
                 messages.append("%d of %d rows have missing values; they were passed to the notebook as NaN" % (missing, len(df)))
@@ -219,12 +284,23 @@ class Runner:
         rows = []
         missing = 0
         if path:
-            with open(path, newline="", encoding="utf-8") as f:
-                for rec in csv.DictReader(f):
-                    row = {k: to_number(v) for k, v in rec.items()}
-                    if any(v is None for v in row.values()):
-                        missing += 1
-                    rows.append(row)
+            # utf-8-sig: a byte order mark is not part of the first column's name
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                reader = csv.DictReader(f)
+                try:
+                    for rec in reader:
+                        if None in rec:  # DictReader's key for the fields past the header's
+                            raise UserError(
+                                "the rows are not valid CSV: line %d has %d fields, more than the %d columns of the header row. "
+                                "Quote values that hold commas" % (reader.line_num, len(rec) - 1 + len(rec[None]), len(reader.fieldnames)))
+                        row = {k: to_number(v) for k, v in rec.items()}
+                        if any(v is None for v in row.values()):
+                            missing += 1
+                        rows.append(row)
+                except UnicodeDecodeError as e:
+                    raise UserError(not_utf8(e))
+                except csv.Error as e:
+                    raise UserError("the rows are not valid CSV: line %d: %s" % (reader.line_num, e))
         if missing:
             messages.append("%d of %d rows have missing values; they were passed to the notebook as None" % (missing, len(rows)))
         return rows, len(rows)
@@ -408,6 +484,11 @@ def write_numeric_csv(df, path):
     return True
 
 
+def not_utf8(e):
+    return ("the rows are not UTF-8 text (%s in %r): send the CSV encoded as UTF-8"
+            % (e.reason, bytes(e.object[max(0, e.start - 8):e.start + 1])))
+
+
 def pandas_hint(err):
     return (
         "pandas is not importable by the interpreter %s (%s). Install Debian's python3-pandas "
@@ -520,7 +601,12 @@ def main(argv):
             res = {"id": req.get("id"), "type": "done", "status": "error", "message": format_error(e)}
         sys.stdout.flush()
         sys.stderr.flush()
-        proto.send(res)
+        try:
+            proto.send(res)
+        except Exception as e:  # an answer that cannot be sent must not end the runner
+            proto.send({"id": req.get("id"), "type": "done", "status": "error",
+                        "message": "the %s answer could not be sent (%s: %s); return plain lists, dicts, strings and numbers"
+                        % (req.get("op"), type(e).__name__, e)})
         proto.call_id = None
 
 

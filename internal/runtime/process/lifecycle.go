@@ -103,9 +103,16 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: starting the agent: %v", rec.Name, err))
 	}
+	// Its start time tells it from a later process with the same pid. Read
+	// it before Wait can reap it: until then /proc holds it even if it
+	// has already exited.
+	_, start, err := procStat(cmd.Process.Pid)
 	kid := &child{cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(kid.done) }()
-	_, start, _ := procStat(cmd.Process.Pid)
+	if err != nil {
+		signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: reading the agent's start time: %v", rec.Name, err))
+	}
 	rec.PID, rec.PIDStart, rec.Port, rec.Started = cmd.Process.Pid, start, port, time.Now().UTC()
 	if err := r.save(rec); err != nil {
 		signalGroup(rec.PID, syscall.SIGKILL)

@@ -31,13 +31,18 @@ func procStat(pid int) (state byte, start uint64, err error) {
 }
 
 // alive reports whether pid is a live (not zombie) process started at
-// start (0: any start time).
+// start. Without a start time (0) the process cannot be told from another
+// that reused its pid, so it is not ours: signalling it could end a
+// stranger.
 func alive(pid int, start uint64) bool {
+	if start == 0 {
+		return false
+	}
 	st, s, err := procStat(pid)
 	if err != nil || st == 'Z' || st == 'X' {
 		return false
 	}
-	return start == 0 || s == start
+	return s == start
 }
 
 // waitGone polls until pid is no longer the same live process or d passes.

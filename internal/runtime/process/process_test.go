@@ -293,3 +293,34 @@ func TestStartWithEnvKeepsSecretsOutOfFiles(t *testing.T) {
 		t.Errorf("a restart without StartWithEnv still has the HEC token")
 	}
 }
+
+// A record whose pid has no start time cannot be told from another
+// process that reused the pid: it is exited, and Stop and Remove signal
+// nothing (here the pid is the test's own process).
+func TestPidWithoutStartTimeIsNotSignalled(t *testing.T) {
+	ca := agenttest.NewCA(t)
+	base := t.TempDir()
+	rt := newRuntime(t, base, ca)
+	ctx := context.Background()
+	c, err := rt.Create(ctx, runtime.Spec{Name: "nostart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(base, c.ID, "container.json")
+	b, _ := os.ReadFile(p)
+	var rec map[string]any
+	_ = json.Unmarshal(b, &rec)
+	rec["pid"], rec["started"], rec["port"] = os.Getpid(), time.Now().UTC(), 1
+	delete(rec, "pid_start")
+	b, _ = json.Marshal(rec)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rt2 := newRuntime(t, base, ca)
+	if got, err := rt2.Inspect(ctx, c.ID); err != nil || got.State != runtime.StateExited || got.Endpoint != "" {
+		t.Errorf("Inspect = %+v, %v; want exited (pid %d may be anyone's now)", got, err, os.Getpid())
+	}
+	if err := rt2.Remove(ctx, c.ID); err != nil {
+		t.Errorf("Remove: %v", err)
+	}
+}
