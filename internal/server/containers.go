@@ -36,13 +36,22 @@ func (s *Server) openContainers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	runtimes := map[string]runtime.Runtime{"process": proc}
+	if drt, err := s.dockerRuntime(ctx); err != nil {
+		if s.Config.Containers.Runtime == "docker" {
+			return err
+		}
+		s.Log.Info("the docker runtime is not available", "err", err)
+	} else {
+		runtimes["docker"] = drt
+	}
 	agentTLS, err := pki.ClientTLSConfigPEM("the server CA", s.CA.CertPEM())
 	if err != nil {
 		return err
 	}
 	s.Containers, err = containers.New(containers.Options{
 		Store:          s.Store,
-		Runtimes:       map[string]runtime.Runtime{"process": proc},
+		Runtimes:       runtimes,
 		DefaultRuntime: s.Config.Containers.Runtime,
 		DefaultImage:   s.Config.Containers.DefaultImage,
 		ServerID:       s.ID,
