@@ -16,7 +16,9 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -38,6 +40,8 @@ type Options struct {
 	ProcessExecutable string
 	// Containers lists the container records.
 	Containers func(ctx context.Context) ([]store.Container, error)
+	// Digesters name the digests of images of other runtimes, by runtime.
+	Digesters map[string]runtime.ImageDigester
 }
 
 // Catalogue lists images.
@@ -71,14 +75,27 @@ func fileDigest(path string) (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Digest returns the digest of image on runtime, or "" when it is not
-// known (an image of another runtime that was never resolved).
-func (c *Catalogue) Digest(runtime, image string) string {
-	if runtime == "process" {
+// digestTimeout bounds asking a runtime for an image's digest.
+const digestTimeout = 5 * time.Second
+
+// Digest returns the digest of image on a runtime, or "" when it cannot be
+// known (a runtime that cannot say, an image it does not have).
+func (c *Catalogue) Digest(rt, image string) string {
+	if rt == "process" {
 		d, _ := c.ProcessDigest()
 		return d
 	}
-	return ""
+	dg, ok := c.o.Digesters[rt]
+	if !ok {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), digestTimeout)
+	defer cancel()
+	d, err := dg.ImageDigest(ctx, image)
+	if err != nil {
+		return ""
+	}
+	return d
 }
 
 // List returns the default image and every image a container record uses,

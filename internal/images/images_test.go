@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -53,5 +55,29 @@ func TestMissingExecutable(t *testing.T) {
 	list, err := c.List(context.Background())
 	if err != nil || len(list) != 1 || list[0].Digest != "" {
 		t.Fatalf("list without executable: %+v %v", list, err)
+	}
+}
+
+type fakeDigester map[string]string
+
+func (f fakeDigester) ImageDigest(_ context.Context, image string) (string, error) {
+	d, ok := f[image]
+	if !ok {
+		return "", errors.New("no such image")
+	}
+	return d, nil
+}
+
+func TestDigestersOfOtherRuntimes(t *testing.T) {
+	c := New(Options{DefaultImage: "golden-cpu", DefaultRuntime: "docker",
+		Digesters: map[string]runtime.ImageDigester{"docker": fakeDigester{"golden-cpu": "sha256:abc"}}})
+	if d := c.Digest("docker", "golden-cpu"); d != "sha256:abc" {
+		t.Errorf("docker digest = %q", d)
+	}
+	if d := c.Digest("docker", "missing"); d != "" {
+		t.Errorf("missing image digest = %q, want empty", d)
+	}
+	if d := c.Digest("external", "golden-cpu"); d != "" {
+		t.Errorf("runtime without digester = %q, want empty", d)
 	}
 }

@@ -111,3 +111,10 @@ func MatchLabels(have, want map[string]string) bool {
 	}
 	return true
 }
+
+// ImageDigester is implemented by backends that can name the content digest
+// of an image they run (the Docker runtime: the image id), so that a model
+// version's lineage pins exactly the image that trained it.
+type ImageDigester interface {
+	ImageDigest(ctx context.Context, image string) (string, error)
+}

@@ -45,6 +45,7 @@ func (s *Server) openContainers(ctx context.Context) error {
 	} else {
 		runtimes["docker"] = drt
 	}
+	s.runtimes = runtimes
 	agentTLS, err := pki.ClientTLSConfigPEM("the server CA", s.CA.CertPEM())
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ import (
 	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/pki"
+	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/search"
 	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
@@ -71,6 +72,7 @@ type Server struct {
 	// searches; nil makes them fail. Read per search: set it before Serve.
 	SearchML search.ML
 
+	runtimes    map[string]runtime.Runtime // the container backends, by name
 	ln          net.Listener
 	http        *http.Server
 	caFile      string

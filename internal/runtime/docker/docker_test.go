@@ -290,6 +290,19 @@ func TestCreateErrors(t *testing.T) {
 	}
 }
 
+func TestImageDigest(t *testing.T) {
+	rt := newRuntime(t, agenttest.NewCA(t), newScope(), nil)
+	ctx := ctxT(t)
+	var _ runtime.ImageDigester = rt
+	d, err := rt.ImageDigest(ctx, testImage(t))
+	if err != nil || !strings.HasPrefix(d, "sha256:") || len(d) != len("sha256:")+64 {
+		t.Fatalf("ImageDigest = %q, %v; want sha256:<64 hex>", d, err)
+	}
+	if _, err := rt.ImageDigest(ctx, "dockyard-no-such-image:never"); !errdefs.IsNotFound(err) {
+		t.Errorf("ImageDigest of a missing image = %v, want not found", err)
+	}
+}
+
 func TestUnreachableDaemon(t *testing.T) {
 	rt, err := docker.New(docker.Config{Host: "unix:///nonexistent/docker.sock", StateDir: t.TempDir(), Issuer: agenttest.NewCA(t)})
 	if err != nil {

@@ -207,3 +207,13 @@ func (r *Runtime) readFile(ctx context.Context, id, p string) ([]byte, error) {
 		}
 	}
 }
+
+// ImageDigest returns the content digest (the image id, sha256:...) of an
+// image on the Docker host.
+func (r *Runtime) ImageDigest(ctx context.Context, image string) (string, error) {
+	in, err := r.cli.ImageInspect(ctx, image)
+	if err != nil {
+		return "", r.wrap(fmt.Sprintf("image %q", image), err)
+	}
+	return in.ID, nil
+}
