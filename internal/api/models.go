@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -21,6 +23,8 @@ import (
 type ModelsAPI struct {
 	*API
 	Registry *models.Registry
+	// MaxImportBytes bounds an imported archive (models.max_import_bytes).
+	MaxImportBytes int64
 }
 
 // Routes lists the model routes. {ref} is [app:]NAME[@VERSION|@ALIAS],
@@ -212,7 +216,12 @@ func (m *ModelsAPI) importTar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := m.Registry.ImportTar(r.Context(), ref, r.Body, r.URL.Query().Get("algo"))
+	body := &limitedBody{r: r.Body, left: m.MaxImportBytes}
+	v, err := m.Registry.ImportTar(r.Context(), ref, body, r.URL.Query().Get("algo"))
+	if err != nil && body.over {
+		return errdefs.Invalid(fmt.Sprintf("the model archive is larger than models.max_import_bytes (%d bytes); nothing was registered: "+
+			"ask an administrator to raise the setting, or leave files the model does not need out of the directory", m.MaxImportBytes))
+	}
 	if errdefs.IsInvalid(err) {
 		return errdefs.Invalid(err.Error() + "; nothing was registered")
 	}
@@ -294,4 +303,34 @@ func versionWire(v models.Version) wire.ModelVersion {
 
 func moveWire(mv models.AliasMove) wire.ModelAliasMove {
 	return wire.ModelAliasMove{Alias: mv.Alias, From: mv.From, To: mv.To, User: mv.User, Time: mv.Time, Reason: mv.Reason}
+}
+
+// limitedBody reads at most left bytes and fails after, remembering that
+// it did, so the answer can name the limit whatever the reader's caller
+// made of the error.
+type limitedBody struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+var errTooLarge = errors.New("request body too large")
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Probe one byte: a body of exactly the limit is fine.
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			b.over = true
+			return 0, errTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

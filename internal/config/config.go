@@ -77,6 +77,8 @@ type Models struct {
 	KeepVersions int `yaml:"keep_versions" doc:"versions kept per model besides those an alias points at; 0 keeps every version"`
 	PageSize     int `yaml:"page_size" doc:"models per page of a listing when the caller names no limit"`
 	MaxPageSize  int `yaml:"max_page_size" doc:"largest page of models a listing may ask for"`
+	// MaxImportBytes bounds models import archives.
+	MaxImportBytes int64 `yaml:"max_import_bytes" doc:"largest model archive models import accepts"`
 }
 
 // Containers configures where fit and apply run.
@@ -115,7 +117,7 @@ func Default() Config {
 		},
 		Search:  Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main"},
 		Lookups: Lookups{MaxBytes: 100 << 20},
-		Models:  Models{KeepVersions: 20, PageSize: 50, MaxPageSize: 1000},
+		Models:  Models{KeepVersions: 20, PageSize: 50, MaxPageSize: 1000, MaxImportBytes: 4 << 30},
 		Containers: Containers{
 			Runtime:      "process",
 			Python:       "python3",

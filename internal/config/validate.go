@@ -39,6 +39,7 @@ func (c Config) Validate() error {
 		{"containers.stop_grace", positive(c.Containers.StopGrace)},
 		{"models.page_size", positiveInt(int64(c.Models.PageSize))},
 		{"models.max_page_size", positiveInt(int64(c.Models.MaxPageSize))},
+		{"models.max_import_bytes", positiveInt(c.Models.MaxImportBytes)},
 		{"search.max_rows", positiveInt(c.Search.MaxRows)},
 		{"search.max_time", positive(c.Search.MaxTime)},
 		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},

@@ -195,3 +195,24 @@ func TestModelImportBrokenUpload(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection lost") }
+
+// TestModelImportSizeLimit: an archive larger than models.max_import_bytes
+// is refused naming the setting, and nothing is registered.
+func TestModelImportSizeLimit(t *testing.T) {
+	ctx := context.Background()
+	cfg := servertest.Config(t.TempDir())
+	cfg.Models.MaxImportBytes = 16 << 10
+	h := servertest.StartConfig(t, cfg)
+	alice := h.User("alice", access.RoleUser)
+	big := strings.Repeat("w", 64<<10)
+	_, _, err := alice.ImportModelDir(ctx, "big", modelDir(t, map[string]string{"model.bin": big}), "sklearn")
+	if !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "models.max_import_bytes") || !strings.Contains(err.Error(), "nothing was registered") {
+		t.Fatalf("oversized import: %v", err)
+	}
+	if _, err := alice.ModelVersions(ctx, "big"); !errdefs.IsNotFound(err) {
+		t.Fatalf("after a refused import: %v, want model not found", err)
+	}
+	if _, _, err := alice.ImportModelDir(ctx, "small", modelDir(t, map[string]string{"model.bin": "w"}), "sklearn"); err != nil {
+		t.Fatalf("small import under the limit: %v", err)
+	}
+}
