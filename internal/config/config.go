@@ -87,6 +87,8 @@ type Containers struct {
 	Python       string        `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
 	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
 	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
+	StartTimeout time.Duration `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
+	AgentCertTTL time.Duration `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
 	AgentCommand string        `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 	HECTokens    bool          `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
 }
@@ -123,6 +125,8 @@ func Default() Config {
 			Python:       "python3",
 			DefaultImage: "dockyard/process",
 			StopGrace:    10 * time.Second,
+			StartTimeout: 60 * time.Second,
+			AgentCertTTL: 30 * 24 * time.Hour,
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute},

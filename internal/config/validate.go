@@ -37,6 +37,8 @@ func (c Config) Validate() error {
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
 		{"lookups.max_bytes", positiveInt(c.Lookups.MaxBytes)},
 		{"containers.stop_grace", positive(c.Containers.StopGrace)},
+		{"containers.start_timeout", positive(c.Containers.StartTimeout)},
+		{"containers.agent_cert_ttl", positive(c.Containers.AgentCertTTL)},
 		{"models.page_size", positiveInt(int64(c.Models.PageSize))},
 		{"models.max_page_size", positiveInt(int64(c.Models.MaxPageSize))},
 		{"models.max_import_bytes", positiveInt(c.Models.MaxImportBytes)},

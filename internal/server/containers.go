@@ -27,11 +27,14 @@ func (s *Server) openContainers(ctx context.Context) error {
 		return err
 	}
 	proc, err := process.New(process.Config{
-		BaseDir: filepath.Join(s.Config.Data, "containers"),
-		Issuer:  s.CA,
-		Command: s.agentCommand(),
-		Python:  s.Config.Containers.Python,
-		Logger:  s.Log.With("runtime", "process"),
+		BaseDir:      filepath.Join(s.Config.Data, "containers"),
+		Issuer:       s.CA,
+		Command:      s.agentCommand(),
+		CertTTL:      s.Config.Containers.AgentCertTTL,
+		StartTimeout: s.Config.Containers.StartTimeout,
+		RemoveGrace:  s.Config.Containers.StopGrace,
+		Python:       s.Config.Containers.Python,
+		Logger:       s.Log.With("runtime", "process"),
 	})
 	if err != nil {
 		return err

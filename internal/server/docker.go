@@ -23,10 +23,13 @@ const dockerPingTimeout = 5 * time.Second
 // when the daemon cannot be reached; the caller then runs without it.
 func (s *Server) dockerRuntime(ctx context.Context) (runtime.Runtime, error) {
 	rt, err := docker.New(docker.Config{
-		StateDir: filepath.Join(s.Config.Data, "docker"),
-		Issuer:   s.CA,
-		Scope:    s.ID,
-		Logger:   s.Log.With("runtime", "docker"),
+		StateDir:     filepath.Join(s.Config.Data, "docker"),
+		Issuer:       s.CA,
+		Scope:        s.ID,
+		CertTTL:      s.Config.Containers.AgentCertTTL,
+		StartTimeout: s.Config.Containers.StartTimeout,
+		RemoveGrace:  s.Config.Containers.StopGrace,
+		Logger:       s.Log.With("runtime", "docker"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("docker runtime: %w", err)
