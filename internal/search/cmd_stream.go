@@ -31,17 +31,39 @@ func compileEval(c *spl.Eval) (Command, error) {
 
 func (e eval) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 	e.x.reset(env)
-	return streamFn(in, func(r *Row) (*Row, bool) {
+	return exprStream(in, func(r *Row) (*Row, error) {
 		for _, a := range e.assigns {
-			v := a.f(r)
+			v, err := runExpr(a.f, r)
+			if err != nil {
+				return nil, err
+			}
 			if v.IsNull() {
 				r.Delete(a.field)
 			} else {
 				r.Set(a.field, v)
 			}
 		}
-		return r, true
+		return r, nil
 	}), nil
+}
+
+// exprStream is streamFn for the commands that evaluate expressions, which
+// can fail (a value over the limit): the error ends the stream.
+func exprStream(in RowIter, f func(r *Row) (*Row, error)) RowIter {
+	return func(yield func(*Row, error) bool) {
+		for r, err := range in {
+			if err == nil {
+				r, err = f(r)
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if r != nil && !yield(r, nil) {
+				return
+			}
+		}
+	}
 }
 
 type where struct {
@@ -51,11 +73,12 @@ type where struct {
 
 func (w where) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 	w.x.reset(env)
-	return streamFn(in, func(r *Row) (*Row, bool) {
-		if w.f(r).Truthy() {
-			return r, true
+	return exprStream(in, func(r *Row) (*Row, error) {
+		v, err := runExpr(w.f, r)
+		if err != nil || !v.Truthy() {
+			return nil, err
 		}
-		return nil, true
+		return r, nil
 	}), nil
 }
 

@@ -1,13 +1,63 @@
 package search
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
 
+	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/spl"
 )
+
+// maxValueLen bounds the length of a string an expression builds
+// (concatenation, replace). Without it a few "| eval x=x . x" doubled one
+// value until the server ran out of memory.
+const maxValueLen = 16 << 20
+
+// evalError is what an evalFn panics with when a value cannot be built
+// within the limits; runExpr turns it back into the search's error.
+type evalError struct{ err error }
+
+func tooLong(n int) {
+	panic(evalError{errdefs.Limit(fmt.Sprintf(
+		"search stopped: an expression built a string of %d bytes, more than the limit of %d bytes per value; build shorter values", n, maxValueLen))})
+}
+
+// runExpr calls f for r, returning the error an evalFn raised.
+func runExpr[T any](f func(*Row) T, r *Row) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ee, ok := p.(evalError)
+			if !ok {
+				panic(p)
+			}
+			err = ee.err
+		}
+	}()
+	return f(r), nil
+}
+
+// concat joins the strings of vs, or is null when one is null.
+func concat(vs ...Value) Value {
+	n := 0
+	for _, v := range vs {
+		if v.IsNull() {
+			return NullValue
+		}
+		n += len(v.String())
+	}
+	if n > maxValueLen {
+		tooLong(n)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range vs {
+		b.WriteString(v.String())
+	}
+	return StrValue(b.String())
+}
 
 // evalFn computes an expression for a row.
 type evalFn func(r *Row) Value
@@ -51,6 +101,9 @@ func compileExpr(e spl.Expr, x *exprEnv) (evalFn, error) {
 			return NullValue
 		}, nil
 	case *spl.Binary:
+		if e.Op == "." {
+			return compileConcat(e, x)
+		}
 		l, err := compileExpr(e.L, x)
 		if err != nil {
 			return nil, err
@@ -80,14 +133,6 @@ func binary(op string, l, r evalFn) evalFn {
 			}
 			return Bool(cmpOp(op, Compare(a, b)))
 		}
-	case ".":
-		return func(row *Row) Value {
-			a, b := l(row), r(row)
-			if a.IsNull() || b.IsNull() {
-				return NullValue
-			}
-			return StrValue(a.String() + b.String())
-		}
 	case "+":
 		return func(row *Row) Value {
 			a, b := l(row), r(row)
@@ -95,11 +140,11 @@ func binary(op string, l, r evalFn) evalFn {
 			bn, bok := b.Number()
 			switch {
 			case aok && bok:
-				return NumValue(an + bn)
+				return finite(an + bn)
 			case a.IsNull() || b.IsNull():
 				return NullValue
 			}
-			return StrValue(a.String() + b.String())
+			return concat(a, b)
 		}
 	}
 	var f func(a, b float64) (float64, bool)
@@ -129,10 +174,42 @@ func binary(op string, l, r evalFn) evalFn {
 			return NullValue
 		}
 		if v, ok := f(a, b); ok {
-			return NumValue(v)
+			return finite(v) // overflow and 0/0 give null, as the math functions do
 		}
 		return NullValue
 	}
+}
+
+// compileConcat compiles a chain a . b . c as one concatenation: folding it
+// pair by pair copied the growing string at every step, quadratic in the
+// length of the chain.
+func compileConcat(e *spl.Binary, x *exprEnv) (evalFn, error) {
+	var parts []spl.Expr
+	var cur spl.Expr = e
+	for {
+		b, ok := cur.(*spl.Binary)
+		if !ok || b.Op != "." {
+			break
+		}
+		parts = append(parts, b.R)
+		cur = b.L
+	}
+	parts = append(parts, cur)
+	fs := make([]evalFn, len(parts))
+	for i, p := range parts {
+		f, err := compileExpr(p, x)
+		if err != nil {
+			return nil, err
+		}
+		fs[len(parts)-1-i] = f
+	}
+	return func(row *Row) Value {
+		vs := make([]Value, len(fs))
+		for i, f := range fs {
+			vs[i] = f(row)
+		}
+		return concat(vs...)
+	}, nil
 }
 
 func cmpOp(op string, c int) bool {
@@ -151,23 +228,33 @@ func cmpOp(op string, c int) bool {
 	return c >= 0
 }
 
-// likeMatch matches s against a SQL LIKE pattern (% any run, _ one char).
+// likeMatch matches s against a SQL LIKE pattern (% any run, _ one
+// character). It backtracks only to the last %, so its time is bounded by
+// len(s)*len(pat); trying every split at every % was exponential in the
+// number of %s.
 func likeMatch(s, pat string) bool {
-	if pat == "" {
-		return s == ""
-	}
-	switch pat[0] {
-	case '%':
-		for i := 0; i <= len(s); i++ {
-			if likeMatch(s[i:], pat[1:]) {
-				return true
-			}
+	sr, pr := []rune(s), []rune(pat)
+	i, j := 0, 0
+	star, mark := -1, 0 // the last % seen in pat, and where in s it resumes
+	for i < len(sr) {
+		switch {
+		case j < len(pr) && pr[j] == '%':
+			star, mark = j, i
+			j++
+		case j < len(pr) && (pr[j] == '_' || pr[j] == sr[i]):
+			i++
+			j++
+		case star >= 0:
+			mark++
+			i, j = mark, star+1
+		default:
+			return false
 		}
-		return false
-	case '_':
-		return s != "" && likeMatch(s[1:], pat[1:])
 	}
-	return s != "" && s[0] == pat[0] && likeMatch(s[1:], pat[1:])
+	for j < len(pr) && pr[j] == '%' {
+		j++
+	}
+	return j == len(pr)
 }
 
 // wildcardMatch matches s against a pattern with * wildcards,

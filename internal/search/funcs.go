@@ -99,8 +99,12 @@ func init() {
 					return NullValue
 				}
 			}
-			p := math.Pow(10, math.Trunc(d))
-			return NumValue(math.Round(n*p) / p)
+			d = math.Trunc(d)
+			if d > 300 || math.IsInf(n, 0) { // finer than a float64 holds
+				return finite(n)
+			}
+			p := math.Pow(10, d)
+			return finite(math.Round(n*p) / p)
 		}),
 		"abs":   math1(math.Abs),
 		"sqrt":  math1(math.Sqrt),
@@ -147,6 +151,9 @@ func init() {
 			if !ok {
 				return NullValue
 			}
+			// Clamp before converting: a float beyond the int range
+			// converts to garbage.
+			start = math.Max(-float64(len(s))-1, math.Min(start, float64(len(s))+1))
 			i := int(start) - 1 // 1-based; negative counts from the end
 			if start < 0 {
 				i = len(s) + int(start)
@@ -158,6 +165,7 @@ func init() {
 				if !ok {
 					return NullValue
 				}
+				n = math.Max(0, math.Min(n, float64(len(s))))
 				j = max(i, min(len(s), i+int(n)))
 			}
 			return StrValue(string(s[i:j]))
@@ -304,8 +312,29 @@ func buildReplace(a []evalFn, c *spl.Call, _ *exprEnv) (evalFn, error) {
 		if re == nil {
 			return NullValue
 		}
-		return StrValue(re.ReplaceAllString(s.String(), backref.ReplaceAllString(repl.String(), "$${$1}")))
+		return StrValue(replaceAll(re, s.String(), backref.ReplaceAllString(repl.String(), "$${$1}")))
 	}, nil
+}
+
+// replaceAll is re.ReplaceAllString that stops with the value limit rather
+// than building a result of any size (an empty pattern inserts repl at
+// every position).
+func replaceAll(re *regexp.Regexp, s, tmpl string) string {
+	var b []byte
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+		b = append(b, s[last:m[0]]...)
+		b = re.ExpandString(b, tmpl, s, m)
+		last = m[1]
+		if len(b) > maxValueLen {
+			tooLong(len(b))
+		}
+	}
+	b = append(b, s[last:]...)
+	if len(b) > maxValueLen {
+		tooLong(len(b))
+	}
+	return string(b)
 }
 
 func buildMatch(a []evalFn, c *spl.Call, _ *exprEnv) (evalFn, error) {

@@ -1,6 +1,7 @@
 package spl
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -47,15 +48,35 @@ type token struct {
 // mode changes.
 type lexer struct {
 	src   string
-	lines []int // byte offset of each line start
+	lines []int   // byte offset of each line start
+	runes []int32 // runes[i]: characters before byte offset i; nil when src is ASCII
 }
 
 func newLexer(src string) *lexer {
 	lx := &lexer{src: src, lines: []int{0}}
+	ascii := true
 	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
+		switch {
+		case src[i] == '\n':
 			lx.lines = append(lx.lines, i+1)
+		case src[i] >= utf8.RuneSelf:
+			ascii = false
 		}
+	}
+	if !ascii {
+		// Columns count characters; counting them from the line start on
+		// every token made a long one-line search quadratic to parse.
+		lx.runes = make([]int32, len(src)+1)
+		n := int32(0)
+		for i := 0; i < len(src); {
+			_, w := utf8.DecodeRuneInString(src[i:])
+			for j := 0; j < w; j++ {
+				lx.runes[i+j] = n
+			}
+			n++
+			i += w
+		}
+		lx.runes[len(src)] = n
 	}
 	return lx
 }
@@ -63,11 +84,12 @@ func newLexer(src string) *lexer {
 // pos converts a byte offset to a line and a column (both 1-based; columns
 // count characters).
 func (lx *lexer) pos(off int) Pos {
-	line := 0
-	for line+1 < len(lx.lines) && lx.lines[line+1] <= off {
-		line++
+	line := sort.SearchInts(lx.lines, off+1) - 1 // the last line start <= off
+	start := lx.lines[line]
+	if lx.runes == nil {
+		return Pos{Line: line + 1, Col: off - start + 1}
 	}
-	return Pos{Line: line + 1, Col: utf8.RuneCountInString(lx.src[lx.lines[line]:off]) + 1}
+	return Pos{Line: line + 1, Col: int(lx.runes[off]-lx.runes[start]) + 1}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -6,7 +6,10 @@ import (
 )
 
 // expr parses an eval or where expression (in expression mode).
-func (p *parser) expr() Expr { return p.orExpr() }
+func (p *parser) expr() Expr {
+	defer p.nest(p.peek())()
+	return p.orExpr()
+}
 
 func (p *parser) isKeyword(kw string) (token, bool) {
 	t := p.peek()
@@ -39,6 +42,7 @@ func (p *parser) andExpr() Expr {
 
 func (p *parser) notExpr() Expr {
 	if t, ok := p.isKeyword("NOT"); ok {
+		defer p.nest(t)()
 		p.next()
 		return &Unary{Pos: t.pos, Op: "NOT", X: p.notExpr()}
 	}
@@ -79,6 +83,7 @@ func (p *parser) mulExpr() Expr { return p.binaryLevel(p.unaryExpr, "*", "/", "%
 
 func (p *parser) unaryExpr() Expr {
 	if t := p.peek(); t.kind == tOp && t.text == "-" {
+		defer p.nest(t)()
 		p.next()
 		return &Unary{Pos: t.pos, Op: "-", X: p.unaryExpr()}
 	}

@@ -45,6 +45,7 @@ func (p *parser) searchOrExpr() SearchExpr {
 
 func (p *parser) searchNot() SearchExpr {
 	t := p.peek()
+	defer p.nest(t)()
 	switch {
 	case t.kind == tWord && t.text == "NOT":
 		p.next()

@@ -26,9 +26,25 @@ func Errorf(pos Pos, format string, args ...any) *ParseError {
 }
 
 type parser struct {
-	lx   *lexer
-	off  int
-	mode lexMode
+	lx    *lexer
+	off   int
+	mode  lexMode
+	depth int
+}
+
+// MaxDepth bounds how deeply parentheses, NOT and unary minus may nest. The
+// parser is recursive: without a bound a search of a million "(" overflowed
+// the goroutine stack, which no recover can catch, and took the server down.
+const MaxDepth = 200
+
+// nest enters one level of nesting at t and returns the function that
+// leaves it; it fails beyond MaxDepth.
+func (p *parser) nest(t token) func() {
+	p.depth++
+	if p.depth > MaxDepth {
+		p.fail(t.pos, "expression nested more than %d levels deep: simplify it, for example by splitting it over several eval commands", MaxDepth)
+	}
+	return func() { p.depth-- }
 }
 
 // Parse parses a search. A leading "|" is allowed; a search that does not
