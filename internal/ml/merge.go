@@ -98,7 +98,11 @@ func (m *merged) rows(yield func(*search.Row, error) bool) {
 				v = search.StrValue(rec[i])
 			}
 			if v.IsNull() && i > 0 {
-				continue // only the prediction column is always there
+				// Only the prediction column is always there; a stale
+				// value of the same name (an earlier apply) must not pass
+				// for this model's result.
+				r.Delete(n)
+				continue
 			}
 			r.Set(n, v)
 		}

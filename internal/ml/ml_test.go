@@ -141,6 +141,7 @@ func TestFeedAndMerge(t *testing.T) {
 	in := []*search.Row{row("x", "1", "y", "3", "id", "a"), row("x", "", "y", "4", "id", "b"), row("x", "2", "y", "5", "id", "c")}
 	in[0].Set("n", search.NumValue(1.5))
 	in[2].Set("mv", search.MultiValue([]string{"p", "q"}))
+	in[1].Set("score", search.StrValue("stale")) // left by an earlier apply
 	var csv strings.Builder
 	st, err := feed(&csv, search.FromRows(in), []string{"y", "x"}, sp)
 	if err != nil {
@@ -174,8 +175,8 @@ func TestFeedAndMerge(t *testing.T) {
 	if out[0].Get("predicted_y").String() != "3.1" || out[0].Get("score").String() != "0.9" || out[0].Get("n").Kind() != search.Num {
 		t.Errorf("row 1 = %v", out[0].Map())
 	}
-	if !out[1].Has("predicted_y") || !out[1].Get("predicted_y").IsNull() || out[1].Get("id").String() != "b" {
-		t.Errorf("row 2 (missing x) = %v, want an empty predicted_y", out[1].Map())
+	if !out[1].Has("predicted_y") || !out[1].Get("predicted_y").IsNull() || out[1].Get("id").String() != "b" || out[1].Has("score") {
+		t.Errorf("row 2 (missing x) = %v, want an empty predicted_y and no stale score", out[1].Map())
 	}
 	if !out[2].Get("predicted_y").IsNull() || out[2].Get("mv").Kind() != search.Multi {
 		t.Errorf("row 3 (no result) = %v", out[2].Map())

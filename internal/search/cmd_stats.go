@@ -70,9 +70,9 @@ func (a *sumAgg) result() Value {
 	case a.n == 0:
 		return NullValue
 	case a.avg:
-		return NumValue(a.sum / a.n)
+		return finite(a.sum / a.n)
 	}
-	return NumValue(a.sum)
+	return finite(a.sum) // a sum past float64's range is null, not +Inf
 }
 
 // extAgg is min or max: numeric when any value is a number, else lexical.
@@ -145,7 +145,7 @@ func (a *stdevAgg) result() Value {
 	if a.n < 2 {
 		return NullValue
 	}
-	return NumValue(math.Sqrt(a.m2 / (a.n - 1)))
+	return finite(math.Sqrt(a.m2 / (a.n - 1)))
 }
 
 type valuesAgg struct{ set map[string]struct{} }

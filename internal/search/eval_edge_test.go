@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 )
@@ -67,5 +68,22 @@ func TestEvalValueLimit(t *testing.T) {
 				t.Fatalf("got %v, want a limit error about the value size", err)
 			}
 		})
+	}
+}
+
+func TestStatsOverflowIsNull(t *testing.T) {
+	env := &Env{Limits: Limits{MaxRows: 100, MaxTime: time.Minute}}
+	res, err := Collect(context.Background(), `| makeresults count=3 | eval x = 1e308 | stats sum(x) as s avg(x) as a stdev(x) as d`, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Rows[0]
+	for _, f := range []string{"s", "a", "d"} {
+		if v := r.Get(f); !v.IsNull() && strings.Contains(v.String(), "Inf") {
+			t.Errorf("%s = %q, want null or a finite number", f, v.String())
+		}
+	}
+	if !r.Get("s").IsNull() {
+		t.Errorf("sum past float64's range = %q, want null", r.Get("s").String())
 	}
 }
