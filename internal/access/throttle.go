@@ -69,12 +69,19 @@ func NewThrottle(opts ThrottleOptions, now func() time.Time) (*Throttle, error) 
 	return &Throttle{opts: opts, now: now, users: map[string]*failures{}, addrs: map[string]*failures{}}, nil
 }
 
-// hostOf strips the port from a remote address.
+// hostOf is the throttling key of a remote address: the host without the
+// port, and for IPv6 its /64 network, since one client usually holds a
+// whole /64 and could rotate through it.
 func hostOf(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
+	h := addr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		h = host
+	}
+	ip := net.ParseIP(h)
+	if ip == nil || ip.To4() != nil {
 		return h
 	}
-	return addr
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 func userKey(user string) string { return strings.ToLower(user) }

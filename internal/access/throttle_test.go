@@ -1,6 +1,7 @@
 package access
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -129,5 +130,18 @@ func TestThrottleOptionsValidate(t *testing.T) {
 		if _, err := NewThrottle(o, nil); !errdefs.IsInvalid(err) {
 			t.Errorf("NewThrottle(%+v) error = %v, want ErrInvalid", o, err)
 		}
+	}
+}
+
+// TestThrottleIPv6Network: failures from one IPv6 /64 count together, so a
+// client cannot rotate through its own network's addresses.
+func TestThrottleIPv6Network(t *testing.T) {
+	th, _ := newTestThrottle(t)
+	for i, u := range []string{"a", "b", "c", "d", "e"} {
+		th.Fail(u, fmt.Sprintf("[2001:db8:1:2::%x]:5000", i+1))
+	}
+	wantWait(t, th.Allow("f", "[2001:db8:1:2:ffff::9]:6001"), "from 2001:db8:1:2::/64", "1")
+	if err := th.Allow("f", "[2001:db8:1:3::1]:6001"); err != nil {
+		t.Fatalf("another /64 refused: %v", err)
 	}
 }

@@ -171,6 +171,10 @@ func (s *Service) CreateAPIToken(ctx context.Context, p *Principal, name string,
 	if ttl < 0 {
 		return "", store.Token{}, errdefs.Invalid(fmt.Sprintf("token lifetime %v is negative: give a positive duration", ttl))
 	}
+	ttl, err := s.boundByCreator(ctx, p, ttl)
+	if err != nil {
+		return "", store.Token{}, err
+	}
 	if max := s.opts.APITokenMaxTTL; max > 0 {
 		if ttl > max {
 			return "", store.Token{}, errdefs.Invalid(fmt.Sprintf("token lifetime %v is longer than the allowed %v: choose a shorter expiry", ttl, max))
@@ -185,6 +189,35 @@ func (s *Service) CreateAPIToken(ctx context.Context, p *Principal, name string,
 	}
 	s.log.Info("created API token", "user", p.User, "token_id", t.ID, "name", name)
 	return secret, t, nil
+}
+
+// boundByCreator keeps a token created with an API token from outliving
+// it, so that a stolen short-lived token cannot mint itself a long one. A
+// login session may create tokens up to the configured maximum.
+func (s *Service) boundByCreator(ctx context.Context, p *Principal, ttl time.Duration) (time.Duration, error) {
+	if p.TokenID == "" {
+		return ttl, nil
+	}
+	creator, err := s.st.GetToken(ctx, p.TokenID)
+	if errdefs.IsNotFound(err) {
+		return ttl, nil // minted in-process, not through a token
+	}
+	if err != nil {
+		return 0, fmt.Errorf("create API token: %w", err)
+	}
+	if creator.Kind != store.TokenAPI || creator.Expires.IsZero() {
+		return ttl, nil
+	}
+	left := creator.Expires.Sub(s.utcNow()).Truncate(time.Second)
+	switch {
+	case left <= 0:
+		return 0, errdefs.Unauthenticated("token has expired: log in again or create a new API token")
+	case ttl == 0:
+		return left, nil
+	case ttl > left:
+		return 0, errdefs.Invalid(fmt.Sprintf("token lifetime %v is longer than the %v left to the API token making the request: choose a shorter expiry, or log in and create it from a session", ttl, left))
+	}
+	return ttl, nil
 }
 
 func checkTokenName(name string) error {

@@ -210,3 +210,39 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// TestTokenFromTokenCannotOutliveIt: an API token cannot mint a token that
+// lives longer than itself; a session can, up to the configured maximum.
+func TestTokenFromTokenCannotOutliveIt(t *testing.T) {
+	f := newFixture(t)
+	f.addUser(t, "alice", RoleUser)
+	session, _, err := f.svc.Login(f.ctx, "alice", "alice-password", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := f.svc.Authenticate(f.ctx, session, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, _, err := f.svc.CreateAPIToken(f.ctx, ps, "short", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := f.svc.Authenticate(f.ctx, short, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreateAPIToken(f.ctx, pt, "longer", 24*time.Hour); !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "left to the API token") {
+		t.Fatalf("token minting a longer one: %v", err)
+	}
+	_, tok, err := f.svc.CreateAPIToken(f.ctx, pt, "default", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.clock.Now().Add(time.Hour); tok.Expires.After(want) {
+		t.Fatalf("token made by a token expires %v, after its maker's %v", tok.Expires, want)
+	}
+	if _, _, err := f.svc.CreateAPIToken(f.ctx, ps, "from-session", 24*time.Hour); err != nil {
+		t.Fatalf("a session creating a day-long token: %v", err)
+	}
+}
