@@ -20,9 +20,16 @@ import (
 // Trace export is configured by the DOCKYARD_OTEL_* variables (see
 // TraceEnv), which are removed from the environment before notebooks run.
 //
+// --env-file FILE names a start environment file (ApplyEnvFile): its
+// variables are read, the file deleted, and they are set in the agent's
+// environment before anything else reads it, as if the agent had been
+// started with them. A missing file is no error; one with loose
+// permissions or another owner is refused. The Docker runtime passes its
+// per-start secrets (trace settings, HEC token) this way.
+//
 // Flags: --addr HOST:PORT, --cert FILE, --key FILE, --client-ca FILE,
-// --token-file FILE, --root DIR, --python PATH, --pandas auto|require|never,
-// --max-body BYTES.
+// --token-file FILE, --env-file FILE, --root DIR, --python PATH,
+// --pandas auto|require|never, --max-body BYTES.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dockyard agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,6 +39,7 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.KeyFile, "key", "", "server key (PEM)")
 	fs.StringVar(&cfg.ClientCAFile, "client-ca", "", "require client certificates from this CA")
 	fs.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token")
+	envFile := fs.String("env-file", "", "start environment file (KEY=VALUE lines, mode 0600), deleted once read; absent is fine")
 	fs.StringVar(&cfg.Root, "root", "", "container root directory")
 	fs.StringVar(&cfg.Python, "python", os.Getenv("DOCKYARD_AGENT_PYTHON"), "Python interpreter for notebooks (default python3)")
 	fs.StringVar(&cfg.Pandas, "pandas", "auto", "auto, require or never: whether notebooks get pandas DataFrames")
@@ -42,11 +50,24 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("dockyard agent: unexpected arguments %q", fs.Args())
 	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	if *envFile != "" {
+		names, err := ApplyEnvFile(*envFile)
+		if err != nil {
+			return fmt.Errorf("dockyard agent: --env-file: %w", err)
+		}
+		if len(names) > 0 {
+			// Names only: the values are secrets.
+			cfg.Logger.Info("start environment applied", "file", *envFile, "variables", names)
+			if !flagSet(fs, "python") {
+				cfg.Python = os.Getenv("DOCKYARD_AGENT_PYTHON")
+			}
+		}
+	}
 	if cfg.TokenFile == "" {
 		cfg.Token = os.Getenv("DOCKYARD_AGENT_TOKEN")
 	}
 	os.Unsetenv("DOCKYARD_AGENT_TOKEN") // notebooks inherit the environment
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.Tracing = tracingFromEnv(ctx, cfg.Logger)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -60,4 +81,11 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	return err
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // EnvStarter is a runtime that can start a container with an environment
-// that is neither stored nor logged (process.Runtime): only such runtimes
+// that is neither stored nor logged (process.Runtime, docker.Runtime): only such runtimes
 // receive the agents' trace settings and HEC tokens, which are secrets.
 type EnvStarter interface {
 	StartWithEnv(ctx context.Context, id string, env map[string]string) error

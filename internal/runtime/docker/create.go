@@ -121,7 +121,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 func (r *Runtime) agentArgs(extra []string) []string {
 	args := []string{"agent", "--addr", fmt.Sprintf("0.0.0.0:%d", AgentPort),
 		"--cert", SecretDir + "/cert.pem", "--key", SecretDir + "/key.pem",
-		"--token-file", SecretDir + "/token", "--root", AgentRoot}
+		"--token-file", SecretDir + "/token", "--env-file", StartEnvFile, "--root", AgentRoot}
 	if r.cfg.Python != "" {
 		args = append(args, "--python", r.cfg.Python)
 	}

@@ -10,7 +10,9 @@
 // inspect`. The token and certificate are also kept in Config.StateDir
 // (0600, keyed by container id), so that a restarted server can talk to
 // the agents it started; when that file is missing they are read back from
-// the container.
+// the container. Secrets for one start (trace settings, a HEC token) go
+// through StartWithEnv: a 0600 file the agent reads and deletes
+// (--env-file).
 //
 // Containers carry Spec.Labels, runtime.LabelManaged and this runtime's
 // scope label, and are found again by label: a new Runtime over the same
@@ -48,7 +50,13 @@ const (
 const (
 	AgentRoot = "/srv"          // the agent's root: notebooks/, notebooks/data/, app/model/data/
 	SecretDir = "/run/dockyard" // cert.pem, key.pem, token (0600)
-	AgentPort = 8443            // the agent listens on 0.0.0.0:AgentPort
+	// StartEnvFile holds one start's environment (StartWithEnv, 0600);
+	// the agent reads and deletes it (--env-file).
+	StartEnvFile = SecretDir + "/start.env"
+	// HECCAFile is where StartWithEnv copies the HEC CA file named by
+	// DOCKYARD_HEC_CA_FILE, a path on the server's machine.
+	HECCAFile = SecretDir + "/hec-ca.pem"
+	AgentPort = 8443 // the agent listens on 0.0.0.0:AgentPort
 )
 
 // Issuer issues TLS server certificates; *pki.CA implements it.

@@ -23,18 +23,22 @@ import (
 // its agent answers /healthz over TLS, verified against the container's
 // own certificate. A container that already runs is left alone.
 //
-// Unlike the process runtime there is no StartWithEnv: a Docker
+// Secrets for one run go through StartWithEnv instead: a Docker
 // container's environment is fixed when it is created and shown by
-// `docker inspect`, so it cannot carry secrets (see docs/docker.md).
+// `docker inspect` (see docs/docker.md).
 func (r *Runtime) Start(ctx context.Context, id string) error {
 	in, err := r.inspect(ctx, id)
 	if err != nil {
 		return err
 	}
-	name := in.Config.Labels[LabelName]
 	if in.State != nil && in.State.Running {
 		return nil
 	}
+	return r.start(ctx, id, in.Config.Labels[LabelName])
+}
+
+// start starts the stopped container id and waits for its agent.
+func (r *Runtime) start(ctx context.Context, id, name string) error {
 	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return r.wrap(fmt.Sprintf("container %q: starting it (see `docker logs %s`)", name, short(id)), err)
 	}
@@ -82,8 +86,12 @@ func (r *Runtime) waitHealthy(ctx context.Context, id, name string) error {
 			if in.State != nil {
 				code = in.State.ExitCode
 			}
+			tail := r.logTail(id)
+			if strings.Contains(tail, "flag provided but not defined: -env-file") {
+				tail += " (the image's dockyard binary is older than the server's, which passes --env-file: rebuild the image with the server's dockyard)"
+			}
 			return errdefs.Unavailable(fmt.Sprintf("container %q: the agent exited with code %d while starting; check the image's %s and `docker logs %s`: %s",
-				name, code, strings.Join(r.cfg.Entrypoint, " "), short(id), r.logTail(id)))
+				name, code, strings.Join(r.cfg.Entrypoint, " "), short(id), tail))
 		}
 		if ep := r.endpoint(in); ep == "" {
 			lastErr = fmt.Errorf("port %d is not published yet", AgentPort)
