@@ -39,6 +39,8 @@ func (m *ModelsAPI) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/models/{ref}/versions", Cap: access.CapSearch, Action: "model.version.create", Handle: m.importTar},
 		{Method: "GET", Pattern: "/v1/models/{ref}/history", Cap: Authenticated, Action: "model.history", Handle: m.history},
 		{Method: "POST", Pattern: "/v1/models/{ref}/aliases", Cap: Authenticated, Action: "model.alias.set", Handle: m.setAlias},
+		{Method: "DELETE", Pattern: "/v1/models/{ref}/aliases/{alias}", Cap: Authenticated, Action: "model.alias.delete", Handle: m.removeAlias},
+		{Method: "PATCH", Pattern: "/v1/models/{ref}", Cap: Authenticated, Action: "model.update", Handle: m.update},
 		{Method: "POST", Pattern: "/v1/models/{ref}/rollback", Cap: Authenticated, Action: "model.rollback", Handle: m.rollback},
 		{Method: "POST", Pattern: "/v1/models/{ref}/share", Cap: Authenticated, Action: "model.share", Handle: m.share},
 		{Method: "GET", Pattern: "/v1/models/{ref}/export", Cap: Authenticated, Action: "model.export", Handle: m.export},
@@ -137,6 +139,44 @@ func (m *ModelsAPI) setAlias(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, moveWire(mv))
 }
 
+// removeAlias removes an alias other than current; ?reason= is recorded
+// in the history.
+func (m *ModelsAPI) removeAlias(w http.ResponseWriter, r *http.Request) error {
+	ref, err := refOf(r)
+	if err != nil {
+		return err
+	}
+	mv, err := m.Registry.RemoveAlias(r.Context(), ref, r.PathValue("alias"), r.URL.Query().Get("reason"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, moveWire(mv))
+}
+
+// update changes a model's description and tags.
+func (m *ModelsAPI) update(w http.ResponseWriter, r *http.Request) error {
+	ref, err := refOf(r)
+	if err != nil {
+		return err
+	}
+	var req wire.ModelUpdateRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Description == nil && req.Tags == nil {
+		return errdefs.Invalid("nothing to change: give a description or tags")
+	}
+	u := models.ModelUpdate{Description: req.Description}
+	if req.Tags != nil {
+		u.Tags = append([]string{}, *req.Tags...)
+	}
+	md, err := m.Registry.Update(r.Context(), ref, u)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, modelWire(md))
+}
+
 func (m *ModelsAPI) rollback(w http.ResponseWriter, r *http.Request) error {
 	ref, err := refOf(r)
 	if err != nil {
@@ -209,15 +249,25 @@ func (m *ModelsAPI) delete(w http.ResponseWriter, r *http.Request) error {
 
 // importTar registers the body, a tar archive in the format ExportTar
 // writes (files may come before the manifest), as a new version;
-// ?algo= replaces the archive's algo. Any damaged, missing or extra file,
-// or a body cut short, fails the import and registers nothing.
+// ?algo= replaces the archive's algo; ?source=dir (a directory packed by
+// the client) or archive (the default) says what the history records. Any
+// damaged, missing or extra file, or a body cut short, fails the import and
+// registers nothing.
 func (m *ModelsAPI) importTar(w http.ResponseWriter, r *http.Request) error {
 	ref, err := refOf(r)
 	if err != nil {
 		return err
 	}
+	var reason string
+	switch src := r.URL.Query().Get("source"); src {
+	case "", "archive":
+	case "dir":
+		reason = models.ReasonImportDir
+	default:
+		return errdefs.Invalid(fmt.Sprintf("source %q is not valid: give dir or archive", src))
+	}
 	body := &limitedBody{r: r.Body, left: m.MaxImportBytes}
-	v, err := m.Registry.ImportTar(r.Context(), ref, body, r.URL.Query().Get("algo"))
+	v, err := m.Registry.ImportTarReason(r.Context(), ref, body, r.URL.Query().Get("algo"), reason)
 	if err != nil && body.over {
 		return errdefs.Invalid(fmt.Sprintf("the model archive is larger than models.max_import_bytes (%d bytes); nothing was registered: "+
 			"ask an administrator to raise the setting, or leave files the model does not need out of the directory", m.MaxImportBytes))

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,8 +24,14 @@ func newModelsCmd(env *Env, g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(newModelsListCmd(env, g), newModelsShowCmd(env, g), newModelsVersionsCmd(env, g),
 		newModelsImportCmd(env, g), newModelsExportCmd(env, g), newModelsRollbackCmd(env, g),
-		newModelsAliasCmd(env, g), newModelsHistoryCmd(env, g), newModelsShareCmd(env, g), newModelsDeleteCmd(env, g))
+		newModelsAliasCmd(env, g), newModelsHistoryCmd(env, g), newModelsShareCmd(env, g), newModelsUpdateCmd(env, g),
+		newModelsDeleteCmd(env, g))
 	return cmd
+}
+
+// ownerFlag adds --owner to a command that takes a MODEL.
+func ownerFlag(cmd *cobra.Command, owner *string) {
+	cmd.Flags().StringVar(owner, "owner", "", "address this user's private model in the app (needs admin_all_objects)")
 }
 
 func newModelsListCmd(env *Env, g *globals) *cobra.Command {
@@ -77,7 +81,8 @@ func newModelsListCmd(env *Env, g *globals) *cobra.Command {
 }
 
 func newModelsShowCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
+	var owner string
+	cmd := &cobra.Command{
 		Use:   "show MODEL",
 		Short: "Show a model and its current version (or the version MODEL@N or MODEL@ALIAS names)",
 		Args:  needArgs(1, "the MODEL ([app:]NAME[@VERSION|@ALIAS])"),
@@ -86,13 +91,15 @@ func newModelsShowCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := c.Model(cmd.Context(), args[0])
+			s, err := c.Model(cmd.Context(), args[0], client.ModelOwner(owner))
 			if err != nil {
 				return err
 			}
 			return env.print(g, s, summaryTable(s))
 		},
 	}
+	ownerFlag(cmd, &owner)
+	return cmd
 }
 
 func summaryTable(s wire.ModelSummary) *table {
@@ -149,7 +156,8 @@ func summaryTable(s wire.ModelSummary) *table {
 }
 
 func newModelsVersionsCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
+	var owner string
+	cmd := &cobra.Command{
 		Use:   "versions MODEL",
 		Short: "List a model's versions, newest first, with the aliases that point at each",
 		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
@@ -158,7 +166,7 @@ func newModelsVersionsCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			vs, err := c.ModelVersions(cmd.Context(), args[0])
+			vs, err := c.ModelVersions(cmd.Context(), args[0], client.ModelOwner(owner))
 			if err != nil {
 				return err
 			}
@@ -170,100 +178,13 @@ func newModelsVersionsCmd(env *Env, g *globals) *cobra.Command {
 			return env.print(g, vs, t)
 		},
 	}
-}
-
-func newModelsHistoryCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "history MODEL",
-		Short: "List every alias move of a model, oldest first: who, when, from, to, why",
-		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			mvs, err := c.ModelHistory(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			t := &table{header: []string{"time", "alias", "from", "to", "user", "reason"}}
-			for _, mv := range mvs {
-				t.add(fmtTime(mv.Time), mv.Alias, versionText(mv.From), versionText(mv.To), mv.User, dash(mv.Reason))
-			}
-			return env.print(g, mvs, t)
-		},
-	}
-}
-
-func newModelsRollbackCmd(env *Env, g *globals) *cobra.Command {
-	var to int
-	var reason string
-	cmd := &cobra.Command{
-		Use:   "rollback MODEL --to N [--reason R]",
-		Short: "Move the current alias of a model back (or forward) to version N",
-		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if to <= 0 {
-				return errdefs.Invalid("models rollback needs --to N, a version from `dockyard models versions " + args[0] + "`")
-			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			mv, err := c.RollbackModel(cmd.Context(), args[0], to, reason)
-			if err != nil {
-				return err
-			}
-			return printMove(env, g, args[0], mv)
-		},
-	}
-	cmd.Flags().IntVar(&to, "to", 0, "the version current moves to")
-	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded in the history")
+	ownerFlag(cmd, &owner)
 	return cmd
-}
-
-func newModelsAliasCmd(env *Env, g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "alias", Short: "Set a model's aliases (production, staging, ...)"}
-	var reason string
-	set := &cobra.Command{
-		Use:   "set MODEL ALIAS N [--reason R]",
-		Short: "Point ALIAS of a model at version N (needs write permission); the move is recorded",
-		Args:  needArgs(3, "the MODEL, the ALIAS and the version N"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := strconv.Atoi(args[2])
-			if err != nil || n <= 0 {
-				return errdefs.Invalid(fmt.Sprintf("version %q is not a number from 1: see `dockyard models versions %s`", args[2], args[0]))
-			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			mv, err := c.SetModelAlias(cmd.Context(), args[0], args[1], n, reason)
-			if err != nil {
-				return err
-			}
-			return printMove(env, g, args[0], mv)
-		},
-	}
-	set.Flags().StringVar(&reason, "reason", "", "why, recorded in the history")
-	cmd.AddCommand(set)
-	return cmd
-}
-
-func printMove(env *Env, g *globals, model string, mv wire.ModelAliasMove) error {
-	if g.output == "json" {
-		return env.print(g, mv, nil)
-	}
-	if mv.From == 0 {
-		fmt.Fprintf(env.Stdout, "Alias %s of model %s now points at version %d.\n", mv.Alias, model, mv.To)
-	} else {
-		fmt.Fprintf(env.Stdout, "Alias %s of model %s moved from version %d to %d.\n", mv.Alias, model, mv.From, mv.To)
-	}
-	return nil
 }
 
 func newModelsShareCmd(env *Env, g *globals) *cobra.Command {
 	var sharing, read, write string
+	var owner string
 	cmd := &cobra.Command{
 		Use:   "share MODEL --sharing user|app|global [--read R1,R2] [--write R1]",
 		Short: "Change who may read and write a model (its owner or admin_all_objects); flags left out keep their value",
@@ -286,7 +207,7 @@ func newModelsShareCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := c.ShareModel(cmd.Context(), args[0], req)
+			m, err := c.ShareModel(cmd.Context(), args[0], req, client.ModelOwner(owner))
 			if err != nil {
 				return err
 			}
@@ -301,11 +222,53 @@ func newModelsShareCmd(env *Env, g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&sharing, "sharing", "", "user (private), app or global")
 	cmd.Flags().StringVar(&read, "read", "", "roles that may read, comma-separated (empty: every role the sharing reaches)")
 	cmd.Flags().StringVar(&write, "write", "", "roles that may write, comma-separated (empty: only the owner)")
+	ownerFlag(cmd, &owner)
+	return cmd
+}
+
+func newModelsUpdateCmd(env *Env, g *globals) *cobra.Command {
+	var description, tags string
+	var owner string
+	cmd := &cobra.Command{
+		Use:   "update MODEL [--description TEXT] [--tag T1,T2]",
+		Short: "Change a model's description and tags (needs write permission); flags left out keep their value",
+		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var u client.ModelUpdate
+			if cmd.Flags().Changed("description") {
+				u.Description = &description
+			}
+			if cmd.Flags().Changed("tag") {
+				l := append([]string{}, splitList(tags)...)
+				u.Tags = &l
+			}
+			if u.Description == nil && u.Tags == nil {
+				return errdefs.Invalid("models update needs --description TEXT or --tag T1,T2 (--tag \"\" removes every tag)")
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			m, err := c.UpdateModel(cmd.Context(), args[0], u, client.ModelOwner(owner))
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return env.print(g, m, nil)
+			}
+			fmt.Fprintf(env.Stdout, "Updated model %s of app %s; description: %s; tags: %s.\n", m.Name, m.App, dash(m.Description), joinList(m.Tags))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&description, "description", "", "what the model is for (\"\" removes it)")
+	cmd.Flags().StringVar(&tags, "tag", "", "the model's tags, comma-separated, replacing the old ones (\"\" removes every tag)")
+	ownerFlag(cmd, &owner)
 	return cmd
 }
 
 func newModelsDeleteCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
+	var owner string
+	cmd := &cobra.Command{
 		Use:   "delete MODEL",
 		Short: "Delete a model with all its versions, aliases and history (needs write permission)",
 		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
@@ -314,7 +277,7 @@ func newModelsDeleteCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteModel(cmd.Context(), args[0]); err != nil {
+			if err := c.DeleteModel(cmd.Context(), args[0], client.ModelOwner(owner)); err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -324,103 +287,7 @@ func newModelsDeleteCmd(env *Env, g *globals) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
-	var from, algo string
-	cmd := &cobra.Command{
-		Use:   "import MODEL --from DIR|FILE.tar [--algo NAME]",
-		Short: "Register a directory of files, or an archive from `models export`, as a new version",
-		Long: "A directory's regular files become the version's files (links and special files are skipped).\n" +
-			"An archive is checked file by file against its manifest; a changed, missing or extra file\n" +
-			"fails the import and nothing is registered. --algo replaces an archive's algo.",
-		Args: needArgs(1, "the MODEL ([app:]NAME) to add a version to"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if from == "" {
-				return errdefs.Invalid("models import needs --from DIR (a directory of model files) or --from FILE.tar (from `dockyard models export`)")
-			}
-			info, err := os.Stat(from)
-			if err != nil {
-				return errdefs.Invalid(fmt.Sprintf("--from %s: %v; give a directory or a .tar file", from, err))
-			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			var v wire.ModelVersion
-			if info.IsDir() {
-				var skipped []string
-				v, skipped, err = c.ImportModelDir(cmd.Context(), args[0], from, algo)
-				for _, s := range skipped {
-					fmt.Fprintln(env.Stderr, "warning:", s)
-				}
-			} else {
-				f, ferr := os.Open(from)
-				if ferr != nil {
-					return errdefs.Invalid(fmt.Sprintf("--from %s: %v", from, ferr))
-				}
-				defer f.Close()
-				v, err = c.ImportModelTar(cmd.Context(), args[0], algo, f)
-			}
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, v, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Imported %s as version %d of model %s in app %s (%s, %s, %d bytes); current points at it.\n",
-				from, v.Version, v.Model, v.App, v.Digest, plural(v.Files, "file"), v.Size)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&from, "from", "", "a directory of model files, or a .tar archive from `models export`")
-	cmd.Flags().StringVar(&algo, "algo", "", "the algorithm that reads these files (apply picks its runner by it)")
-	return cmd
-}
-
-func newModelsExportCmd(env *Env, g *globals) *cobra.Command {
-	var out string
-	cmd := &cobra.Command{
-		Use:   "export MODEL[@N|@ALIAS] -o FILE.tar",
-		Short: "Write a version (default: current) as a tar archive with its manifest, to import elsewhere",
-		Args:  needArgs(1, "the MODEL ([app:]NAME[@VERSION|@ALIAS])"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return errdefs.Invalid("models export needs -o FILE.tar (or -o - for standard output)")
-			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if out == "-" {
-				_, err := c.ExportModel(cmd.Context(), args[0], env.Stdout)
-				return err
-			}
-			// Write next to the target and rename, so that a failed download
-			// never leaves a short file that looks like an export.
-			tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-			if err != nil {
-				return fmt.Errorf("models export: %w", err)
-			}
-			defer os.Remove(tmp.Name())
-			res, err := c.ExportModel(cmd.Context(), args[0], tmp)
-			if err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return fmt.Errorf("models export: %w", err)
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
-				return fmt.Errorf("models export: %w", err)
-			}
-			fmt.Fprintf(env.Stderr, "Wrote version %d of %s (%s, %d bytes) to %s; import it with `dockyard models import MODEL --from %s`.\n",
-				res.Version, args[0], res.Digest, res.Bytes, out, out)
-			return nil
-		},
-	}
-	// -o here is the file, shadowing the global output format.
-	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (- for standard output)")
+	ownerFlag(cmd, &owner)
 	return cmd
 }
 

@@ -146,3 +146,100 @@ func TestModelsCommands(t *testing.T) {
 		t.Errorf("rollback without --to: %s", e)
 	}
 }
+
+// TestModelsAliasRemoveUpdateOwner covers alias remove, update, --owner
+// and the history reason of a directory import.
+func TestModelsAliasRemoveUpdateOwner(t *testing.T) {
+	h := servertest.Start(t)
+	admin := loginVars(t, h, "admin", servertest.AdminPassword)
+	for _, u := range []string{"alice", "bob"} {
+		if _, e, code := run(t, admin, u+"-password-1\n", "users", "add", u, "--roles", "user", "--password-stdin"); code != 0 {
+			t.Fatalf("users add %s: %s", u, e)
+		}
+	}
+	alice := loginVars(t, h, "alice", "alice-password-1")
+	bob := loginVars(t, h, "bob", "bob-password-1")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "model.pkl"), []byte("weights"), 0o644)
+	modelsRunOK(t, alice, "models", "import", "churn", "--from", dir, "--algo", "sklearn")
+
+	var hist []struct {
+		Alias, Reason string
+		From, To      int
+	}
+	modelsJSON(t, modelsRunOK(t, alice, "models", "history", "churn", "-o", "json"), &hist)
+	if len(hist) != 1 || hist[0].Reason != "imported from a directory" {
+		t.Fatalf("history after a directory import = %+v", hist)
+	}
+
+	modelsRunOK(t, alice, "models", "alias", "set", "churn", "production", "1")
+	if out := modelsRunOK(t, alice, "models", "alias", "remove", "churn", "production", "--reason", "retired"); !strings.Contains(out, "Removed alias production") ||
+		!strings.Contains(out, "version 1") {
+		t.Errorf("alias remove says %q", out)
+	}
+	if _, e, code := run(t, alice, "", "models", "alias", "remove", "churn", "current"); code == 0 ||
+		!strings.Contains(e, "cannot be removed") || !strings.Contains(e, "models rollback churn --to N") {
+		t.Errorf("alias remove current: code %d, %s", code, e)
+	}
+	if _, e, code := run(t, alice, "", "models", "alias", "remove", "churn", "production"); code == 0 || !strings.Contains(e, `no alias "production"`) {
+		t.Errorf("alias remove again: code %d, %s", code, e)
+	}
+	modelsJSON(t, modelsRunOK(t, alice, "models", "history", "churn", "-o", "json"), &hist)
+	if last := hist[len(hist)-1]; len(hist) != 3 || last.Alias != "production" || last.From != 1 || last.To != 0 || last.Reason != "retired" {
+		t.Errorf("history after alias remove = %+v", hist)
+	}
+
+	if out := modelsRunOK(t, alice, "models", "update", "churn", "--description", "predicts churn", "--tag", "finance,weekly"); !strings.Contains(out, "finance,weekly") {
+		t.Errorf("update says %q", out)
+	}
+	var list []map[string]any
+	modelsJSON(t, modelsRunOK(t, alice, "models", "list", "--tag", "weekly", "-o", "json"), &list)
+	if len(list) != 1 || list[0]["description"] != "predicts churn" {
+		t.Errorf("list --tag weekly = %v", list)
+	}
+	if _, e, code := run(t, alice, "", "models", "update", "churn"); code == 0 || !strings.Contains(e, "--description") {
+		t.Errorf("update without flags: code %d, %s", code, e)
+	}
+
+	// --owner: the administrator reaches alice's private model; bob gets
+	// exactly the answer for a missing model.
+	if _, e, code := run(t, admin, "", "models", "show", "churn"); code == 0 || !strings.Contains(e, "model not found: churn") {
+		t.Errorf("admin show without --owner: code %d, %s", code, e)
+	}
+	var show map[string]any
+	modelsJSON(t, modelsRunOK(t, admin, "models", "show", "churn", "--owner", "alice", "-o", "json"), &show)
+	if show["owner"] != "alice" || show["description"] != "predicts churn" {
+		t.Errorf("admin show --owner alice = %v", show)
+	}
+	for _, args := range [][]string{
+		{"models", "versions", "churn"}, {"models", "history", "churn"},
+		{"models", "alias", "set", "churn", "staging", "1"}, {"models", "alias", "remove", "churn", "staging"},
+		{"models", "rollback", "churn", "--to", "1"}, {"models", "update", "churn", "--tag", "audited"},
+		{"models", "share", "churn", "--read", "user"}, {"models", "export", "churn", "-o", filepath.Join(t.TempDir(), "c.tar")},
+	} {
+		withOwner := append(append([]string{}, args...), "--owner", "alice")
+		modelsRunOK(t, admin, withOwner...)
+		_, hidden, code := run(t, bob, "", withOwner...)
+		missing := append([]string{}, withOwner...)
+		if args[1] == "alias" {
+			missing[3] = "nosuch"
+		} else {
+			missing[2] = "nosuch"
+		}
+		_, gone, _ := run(t, bob, "", missing...)
+		if code == 0 || !strings.Contains(hidden, "model not found: churn") || strings.Replace(gone, "nosuch", "churn", 1) != hidden {
+			t.Errorf("bob %v: hidden %q, missing %q", withOwner, hidden, gone)
+		}
+	}
+	modelsJSON(t, modelsRunOK(t, alice, "models", "show", "churn", "-o", "json"), &show)
+	if tags, _ := show["tags"].([]any); len(tags) != 1 || tags[0] != "audited" {
+		t.Errorf("alice sees tags %v after the admin's update", show["tags"])
+	}
+	if _, e, code := run(t, bob, "", "models", "delete", "churn", "--owner", "alice"); code == 0 || !strings.Contains(e, "model not found: churn") {
+		t.Errorf("bob delete --owner alice: code %d, %s", code, e)
+	}
+	modelsRunOK(t, admin, "models", "delete", "churn", "--owner", "alice")
+	if _, e, code := run(t, alice, "", "models", "show", "churn"); code == 0 || !strings.Contains(e, "model not found: churn") {
+		t.Errorf("alice show after the admin's delete: %s", e)
+	}
+}

@@ -24,9 +24,35 @@ type ModelFilter struct {
 	After                                  string // ModelPage.Next of the previous page
 }
 
-// modelPath is /v1/models/REF plus suffix; ref is [app:]NAME[@VERSION|@ALIAS].
-func modelPath(ref, suffix string) string {
-	return "/v1/models/" + url.PathEscape(ref) + suffix
+// ModelOption changes how a call on one model addresses it.
+type ModelOption func(q url.Values)
+
+// ModelOwner addresses owner's private model in the current app instead of
+// resolving the name as the caller (for holders of admin_all_objects; for
+// anyone else another user's private model is `model not found`). "" does
+// nothing.
+func ModelOwner(owner string) ModelOption {
+	return func(q url.Values) {
+		if owner != "" {
+			q.Set("owner", owner)
+		}
+	}
+}
+
+// modelPath is /v1/models/REF plus suffix, with the query of q and opts;
+// ref is [app:]NAME[@VERSION|@ALIAS].
+func modelPath(ref, suffix string, q url.Values, opts []ModelOption) string {
+	if q == nil {
+		q = url.Values{}
+	}
+	for _, o := range opts {
+		o(q)
+	}
+	p := "/v1/models/" + url.PathEscape(ref) + suffix
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return p
 }
 
 // Models returns one page of the models the caller may read.
@@ -50,53 +76,81 @@ func (c *Client) Models(ctx context.Context, f ModelFilter) (wire.ModelPage, err
 }
 
 // Model returns the summary of the model and version ref names.
-func (c *Client) Model(ctx context.Context, ref string) (wire.ModelSummary, error) {
+func (c *Client) Model(ctx context.Context, ref string, opts ...ModelOption) (wire.ModelSummary, error) {
 	var out wire.ModelSummary
-	return out, c.Do(ctx, "GET", modelPath(ref, ""), nil, &out)
+	return out, c.Do(ctx, "GET", modelPath(ref, "", nil, opts), nil, &out)
 }
 
 // ModelVersions lists a model's versions, newest first.
-func (c *Client) ModelVersions(ctx context.Context, ref string) ([]wire.ModelVersion, error) {
+func (c *Client) ModelVersions(ctx context.Context, ref string, opts ...ModelOption) ([]wire.ModelVersion, error) {
 	var out []wire.ModelVersion
-	return out, c.Do(ctx, "GET", modelPath(ref, "/versions"), nil, &out)
+	return out, c.Do(ctx, "GET", modelPath(ref, "/versions", nil, opts), nil, &out)
 }
 
 // ModelHistory lists every alias move of a model, oldest first.
-func (c *Client) ModelHistory(ctx context.Context, ref string) ([]wire.ModelAliasMove, error) {
+func (c *Client) ModelHistory(ctx context.Context, ref string, opts ...ModelOption) ([]wire.ModelAliasMove, error) {
 	var out []wire.ModelAliasMove
-	return out, c.Do(ctx, "GET", modelPath(ref, "/history"), nil, &out)
+	return out, c.Do(ctx, "GET", modelPath(ref, "/history", nil, opts), nil, &out)
 }
 
 // SetModelAlias points alias at version.
-func (c *Client) SetModelAlias(ctx context.Context, ref, alias string, version int, reason string) (wire.ModelAliasMove, error) {
+func (c *Client) SetModelAlias(ctx context.Context, ref, alias string, version int, reason string, opts ...ModelOption) (wire.ModelAliasMove, error) {
 	var out wire.ModelAliasMove
-	return out, c.Do(ctx, "POST", modelPath(ref, "/aliases"), wire.ModelAliasRequest{Alias: alias, Version: version, Reason: reason}, &out)
+	return out, c.Do(ctx, "POST", modelPath(ref, "/aliases", nil, opts), wire.ModelAliasRequest{Alias: alias, Version: version, Reason: reason}, &out)
+}
+
+// RemoveModelAlias removes alias (not current, which only moves) and
+// records reason in the history.
+func (c *Client) RemoveModelAlias(ctx context.Context, ref, alias, reason string, opts ...ModelOption) (wire.ModelAliasMove, error) {
+	q := url.Values{}
+	if reason != "" {
+		q.Set("reason", reason)
+	}
+	var out wire.ModelAliasMove
+	return out, c.Do(ctx, "DELETE", modelPath(ref, "/aliases/"+url.PathEscape(alias), q, opts), nil, &out)
 }
 
 // RollbackModel moves the current alias to version to.
-func (c *Client) RollbackModel(ctx context.Context, ref string, to int, reason string) (wire.ModelAliasMove, error) {
+func (c *Client) RollbackModel(ctx context.Context, ref string, to int, reason string, opts ...ModelOption) (wire.ModelAliasMove, error) {
 	var out wire.ModelAliasMove
-	return out, c.Do(ctx, "POST", modelPath(ref, "/rollback"), wire.ModelRollbackRequest{To: to, Reason: reason}, &out)
+	return out, c.Do(ctx, "POST", modelPath(ref, "/rollback", nil, opts), wire.ModelRollbackRequest{To: to, Reason: reason}, &out)
 }
 
 // ShareModel changes a model's sharing and roles.
-func (c *Client) ShareModel(ctx context.Context, ref string, req wire.ModelShareRequest) (wire.Model, error) {
+func (c *Client) ShareModel(ctx context.Context, ref string, req wire.ModelShareRequest, opts ...ModelOption) (wire.Model, error) {
 	var out wire.Model
-	return out, c.Do(ctx, "POST", modelPath(ref, "/share"), req, &out)
+	return out, c.Do(ctx, "POST", modelPath(ref, "/share", nil, opts), req, &out)
+}
+
+// ModelUpdate is the body of PATCH /v1/models/{ref}: a nil field is kept;
+// a non-nil empty Tags removes every tag.
+type ModelUpdate = wire.ModelUpdateRequest
+
+// UpdateModel changes a model's description and tags.
+func (c *Client) UpdateModel(ctx context.Context, ref string, u ModelUpdate, opts ...ModelOption) (wire.Model, error) {
+	var out wire.Model
+	return out, c.Do(ctx, "PATCH", modelPath(ref, "", nil, opts), u, &out)
 }
 
 // DeleteModel deletes a model with its versions and aliases.
-func (c *Client) DeleteModel(ctx context.Context, ref string) error {
-	return c.Do(ctx, "DELETE", modelPath(ref, ""), nil, nil)
+func (c *Client) DeleteModel(ctx context.Context, ref string, opts ...ModelOption) error {
+	return c.Do(ctx, "DELETE", modelPath(ref, "", nil, opts), nil, nil)
 }
 
 // ImportModelTar registers an archive (the format ExportModel writes) as a
 // new version of ref; algo "" keeps the archive's.
 func (c *Client) ImportModelTar(ctx context.Context, ref, algo string, archive io.Reader) (wire.ModelVersion, error) {
-	p := modelPath(ref, "/versions")
+	return c.importModel(ctx, ref, algo, "archive", archive)
+}
+
+// importModel uploads an archive; source (dir or archive) says what the
+// alias history records it came from.
+func (c *Client) importModel(ctx context.Context, ref, algo, source string, archive io.Reader) (wire.ModelVersion, error) {
+	q := url.Values{"source": {source}}
 	if algo != "" {
-		p += "?" + url.Values{"algo": {algo}}.Encode()
+		q.Set("algo", algo)
 	}
+	p := modelPath(ref, "/versions", q, nil)
 	src := &errTrackingReader{r: archive}
 	resp, err := c.Raw(ctx, "POST", p, src, "application/x-tar")
 	if src.err != nil {
@@ -130,7 +184,7 @@ func (c *Client) ImportModelDir(ctx context.Context, ref, dir, algo string) (wir
 		pw.CloseWithError(err)
 		werr <- err
 	}()
-	v, err := c.ImportModelTar(ctx, ref, algo, pr)
+	v, err := c.importModel(ctx, ref, algo, "dir", pr)
 	pr.CloseWithError(io.ErrClosedPipe) // unblocks the writer if the server answered early
 	if packErr := <-werr; packErr != nil && !errors.Is(packErr, io.ErrClosedPipe) {
 		return wire.ModelVersion{}, skipped, packErr
@@ -199,8 +253,8 @@ type ModelExport struct {
 }
 
 // ExportModel writes the version ref names as a tar archive to w.
-func (c *Client) ExportModel(ctx context.Context, ref string, w io.Writer) (ModelExport, error) {
-	resp, err := c.Raw(ctx, "GET", modelPath(ref, "/export"), nil, "")
+func (c *Client) ExportModel(ctx context.Context, ref string, w io.Writer, opts ...ModelOption) (ModelExport, error) {
+	resp, err := c.Raw(ctx, "GET", modelPath(ref, "/export", nil, opts), nil, "")
 	if err != nil {
 		return ModelExport{}, err
 	}

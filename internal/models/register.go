@@ -123,6 +123,11 @@ func (r *Registry) putVerified(ctx context.Context, d blob.Digest, b []byte) err
 // create makes the model ref names, owned by the caller in the current app.
 // When another request created it first, that model is used instead.
 func (r *Registry) create(ctx context.Context, p *access.Principal, ref Ref) (Model, error) {
+	if ref.Owner != "" && ref.Owner != p.User {
+		// A model is created for its caller; making one in another
+		// user's name would hand them an object they never made.
+		return Model{}, errdefs.NotFound(notFound(ref).Error() + "; a model is created by its owner, so there is no model of " + ref.Owner + " to add a version to")
+	}
 	sharing := access.SharingUser
 	if ref.AppShared {
 		sharing = access.SharingApp

@@ -90,7 +90,7 @@ func (r *Registry) ImportDir(ctx context.Context, ref Ref, dir, algo string) (Ve
 	for _, s := range skipped {
 		r.log.InfoContext(ctx, "model import", "model", ref.Base(), "msg", s)
 	}
-	v, err := r.RegisterVersion(ctx, ref, VersionInput{Files: files, Algo: algo, Reason: "imported from a directory"})
+	v, err := r.RegisterVersion(ctx, ref, VersionInput{Files: files, Algo: algo, Reason: ReasonImportDir})
 	return v, skipped, err
 }
 
@@ -152,8 +152,20 @@ func (r *Registry) copyBlob(ctx context.Context, tw *tar.Writer, h *tar.Header, 
 // new version of the model ref names. Every file is checked against the
 // manifest: a changed, missing or extra file fails the import, naming the
 // file, and nothing is registered. algo "" keeps the archive's algo;
-// params, fit info and lineage come from metadata.json.
+// params, fit info and lineage come from metadata.json. The alias history
+// records the move as "imported from an archive".
 func (r *Registry) ImportTar(ctx context.Context, ref Ref, rd io.Reader, algo string) (Version, error) {
+	return r.ImportTarReason(ctx, ref, rd, algo, "")
+}
+
+// ReasonImportDir is the alias history reason of a version imported from a
+// directory (which the CLI uploads in the archive format).
+const ReasonImportDir = "imported from a directory"
+
+// ImportTarReason is ImportTar with the reason recorded in the alias
+// history for the move of "current"; "" records "imported from an archive"
+// (naming the exported model and version when metadata.json does).
+func (r *Registry) ImportTarReason(ctx context.Context, ref Ref, rd io.Reader, algo, reason string) (Version, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return Version{}, err
@@ -212,9 +224,11 @@ func (r *Registry) ImportTar(ctx context.Context, ref Ref, rd io.Reader, algo st
 	if algo == "" {
 		algo = meta.Algo
 	}
-	reason := "imported from an archive"
-	if meta.Model != "" {
-		reason = fmt.Sprintf("imported from an archive of %s/%s version %d", meta.App, meta.Model, meta.Version)
+	if reason == "" {
+		reason = "imported from an archive"
+		if meta.Model != "" {
+			reason = fmt.Sprintf("imported from an archive of %s/%s version %d", meta.App, meta.Model, meta.Version)
+		}
 	}
 	return r.RegisterVersion(ctx, ref, VersionInput{
 		Files: files, Algo: algo, Params: meta.Params, FitInfo: meta.FitInfo, Lineage: meta.Lineage, Reason: reason,

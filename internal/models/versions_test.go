@@ -260,3 +260,16 @@ func TestRetentionKeepsAliased(t *testing.T) {
 		t.Errorf("retention left no audit event")
 	}
 }
+
+// TestRegisterForAnotherOwnerCreatesNothing: naming an owner whose model
+// does not exist must not create one owned by the caller.
+func TestRegisterForAnotherOwnerCreatesNothing(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := ref(t, "Churn")
+	r.Owner = "alice"
+	_, err := e.reg.RegisterVersion(as(admin), r, VersionInput{Files: []File{{Path: "a", Reader: strings.NewReader("x")}}})
+	mustKind(t, "registering into alice's missing model as admin", err, "notfound")
+	if _, err := e.reg.Show(as(admin), ref(t, "Churn")); err == nil {
+		t.Fatal("a model was created for the admin")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -214,5 +215,160 @@ func TestModelImportSizeLimit(t *testing.T) {
 	}
 	if _, _, err := alice.ImportModelDir(ctx, "small", modelDir(t, map[string]string{"model.bin": "w"}), "sklearn"); err != nil {
 		t.Fatalf("small import under the limit: %v", err)
+	}
+}
+
+// TestModelAliasRemoveUpdateAndImportSource covers alias removal, update
+// of description and tags, and the history reason of each import source.
+func TestModelAliasRemoveUpdateAndImportSource(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	alice := h.User("alice", access.RoleUser)
+	bob := h.User("bob", access.RoleUser)
+	if _, _, err := alice.ImportModelDir(ctx, "churn", modelDir(t, map[string]string{"model.pkl": "w1"}), "sklearn"); err != nil {
+		t.Fatal(err)
+	}
+	var archive bytes.Buffer
+	if _, err := alice.ExportModel(ctx, "churn", &archive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.ImportModelTar(ctx, "churn", "", &archive); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := alice.ModelHistory(ctx, "churn")
+	if err != nil || len(hist) != 2 || hist[0].Reason != "imported from a directory" ||
+		!strings.HasPrefix(hist[1].Reason, "imported from an archive") {
+		t.Fatalf("history of a directory then an archive import = %+v, %v", hist, err)
+	}
+
+	if _, err := alice.SetModelAlias(ctx, "churn", "production", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.RemoveModelAlias(ctx, "churn", "production", ""); err == nil || err.Error() != "model not found: churn" {
+		t.Errorf("bob removes an alias of a private model: %v, want model not found", err)
+	}
+	mv, err := alice.RemoveModelAlias(ctx, "churn", "production", "retired")
+	if err != nil || mv.Alias != "production" || mv.From != 1 || mv.To != 0 || mv.Reason != "retired" || mv.User != "alice" {
+		t.Fatalf("remove alias = %+v, %v", mv, err)
+	}
+	if s, err := alice.Model(ctx, "churn"); err != nil || len(s.Aliases) != 1 || s.Aliases["current"] != 2 {
+		t.Errorf("aliases after remove = %v, %v", s.Aliases, err)
+	}
+	if _, err := alice.RemoveModelAlias(ctx, "churn", "production", ""); !errdefs.IsNotFound(err) || !strings.Contains(err.Error(), `no alias "production"`) {
+		t.Errorf("remove a removed alias = %v", err)
+	}
+	if _, err := alice.RemoveModelAlias(ctx, "churn", "current", ""); !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "rollback") {
+		t.Errorf("remove current = %v, want invalid naming rollback", err)
+	}
+	if hist, _ := alice.ModelHistory(ctx, "churn"); len(hist) != 4 || hist[3].To != 0 || hist[3].Reason != "retired" {
+		t.Errorf("history after remove = %+v", hist)
+	}
+
+	desc, tags := "predicts churn", []string{"finance", "weekly"}
+	if _, err := bob.UpdateModel(ctx, "churn", client.ModelUpdate{Description: &desc}); err == nil || err.Error() != "model not found: churn" {
+		t.Errorf("bob updates a private model: %v, want model not found", err)
+	}
+	m, err := alice.UpdateModel(ctx, "churn", client.ModelUpdate{Description: &desc, Tags: &tags})
+	if err != nil || m.Description != desc || strings.Join(m.Tags, ",") != "finance,weekly" {
+		t.Fatalf("update = %+v, %v", m, err)
+	}
+	if page, err := alice.Models(ctx, client.ModelFilter{Tag: "weekly"}); err != nil || len(page.Models) != 1 {
+		t.Errorf("list --tag weekly = %+v, %v", page, err)
+	}
+	none := []string{}
+	if m, err := alice.UpdateModel(ctx, "churn", client.ModelUpdate{Tags: &none}); err != nil || len(m.Tags) != 0 || m.Description != desc {
+		t.Errorf("update emptying tags = %+v, %v", m, err)
+	}
+	if _, err := alice.UpdateModel(ctx, "churn", client.ModelUpdate{}); !errdefs.IsInvalid(err) {
+		t.Errorf("empty update = %v, want invalid", err)
+	}
+	all := auditActions(t, h)
+	for _, want := range [][]string{{`"model.alias.delete"`, `"alice"`, `"success"`}, {`"model.update"`, `"alice"`, `"success"`}} {
+		if !hasEvent(all, want...) {
+			t.Errorf("no audit event with %v", want)
+		}
+	}
+}
+
+// TestModelOwnerOption: an administrator reaches a user's private model
+// with ?owner=; a plain user naming an owner gets `model not found`
+// exactly as for a missing model.
+func TestModelOwnerOption(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	alice := h.User("alice", access.RoleUser)
+	bob := h.User("bob", access.RoleUser)
+	admin := h.User("boss", access.RoleUser, access.RoleAdmin)
+	for i := range 2 {
+		if _, _, err := alice.ImportModelDir(ctx, "churn", modelDir(t, map[string]string{"model.pkl": fmt.Sprint("w", i)}), "sklearn"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asAlice := client.ModelOwner("alice")
+	if _, err := admin.Model(ctx, "churn"); !errdefs.IsNotFound(err) {
+		t.Fatalf("admin without owner = %v, want not found (it resolves among the admin's own)", err)
+	}
+	ops := map[string]func(c *client.Client, ref string, o client.ModelOption) error{
+		"show": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.Model(ctx, ref, o)
+			return err
+		},
+		"versions": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.ModelVersions(ctx, ref, o)
+			return err
+		},
+		"history": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.ModelHistory(ctx, ref, o)
+			return err
+		},
+		"export": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.ExportModel(ctx, ref, io.Discard, o)
+			return err
+		},
+		"alias set": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.SetModelAlias(ctx, ref, "staging", 1, "", o)
+			return err
+		},
+		"alias remove": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.RemoveModelAlias(ctx, ref, "staging", "", o)
+			return err
+		},
+		"rollback": func(c *client.Client, ref string, o client.ModelOption) error {
+			_, err := c.RollbackModel(ctx, ref, 1, "", o)
+			return err
+		},
+		"update": func(c *client.Client, ref string, o client.ModelOption) error {
+			d := "by admin"
+			_, err := c.UpdateModel(ctx, ref, client.ModelUpdate{Description: &d}, o)
+			return err
+		},
+		"share": func(c *client.Client, ref string, o client.ModelOption) error {
+			r := []string{"user"}
+			_, err := c.ShareModel(ctx, ref, wire.ModelShareRequest{Read: &r}, o)
+			return err
+		},
+	}
+	for _, op := range []string{"show", "versions", "history", "export", "alias set", "alias remove", "rollback", "update", "share"} {
+		if err := ops[op](admin, "churn", asAlice); err != nil {
+			t.Errorf("admin %s with owner alice: %v", op, err)
+		}
+		errHidden, errMissing := ops[op](bob, "churn", asAlice), ops[op](bob, "nosuch", asAlice)
+		if !errdefs.IsNotFound(errHidden) || errHidden.Error() != "model not found: churn" ||
+			strings.Replace(errMissing.Error(), "nosuch", "churn", 1) != errHidden.Error() {
+			t.Errorf("bob %s with owner alice: hidden %v, missing %v: want the same `model not found: NAME`", op, errHidden, errMissing)
+		}
+	}
+	s, err := alice.Model(ctx, "churn")
+	if err != nil || s.Version != 1 || s.Description != "by admin" || s.Sharing != "user" || strings.Join(s.ReadRoles, ",") != "user" {
+		t.Errorf("alice sees after the admin's changes = %+v, %v", s, err)
+	}
+	if err := bob.DeleteModel(ctx, "churn", asAlice); err == nil || err.Error() != "model not found: churn" {
+		t.Errorf("bob delete with owner alice = %v", err)
+	}
+	if err := admin.DeleteModel(ctx, "churn", asAlice); err != nil {
+		t.Fatalf("admin delete with owner alice: %v", err)
+	}
+	if _, err := alice.Model(ctx, "churn"); !errdefs.IsNotFound(err) {
+		t.Errorf("after the admin's delete: %v", err)
 	}
 }

@@ -131,3 +131,10 @@ type ModelShareRequest struct {
 	Read    *[]string `json:"read,omitempty"`
 	Write   *[]string `json:"write,omitempty"`
 }
+
+// ModelUpdateRequest is the body of PATCH /v1/models/{ref}: an absent field
+// is kept; "tags": [] removes every tag.
+type ModelUpdateRequest struct {
+	Description *string   `json:"description,omitempty"`
+	Tags        *[]string `json:"tags,omitempty"`
+}
