@@ -16,31 +16,15 @@ const lookupCols = `id, name, app, owner, sharing, read_roles, write_roles, dige
 
 func scanLookup(sc scanner) (store.Lookup, error) {
 	var l store.Lookup
-	var read, write, created, updated string
-	if err := sc.Scan(&l.ID, &l.Name, &l.App, &l.Owner, &l.Sharing, &read, &write, &l.Digest, &l.Size,
-		&created, &updated); err != nil {
+	var k koText
+	if err := sc.Scan(&l.ID, &l.Name, &l.App, &l.Owner, &l.Sharing, &k.read, &k.write, &l.Digest, &l.Size,
+		&k.created, &k.updated); err != nil {
 		return l, err
 	}
-	var err error
-	if l.Read, err = decList(read); err != nil {
-		return l, err
-	}
-	if l.Write, err = decList(write); err != nil {
-		return l, err
-	}
-	if l.Created, err = parseTime(created); err != nil {
-		return l, err
-	}
-	l.Updated, err = parseTime(updated)
-	return l, err
+	return l, k.decode(&l.Read, &l.Write, &l.Created, &l.Updated)
 }
 
-func lookupScope(l store.Lookup) string {
-	if l.Sharing == "user" {
-		return l.Owner
-	}
-	return ""
-}
+func lookupScope(l store.Lookup) string { return ownerScope(l.Sharing, l.Owner) }
 
 // CreateLookup inserts a lookup.
 func (s *DB) CreateLookup(ctx context.Context, l store.Lookup) (store.Lookup, error) {

@@ -19,36 +19,22 @@ const modelCols = `m.id, m.name, m.app, m.owner, m.sharing, m.read_roles, m.writ
 
 func scanModel(sc scanner) (store.Model, error) {
 	var m store.Model
-	var read, write, tags, created, updated string
-	if err := sc.Scan(&m.ID, &m.Name, &m.App, &m.Owner, &m.Sharing, &read, &write, &m.Description,
-		&tags, &m.Latest, &m.Current, &m.Algo, &created, &updated); err != nil {
+	var k koText
+	var tags string
+	if err := sc.Scan(&m.ID, &m.Name, &m.App, &m.Owner, &m.Sharing, &k.read, &k.write, &m.Description,
+		&tags, &m.Latest, &m.Current, &m.Algo, &k.created, &k.updated); err != nil {
 		return m, err
 	}
 	var err error
-	if m.Read, err = decList(read); err != nil {
-		return m, err
-	}
-	if m.Write, err = decList(write); err != nil {
-		return m, err
-	}
 	if m.Tags, err = decList(tags); err != nil {
 		return m, err
 	}
-	if m.Created, err = parseTime(created); err != nil {
-		return m, err
-	}
-	m.Updated, err = parseTime(updated)
-	return m, err
+	return m, k.decode(&m.Read, &m.Write, &m.Created, &m.Updated)
 }
 
 // scopeOwner is the owner part of a model's unique key: private models are
 // unique per owner, shared ones per app.
-func scopeOwner(m store.Model) string {
-	if m.Sharing == "user" {
-		return m.Owner
-	}
-	return ""
-}
+func scopeOwner(m store.Model) string { return ownerScope(m.Sharing, m.Owner) }
 
 // readOpen reports whether every role may read a model that is visible to
 // it: no read roles at all, or the pseudo-role "*" among read or write roles.

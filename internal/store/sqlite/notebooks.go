@@ -16,30 +16,14 @@ const notebookCols = `id, name, app, owner, sharing, read_roles, write_roles, la
 
 func scanNotebook(sc scanner) (store.Notebook, error) {
 	var n store.Notebook
-	var read, write, created, updated string
-	if err := sc.Scan(&n.ID, &n.Name, &n.App, &n.Owner, &n.Sharing, &read, &write, &n.Latest, &created, &updated); err != nil {
+	var k koText
+	if err := sc.Scan(&n.ID, &n.Name, &n.App, &n.Owner, &n.Sharing, &k.read, &k.write, &n.Latest, &k.created, &k.updated); err != nil {
 		return n, err
 	}
-	var err error
-	if n.Read, err = decList(read); err != nil {
-		return n, err
-	}
-	if n.Write, err = decList(write); err != nil {
-		return n, err
-	}
-	if n.Created, err = parseTime(created); err != nil {
-		return n, err
-	}
-	n.Updated, err = parseTime(updated)
-	return n, err
+	return n, k.decode(&n.Read, &n.Write, &n.Created, &n.Updated)
 }
 
-func notebookScope(n store.Notebook) string {
-	if n.Sharing == "user" {
-		return n.Owner
-	}
-	return ""
-}
+func notebookScope(n store.Notebook) string { return ownerScope(n.Sharing, n.Owner) }
 
 // CreateNotebook inserts a notebook without versions.
 func (s *DB) CreateNotebook(ctx context.Context, n store.Notebook) (store.Notebook, error) {
