@@ -7,6 +7,9 @@
 // endpoints for large data (/v1/fit/stream, /v1/apply/stream), notebook
 // placement (/v1/notebooks/{name}) and model file transfer
 // (/v1/model/files). Every endpoint but GET /healthz needs the bearer token.
+// With --client-ca (Config.ClientCAFile) every connection, /healthz
+// included, must also present a client certificate signed by that CA
+// (mutual TLS); the runtimes start agents with the server CA there.
 // docs/notebooks.md describes the notebook contract and the protocols.
 //
 // A container's root holds notebooks/ (the runner's working directory),

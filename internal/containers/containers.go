@@ -64,7 +64,11 @@ type Options struct {
 	// ServerID labels every container this server creates.
 	ServerID string
 	// AgentTLS verifies the agents of runtime-managed containers (it trusts
-	// the server CA, and may carry a client certificate for mutual TLS).
+	// the server CA) and, in its Certificates, carries the server's client
+	// certificate, which agents started with --client-ca require (mutual
+	// TLS); agents that ask for none ignore it. Handles of runtime-managed
+	// containers use it; external containers keep their own CA and present
+	// no client certificate.
 	AgentTLS *tls.Config
 	// Secrets seals the tokens of external containers; nil refuses
 	// registration.

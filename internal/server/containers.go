@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,8 +23,18 @@ import (
 // openContainers builds the process runtime (agents issued certificates by
 // the server CA, under DATA/containers), the container service, its API
 // routes, and runs the reconcile pass that adopts this server's containers.
+//
+// The server and the agents it starts authenticate each other (mutual
+// TLS): the agents' certificates are issued by the server CA, and the
+// server presents its client certificate (DATA/pki/client.pem, issued by
+// the same CA) to every agent, which requires it (--client-ca) besides
+// its bearer token.
 func (s *Server) openContainers(ctx context.Context) error {
 	if err := s.openNotebooks(ctx); err != nil {
+		return err
+	}
+	clientCert, err := s.agentClientCert()
+	if err != nil {
 		return err
 	}
 	proc, err := process.New(process.Config{
@@ -35,12 +46,14 @@ func (s *Server) openContainers(ctx context.Context) error {
 		RemoveGrace:  s.Config.Containers.StopGrace,
 		Python:       s.Config.Containers.Python,
 		Logger:       s.Log.With("runtime", "process"),
+		ClientCAPEM:  s.CA.CertPEM(),
+		ClientCert:   &clientCert,
 	})
 	if err != nil {
 		return err
 	}
 	runtimes := map[string]runtime.Runtime{"process": proc}
-	if drt, err := s.dockerRuntime(ctx); err != nil {
+	if drt, err := s.dockerRuntime(ctx, &clientCert); err != nil {
 		if s.Config.Containers.Runtime == "docker" {
 			return err
 		}
@@ -49,10 +62,9 @@ func (s *Server) openContainers(ctx context.Context) error {
 		runtimes["docker"] = drt
 	}
 	s.runtimes = runtimes
-	agentTLS, err := pki.ClientTLSConfigPEM("the server CA", s.CA.CertPEM())
-	if err != nil {
-		return err
-	}
+	// Agents started without --client-ca (by an older server, adopted
+	// below) ignore the certificate they did not ask for.
+	agentTLS := pki.MutualTLSClientConfig(s.CA, clientCert)
 	s.Containers, err = containers.New(containers.Options{
 		Store:          s.Store,
 		Runtimes:       runtimes,
@@ -85,6 +97,22 @@ func (s *Server) openContainers(ctx context.Context) error {
 	c := &api.ContainersAPI{API: s.API, Containers: s.Containers}
 	s.API.Extra = append(s.API.Extra, c.Routes()...)
 	return nil
+}
+
+// agentClientCert loads the server's client certificate for the agents
+// from DATA/pki, issuing it (CN "dockyard-server ID", valid for
+// tls.server_cert_ttl) on first start and again when it has less than 30
+// days left or the CA changed.
+func (s *Server) agentClientCert() (tls.Certificate, error) {
+	dir := filepath.Join(s.Config.Data, "pki")
+	cert, issued, err := pki.LoadOrCreateClientCert(dir, s.CA, "dockyard-server "+s.ID, s.Config.TLS.ServerCertTTL)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("the server's client certificate for its containers: %w", err)
+	}
+	if issued {
+		s.Log.Info("issued the server's client certificate for its containers", "file", filepath.Join(dir, pki.ClientCertFile))
+	}
+	return cert, nil
 }
 
 // agentCommand is how the process runtime starts an agent: the configured

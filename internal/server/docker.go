@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -19,9 +20,10 @@ const dockerPingTimeout = 5 * time.Second
 // the local socket), agents issued certificates by the server CA, tokens
 // kept under DATA/docker, and containers scoped to this server's id, so a
 // restarted server adopts its own containers and never sees another
-// server's. It returns an error of kind errdefs.ErrUnavailable, saying why,
+// server's. Containers it creates require clientCert's CA (the server CA)
+// for mutual TLS, and its readiness probe presents clientCert. It returns an error of kind errdefs.ErrUnavailable, saying why,
 // when the daemon cannot be reached; the caller then runs without it.
-func (s *Server) dockerRuntime(ctx context.Context) (runtime.Runtime, error) {
+func (s *Server) dockerRuntime(ctx context.Context, clientCert *tls.Certificate) (runtime.Runtime, error) {
 	rt, err := docker.New(docker.Config{
 		StateDir:     filepath.Join(s.Config.Data, "docker"),
 		Issuer:       s.CA,
@@ -30,6 +32,8 @@ func (s *Server) dockerRuntime(ctx context.Context) (runtime.Runtime, error) {
 		StartTimeout: s.Config.Containers.StartTimeout,
 		RemoveGrace:  s.Config.Containers.StopGrace,
 		Logger:       s.Log.With("runtime", "docker"),
+		ClientCAPEM:  s.CA.CertPEM(),
+		ClientCert:   clientCert,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("docker runtime: %w", err)

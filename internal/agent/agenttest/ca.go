@@ -99,3 +99,53 @@ func (c *CA) Client() *http.Client {
 		ForceAttemptHTTP2: true,
 	}}
 }
+
+// IssueClient issues a client certificate (for mutual TLS) valid for ttl,
+// as pki.CA.IssueClient does.
+func (c *CA) IssueClient(cn string, ttl time.Duration) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Minute),
+		NotAfter:     time.Now().Add(ttl),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), nil
+}
+
+// ClientCert issues a client certificate valid for an hour.
+func (c *CA) ClientCert(t testing.TB, cn string) tls.Certificate {
+	t.Helper()
+	certPEM, keyPEM, err := c.IssueClient(cn, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// MutualClient returns an HTTP client that verifies servers against the
+// CA and presents cert (mutual TLS).
+func (c *CA) MutualClient(cert tls.Certificate) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: c.Pool(), MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		ForceAttemptHTTP2: true,
+	}}
+}

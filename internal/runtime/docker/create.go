@@ -51,7 +51,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		return runtime.Container{}, fmt.Errorf("container %q: issuing the agent certificate: %w", spec.Name, err)
 	}
 	token := []byte(randomHex(32))
-	archive, err := layout(spec, certPEM, keyPEM, token)
+	archive, err := layout(spec, certPEM, keyPEM, token, r.cfg.ClientCAPEM)
 	if err != nil {
 		return runtime.Container{}, fmt.Errorf("container %q: %w", spec.Name, err)
 	}
@@ -122,6 +122,9 @@ func (r *Runtime) agentArgs(extra []string) []string {
 	args := []string{"agent", "--addr", fmt.Sprintf("0.0.0.0:%d", AgentPort),
 		"--cert", SecretDir + "/cert.pem", "--key", SecretDir + "/key.pem",
 		"--token-file", SecretDir + "/token", "--env-file", StartEnvFile, "--root", AgentRoot}
+	if len(r.cfg.ClientCAPEM) > 0 {
+		args = append(args, "--client-ca", ClientCAFile)
+	}
 	if r.cfg.Python != "" {
 		args = append(args, "--python", r.cfg.Python)
 	}
@@ -140,9 +143,10 @@ func envList(env map[string]string) []string {
 
 // layout is the tar archive extracted at the container's / before its
 // first start: the agent root's directories, the spec's files under it,
-// and the secrets (0600) under SecretDir. Entries are owned by root in
+// and the secrets (0600) under SecretDir, with the client CA (clientCA,
+// when set, 0644) beside them. Entries are owned by root in
 // the archive; the daemon gives them to the image's user (CopyUIDGID).
-func layout(spec runtime.Spec, certPEM, keyPEM, token []byte) ([]byte, error) {
+func layout(spec runtime.Spec, certPEM, keyPEM, token, clientCA []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	now := time.Now()
@@ -194,6 +198,11 @@ func layout(spec runtime.Spec, certPEM, keyPEM, token []byte) ([]byte, error) {
 		b    []byte
 	}{{"cert.pem", certPEM}, {"key.pem", keyPEM}, {"token", token}} {
 		if err := add(secrets+"/"+f.name, f.b, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if len(clientCA) > 0 {
+		if err := add(strings.TrimPrefix(ClientCAFile, "/"), clientCA, 0o644); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,9 @@
 // the agents it started; when that file is missing they are read back from
 // the container. Secrets for one start (trace settings, a HEC token) go
 // through StartWithEnv: a 0600 file the agent reads and deletes
-// (--env-file).
+// (--env-file). With Config.ClientCAPEM the CA is copied in as ClientCAFile
+// and the agent requires a client certificate signed by it (--client-ca,
+// mutual TLS) in addition to its token.
 //
 // Containers carry Spec.Labels, runtime.LabelManaged and this runtime's
 // scope label, and are found again by label: a new Runtime over the same
@@ -23,6 +25,8 @@ package docker
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -56,7 +60,9 @@ const (
 	// HECCAFile is where StartWithEnv copies the HEC CA file named by
 	// DOCKYARD_HEC_CA_FILE, a path on the server's machine.
 	HECCAFile = SecretDir + "/hec-ca.pem"
-	AgentPort = 8443 // the agent listens on 0.0.0.0:AgentPort
+	// ClientCAFile is Config.ClientCAPEM in the container (--client-ca).
+	ClientCAFile = SecretDir + "/client-ca.pem"
+	AgentPort    = 8443 // the agent listens on 0.0.0.0:AgentPort
 )
 
 // Issuer issues TLS server certificates; *pki.CA implements it.
@@ -87,6 +93,16 @@ type Config struct {
 	StartTimeout time.Duration
 	RemoveGrace  time.Duration
 	Logger       *slog.Logger
+	// ClientCAPEM, when set, is the CA certificate (PEM) whose client
+	// certificates the agents of containers created from now on require
+	// (mutual TLS): it is copied in as ClientCAFile and passed as
+	// --client-ca. ClientCert must then be set. Containers created
+	// without it keep asking for no client certificate.
+	ClientCAPEM []byte
+	// ClientCert is the client certificate the readiness probe presents
+	// (the server's own, issued by the ClientCAPEM CA); nil presents none.
+	// An agent that asks for none ignores it.
+	ClientCert *tls.Certificate
 }
 
 // Runtime is the Docker runtime.
@@ -109,6 +125,14 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Issuer == nil {
 		return nil, errdefs.Invalid("docker runtime: no certificate issuer")
+	}
+	if len(cfg.ClientCAPEM) > 0 {
+		if !x509.NewCertPool().AppendCertsFromPEM(cfg.ClientCAPEM) {
+			return nil, errdefs.Invalid("docker runtime: the client CA holds no PEM certificate")
+		}
+		if cfg.ClientCert == nil {
+			return nil, errdefs.Invalid("docker runtime: a client CA is set but no client certificate: the readiness probe needs one the agents accept")
+		}
 	}
 	if len(cfg.Entrypoint) == 0 {
 		cfg.Entrypoint = []string{"/dockyard"}

@@ -21,7 +21,7 @@ import (
 
 // Start implements runtime.Runtime: it starts the container and waits until
 // its agent answers /healthz over TLS, verified against the container's
-// own certificate. A container that already runs is left alone.
+// own certificate (presenting Config.ClientCert when set). A container that already runs is left alone.
 //
 // Secrets for one run go through StartWithEnv instead: a Docker
 // container's environment is fixed when it is created and shown by
@@ -67,7 +67,11 @@ func (r *Runtime) waitHealthy(ctx context.Context, id, name string) error {
 	if !pool.AppendCertsFromPEM(certPEM) {
 		return fmt.Errorf("container %q: its certificate is not PEM", name)
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if r.cfg.ClientCert != nil {
+		tc.Certificates = []tls.Certificate{*r.cfg.ClientCert}
+	}
+	tr := &http.Transport{TLSClientConfig: tc}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.StartTimeout)

@@ -21,7 +21,8 @@ import (
 )
 
 // Start implements runtime.Runtime: it starts the agent and waits until it
-// answers /healthz over TLS (verified against the container's certificate).
+// answers /healthz over TLS (verified against the container's certificate,
+// presenting Config.ClientCert when set).
 func (r *Runtime) Start(ctx context.Context, id string) error {
 	return r.StartWithEnv(ctx, id, nil)
 }
@@ -79,6 +80,15 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	args := []string{"agent", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
 		"--cert", filepath.Join(d, "tls", "cert.pem"), "--key", filepath.Join(d, "tls", "key.pem"),
 		"--token-file", filepath.Join(d, "token"), "--root", filepath.Join(d, "root")}
+	if len(r.cfg.ClientCAPEM) > 0 {
+		// Written at every start: a container created before mutual TLS
+		// was on gets it at its next start.
+		p := filepath.Join(d, "tls", "client-ca.pem")
+		if err := os.WriteFile(p, r.cfg.ClientCAPEM, 0o600); err != nil {
+			return nil, fmt.Errorf("container %q: writing its client CA: %w", rec.Name, err)
+		}
+		args = append(args, "--client-ca", p)
+	}
 	if r.cfg.Python != "" {
 		args = append(args, "--python", r.cfg.Python)
 	}
@@ -144,7 +154,11 @@ func (r *Runtime) waitHealthy(ctx context.Context, rec *record, kid *child) erro
 	if !pool.AppendCertsFromPEM(certPEM) {
 		return fmt.Errorf("container %q: its certificate is not PEM", rec.Name)
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if r.cfg.ClientCert != nil {
+		tc.Certificates = []tls.Certificate{*r.cfg.ClientCert}
+	}
+	tr := &http.Transport{TLSClientConfig: tc}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	url := fmt.Sprintf("https://127.0.0.1:%d/healthz", rec.Port)

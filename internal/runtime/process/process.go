@@ -4,7 +4,9 @@
 // certificate and a fresh API token.
 //
 // Everything about a container lives in BaseDir/<id>/: container.json (spec,
-// labels, pid, port), token and tls/ (mode 0600), agent.log, and root/. A
+// labels, pid, port), token and tls/ (mode 0600), agent.log, and root/.
+// With Config.ClientCAPEM the agents require a client certificate signed
+// by that CA (mutual TLS) in addition to their bearer token. A
 // new Runtime on the same BaseDir (a restarted server) lists and adopts the
 // containers started before: a recorded pid that is still the same process
 // (same start time in /proc) is running, anything else has exited.
@@ -16,6 +18,8 @@ package process
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -52,6 +56,16 @@ type Config struct {
 	StartTimeout time.Duration
 	RemoveGrace  time.Duration
 	Logger       *slog.Logger
+	// ClientCAPEM, when set, is the CA certificate (PEM) whose client
+	// certificates the agents started from now on require (mutual TLS):
+	// it is written to tls/client-ca.pem at each start and passed as
+	// --client-ca. ClientCert must then be set. Empty: agents ask for no
+	// client certificate.
+	ClientCAPEM []byte
+	// ClientCert is the client certificate the readiness probe presents
+	// (the server's own, issued by the ClientCAPEM CA); nil presents none.
+	// An agent that asks for none ignores it.
+	ClientCert *tls.Certificate
 }
 
 // Runtime is the process runtime.
@@ -76,6 +90,14 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	if cfg.Issuer == nil {
 		return nil, errdefs.Invalid("process runtime: no certificate issuer")
+	}
+	if len(cfg.ClientCAPEM) > 0 {
+		if !x509.NewCertPool().AppendCertsFromPEM(cfg.ClientCAPEM) {
+			return nil, errdefs.Invalid("process runtime: the client CA holds no PEM certificate")
+		}
+		if cfg.ClientCert == nil {
+			return nil, errdefs.Invalid("process runtime: a client CA is set but no client certificate: the readiness probe needs one the agents accept")
+		}
 	}
 	if cfg.CertTTL <= 0 {
 		cfg.CertTTL = 30 * 24 * time.Hour
