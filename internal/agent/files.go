@@ -271,7 +271,9 @@ func (a *Agent) handleNotebookGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(a.nbDir, name))
+	// Read through the notebooks root: a symlink a notebook left there
+	// cannot make the agent serve a file from outside it.
+	b, err := readInRoot(a.nbDir, name)
 	if err != nil {
 		writeError(w, errdefs.NotFound(fmt.Sprintf("notebook %q not found: push it with PUT /v1/notebooks/%s", name, name)))
 		return
@@ -289,7 +291,7 @@ func (a *Agent) handleNotebookList(w http.ResponseWriter, r *http.Request) {
 	out := []FileInfo{}
 	for _, e := range ents {
 		if e.Type().IsRegular() && notebookName(e.Name()) == nil {
-			b, err := os.ReadFile(filepath.Join(a.nbDir, e.Name()))
+			b, err := readInRoot(a.nbDir, e.Name())
 			if err != nil {
 				continue
 			}
@@ -312,4 +314,15 @@ func (a *Agent) handleInfo(w http.ResponseWriter, r *http.Request) {
 		info["runner_error"] = err.Error()
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+// readInRoot reads name inside dir, refusing paths and symlinks that lead
+// out of it.
+func readInRoot(dir, name string) ([]byte, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.ReadFile(name)
 }

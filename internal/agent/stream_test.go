@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +174,15 @@ func TestFilesAndNotebooks(t *testing.T) {
 	}
 	if back, err := c.GetNotebook(ctx, "linear_regression.ipynb"); err != nil || !bytes.Equal(back, nb) {
 		t.Errorf("GetNotebook: %d bytes, %v", len(back), err)
+	}
+	// A symlink a notebook leaves in notebooks/ does not make the agent
+	// serve a file from outside it.
+	secret := filepath.Join(t.TempDir(), "outside.txt")
+	os.WriteFile(secret, []byte("host secret"), 0o600)
+	if err := os.Symlink(secret, filepath.Join(a.Root, "notebooks", "leak.py")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := c.GetNotebook(ctx, "leak.py"); !errdefs.IsNotFound(err) || bytes.Contains(b, []byte("host secret")) {
+		t.Errorf("GetNotebook through a symlink out of notebooks/: %q, %v; want not found", b, err)
 	}
 }
