@@ -88,6 +88,7 @@ type Containers struct {
 	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
 	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
 	StartTimeout time.Duration `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
+	SyncInterval time.Duration `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`
 	AgentCertTTL time.Duration `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
 	AgentCommand string        `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 	HECTokens    bool          `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
@@ -126,6 +127,7 @@ func Default() Config {
 			DefaultImage: "dockyard/process",
 			StopGrace:    10 * time.Second,
 			StartTimeout: 60 * time.Second,
+			SyncInterval: 10 * time.Second,
 			AgentCertTTL: 30 * 24 * time.Hour,
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},

@@ -38,6 +38,7 @@ func (c Config) Validate() error {
 		{"lookups.max_bytes", positiveInt(c.Lookups.MaxBytes)},
 		{"containers.stop_grace", positive(c.Containers.StopGrace)},
 		{"containers.start_timeout", positive(c.Containers.StartTimeout)},
+		{"containers.sync_interval", notNegative(int64(c.Containers.SyncInterval))},
 		{"containers.agent_cert_ttl", positive(c.Containers.AgentCertTTL)},
 		{"models.page_size", positiveInt(int64(c.Models.PageSize))},
 		{"models.max_page_size", positiveInt(int64(c.Models.MaxPageSize))},

@@ -30,6 +30,7 @@ import (
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/lookups"
 	"github.com/dockyard/dockyard/internal/models"
+	"github.com/dockyard/dockyard/internal/nbsync"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/pki"
 	"github.com/dockyard/dockyard/internal/runtime"
@@ -64,6 +65,7 @@ type Server struct {
 	Models     *models.Registry
 	Containers *containers.Service
 	Images     *images.Catalogue
+	Sync       *nbsync.Syncer
 	Notebooks  *notebooks.Service
 
 	// Lookups keeps CSV lookup tables (openSearch).
@@ -148,6 +150,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	if err := s.openContainers(ctx); err != nil {
+		return nil, err
+	}
+	if s.Sync, err = s.openSync(ctx, cfg.Containers.SyncInterval); err != nil {
 		return nil, err
 	}
 	if err := s.openImages(ctx); err != nil {

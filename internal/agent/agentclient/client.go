@@ -193,6 +193,23 @@ func (c *Client) GetNotebook(ctx context.Context, name string) ([]byte, error) {
 	return io.ReadAll(resp.Body)
 }
 
+// ListNotebooks is GET /v1/notebooks: the notebooks (NAME.ipynb and
+// NAME.py) in the container, with size and SHA-256 (hex).
+func (c *Client) ListNotebooks(ctx context.Context) ([]agent.FileInfo, error) {
+	resp, err := c.do(ctx, "GET", "/v1/notebooks", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Notebooks []agent.FileInfo `json:"notebooks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, errdefs.Unavailable(fmt.Sprintf("agent notebooks: bad answer: %v", err))
+	}
+	return out.Notebooks, nil
+}
+
 // ModelFiles lists the model files with size and SHA-256.
 func (c *Client) ModelFiles(ctx context.Context) ([]agent.FileInfo, error) {
 	resp, err := c.do(ctx, "GET", "/v1/model/files", nil, nil)
