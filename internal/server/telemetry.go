@@ -57,11 +57,7 @@ func (s *Server) agentTraceEnv(ctx context.Context) (map[string]string, error) {
 }
 
 // traceSettings returns the trace-export settings in force, token
-// included, as telemetry.Observability applies them: the saved settings
-// (token opened with the secret key), else the configuration's.
-//
-// TODO: use an accessor of telemetry.Observability once it has one; this
-// reads the settings' stored form, which the data dir pins anyway.
+// included, for the agents the server starts; none while tracing is off.
 func (s *Server) traceSettings(ctx context.Context) (telemetry.Settings, error) {
 	if !s.Tracing.Enabled() {
 		return telemetry.Settings{}, nil

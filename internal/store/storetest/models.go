@@ -12,16 +12,10 @@ import (
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-// modelStore returns the store's ModelStore.
-// TODO(lead): drop the assertion once store.Store embeds store.ModelStore.
+// modelStore opens a store for one subtest.
 func modelStore(t *testing.T, open Opener) store.ModelStore {
 	t.Helper()
-	st := open(t)
-	ms, ok := any(st).(store.ModelStore)
-	if !ok {
-		t.Skipf("%T does not implement store.ModelStore", st)
-	}
-	return ms
+	return open(t)
 }
 
 func testModels(t *testing.T, open Opener) {
