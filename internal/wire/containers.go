@@ -19,7 +19,7 @@ type Container struct {
 	Desired   string     `json:"desired"`
 	Message   string     `json:"message,omitempty"`
 	Created   time.Time  `json:"created"`
-	TokenHint string     `json:"token,omitempty"`
+	TokenHint string     `json:"token_last4,omitempty"`
 }
 
 // ContainerStart is the body of POST /v1/containers/{name}/start.
