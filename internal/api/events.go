@@ -37,7 +37,7 @@ func (e *EventsAPI) Routes() []Route {
 
 func hecTokenWire(t index.HECToken) wire.HECToken {
 	return wire.HECToken{Name: t.Name, Last4: t.Last4, Indexes: nonNil(t.Indexes), DefaultIndex: t.DefaultIndex,
-		Disabled: t.Disabled, Creator: t.Creator, Created: t.Created}
+		Disabled: t.Disabled, Creator: t.Creator, Created: t.Created, UseAck: t.UseAck}
 }
 
 func (e *EventsAPI) listHECTokens(w http.ResponseWriter, r *http.Request) error {
@@ -59,14 +59,15 @@ func (e *EventsAPI) createHECToken(w http.ResponseWriter, r *http.Request) error
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	nt, err := e.Index.CreateHECToken(r.Context(), req.Name, req.Indexes, req.DefaultIndex)
+	nt, err := e.Index.CreateHECTokenWith(r.Context(), req.Name, req.Indexes, req.DefaultIndex,
+		index.HECTokenOptions{UseAck: req.UseAck})
 	if err != nil {
 		return err
 	}
 	e.record(r, audit.Event{Action: "hec_token.create", Object: "hec_token:" + nt.Name,
-		Details: map[string]any{"indexes": nt.Indexes, "default_index": nt.DefaultIndex}})
+		Details: map[string]any{"indexes": nt.Indexes, "default_index": nt.DefaultIndex, "use_ack": nt.UseAck}})
 	return writeJSON(w, http.StatusCreated, wire.NewHECToken{Name: nt.Name, Token: nt.Token,
-		Indexes: nonNil(nt.Indexes), DefaultIndex: nt.DefaultIndex})
+		Indexes: nonNil(nt.Indexes), DefaultIndex: nt.DefaultIndex, UseAck: nt.UseAck})
 }
 
 func (e *EventsAPI) deleteHECToken(w http.ResponseWriter, r *http.Request) error {

@@ -22,8 +22,9 @@ func newHECCmd(env *Env, g *globals) *cobra.Command {
 
 func newHECCreateCmd(env *Env, g *globals) *cobra.Command {
 	var indexes, def string
+	var ack bool
 	cmd := &cobra.Command{
-		Use:   "create NAME --index INDEX[,INDEX] [--default-index INDEX]",
+		Use:   "create NAME --index INDEX[,INDEX] [--default-index INDEX] [--ack]",
 		Short: "Create a HEC token for a set of indexes; its secret is printed once",
 		Args:  needArgs(1, "the token's NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,31 +36,35 @@ func newHECCreateCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			nt, err := c.CreateHECToken(cmd.Context(), wire.HECTokenRequest{Name: args[0], Indexes: ixs, DefaultIndex: def})
+			nt, err := c.CreateHECToken(cmd.Context(), wire.HECTokenRequest{Name: args[0], Indexes: ixs, DefaultIndex: def, UseAck: ack})
 			if err != nil {
 				return err
 			}
 			if g.output == "json" {
 				return env.print(g, nt, nil)
 			}
-			t := &table{header: []string{"name", "token", "indexes", "default_index"}}
-			t.add(nt.Name, nt.Token, joinList(nt.Indexes), nt.DefaultIndex)
+			t := &table{header: []string{"name", "token", "indexes", "default_index", "use_ack"}}
+			t.add(nt.Name, nt.Token, joinList(nt.Indexes), nt.DefaultIndex, fmt.Sprint(nt.UseAck))
 			if err := env.print(g, nt, t); err != nil {
 				return err
 			}
 			fmt.Fprintln(env.Stderr, "The token is shown only now: send it as `Authorization: Splunk <token>` to /services/collector/event.")
+			if nt.UseAck {
+				fmt.Fprintln(env.Stderr, "Acknowledgement is on: send a channel GUID as `X-Splunk-Request-Channel` and query ack ids at /services/collector/ack.")
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&indexes, "index", "", "indexes the token may write to, comma-separated (* for every index but _internal)")
 	cmd.Flags().StringVar(&def, "default-index", "", "index of events that name none (default: the first --index)")
+	cmd.Flags().BoolVar(&ack, "ack", false, "turn on indexer acknowledgement: requests must name a channel and successes carry an ackId")
 	return cmd
 }
 
 func hecTable(ts []wire.HECToken) *table {
-	t := &table{header: []string{"name", "last4", "indexes", "default_index", "disabled", "creator", "created"}}
+	t := &table{header: []string{"name", "last4", "indexes", "default_index", "disabled", "use_ack", "creator", "created"}}
 	for _, x := range ts {
-		t.add(x.Name, x.Last4, joinList(x.Indexes), x.DefaultIndex, fmt.Sprint(x.Disabled), x.Creator, fmtTime(x.Created))
+		t.add(x.Name, x.Last4, joinList(x.Indexes), x.DefaultIndex, fmt.Sprint(x.Disabled), fmt.Sprint(x.UseAck), x.Creator, fmtTime(x.Created))
 	}
 	return t
 }

@@ -34,7 +34,9 @@ type Audit struct {
 
 // HEC configures the HTTP Event Collector.
 type HEC struct {
-	MaxBodyBytes int64 `yaml:"max_body_bytes" doc:"largest HEC request body (and decompressed gzip body) accepted; larger ones get 413"`
+	MaxBodyBytes   int64         `yaml:"max_body_bytes" doc:"largest HEC request body (and decompressed gzip body) accepted; larger ones get 413"`
+	AckMaxIDs      int           `yaml:"ack_max_ids" doc:"indexer acknowledgement: ack ids remembered per channel (older ones answer false)"`
+	AckChannelIdle time.Duration `yaml:"ack_channel_idle" doc:"indexer acknowledgement: a channel unused this long is forgotten"`
 }
 
 // TLS configures the server's certificate.
@@ -132,6 +134,6 @@ func Default() Config {
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute},
-		HEC:       HEC{MaxBodyBytes: 16 << 20},
+		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},
 	}
 }

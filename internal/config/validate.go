@@ -35,6 +35,8 @@ func (c Config) Validate() error {
 		{"auth.login_window", positive(c.Auth.LoginWindow)},
 		{"audit.checkpoint_interval", positive(c.Audit.CheckpointInterval)},
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
+		{"hec.ack_max_ids", positiveInt(int64(c.HEC.AckMaxIDs))},
+		{"hec.ack_channel_idle", positive(c.HEC.AckChannelIdle)},
 		{"lookups.max_bytes", positiveInt(c.Lookups.MaxBytes)},
 		{"containers.stop_grace", positive(c.Containers.StopGrace)},
 		{"containers.start_timeout", positive(c.Containers.StartTimeout)},

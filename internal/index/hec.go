@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -30,6 +31,8 @@ const (
 	HECIncorrectIndex   = 7
 	HECInternalError    = 8
 	HECServerBusy       = 9
+	HECChannelMissing   = 10
+	HECInvalidChannel   = 11
 	HECEventRequired    = 12
 	HECEventBlank       = 13
 	HECAckDisabled      = 14
@@ -52,6 +55,8 @@ var hecAnswers = map[int]struct {
 	HECIncorrectIndex:   {http.StatusBadRequest, "Incorrect index"},
 	HECInternalError:    {http.StatusInternalServerError, "Internal server error"},
 	HECServerBusy:       {http.StatusServiceUnavailable, "Server is busy"},
+	HECChannelMissing:   {http.StatusBadRequest, "Data channel is missing"},
+	HECInvalidChannel:   {http.StatusBadRequest, "Invalid data channel"},
 	HECEventRequired:    {http.StatusBadRequest, "Event field is required"},
 	HECEventBlank:       {http.StatusBadRequest, "Event field cannot be blank"},
 	HECAckDisabled:      {http.StatusBadRequest, "ACK is disabled"},
@@ -65,6 +70,20 @@ type HECReply struct {
 	Text               string `json:"text"`
 	Code               int    `json:"code"`
 	InvalidEventNumber *int   `json:"invalid-event-number,omitempty"`
+	// AckID is the acknowledgement id of a success on a token with
+	// acknowledgement on.
+	AckID *uint64 `json:"ackId,omitempty"`
+}
+
+// HECAckRequest is the body of POST /services/collector/ack.
+type HECAckRequest struct {
+	Acks []uint64 `json:"acks"`
+}
+
+// HECAckReply answers POST /services/collector/ack: each queried id (in
+// decimal) and whether its events are indexed.
+type HECAckReply struct {
+	Acks map[string]bool `json:"acks"`
 }
 
 // HECOptions configure the collector.
@@ -74,6 +93,13 @@ type HECOptions struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger   // nil: the service's logger
 	Audit        audit.Recorder // nil: refused requests are not audited
+	// AckMaxIDs is how many of its latest ack ids a channel remembers
+	// (older ones answer false); AckChannelIdle is how long an unused
+	// channel is kept. Both are needed by tokens with acknowledgement on:
+	// while either is 0 such tokens are refused with code 8 (and an error
+	// logged).
+	AckMaxIDs      int
+	AckChannelIdle time.Duration
 }
 
 // HEC is the HTTP Event Collector: an http.Handler for
@@ -83,6 +109,7 @@ type HEC struct {
 	svc  *Service
 	opts HECOptions
 	log  *slog.Logger
+	acks *ackState // nil when AckMaxIDs or AckChannelIdle is 0
 }
 
 // NewHEC returns the collector over svc.
@@ -90,9 +117,15 @@ func NewHEC(svc *Service, opts HECOptions) (*HEC, error) {
 	if opts.MaxBodyBytes <= 0 {
 		return nil, errdefs.Invalid("HEC: MaxBodyBytes must be positive")
 	}
+	if opts.AckMaxIDs < 0 || opts.AckChannelIdle < 0 {
+		return nil, errdefs.Invalid("HEC: AckMaxIDs and AckChannelIdle must not be negative")
+	}
 	h := &HEC{svc: svc, opts: opts, log: opts.Logger}
 	if h.log == nil {
 		h.log = svc.log
+	}
+	if opts.AckMaxIDs > 0 && opts.AckChannelIdle > 0 {
+		h.acks = newAckState(opts.AckMaxIDs, opts.AckChannelIdle, svc.now)
 	}
 	return h, nil
 }
@@ -119,9 +152,13 @@ func reply(w http.ResponseWriter, code, event int, text string, status int) {
 	if event >= 0 {
 		r.InvalidEventNumber = &event
 	}
+	writeHECJSON(w, status, r)
+}
+
+func writeHECJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(r)
+	json.NewEncoder(w).Encode(v)
 }
 
 func (h *HEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -138,8 +175,6 @@ func (h *HEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, HECHealthy, -1, "", 0)
 		return
 	case "/ack":
-		reply(w, HECAckDisabled, -1, "", 0)
-		return
 	default:
 		http.NotFound(w, r)
 		return
@@ -150,6 +185,14 @@ func (h *HEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, herr := h.authenticate(r)
+	var ack ackKey
+	if herr == nil {
+		ack, herr = h.ackChannel(r, tok, p == "/ack")
+	}
+	if herr == nil && p == "/ack" {
+		h.serveAck(w, r, ack)
+		return
+	}
 	if herr == nil {
 		var evs []Event
 		if p == "/raw" {
@@ -161,6 +204,11 @@ func (h *HEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err := h.svc.Ingest(r.Context(), evs); err != nil {
 				h.log.Error("HEC ingest failed", "token", tok.Name, "events", len(evs), "err", err)
 				reply(w, HECInternalError, -1, "", 0)
+				return
+			}
+			if tok.UseAck {
+				id := h.acks.issue(ack)
+				writeHECJSON(w, http.StatusOK, HECReply{Text: hecAnswers[HECSuccess].text, Code: HECSuccess, AckID: &id})
 				return
 			}
 			reply(w, HECSuccess, -1, "", 0)

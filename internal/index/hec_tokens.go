@@ -25,6 +25,7 @@ type HECToken struct {
 	Disabled     bool      `json:"disabled"`
 	Creator      string    `json:"creator"`
 	Created      time.Time `json:"created"`
+	UseAck       bool      `json:"use_ack"`
 }
 
 // NewHECToken is the answer to CreateHECToken: the only time the secret
@@ -34,6 +35,14 @@ type NewHECToken struct {
 	Token        string   `json:"token"`
 	Indexes      []string `json:"indexes"`
 	DefaultIndex string   `json:"default_index"`
+	UseAck       bool     `json:"use_ack"`
+}
+
+// HECTokenOptions are a token's settings beyond its indexes.
+type HECTokenOptions struct {
+	// UseAck turns on indexer acknowledgement: requests must name a
+	// channel and successes carry an ackId (see HEC).
+	UseAck bool
 }
 
 var hecNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -63,6 +72,11 @@ func newSecret() string {
 // capability (edit_hec_token) is checked by the API layer; the creator is
 // the caller in ctx.
 func (s *Service) CreateHECToken(ctx context.Context, name string, indexes []string, defaultIndex string) (NewHECToken, error) {
+	return s.CreateHECTokenWith(ctx, name, indexes, defaultIndex, HECTokenOptions{})
+}
+
+// CreateHECTokenWith is CreateHECToken with the token's options.
+func (s *Service) CreateHECTokenWith(ctx context.Context, name string, indexes []string, defaultIndex string, opts HECTokenOptions) (NewHECToken, error) {
 	if !hecNameRE.MatchString(name) {
 		return NewHECToken{}, errdefs.Invalid(fmt.Sprintf("HEC token name %q is not valid: use 1-64 letters, digits, '_', '.' or '-'", name))
 	}
@@ -103,11 +117,11 @@ func (s *Service) CreateHECToken(ctx context.Context, name string, indexes []str
 		creator = p.User
 	}
 	t := store.HECToken{Name: name, Hash: HashHECToken(secret), Last4: secret[len(secret)-4:], Indexes: ixs,
-		DefaultIndex: defaultIndex, Creator: creator, Created: s.now().UTC()}
+		DefaultIndex: defaultIndex, Creator: creator, Created: s.now().UTC(), UseAck: opts.UseAck}
 	if err := s.st.CreateHECToken(ctx, t); err != nil {
 		return NewHECToken{}, err
 	}
-	return NewHECToken{Name: name, Token: secret, Indexes: ixs, DefaultIndex: defaultIndex}, nil
+	return NewHECToken{Name: name, Token: secret, Indexes: ixs, DefaultIndex: defaultIndex, UseAck: opts.UseAck}, nil
 }
 
 // tokenAllows reports whether a token with these indexes may write to ix.
@@ -120,7 +134,7 @@ func tokenAllows(indexes []string, ix string) bool {
 
 func toHECToken(t store.HECToken) HECToken {
 	return HECToken{Name: t.Name, Last4: t.Last4, Indexes: t.Indexes, DefaultIndex: t.DefaultIndex,
-		Disabled: t.Disabled, Creator: t.Creator, Created: t.Created}
+		Disabled: t.Disabled, Creator: t.Creator, Created: t.Created, UseAck: t.UseAck}
 }
 
 // ListHECTokens returns every token without its secret.

@@ -31,7 +31,8 @@ func (s *Server) openAudit(ctx context.Context) error {
 func (s *Server) openEvents(ctx context.Context) error {
 	host, _ := os.Hostname()
 	s.Index = index.NewService(s.Store, index.Options{Logger: s.Log, Host: host})
-	hec, err := index.NewHEC(s.Index, index.HECOptions{MaxBodyBytes: s.Config.HEC.MaxBodyBytes, Logger: s.Log, Audit: s.Audit})
+	hec, err := index.NewHEC(s.Index, index.HECOptions{MaxBodyBytes: s.Config.HEC.MaxBodyBytes, Logger: s.Log, Audit: s.Audit,
+		AckMaxIDs: s.Config.HEC.AckMaxIDs, AckChannelIdle: s.Config.HEC.AckChannelIdle})
 	if err != nil {
 		return err
 	}

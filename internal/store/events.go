@@ -51,6 +51,7 @@ type HECToken struct {
 	Disabled     bool
 	Creator      string
 	Created      time.Time
+	UseAck       bool // indexer acknowledgement: successes carry an ackId per channel
 }
 
 // AuditRecord is one link of the audit hash chain. Body is the canonical

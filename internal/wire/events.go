@@ -20,6 +20,9 @@ type HECTokenRequest struct {
 	Name         string   `json:"name"`
 	Indexes      []string `json:"indexes"`
 	DefaultIndex string   `json:"default_index,omitempty"` // empty: the first of Indexes
+	// UseAck turns on indexer acknowledgement: requests must name a
+	// channel and successes carry an ackId to query at /services/collector/ack.
+	UseAck bool `json:"use_ack,omitempty"`
 }
 
 // NewHECToken answers HEC token creation: the secret is shown once, here.
@@ -28,6 +31,7 @@ type NewHECToken struct {
 	Token        string   `json:"token"`
 	Indexes      []string `json:"indexes"`
 	DefaultIndex string   `json:"default_index"`
+	UseAck       bool     `json:"use_ack"`
 }
 
 // HECToken is a HEC token as listed: never its secret, only its last four
@@ -40,6 +44,7 @@ type HECToken struct {
 	Disabled     bool      `json:"disabled"`
 	Creator      string    `json:"creator"`
 	Created      time.Time `json:"created"`
+	UseAck       bool      `json:"use_ack"`
 }
 
 // Index describes an event index.

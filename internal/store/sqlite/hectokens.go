@@ -9,12 +9,12 @@ import (
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-const hecCols = `name, hash, last4, indexes, default_index, disabled, creator, created`
+const hecCols = `name, hash, last4, indexes, default_index, disabled, creator, created, use_ack`
 
 func scanHECToken(sc scanner) (store.HECToken, error) {
 	var t store.HECToken
 	var indexes, created string
-	if err := sc.Scan(&t.Name, &t.Hash, &t.Last4, &indexes, &t.DefaultIndex, &t.Disabled, &t.Creator, &created); err != nil {
+	if err := sc.Scan(&t.Name, &t.Hash, &t.Last4, &indexes, &t.DefaultIndex, &t.Disabled, &t.Creator, &created, &t.UseAck); err != nil {
 		return t, err
 	}
 	var err error
@@ -27,8 +27,8 @@ func scanHECToken(sc scanner) (store.HECToken, error) {
 
 // CreateHECToken adds t; ErrConflict if the name or hash exists.
 func (s *DB) CreateHECToken(ctx context.Context, t store.HECToken) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO hec_tokens(`+hecCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.Name, t.Hash, t.Last4, encList(t.Indexes), t.DefaultIndex, t.Disabled, t.Creator, fmtTime(nowIfZero(t.Created)))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO hec_tokens(`+hecCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Name, t.Hash, t.Last4, encList(t.Indexes), t.DefaultIndex, t.Disabled, t.Creator, fmtTime(nowIfZero(t.Created)), t.UseAck)
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("HEC token %q already exists: %w", t.Name, kind)
 	}
