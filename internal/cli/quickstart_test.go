@@ -25,8 +25,10 @@ func TestQuickstart(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is not installed: the quickstart's notebook runs in it (apt-get install python3)")
 	}
-	dir := t.TempDir()
-	out, errOut, code := run(t, map[string]string{"DOCKYARD_ADMIN_PASSWORD": "quickstart-test-password"}, "", "quickstart", "--data", dir)
+	// Exactly the README's first command: the default, relative data dir
+	// ./dockyard-data, from a directory that is not the repository.
+	t.Chdir(t.TempDir())
+	out, errOut, code := run(t, map[string]string{"DOCKYARD_ADMIN_PASSWORD": "quickstart-test-password"}, "", "quickstart")
 	if code != 0 {
 		t.Fatalf("quickstart exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

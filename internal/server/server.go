@@ -100,6 +100,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
+	// Everything under the data dir is handed to child processes (agents)
+	// that run in directories of their own: the path must be absolute.
+	abs, err := filepath.Abs(cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.Data, err)
+	}
+	cfg.Data = abs
 	s := &Server{Config: cfg, Log: log}
 	defer func() {
 		if err != nil {
