@@ -15,8 +15,9 @@ import (
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
-// NotebooksAPI serves notebook push, listing, history and content. Only
-// object ACLs apply: a notebook the caller may not read is not found.
+// NotebooksAPI serves notebook push, listing, history, content, share and
+// delete. Only object ACLs apply: a notebook the caller may not read is not
+// found. Pushes, shares and deletes are audited here, refusals included.
 type NotebooksAPI struct {
 	*API
 	Notebooks *notebooks.Service
@@ -30,6 +31,8 @@ func (n *NotebooksAPI) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/notebooks/{name}", Cap: Authenticated, Action: "notebook.show", Handle: n.get},
 		{Method: "GET", Pattern: "/v1/notebooks/{name}/history", Cap: Authenticated, Action: "notebook.history", Handle: n.history},
 		{Method: "GET", Pattern: "/v1/notebooks/{name}/content", Cap: Authenticated, Action: "notebook.content", Handle: n.content},
+		{Method: "POST", Pattern: "/v1/notebooks/{name}/share", Cap: Authenticated, Action: "notebook.share", Handle: n.share},
+		{Method: "DELETE", Pattern: "/v1/notebooks/{name}", Cap: Authenticated, Action: "notebook.delete", Handle: n.delete},
 	}
 }
 
@@ -126,4 +129,47 @@ func (n *NotebooksAPI) content(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(b)
 	return err
+}
+
+// notebookObject is a notebook's audit object name.
+func notebookObject(app, name string) string { return "notebook:" + app + "/" + name }
+
+// auditDenied records a share or delete the service refused for lack of
+// permission (a notebook the caller may not read is not found, and is not
+// recorded, as for any other missing object).
+func (n *NotebooksAPI) auditDenied(r *http.Request, action string, err error) {
+	if errdefs.IsPermissionDenied(err) {
+		n.record(r, audit.Event{Action: action, Object: "notebook:" + r.PathValue("name"), Result: audit.ResultDenied, Message: err.Error()})
+	}
+}
+
+// share takes a wire.LookupShare-shaped body: {"sharing", "read", "write"}.
+func (n *NotebooksAPI) share(w http.ResponseWriter, r *http.Request) error {
+	var req wire.LookupShare
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sharing, err := access.ParseSharing(req.Sharing)
+	if err != nil {
+		return err
+	}
+	i, err := n.Notebooks.Share(r.Context(), access.FromContext(r.Context()), r.PathValue("name"), sharing, req.Read, req.Write)
+	if err != nil {
+		n.auditDenied(r, "notebook.share", err)
+		return err
+	}
+	n.record(r, audit.Event{Action: "notebook.share", Object: notebookObject(i.App, i.Name), Details: map[string]any{
+		"owner": i.Owner, "sharing": i.Sharing, "read": nonNil(i.Read), "write": nonNil(i.Write)}})
+	return writeJSON(w, http.StatusOK, notebookWire(i))
+}
+
+func (n *NotebooksAPI) delete(w http.ResponseWriter, r *http.Request) error {
+	d, err := n.Notebooks.Delete(r.Context(), access.FromContext(r.Context()), r.PathValue("name"))
+	if err != nil {
+		n.auditDenied(r, "notebook.delete", err)
+		return err
+	}
+	n.record(r, audit.Event{Action: "notebook.delete", Object: notebookObject(d.App, d.Name), Details: map[string]any{
+		"owner": d.Owner, "sharing": d.Sharing, "versions": d.Latest}})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "deleted", "name": d.Name, "app": d.App})
 }

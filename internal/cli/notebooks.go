@@ -23,7 +23,7 @@ func notebooksTable(ns []wire.Notebook) *table {
 }
 
 func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "notebooks", Short: "Push notebooks and see their history"}
+	cmd := &cobra.Command{Use: "notebooks", Short: "Push, share and delete notebooks and see their history"}
 	var name, sharing string
 	push := &cobra.Command{
 		Use:   "push FILE.ipynb|FILE.py [--name NAME] [--app APP]",
@@ -127,6 +127,55 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	show.Flags().IntVar(&version, "version", 0, "version to print (default: the newest)")
-	cmd.AddCommand(push, list, history, show)
+	cmd.AddCommand(push, list, history, show, newNotebooksShareCmd(env, g), newNotebooksDeleteCmd(env, g))
 	return cmd
+}
+
+func newNotebooksShareCmd(env *Env, g *globals) *cobra.Command {
+	var sharing, read, write string
+	c := &cobra.Command{
+		Use:   "share NAME --sharing user|app|global [--read R1,R2] [--write R1]",
+		Short: "Change who may see, read and change a notebook (its owner or an administrator)",
+		Args:  needArgs(1, "the notebook NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sharing == "" {
+				return errdefs.Invalid("notebooks share needs --sharing user, app or global")
+			}
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			n, err := c.ShareNotebook(cmd.Context(), args[0], sharing, nonNilList(splitList(read)), nonNilList(splitList(write)))
+			if err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return env.print(g, n, nil)
+			}
+			fmt.Fprintf(env.Stdout, "Notebook %s in app %s: sharing %s, read %s, write %s.\n", n.Name, n.App, n.Sharing, joinList(n.Read), joinList(n.Write))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&sharing, "sharing", "", "user (private), app or global")
+	c.Flags().StringVar(&read, "read", "", "comma-separated roles that may read (empty: everyone it is shared with; * for every role)")
+	c.Flags().StringVar(&write, "write", "", "comma-separated roles that may change or delete it (empty: only the owner)")
+	return c
+}
+
+func newNotebooksDeleteCmd(env *Env, g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use: "delete NAME", Short: "Delete a notebook and its version history (needs write permission)",
+		Args: needArgs(1, "the notebook NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := env.client(g)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteNotebook(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "Deleted notebook %s.\n", args[0])
+			return nil
+		},
+	}
 }

@@ -69,3 +69,18 @@ func (c *Client) NotebookContent(ctx context.Context, name string, version int) 
 	v, _ := strconv.Atoi(resp.Header.Get("Dockyard-Notebook-Version"))
 	return b, v, nil
 }
+
+// ShareNotebook changes a notebook's sharing ("user", "app" or "global")
+// and its read and write roles (nil: none); its owner or an administrator
+// may.
+func (c *Client) ShareNotebook(ctx context.Context, name, sharing string, read, write []string) (wire.Notebook, error) {
+	var out wire.Notebook
+	body := wire.LookupShare{Sharing: sharing, Read: read, Write: write}
+	return out, c.Do(ctx, "POST", "/v1/notebooks/"+url.PathEscape(name)+"/share", body, &out)
+}
+
+// DeleteNotebook deletes a notebook and its version history; it needs
+// write permission.
+func (c *Client) DeleteNotebook(ctx context.Context, name string) error {
+	return c.Do(ctx, "DELETE", "/v1/notebooks/"+url.PathEscape(name), nil, nil)
+}

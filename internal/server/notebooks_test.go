@@ -8,6 +8,7 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/server/servertest"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 const testNotebook = `{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
@@ -62,5 +63,80 @@ func TestNotebooksThroughTheAPI(t *testing.T) {
 	}
 	if !hasEvent(auditActions(t, h), `"notebook.push"`, `"alice"`, `"notebook:search/lr"`) {
 		t.Errorf("no notebook.push audit event")
+	}
+}
+
+func TestNotebookShareAndDelete(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	alice := h.User("alice", access.RoleUser)
+	bob := h.User("bob", access.RoleUser)
+	notFound := func(what string, err error) {
+		t.Helper()
+		if !errdefs.IsNotFound(err) || !strings.Contains(err.Error(), "notebook not found: lr") {
+			t.Errorf("%s = %v, want `notebook not found: lr`", what, err)
+		}
+	}
+	if _, err := alice.PushNotebook(ctx, "lr", "ipynb", "", []byte(testNotebook)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := bob.Notebook(ctx, "lr")
+	notFound("bob show of a private notebook", err)
+	notFound("bob delete of a notebook he cannot read", bob.DeleteNotebook(ctx, "lr"))
+	_, err = bob.ShareNotebook(ctx, "lr", "global", nil, nil)
+	notFound("bob share of a notebook he cannot read", err)
+
+	n, err := alice.ShareNotebook(ctx, "lr", "app", nil, nil)
+	if err != nil || n.Sharing != "app" || n.Version != 1 || n.Owner != "alice" {
+		t.Fatalf("alice share = %+v, %v", n, err)
+	}
+	if vs, err := bob.NotebookHistory(ctx, "lr"); err != nil || len(vs) != 1 || vs[0].Author != "alice" {
+		t.Fatalf("bob history after share = %+v, %v", vs, err)
+	}
+	if err := bob.DeleteNotebook(ctx, "lr"); !errdefs.IsPermissionDenied(err) {
+		t.Errorf("bob delete of a read-only notebook = %v, want permission denied", err)
+	}
+	if _, err := bob.ShareNotebook(ctx, "lr", "global", nil, nil); !errdefs.IsPermissionDenied(err) {
+		t.Errorf("bob share of alice's notebook = %v, want permission denied", err)
+	}
+	if _, err := alice.ShareNotebook(ctx, "lr", "everyone", nil, nil); !errdefs.IsInvalid(err) {
+		t.Errorf("share with a bad level = %v, want invalid", err)
+	}
+
+	// bob's own private "lr" cannot join alice's at app level.
+	if _, err := bob.PushNotebook(ctx, "lr", "ipynb", "", []byte(testNotebook)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.ShareNotebook(ctx, "lr", "app", nil, nil); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "already has a shared notebook lr") {
+		t.Errorf("second app-level lr = %v, want conflict", err)
+	}
+	if err := bob.DeleteNotebook(ctx, "lr"); err != nil {
+		t.Fatalf("bob deletes his own: %v", err)
+	}
+
+	if err := alice.DeleteNotebook(ctx, "lr"); err != nil {
+		t.Fatalf("alice delete: %v", err)
+	}
+	_, err = alice.Notebook(ctx, "lr")
+	notFound("alice show after delete", err)
+	_, err = bob.NotebookHistory(ctx, "lr")
+	notFound("bob history after delete", err)
+	for _, c := range []interface {
+		Notebooks(context.Context) ([]wire.Notebook, error)
+	}{alice, bob} {
+		if ns, err := c.Notebooks(ctx); err != nil || len(ns) != 0 {
+			t.Errorf("list after delete = %+v, %v", ns, err)
+		}
+	}
+	all := auditActions(t, h)
+	for _, want := range [][]string{
+		{`"notebook.share"`, `"alice"`, `"notebook:search/lr"`},
+		{`"notebook.delete"`, `"alice"`, `"notebook:search/lr"`},
+		{`"notebook.delete"`, `"bob"`, `"denied"`},
+		{`"notebook.share"`, `"bob"`, `"denied"`},
+	} {
+		if !hasEvent(all, want...) {
+			t.Errorf("no audit event with %v", want)
+		}
 	}
 }

@@ -70,6 +70,15 @@ func testNotebooks(t *testing.T, open Opener) {
 	if g, _ := st.GetNotebook(ctx, shared.ID); g.Sharing != "global" || len(g.Write) != 1 || len(g.Read) != 1 {
 		t.Errorf("after UpdateNotebook = %+v", g)
 	}
+	// alice's private nb may not go app-level beside the shared one.
+	priv := n
+	priv.Sharing = "app"
+	if err := st.UpdateNotebook(ctx, priv); !errdefs.IsConflict(err) {
+		t.Errorf("UpdateNotebook to a taken app scope = %v, want conflict", err)
+	}
+	if g, _ := st.GetNotebook(ctx, n.ID); g.Sharing != "user" {
+		t.Errorf("refused UpdateNotebook changed sharing to %q", g.Sharing)
+	}
 	all, err := st.ListNotebooks(ctx)
 	if err != nil || len(all) != 2 {
 		t.Fatalf("ListNotebooks = %+v, %v", all, err)
@@ -85,5 +94,11 @@ func testNotebooks(t *testing.T, open Opener) {
 	}
 	if vs, _ := st.NotebookVersions(ctx, n.ID); len(vs) != 0 {
 		t.Errorf("versions of a deleted notebook: %+v", vs)
+	}
+	if err := st.DeleteNotebook(ctx, n.ID); !errdefs.IsNotFound(err) {
+		t.Errorf("DeleteNotebook(deleted) = %v, want not found", err)
+	}
+	if err := st.UpdateNotebook(ctx, n); !errdefs.IsNotFound(err) {
+		t.Errorf("UpdateNotebook(deleted) = %v, want not found", err)
 	}
 }

@@ -1,0 +1,77 @@
+package notebooks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/store"
+)
+
+// Share changes the sharing and read and write roles of the notebook name
+// means to p; only its owner or a holder of admin_all_objects may. A
+// notebook p may not read is not found. nil roles mean none.
+func (s *Service) Share(ctx context.Context, p *access.Principal, name string, sharing access.Sharing, read, write []string) (Info, error) {
+	if p == nil {
+		return Info{}, errdefs.Unauthenticated("sharing a notebook needs a logged-in user")
+	}
+	if _, err := access.ParseSharing(string(sharing)); err != nil {
+		return Info{}, err
+	}
+	n, err := s.resolve(ctx, p, name, false)
+	if err != nil {
+		return Info{}, err
+	}
+	if !p.CanShare(ACL(n)) {
+		return Info{}, errdefs.PermissionDenied(fmt.Sprintf("you may not change the sharing of notebook %s: ask its owner %s or an administrator", name, n.Owner))
+	}
+	if read == nil {
+		read = []string{}
+	}
+	if write == nil {
+		write = []string{}
+	}
+	upd := n
+	upd.Sharing, upd.Read, upd.Write, upd.Updated = string(sharing), read, write, s.now()
+	if err := s.st.UpdateNotebook(ctx, upd); err != nil {
+		if errdefs.IsConflict(err) {
+			if sharing == access.SharingUser {
+				return Info{}, errdefs.Conflict(fmt.Sprintf("%s already has a private notebook %s in app %s: rename or delete one of them first", n.Owner, name, n.App))
+			}
+			return Info{}, errdefs.Conflict(fmt.Sprintf("app %s already has a shared notebook %s: rename or delete one of them first", n.App, name))
+		}
+		return Info{}, err
+	}
+	cur, err := s.latest(ctx, upd)
+	if err != nil {
+		return Info{}, err
+	}
+	s.log.Info("notebook shared", "name", n.Name, "app", n.App, "owner", n.Owner, "sharing", upd.Sharing, "user", p.User)
+	return Info{Notebook: upd, Current: cur}, nil
+}
+
+// Delete removes the notebook name means to p and its version records; it
+// needs write permission. A notebook p may not read is not found. The
+// content blobs stay in the blob store (other versions or notebooks may
+// share them). It returns the deleted notebook.
+func (s *Service) Delete(ctx context.Context, p *access.Principal, name string) (store.Notebook, error) {
+	if p == nil {
+		return store.Notebook{}, errdefs.Unauthenticated("deleting a notebook needs a logged-in user")
+	}
+	n, err := s.resolve(ctx, p, name, false)
+	if err != nil {
+		return store.Notebook{}, err
+	}
+	if !p.CanWrite(ACL(n)) {
+		return store.Notebook{}, errdefs.PermissionDenied(fmt.Sprintf("you may not delete notebook %s: it needs write permission; ask its owner %s or an administrator", name, n.Owner))
+	}
+	if err := s.st.DeleteNotebook(ctx, n.ID); err != nil {
+		if errdefs.IsNotFound(err) {
+			return store.Notebook{}, notFound(name)
+		}
+		return store.Notebook{}, err
+	}
+	s.log.Info("notebook deleted", "name", n.Name, "app", n.App, "owner", n.Owner, "user", p.User)
+	return n, nil
+}
