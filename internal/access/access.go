@@ -30,6 +30,7 @@ const (
 	CapAdminAllObjects    Capability = "admin_all_objects"        // read, write and share every knowledge object
 	CapUseGPU             Capability = "use_gpu"                  // run containers with GPUs
 	CapEditImages         Capability = "edit_images"              // image catalogue and image policy
+	CapPublishNotebooks   Capability = "publish_notebooks"        // share notebooks with an app or globally, where others' fits may run them
 )
 
 // AllCapabilities lists every capability, sorted.
@@ -37,7 +38,7 @@ func AllCapabilities() []Capability {
 	c := []Capability{
 		CapSearch, CapListContainer, CapControlContainer, CapConfigureContainer,
 		CapEditUser, CapEditRoles, CapEditOwnTokens, CapEditAllTokens, CapEditHECToken,
-		CapEditIndexes, CapReadAudit, CapAdminAllObjects, CapUseGPU, CapEditImages,
+		CapEditIndexes, CapReadAudit, CapAdminAllObjects, CapUseGPU, CapEditImages, CapPublishNotebooks,
 	}
 	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
 	return c

@@ -20,9 +20,9 @@ func BuiltinRoles() []store.Role {
 	return []store.Role{
 		{Name: RoleAdmin, Capabilities: caps(AllCapabilities()...), SearchIndexes: []string{"*", IndexInternal}, Builtin: true},
 		{Name: RoleUser, Capabilities: caps(CapSearch, CapEditOwnTokens), SearchIndexes: []string{IndexMain}, Builtin: true},
-		{Name: RolePower, Capabilities: caps(CapListContainer), Inherit: []string{RoleUser}, Builtin: true},
+		{Name: RolePower, Capabilities: caps(CapListContainer, CapPublishNotebooks), Inherit: []string{RoleUser}, Builtin: true},
 		{Name: RoleContainerUser, Capabilities: caps(CapListContainer, CapControlContainer), Inherit: []string{RoleUser}, Builtin: true},
-		{Name: RoleContainerAdmin, Capabilities: caps(CapConfigureContainer), Inherit: []string{RoleContainerUser}, Builtin: true},
+		{Name: RoleContainerAdmin, Capabilities: caps(CapConfigureContainer, CapPublishNotebooks), Inherit: []string{RoleContainerUser}, Builtin: true},
 	}
 }
 

@@ -221,9 +221,9 @@ func TestEffectivePrincipalBuiltins(t *testing.T) {
 		internal bool
 	}{
 		{RoleUser, []Capability{CapSearch, CapEditOwnTokens}, []string{IndexMain}, false},
-		{RolePower, []Capability{CapSearch, CapEditOwnTokens, CapListContainer}, []string{IndexMain}, false},
+		{RolePower, []Capability{CapSearch, CapEditOwnTokens, CapListContainer, CapPublishNotebooks}, []string{IndexMain}, false},
 		{RoleContainerUser, []Capability{CapSearch, CapEditOwnTokens, CapListContainer, CapControlContainer}, []string{IndexMain}, false},
-		{RoleContainerAdmin, []Capability{CapSearch, CapEditOwnTokens, CapListContainer, CapControlContainer, CapConfigureContainer}, []string{IndexMain}, false},
+		{RoleContainerAdmin, []Capability{CapSearch, CapEditOwnTokens, CapListContainer, CapControlContainer, CapConfigureContainer, CapPublishNotebooks}, []string{IndexMain}, false},
 		{RoleAdmin, AllCapabilities(), []string{"*", IndexInternal}, true},
 	}
 	for _, tc := range tests {

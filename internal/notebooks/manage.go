@@ -3,6 +3,7 @@ package notebooks
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -25,6 +26,14 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, s
 	}
 	if !p.CanShare(ACL(n)) {
 		return Info{}, errdefs.PermissionDenied(fmt.Sprintf("you may not change the sharing of notebook %s: ask its owner %s or an administrator", name, n.Owner))
+	}
+	// A notebook is code: shared with an app or globally, it is what other
+	// users' fits of that name run when they have no private one. Publishing
+	// it is a capability of its own.
+	if sharing != access.SharingUser && !p.Can(access.CapPublishNotebooks) && !p.Can(access.CapAdminAllObjects) {
+		return Info{}, errdefs.PermissionDenied(fmt.Sprintf(
+			"permission denied: sharing notebook %s at %s level needs the capability %q (other users' fits may run it), which your roles (%s) do not grant; ask an administrator",
+			name, sharing, access.CapPublishNotebooks, strings.Join(p.Roles, ", ")))
 	}
 	if read == nil {
 		read = []string{}

@@ -39,6 +39,11 @@ func TestNotebookShareAndDelete(t *testing.T) {
 		t.Fatalf("share with bad sharing = %v, want invalid", err)
 	}
 
+	// Publishing code to an app needs publish_notebooks.
+	if _, err := s.Share(ctx, alice, "nb", access.SharingApp, nil, nil); !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "publish_notebooks") {
+		t.Fatalf("share at app level without publish_notebooks = %v, want 403 naming it", err)
+	}
+	alice.Caps[access.CapPublishNotebooks] = true
 	info, err := s.Share(ctx, alice, "nb", access.SharingApp, nil, []string{"editors"})
 	if err != nil || info.Sharing != "app" || info.Current.Version != 1 || len(info.Write) != 1 {
 		t.Fatalf("alice share = %+v, %v", info, err)
@@ -58,6 +63,7 @@ func TestNotebookShareAndDelete(t *testing.T) {
 
 	// A second private notebook of the name cannot go app-level too.
 	push(bob, "nb") // bob's private one: his own wins over the shared one
+	bob.Caps[access.CapPublishNotebooks] = true
 	if _, err := s.Share(ctx, bob, "nb", access.SharingApp, nil, nil); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "already has a shared notebook nb") {
 		t.Fatalf("second app share = %v, want conflict", err)
 	}

@@ -69,7 +69,7 @@ func TestNotebooksThroughTheAPI(t *testing.T) {
 func TestNotebookShareAndDelete(t *testing.T) {
 	ctx := context.Background()
 	h := servertest.Start(t)
-	alice := h.User("alice", access.RoleUser)
+	alice := h.User("alice", access.RoleUser, access.RolePower)
 	bob := h.User("bob", access.RoleUser)
 	notFound := func(what string, err error) {
 		t.Helper()
@@ -86,6 +86,16 @@ func TestNotebookShareAndDelete(t *testing.T) {
 	_, err = bob.ShareNotebook(ctx, "lr", "global", nil, nil)
 	notFound("bob share of a notebook he cannot read", err)
 
+	// bob may not publish code to the app (plain user: no publish_notebooks).
+	if _, err := bob.PushNotebook(ctx, "mine", "ipynb", "", []byte(testNotebook)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.ShareNotebook(ctx, "mine", "app", nil, nil); !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "publish_notebooks") {
+		t.Fatalf("plain user sharing a notebook at app level = %v, want 403 naming publish_notebooks", err)
+	}
+	if err := bob.DeleteNotebook(ctx, "mine"); err != nil {
+		t.Fatal(err)
+	}
 	n, err := alice.ShareNotebook(ctx, "lr", "app", nil, nil)
 	if err != nil || n.Sharing != "app" || n.Version != 1 || n.Owner != "alice" {
 		t.Fatalf("alice share = %+v, %v", n, err)
@@ -103,15 +113,16 @@ func TestNotebookShareAndDelete(t *testing.T) {
 		t.Errorf("share with a bad level = %v, want invalid", err)
 	}
 
-	// bob's own private "lr" cannot join alice's at app level.
-	if _, err := bob.PushNotebook(ctx, "lr", "ipynb", "", []byte(testNotebook)); err != nil {
+	// carol's own private "lr" cannot join alice's at app level.
+	carol := h.User("carol", access.RoleUser, access.RolePower)
+	if _, err := carol.PushNotebook(ctx, "lr", "ipynb", "", []byte(testNotebook)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bob.ShareNotebook(ctx, "lr", "app", nil, nil); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "already has a shared notebook lr") {
+	if _, err := carol.ShareNotebook(ctx, "lr", "app", nil, nil); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "already has a shared notebook lr") {
 		t.Errorf("second app-level lr = %v, want conflict", err)
 	}
-	if err := bob.DeleteNotebook(ctx, "lr"); err != nil {
-		t.Fatalf("bob deletes his own: %v", err)
+	if err := carol.DeleteNotebook(ctx, "lr"); err != nil {
+		t.Fatalf("carol deletes her own: %v", err)
 	}
 
 	if err := alice.DeleteNotebook(ctx, "lr"); err != nil {
