@@ -340,9 +340,7 @@ func summaryWire(s models.Summary) wire.ModelSummary {
 		ReadRoles: nonNil(s.ReadRoles), WriteRoles: nonNil(s.WriteRoles), Perms: wire.ModelPerms(s.Perms),
 		Description: s.Description, Tags: nonNil(s.Tags), Version: s.Version, Digest: s.Digest, Algo: s.Algo,
 		Created: s.Created, Creator: s.Creator, Params: s.Params, FitInfo: s.FitInfo,
-		Notebook: s.Notebook, NotebookDigest: s.NotebookDigest, Image: s.Image, ImageDigest: s.ImageDigest,
-		Container: s.Container, Runtime: s.Runtime, Rows: s.Rows, Features: s.Features, Target: s.Target,
-		DataFingerprint: s.DataFingerprint, Files: s.Files, Size: s.Size, Aliases: s.Aliases}
+		ModelLineage: wire.ModelLineage(s.Lineage), Files: s.Files, Size: s.Size, Aliases: s.Aliases}
 }
 
 func versionWire(v models.Version) wire.ModelVersion {

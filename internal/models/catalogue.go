@@ -70,35 +70,26 @@ func (r *Registry) List(ctx context.Context, o ListOptions) (Page, error) {
 // Summary is what `models show` prints: the model and one of its versions
 // (the current one unless the reference names another).
 type Summary struct {
-	Name            string            `json:"name"`
-	App             string            `json:"app"`
-	Owner           string            `json:"owner"`
-	Sharing         access.Sharing    `json:"sharing"`
-	ReadRoles       []string          `json:"read_roles"`
-	WriteRoles      []string          `json:"write_roles"`
-	Perms           Perms             `json:"perms"`
-	Description     string            `json:"description"`
-	Tags            []string          `json:"tags"`
-	Version         int               `json:"version"`
-	Digest          string            `json:"digest"`
-	Algo            string            `json:"algo"`
-	Created         time.Time         `json:"created"`
-	Creator         string            `json:"creator"`
-	Params          map[string]string `json:"params"`
-	FitInfo         map[string]any    `json:"fit_info"`
-	Notebook        string            `json:"notebook,omitempty"`
-	NotebookDigest  string            `json:"notebook_digest,omitempty"`
-	Image           string            `json:"image,omitempty"`
-	ImageDigest     string            `json:"image_digest,omitempty"`
-	Container       string            `json:"container,omitempty"`
-	Runtime         string            `json:"runtime,omitempty"`
-	Rows            int64             `json:"rows,omitempty"`
-	Features        []string          `json:"features,omitempty"`
-	Target          string            `json:"target,omitempty"`
-	DataFingerprint string            `json:"data_fingerprint,omitempty"`
-	Files           int               `json:"files"`
-	Size            int64             `json:"size"`
-	Aliases         map[string]int    `json:"aliases"`
+	Name        string            `json:"name"`
+	App         string            `json:"app"`
+	Owner       string            `json:"owner"`
+	Sharing     access.Sharing    `json:"sharing"`
+	ReadRoles   []string          `json:"read_roles"`
+	WriteRoles  []string          `json:"write_roles"`
+	Perms       Perms             `json:"perms"`
+	Description string            `json:"description"`
+	Tags        []string          `json:"tags"`
+	Version     int               `json:"version"`
+	Digest      string            `json:"digest"`
+	Algo        string            `json:"algo"`
+	Created     time.Time         `json:"created"`
+	Creator     string            `json:"creator"`
+	Params      map[string]string `json:"params"`
+	FitInfo     map[string]any    `json:"fit_info"`
+	Lineage                       // where the version came from, flattened into the summary
+	Files       int               `json:"files"`
+	Size        int64             `json:"size"`
+	Aliases     map[string]int    `json:"aliases"`
 }
 
 // Show returns the summary of the model and version ref names. A model
@@ -131,12 +122,8 @@ func (r *Registry) Show(ctx context.Context, ref Ref) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	l := v.Lineage
 	s.Version, s.Digest, s.Algo, s.Created, s.Creator = v.Version, string(v.Digest), v.Algo, v.Created, v.Creator
-	s.Params, s.FitInfo, s.Files, s.Size = v.Params, v.FitInfo, v.Files, v.Size
-	s.Notebook, s.NotebookDigest, s.Image, s.ImageDigest = l.Notebook, l.NotebookDigest, l.Image, l.ImageDigest
-	s.Container, s.Runtime, s.Rows, s.Features, s.Target = l.Container, l.Runtime, l.Rows, l.Features, l.Target
-	s.DataFingerprint = l.DataFingerprint
+	s.Params, s.FitInfo, s.Files, s.Size, s.Lineage = v.Params, v.FitInfo, v.Files, v.Size, v.Lineage
 	return s, nil
 }
 

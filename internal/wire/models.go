@@ -37,35 +37,26 @@ type ModelPage struct {
 // ModelSummary is `models show MODEL -o json`: the model and one version
 // (the current one unless MODEL names another).
 type ModelSummary struct {
-	Name            string            `json:"name"`
-	App             string            `json:"app"`
-	Owner           string            `json:"owner"`
-	Sharing         string            `json:"sharing"`
-	ReadRoles       []string          `json:"read_roles"`
-	WriteRoles      []string          `json:"write_roles"`
-	Perms           ModelPerms        `json:"perms"`
-	Description     string            `json:"description"`
-	Tags            []string          `json:"tags"`
-	Version         int               `json:"version"`
-	Digest          string            `json:"digest"`
-	Algo            string            `json:"algo"`
-	Created         time.Time         `json:"created"`
-	Creator         string            `json:"creator"`
-	Params          map[string]string `json:"params"`
-	FitInfo         map[string]any    `json:"fit_info"`
-	Notebook        string            `json:"notebook,omitempty"`
-	NotebookDigest  string            `json:"notebook_digest,omitempty"`
-	Image           string            `json:"image,omitempty"`
-	ImageDigest     string            `json:"image_digest,omitempty"`
-	Container       string            `json:"container,omitempty"`
-	Runtime         string            `json:"runtime,omitempty"`
-	Rows            int64             `json:"rows,omitempty"`
-	Features        []string          `json:"features,omitempty"`
-	Target          string            `json:"target,omitempty"`
-	DataFingerprint string            `json:"data_fingerprint,omitempty"`
-	Files           int               `json:"files"`
-	Size            int64             `json:"size"`
-	Aliases         map[string]int    `json:"aliases"`
+	Name         string            `json:"name"`
+	App          string            `json:"app"`
+	Owner        string            `json:"owner"`
+	Sharing      string            `json:"sharing"`
+	ReadRoles    []string          `json:"read_roles"`
+	WriteRoles   []string          `json:"write_roles"`
+	Perms        ModelPerms        `json:"perms"`
+	Description  string            `json:"description"`
+	Tags         []string          `json:"tags"`
+	Version      int               `json:"version"`
+	Digest       string            `json:"digest"`
+	Algo         string            `json:"algo"`
+	Created      time.Time         `json:"created"`
+	Creator      string            `json:"creator"`
+	Params       map[string]string `json:"params"`
+	FitInfo      map[string]any    `json:"fit_info"`
+	ModelLineage                   // where the version came from, flattened into the summary
+	Files        int               `json:"files"`
+	Size         int64             `json:"size"`
+	Aliases      map[string]int    `json:"aliases"`
 }
 
 // ModelLineage says where a version came from (filled by fit).
