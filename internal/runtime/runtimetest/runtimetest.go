@@ -42,8 +42,12 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, specFor fu
 	}
 }
 
+// ctxT bounds one runtime call. The bound is generous on purpose: on a
+// loaded two-core machine a Docker create that builds the agent image, or an
+// inspect queued behind it, can take over a minute, and a conformance test
+// must not fail for that.
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
