@@ -96,9 +96,13 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"version", "digest", "size", "author", "created"}}
+			t := &table{header: []string{"version", "digest", "size", "author", "source", "created"}}
 			for _, v := range vs {
-				t.add(strconv.Itoa(v.Version), v.Digest, strconv.FormatInt(v.Size, 10), v.Author, fmtTime(v.Created))
+				src := v.Source
+				if src == "" {
+					src = "push"
+				}
+				t.add(strconv.Itoa(v.Version), v.Digest, strconv.FormatInt(v.Size, 10), v.Author, src, fmtTime(v.Created))
 			}
 			return env.print(g, vs, t)
 		},

@@ -1,0 +1,328 @@
+package server_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/agent/agentclient"
+	"github.com/dockyard/dockyard/internal/client"
+	"github.com/dockyard/dockyard/internal/containers"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/server/servertest"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+// markerNotebook is a notebook whose apply answers a constant baked into
+// its code, so that a prediction says which version of the code ran.
+func markerNotebook(marker string) string {
+	return `import json, os
+
+MARKER = ` + marker + `
+
+def init(df, param):
+    return {"marker": MARKER}
+
+def fit(model, df, param):
+    return {"marker": MARKER}
+
+def save(model, name):
+    with open(os.path.join(MODEL_DIRECTORY, name + ".json"), "w") as f:
+        json.dump(model, f)
+
+def load(name):
+    with open(os.path.join(MODEL_DIRECTORY, name + ".json")) as f:
+        return json.load(f)
+
+def apply(model, df, param):
+    return [{"marker": MARKER} for _ in range(len(df))]
+
+def summary(model=None):
+    return {"marker": MARKER, "trained_with": (model or {}).get("marker")}
+`
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// startPythonServer starts a test server whose process runtime runs
+// notebooks with Debian's python3 where it is installed.
+func startPythonServer(t *testing.T) *servertest.Harness {
+	t.Helper()
+	needPython(t)
+	cfg := servertest.Config(t.TempDir())
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		cfg.Containers.Python = "/usr/bin/python3"
+	}
+	h := servertest.StartConfig(t, cfg)
+	cleanupContainers(t, h)
+	return h
+}
+
+func markers(t *testing.T, res wire.SearchResults) []string {
+	t.Helper()
+	var out []string
+	for _, r := range res.Results {
+		v, _ := r.Get("predicted_y")
+		out = append(out, v)
+	}
+	return out
+}
+
+// TestSharedModelRunsRecordedNotebook: alice trains an app-shared model
+// from her private notebook; bob, who may read the model but not the
+// notebook, applies it and gets its summary, and the code that runs is
+// exactly the notebook version the model version recorded, even after
+// alice pushes a new version. bob still cannot see the notebook, the
+// sync does not store alice's code as bob's, and a changed stored copy is
+// refused rather than run.
+func TestSharedModelRunsRecordedNotebook(t *testing.T) {
+	ctx := context.Background()
+	h := startPythonServer(t)
+	alice := h.User("alice", access.RoleContainerUser)
+	bob := h.User("bob", access.RoleContainerUser)
+
+	v1 := markerNotebook("111")
+	if _, err := alice.PushNotebook(ctx, "marker", "py", "", []byte(v1)); err != nil {
+		t.Fatalf("push v1: %v", err)
+	}
+	if _, err := alice.UploadLookup(ctx, "d.csv", strings.NewReader("x,y\n1,2\n2,4\n3,6\n")); err != nil {
+		t.Fatal(err)
+	}
+	mlSearch(t, alice, "| inputlookup d.csv | fit MLTKContainer algo=marker y from x into app:Shared")
+
+	sum, err := alice.Model(ctx, "app:Shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "sha256:" + sha256Hex([]byte(v1)); sum.NotebookDigest != want || sum.NotebookVersion != 1 ||
+		sum.NotebookFormat != "py" || !sum.NotebookPinned || sum.Notebook != "marker" {
+		t.Fatalf("lineage = %+v, want notebook marker version 1 (py, pinned) with digest %s", sum.ModelLineage, want)
+	}
+
+	// alice's newest notebook now answers 222; the model's code stays 111.
+	if _, err := alice.PushNotebook(ctx, "marker", "py", "", []byte(markerNotebook("222"))); err != nil {
+		t.Fatalf("push v2: %v", err)
+	}
+	apply := "| makeresults count=2 | eval x=5 | apply app:Shared"
+	for name, c := range map[string]*client.Client{"bob": bob, "alice": alice} {
+		if got := markers(t, mlSearch(t, c, apply)); !slices.Equal(got, []string{"111", "111"}) {
+			t.Errorf("%s's apply predicted %v, want the recorded version's 111 111", name, got)
+		}
+	}
+	kv := kvOf(mlSearch(t, bob, "| summary app:Shared"))
+	if kv["notebook.marker"] != "111" || kv["notebook.trained_with"] != "111" || kv["notebook_digest"] != sum.NotebookDigest {
+		t.Errorf("bob's summary = %v, want notebook.marker 111 from the recorded version", kv)
+	}
+	// A new fit records the new version.
+	mlSearch(t, alice, "| inputlookup d.csv | fit MLTKContainer algo=marker y from x into app:Shared")
+	if got := markers(t, mlSearch(t, bob, apply)); !slices.Equal(got, []string{"222", "222"}) {
+		t.Errorf("version 2 of the model predicted %v, want 222 222", got)
+	}
+	if got := markers(t, mlSearch(t, bob, strings.Replace(apply, "app:Shared", "app:Shared@1", 1))); !slices.Equal(got, []string{"111", "111"}) {
+		t.Errorf("version 1 of the model predicted %v after a re-fit, want 111 111", got)
+	}
+
+	t.Run("bob still cannot read the notebook", func(t *testing.T) {
+		if _, err := bob.NotebookHistory(ctx, "marker"); !errdefs.IsNotFound(err) {
+			t.Errorf("bob's notebooks history = %v, want not found", err)
+		}
+		if _, err := bob.Notebook(ctx, "marker"); !errdefs.IsNotFound(err) {
+			t.Errorf("bob's notebooks show = %v, want not found", err)
+		}
+		if _, _, err := bob.NotebookContent(ctx, "marker", 1); !errdefs.IsNotFound(err) {
+			t.Errorf("bob's notebook content = %v, want not found", err)
+		}
+		if l, err := bob.Notebooks(ctx); err != nil || len(l) != 0 {
+			t.Errorf("bob's notebooks = %+v, %v, want none", l, err)
+		}
+	})
+
+	t.Run("the sync does not store alice's code as bob's", func(t *testing.T) {
+		sy, err := h.Srv.NotebookSyncer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := sy.SyncOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range rep.Stored {
+			if strings.HasPrefix(s, "bob/") {
+				t.Errorf("sync stored %q", s)
+			}
+		}
+		if l, err := bob.Notebooks(ctx); err != nil || len(l) != 0 {
+			t.Errorf("bob's notebooks after a sync = %+v, %v, want none", l, err)
+		}
+		ag := agentOf(t, h, "bob")
+		files, err := ag.ListNotebooks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != 0 {
+			t.Errorf("bob's notebooks directory holds %+v; the recorded code belongs apart from it", files)
+		}
+	})
+
+	t.Run("a changed copy in the container is not run", func(t *testing.T) {
+		ag := agentOf(t, h, "bob")
+		sha := sha256Hex([]byte(v1))
+		if _, err := ag.PutPinnedNotebook(ctx, sha, "py", []byte(markerNotebook("999"))); !errdefs.IsInvalid(err) {
+			t.Errorf("placing other content under v1's digest = %v, want invalid", err)
+		}
+		pinned, _ := filepath.Glob(filepath.Join(h.Data, "containers", "*", "root", ".dockyard", "pinned", sha+".py"))
+		if len(pinned) == 0 {
+			t.Fatal("no container holds the pinned copy of v1")
+		}
+		for _, p := range pinned {
+			if err := os.WriteFile(p, []byte(markerNotebook("999")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		meta := json.RawMessage(`{"options":{"params":{"algo":"marker"},"model_name":"Shared"}}`)
+		done, err := ag.ApplyStreamPinned(ctx, sha, meta, strings.NewReader("x\n5\n"), nil)
+		if err != nil || done.Status != "error" || !strings.Contains(done.Message, "changed after it was placed") {
+			t.Errorf("apply of a changed pinned copy = %+v, %v; want an error saying it was changed", done, err)
+		}
+		// Through the server, the recorded version is placed again first.
+		if got := markers(t, mlSearch(t, bob, strings.Replace(apply, "app:Shared", "app:Shared@1", 1))); !slices.Equal(got, []string{"111", "111"}) {
+			t.Errorf("apply after the container's copy changed predicted %v, want 111 111", got)
+		}
+	})
+
+	t.Run("a changed stored notebook is refused", func(t *testing.T) {
+		hexd := strings.TrimPrefix(sum.NotebookDigest, "sha256:")
+		p := filepath.Join(h.Data, "blobs", "sha256", hexd[:2], hexd)
+		if err := os.Chmod(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(markerNotebook("999")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := bob.SearchAll(ctx, "| makeresults count=1 | eval x=5 | apply app:Shared@1", "")
+		if err == nil || !strings.Contains(err.Error(), "notebook marker version 1") || !strings.Contains(err.Error(), sum.NotebookDigest) {
+			t.Errorf("apply with a changed stored notebook = %v, want a refusal naming the recorded version and digest", err)
+		}
+		res := mlSearch(t, bob, "| summary app:Shared@1")
+		if kvOf(res)["notebook.marker"] != "" || !hasMessage(res.Messages, "cannot be run") {
+			t.Errorf("summary with a changed stored notebook = %v %v, want no notebook summary and a message", kvOf(res), res.Messages)
+		}
+	})
+}
+
+// agentOf returns the agent of user's development container.
+func agentOf(t *testing.T, h *servertest.Harness, user string) *agentclient.Client {
+	t.Helper()
+	ctx := context.Background()
+	p, err := h.Srv.Access.EffectivePrincipal(ctx, user, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hd, err := h.Srv.Containers.Ensure(ctx, p, containers.DevName, containers.EnsureOptions{})
+	if err != nil {
+		t.Fatalf("Ensure %s's container: %v", user, err)
+	}
+	return hd.Agent()
+}
+
+// TestNotebookPushSharingNeedsPublish: `notebooks push --sharing app|global`
+// needs what `notebooks share` needs; a plain user gets the same answer
+// from both, and nothing is stored.
+func TestNotebookPushSharingNeedsPublish(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	uma := h.User("uma", access.RoleUser)
+	pat := h.User("pat", access.RolePower)
+	nb := []byte(markerNotebook("1"))
+
+	if _, err := uma.PushNotebook(ctx, "x", "py", "", nb); err != nil {
+		t.Fatalf("private push: %v", err)
+	}
+	for _, level := range []string{"app", "global"} {
+		_, shareErr := uma.ShareNotebook(ctx, "x", level, nil, nil)
+		_, pushErr := uma.PushNotebook(ctx, "x", "py", level, []byte(markerNotebook("2")))
+		if !errdefs.IsPermissionDenied(shareErr) || !strings.Contains(shareErr.Error(), "publish_notebooks") {
+			t.Fatalf("share --sharing %s = %v, want permission denied naming publish_notebooks", level, shareErr)
+		}
+		if pushErr == nil || pushErr.Error() != shareErr.Error() {
+			t.Errorf("push --sharing %s = %v\nwant the answer of share: %v", level, pushErr, shareErr)
+		}
+		_, freshErr := uma.PushNotebook(ctx, "fresh", "py", level, nb)
+		if freshErr == nil || freshErr.Error() != strings.ReplaceAll(shareErr.Error(), "notebook x", "notebook fresh") {
+			t.Errorf("push of a new notebook --sharing %s = %v, want %v", level, freshErr, shareErr)
+		}
+	}
+	if vs, err := uma.NotebookHistory(ctx, "x"); err != nil || len(vs) != 1 {
+		t.Errorf("x's history after refused pushes = %+v, %v; want its one version", vs, err)
+	}
+	if n, err := uma.Notebook(ctx, "x"); err != nil || n.Sharing != "user" {
+		t.Errorf("x after refused pushes = %+v, %v; want it private", n, err)
+	}
+	if _, err := uma.Notebook(ctx, "fresh"); !errdefs.IsNotFound(err) {
+		t.Errorf("a refused push stored notebook fresh: %v", err)
+	}
+	if all := auditActions(t, h); !hasEvent(all, `"notebook.push"`, `notebook:fresh`, `"denied"`) {
+		t.Errorf("the refused push is not in the audit log: %s", all)
+	}
+	// publish_notebooks (power) may.
+	if res, err := pat.PushNotebook(ctx, "pub", "py", "app", nb); err != nil || res.Sharing != "app" {
+		t.Errorf("power user's push --sharing app = %+v, %v", res, err)
+	}
+}
+
+// TestSyncedNotebookRecordsContainer: a notebook written inside a
+// container is stored authored by the container's owner with the
+// container as its source; a shared notebook the owner may only read is
+// never changed by it (the edit becomes the owner's private notebook).
+func TestSyncedNotebookRecordsContainer(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	cleanupContainers(t, h)
+	alice := h.User("alice", access.RoleContainerUser)
+	pat := h.User("pat", access.RolePower)
+	if _, err := pat.PushNotebook(ctx, "common", "py", "app", []byte(markerNotebook("1"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	ag := agentOf(t, h, "alice")
+	if _, err := ag.PutNotebook(ctx, "made.py", []byte(markerNotebook("5"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutNotebook(ctx, "common.py", []byte(markerNotebook("6"))); err != nil {
+		t.Fatal(err)
+	}
+	sy, err := h.Srv.NotebookSyncer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := sy.SyncOnce(ctx); err != nil || len(rep.Stored) != 2 {
+		t.Fatalf("sync = %+v, %v; want made.py and common.py stored", rep, err)
+	}
+	for _, name := range []string{"made", "common"} {
+		vs, err := alice.NotebookHistory(ctx, name)
+		if err != nil || len(vs) != 1 || vs[0].Author != "alice" || vs[0].Source != "container:alice/__dev__" {
+			t.Errorf("alice's %s history = %+v, %v; want one version by alice from container:alice/__dev__", name, vs, err)
+		}
+		if n, err := alice.Notebook(ctx, name); err != nil || n.Owner != "alice" || n.Sharing != "user" {
+			t.Errorf("alice's %s = %+v, %v; want her private notebook", name, n, err)
+		}
+	}
+	if vs, err := pat.NotebookHistory(ctx, "common"); err != nil || len(vs) != 1 || vs[0].Author != "pat" || vs[0].Source != "" {
+		t.Errorf("pat's shared common history = %+v, %v; want only pat's push", vs, err)
+	}
+	if a := auditActions(t, h); !strings.Contains(a, "notebook.sync") {
+		t.Errorf("no notebook.sync audit event: %s", a)
+	}
+}
