@@ -92,6 +92,12 @@ func (s *Service) versionCode(ctx context.Context, p *access.Principal, exact mo
 // it only if its content has c's SHA-256.
 func (s *Service) place(ctx context.Context, h *containers.Handle, c code) error {
 	fi, err := h.Agent().PutPinnedNotebook(ctx, c.sha(), c.v.Format, c.content)
+	if errdefs.IsNotFound(err) {
+		// A 404 here is the endpoint: an agent older than this server.
+		return errdefs.Unavailable(fmt.Sprintf("notebook %s: container %s cannot run a pinned notebook version (its agent has no PUT /v1/pinned: %v); "+
+			"restart it with this server's agent (`dockyard containers stop` and start it again), or update the image",
+			c.name, containerName(h), err))
+	}
 	if err != nil {
 		return fmt.Errorf("notebook %s (%s): placing it in container %s: %w", c.name, c.v.Digest, containerName(h), err)
 	}
