@@ -97,6 +97,7 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 	if err != nil {
 		return nil, err
 	}
+	fi.NotebookDigest = nb.v.Digest
 	args := cmd.Features
 	if cmd.Target != "" {
 		args = append([]string{cmd.Target}, cmd.Features...)

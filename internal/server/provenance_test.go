@@ -109,6 +109,9 @@ func TestSharedModelRunsRecordedNotebook(t *testing.T) {
 		t.Fatalf("lineage = %+v, want notebook marker version 1 (py, pinned) with digest %s", sum.ModelLineage, want)
 	}
 
+	if all := auditActions(t, h); !hasEvent(all, `"model.fit"`, `"notebook_digest":"`+sum.NotebookDigest+`"`) {
+		t.Errorf("the fit's audit event does not name the notebook digest %s", sum.NotebookDigest)
+	}
 	// alice's newest notebook now answers 222; the model's code stays 111.
 	if _, err := alice.PushNotebook(ctx, "marker", "py", "", []byte(markerNotebook("222"))); err != nil {
 		t.Fatalf("push v2: %v", err)
