@@ -177,6 +177,28 @@ func TestSharedModelRunsRecordedNotebook(t *testing.T) {
 		}
 	})
 
+	t.Run("a notebook of the same name in the container is neither run nor overwritten", func(t *testing.T) {
+		mine := markerNotebook("333")
+		if _, err := bob.PushNotebook(ctx, "marker", "py", "", []byte(mine)); err != nil {
+			t.Fatal(err)
+		}
+		ag := agentOf(t, h, "bob")
+		if _, err := ag.PutNotebook(ctx, "marker.py", []byte(mine)); err != nil {
+			t.Fatal(err)
+		}
+		if got := markers(t, mlSearch(t, bob, strings.Replace(apply, "app:Shared", "app:Shared@1", 1))); !slices.Equal(got, []string{"111", "111"}) {
+			t.Errorf("apply of alice's model with bob's own marker.py in his container predicted %v, want 111 111", got)
+		}
+		if b, err := ag.GetNotebook(ctx, "marker.py"); err != nil || string(b) != mine {
+			t.Errorf("bob's marker.py after the apply = %q, %v; want it untouched", b, err)
+		}
+		// bob's own fit of that name runs his own notebook.
+		mlSearch(t, bob, "| makeresults count=2 | eval x=1, y=2 | fit MLTKContainer algo=marker y from x into Mine")
+		if got := markers(t, mlSearch(t, bob, strings.Replace(apply, "app:Shared", "Mine", 1))); !slices.Equal(got, []string{"333", "333"}) {
+			t.Errorf("bob's own model predicted %v, want 333 333", got)
+		}
+	})
+
 	t.Run("a changed copy in the container is not run", func(t *testing.T) {
 		ag := agentOf(t, h, "bob")
 		sha := sha256Hex([]byte(v1))
