@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,6 +202,40 @@ func TestSharedModelRunsRecordedNotebook(t *testing.T) {
 		}
 	})
 
+	t.Run("an imported lineage does not pin code", func(t *testing.T) {
+		// bob forges an archive whose lineage names alice's notebook
+		// version: knowing a digest must not let him run (and so read)
+		// code he may not read. (Imported under the same model name, so
+		// that the saved files' names still match.)
+		var buf bytes.Buffer
+		if _, err := bob.ExportModel(ctx, "Mine", &buf); err != nil {
+			t.Fatal(err)
+		}
+		forged := rewriteTar(t, buf.Bytes(), "metadata.json", func(b []byte) []byte {
+			var meta map[string]any
+			if err := json.Unmarshal(b, &meta); err != nil {
+				t.Fatal(err)
+			}
+			lin := meta["lineage"].(map[string]any)
+			lin["notebook_digest"], lin["notebook_pinned"], lin["notebook_format"], lin["notebook_version"] = sum.NotebookDigest, true, "py", 1
+			out, _ := json.Marshal(meta)
+			return out
+		})
+		if _, err := bob.ImportModelTar(ctx, "app:Mine", "", bytes.NewReader(forged)); err != nil {
+			t.Fatalf("import: %v", err)
+		}
+		if v, err := bob.Model(ctx, "app:Mine"); err != nil || v.NotebookPinned || v.NotebookDigest != sum.NotebookDigest {
+			t.Fatalf("imported lineage = %+v, %v; want the record kept, unpinned", v.ModelLineage, err)
+		}
+		res := mlSearch(t, bob, strings.Replace(apply, "app:Shared", "app:Mine", 1))
+		if got := markers(t, res); !slices.Equal(got, []string{"333", "333"}) {
+			t.Errorf("the forged model predicted %v, want bob's own notebook's 333 333", got)
+		}
+		if !hasMessage(res.Messages, "was imported", sum.NotebookDigest) {
+			t.Errorf("messages = %v, want one saying the imported version runs bob's notebook, not its lineage's digest", res.Messages)
+		}
+	})
+
 	t.Run("a changed copy in the container is not run", func(t *testing.T) {
 		ag := agentOf(t, h, "bob")
 		sha := sha256Hex([]byte(v1))
@@ -350,4 +387,39 @@ func TestSyncedNotebookRecordsContainer(t *testing.T) {
 	if a := auditActions(t, h); !strings.Contains(a, "notebook.sync") {
 		t.Errorf("no notebook.sync audit event: %s", a)
 	}
+}
+
+// rewriteTar returns the archive with the entry name's content changed by f.
+func rewriteTar(t *testing.T, archive []byte, name string, f func([]byte) []byte) []byte {
+	t.Helper()
+	tr := tar.NewReader(bytes.NewReader(archive))
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Name == name {
+			b = f(b)
+			hdr.Size = int64(len(b))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
