@@ -70,7 +70,7 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	push.Flags().StringVar(&name, "name", "", "notebook name, the algo= of a fit (default: the file name without extension)")
-	push.Flags().StringVar(&sharing, "sharing", "", "sharing of a new notebook: user (default), app or global")
+	push.Flags().StringVar(&sharing, "sharing", "", "sharing of a new notebook: user (default), app or global (app and global need publish_notebooks)")
 	list := &cobra.Command{
 		Use: "list", Short: "List the notebooks you may read", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
