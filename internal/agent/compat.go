@@ -80,21 +80,29 @@ func (a *Agent) handleCompat(w http.ResponseWriter, r *http.Request, op string) 
 // also as POST {"meta": {...}}.
 func (a *Agent) handleSummary(w http.ResponseWriter, r *http.Request) {
 	var raw json.RawMessage
+	pin := r.URL.Query().Get("notebook_sha256")
 	if r.Method == http.MethodPost {
 		var in struct {
-			Meta json.RawMessage `json:"meta"`
+			Meta           json.RawMessage `json:"meta"`
+			NotebookSHA256 string          `json:"notebook_sha256"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
 			writeError(w, errdefs.Invalid(fmt.Sprintf("request body is not the JSON {\"meta\": {...}}: %v", err)))
 			return
 		}
-		raw = in.Meta
+		raw, pin = in.Meta, in.NotebookSHA256
 	} else {
 		q := r.URL.Query()
 		raw, _ = json.Marshal(map[string]any{"options": map[string]any{
 			"params": map[string]string{"algo": q.Get("algo")}, "model_name": q.Get("model_name")}})
 	}
 	req, err := parseMeta(raw, false)
+	req.NotebookSHA256 = pin
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	nb, err := a.notebookRef(req)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -108,7 +116,7 @@ func (a *Agent) handleSummary(w http.ResponseWriter, r *http.Request) {
 	if req.ModelName != "" {
 		save = req.SaveName()
 	}
-	res, err := a.call(r.Context(), rn, runner.Request{Op: "summary", Notebook: req.Algo, SaveName: save, Meta: req.Meta}, a.logEvent)
+	res, err := a.call(r.Context(), rn, runner.Request{Op: "summary", Notebook: req.Algo, NotebookFile: nb, NotebookSHA256: req.NotebookSHA256, SaveName: save, Meta: req.Meta}, a.logEvent)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -121,6 +129,10 @@ func (a *Agent) handleSummary(w http.ResponseWriter, r *http.Request) {
 func (a *Agent) runJob(ctx context.Context, op string, req request, data string, rows int64, results string, onEvent func(runner.Event)) (runner.Result, []FileInfo, error) {
 	a.jobMu.Lock()
 	defer a.jobMu.Unlock()
+	nb, err := a.notebookRef(req)
+	if err != nil {
+		return runner.Result{}, nil, err
+	}
 	rn, err := a.runner.get(ctx)
 	if err != nil {
 		return runner.Result{}, nil, err
@@ -131,12 +143,21 @@ func (a *Agent) runJob(ctx context.Context, op string, req request, data string,
 			return runner.Result{}, nil, err
 		}
 	}
-	res, err := a.call(ctx, rn, runner.Request{Op: op, Notebook: req.Algo, SaveName: req.SaveName(), Data: data, Rows: rows, Results: results, Meta: req.Meta}, onEvent)
+	res, err := a.call(ctx, rn, runner.Request{Op: op, Notebook: req.Algo, NotebookFile: nb, NotebookSHA256: req.NotebookSHA256, SaveName: req.SaveName(), Data: data, Rows: rows, Results: results, Meta: req.Meta}, onEvent)
 	if err != nil || op != "fit" || res.Status != "success" {
 		return res, nil, err
 	}
 	files, err := a.changedSince(before)
 	return res, files, err
+}
+
+// notebookRef returns the pinned notebook file a request names ("" for
+// none: the runner finds notebooks/<algo>.ipynb or .py).
+func (a *Agent) notebookRef(req request) (string, error) {
+	if req.NotebookSHA256 == "" {
+		return "", nil
+	}
+	return a.pinnedFile(req.NotebookSHA256)
 }
 
 func (a *Agent) logEvent(ev runner.Event) {

@@ -13,6 +13,9 @@ type request struct {
 	ModelName string // options.model_name
 	Mode      string // options.params.mode: "stage" only stores data and meta
 	Meta      json.RawMessage
+	// NotebookSHA256 (hex), when set, names the pinned notebook version
+	// the job runs instead of notebooks/<Algo>.ipynb|.py (see pinned.go).
+	NotebookSHA256 string
 }
 
 // SaveName is the name save() and load() get: <algo>_<model_name>.

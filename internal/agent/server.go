@@ -29,6 +29,7 @@ func (a *Agent) Handler() http.Handler {
 	auth("GET /v1/notebooks", a.handleNotebookList)
 	auth("GET /v1/notebooks/{name}", a.handleNotebookGet)
 	auth("PUT /v1/notebooks/{name}", a.handleNotebookPut)
+	auth("PUT /v1/pinned/{name}", a.handlePinnedPut)
 	auth("GET /v1/model/files", a.handleModelList)
 	auth("GET /v1/model/files/{path...}", a.handleModelGet)
 	auth("PUT /v1/model/files/{path...}", a.handleModelPut)

@@ -96,6 +96,9 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request, op string) 
 	var hdr struct {
 		Meta   json.RawMessage `json:"meta"`
 		Format string          `json:"format"`
+		// NotebookSHA256 runs the pinned notebook version with that
+		// content instead of the notebooks directory's file.
+		NotebookSHA256 string `json:"notebook_sha256"`
 	}
 	if err := json.Unmarshal(line, &hdr); err != nil {
 		writeError(w, errdefs.Invalid(fmt.Sprintf("stream header line is not JSON {\"meta\": {...}, \"format\": \"csv\"}: %v", err)))
@@ -106,6 +109,10 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request, op string) 
 		return
 	}
 	req, err := parseMeta(hdr.Meta, true)
+	if err == nil && hdr.NotebookSHA256 != "" {
+		req.NotebookSHA256 = hdr.NotebookSHA256
+		_, err = a.pinnedFile(req.NotebookSHA256)
+	}
 	if err != nil {
 		writeError(w, err)
 		return

@@ -43,7 +43,7 @@ func notebookWire(i notebooks.Info) wire.Notebook {
 }
 
 func notebookVersionWire(v store.NotebookVersion) wire.NotebookVersion {
-	return wire.NotebookVersion{Version: v.Version, Digest: v.Digest, Size: v.Size, Author: v.Author, Created: v.Created, Format: v.Format}
+	return wire.NotebookVersion{Version: v.Version, Digest: v.Digest, Size: v.Size, Author: v.Author, Created: v.Created, Format: v.Format, Source: v.Source}
 }
 
 func (n *NotebooksAPI) list(w http.ResponseWriter, r *http.Request) error {
@@ -78,6 +78,7 @@ func (n *NotebooksAPI) push(w http.ResponseWriter, r *http.Request) error {
 	res, err := n.Notebooks.Push(r.Context(), p, notebooks.PushRequest{Name: r.PathValue("name"), Format: format,
 		Content: body, Sharing: access.Sharing(q.Get("sharing"))})
 	if err != nil {
+		n.auditDenied(r, "notebook.push", err)
 		return err
 	}
 	if res.Changed {

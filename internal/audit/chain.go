@@ -134,19 +134,21 @@ func quoteValue(v string) string {
 
 // FitInfo describes a fit for FitEvent.
 type FitInfo struct {
-	User      string
-	App       string // the app context of the search
-	Into      string // the target as written: "app:NAME" (shared in the app) or "NAME" (private)
-	Algo      string // the notebook
-	Container string
-	Image     string
-	Version   int // the model version the fit registered (0 if none)
-	Rows      int64
-	Result    string // ResultSuccess if empty
-	Source    string // remote address
-	RequestID string
-	Message   string
-	Time      time.Time
+	User string
+	App  string // the app context of the search
+	Into string // the target as written: "app:NAME" (shared in the app) or "NAME" (private)
+	Algo string // the notebook
+	// NotebookDigest is the content the fit ran (sha256:...).
+	NotebookDigest string
+	Container      string
+	Image          string
+	Version        int // the model version the fit registered (0 if none)
+	Rows           int64
+	Result         string // ResultSuccess if empty
+	Source         string // remote address
+	RequestID      string
+	Message        string
+	Time           time.Time
 }
 
 // FitEvent returns the audit event of a fit. Its text in index _internal
@@ -159,6 +161,9 @@ func FitEvent(f FitInfo) Event {
 	}
 	if f.Image != "" {
 		d["image"] = f.Image
+	}
+	if f.NotebookDigest != "" {
+		d["notebook_digest"] = f.NotebookDigest
 	}
 	if f.Version > 0 {
 		d["version"] = f.Version

@@ -139,7 +139,14 @@ func summaryTable(s wire.ModelSummary) *table {
 	if len(s.Params) > 0 {
 		t.add("params", sortedPairs(s.Params))
 	}
-	for _, kv := range [][2]string{{"notebook", s.Notebook}, {"notebook digest", s.NotebookDigest}, {"image", s.Image},
+	nb := s.Notebook
+	if nb != "" && s.NotebookVersion > 0 {
+		nb = fmt.Sprintf("%s version %d", nb, s.NotebookVersion)
+		if s.NotebookPinned {
+			nb += " (apply and summary run exactly this version)"
+		}
+	}
+	for _, kv := range [][2]string{{"notebook", nb}, {"notebook digest", s.NotebookDigest}, {"image", s.Image},
 		{"image digest", s.ImageDigest}, {"container", s.Container}, {"runtime", s.Runtime}, {"target", s.Target},
 		{"data fingerprint", s.DataFingerprint}} {
 		if kv[1] != "" {

@@ -70,7 +70,7 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	push.Flags().StringVar(&name, "name", "", "notebook name, the algo= of a fit (default: the file name without extension)")
-	push.Flags().StringVar(&sharing, "sharing", "", "sharing of a new notebook: user (default), app or global")
+	push.Flags().StringVar(&sharing, "sharing", "", "sharing of a new notebook: user (default), app or global (app and global need publish_notebooks)")
 	list := &cobra.Command{
 		Use: "list", Short: "List the notebooks you may read", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,9 +96,13 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			t := &table{header: []string{"version", "digest", "size", "author", "created"}}
+			t := &table{header: []string{"version", "digest", "size", "author", "source", "created"}}
 			for _, v := range vs {
-				t.add(strconv.Itoa(v.Version), v.Digest, strconv.FormatInt(v.Size, 10), v.Author, fmtTime(v.Created))
+				src := v.Source
+				if src == "" {
+					src = "push"
+				}
+				t.add(strconv.Itoa(v.Version), v.Digest, strconv.FormatInt(v.Size, 10), v.Author, src, fmtTime(v.Created))
 			}
 			return env.print(g, vs, t)
 		},

@@ -76,7 +76,8 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.o.Containers.PushNotebook(ctx, h, v.Algo); err != nil {
+	nb, err := s.versionCode(ctx, p, exact, v, env)
+	if err != nil {
 		return nil, "", err
 	}
 	args := append([]string{}, cols.Features...)
@@ -87,10 +88,13 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 	}
 	unlock := s.lock(h)
 	defer unlock()
+	if err := s.place(ctx, h, nb); err != nil {
+		return nil, "", err
+	}
 	if err := s.syncFiles(ctx, h, exact, v, files, env); err != nil {
 		return nil, "", err
 	}
-	res, err := s.run(ctx, &job{op: "apply", h: h, algo: v.Algo, meta: meta, cols: cols, in: in, env: env})
+	res, err := s.run(ctx, &job{op: "apply", h: h, code: nb, meta: meta, cols: cols, in: in, env: env})
 	if err != nil {
 		return nil, "", err
 	}

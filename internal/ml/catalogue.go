@@ -89,15 +89,19 @@ func (s *Service) notebookSummary(ctx context.Context, h *containers.Handle, ref
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.o.Containers.PushNotebook(ctx, h, sum.Algo); err != nil {
+	nb, err := s.versionCode(ctx, h.Principal, exact, v, env)
+	if err != nil {
 		return nil, err
 	}
 	unlock := s.lock(h)
 	defer unlock()
+	if err := s.place(ctx, h, nb); err != nil {
+		return nil, err
+	}
 	if err := s.syncFiles(ctx, h, exact, v, files, env); err != nil {
 		return nil, err
 	}
-	ans, err := h.Agent().Summary(ctx, sum.Algo, sum.Name)
+	ans, err := h.Agent().SummaryPinned(ctx, sum.Algo, sum.Name, nb.sha())
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +143,12 @@ func registryKV(m models.Summary) []kv {
 		if e.v != "" {
 			l = append(l, e)
 		}
+	}
+	if m.NotebookVersion > 0 {
+		l = append(l, kv{"notebook_version", strconv.Itoa(m.NotebookVersion)})
+	}
+	if m.NotebookPinned {
+		l = append(l, kv{"notebook_pinned", "true"})
 	}
 	if m.Rows > 0 {
 		l = append(l, kv{"rows", strconv.FormatInt(m.Rows, 10)})

@@ -93,10 +93,11 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 		return nil, err
 	}
 	fi.Container, fi.Image = containerName(h), h.Image
-	nbv, err := s.o.Containers.PushNotebook(ctx, h, cmd.Algo)
+	nb, err := s.fitCode(ctx, p, cmd.Algo)
 	if err != nil {
 		return nil, err
 	}
+	fi.NotebookDigest = nb.v.Digest
 	args := cmd.Features
 	if cmd.Target != "" {
 		args = append([]string{cmd.Target}, cmd.Features...)
@@ -107,7 +108,10 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 	}
 	unlock := s.lock(h)
 	defer unlock()
-	res, err := s.run(ctx, &job{op: "fit", h: h, algo: cmd.Algo, meta: meta, cols: cols, in: in, env: env})
+	if err := s.place(ctx, h, nb); err != nil {
+		return nil, err
+	}
+	res, err := s.run(ctx, &job{op: "fit", h: h, code: nb, meta: meta, cols: cols, in: in, env: env})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +134,7 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 		s.recordFit(ctx, fi)
 		return res, nil
 	}
-	v, err := s.register(ctx, h, ref, cmd, cols, nbv, res)
+	v, err := s.register(ctx, h, ref, cmd, cols, nb.v, res)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +192,8 @@ func (s *Service) register(ctx context.Context, h *containers.Handle, ref models
 		Files: files, Algo: cmd.Algo, Params: params, FitInfo: info,
 		Reason: "fit in container " + containerName(h),
 		Lineage: models.Lineage{
-			Notebook: cmd.Algo, NotebookDigest: nbv.Digest, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
+			Notebook: cmd.Algo, NotebookDigest: nbv.Digest, NotebookVersion: nbv.Version, NotebookFormat: nbv.Format,
+			NotebookID: nbv.NotebookID, NotebookPinned: true, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
 			Runtime: h.Runtime, Rows: res.stats.Sent, Features: cols.Features, Target: cols.Target,
 			DataFingerprint: res.stats.Fingerprint,
 		},

@@ -59,7 +59,7 @@ func (in *input) rows(yield func(*search.Row, error) bool) {
 type job struct {
 	op   string // fit or apply
 	h    *containers.Handle
-	algo string
+	code code // the notebook version it runs (pinned in the container)
 	meta json.RawMessage
 	cols columns
 	in   *input
@@ -131,11 +131,11 @@ func (s *Service) run(ctx context.Context, j *job) (_ *jobResult, err error) {
 		case "log":
 			logs++
 			if logs <= maxLogMessages {
-				j.env.Message("%s %s: %s", j.op, j.algo, f.Line)
+				j.env.Message("%s %s: %s", j.op, j.code.name, f.Line)
 			}
 		case "progress":
 			if f.Step != "" {
-				s.o.Log.DebugContext(ctx, "notebook step", "op", j.op, "notebook", j.algo, "container", name, "step", f.Step)
+				s.o.Log.DebugContext(ctx, "notebook step", "op", j.op, "notebook", j.code.name, "container", name, "step", f.Step)
 			}
 		}
 	}
@@ -143,9 +143,9 @@ func (s *Service) run(ctx context.Context, j *job) (_ *jobResult, err error) {
 	ag := j.h.Agent()
 	var done agent.Frame
 	if j.op == "fit" {
-		done, err = ag.FitStream(ctx, j.meta, pr, onFrame)
+		done, err = ag.FitStreamPinned(ctx, j.code.sha(), j.meta, pr, onFrame)
 	} else {
-		done, err = ag.ApplyStream(ctx, j.meta, pr, onFrame)
+		done, err = ag.ApplyStreamPinned(ctx, j.code.sha(), j.meta, pr, onFrame)
 	}
 	pr.CloseWithError(errJobEnded)
 	ferr := <-fed
@@ -158,7 +158,7 @@ func (s *Service) run(ctx context.Context, j *job) (_ *jobResult, err error) {
 		return nil, fmt.Errorf("%s in container %s: %w", j.op, name, err)
 	}
 	if logs > maxLogMessages {
-		j.env.Message("%s %s: %d more lines of notebook output are in the container's log: dockyard containers logs %s", j.op, j.algo, logs-maxLogMessages, name)
+		j.env.Message("%s %s: %d more lines of notebook output are in the container's log: dockyard containers logs %s", j.op, j.code.name, logs-maxLogMessages, name)
 	}
 	if werr == nil {
 		werr = bw.Flush()
@@ -174,7 +174,7 @@ func (s *Service) run(ctx context.Context, j *job) (_ *jobResult, err error) {
 			return nil, errdefs.Invalid(fmt.Sprintf("%s: none of the %d rows has a value in every field sent (%s), so the notebook got no data: %s",
 				j.op, stats.Total, list(j.cols.Names()), done.Message))
 		}
-		return nil, notebookError(j.op, j.algo, name, done.Message)
+		return nil, notebookError(j.op, j.code.name, name, done.Message)
 	default:
 		return nil, errdefs.Unavailable(fmt.Sprintf("%s in container %s: the agent answered status %q: %s", j.op, name, done.Status, done.Message))
 	}

@@ -32,8 +32,12 @@ import (
 type Options struct {
 	Models     *models.Registry
 	Containers *containers.Service
-	Audit      audit.Recorder
-	Log        *slog.Logger
+	// Notebooks is the notebook store: fit runs the newest version of a
+	// notebook as its caller resolves it, apply and summary the version
+	// the model version's lineage records.
+	Notebooks Notebooks
+	Audit     audit.Recorder
+	Log       *slog.Logger
 	// TempDir holds the spool files of running fits and applies; "" is
 	// the system's temporary directory.
 	TempDir string

@@ -97,8 +97,19 @@ func (m Model) ACL() access.ACL {
 
 // Lineage says where a version came from; fit fills it.
 type Lineage struct {
-	Notebook        string   `json:"notebook,omitempty"`
-	NotebookDigest  string   `json:"notebook_digest,omitempty"`
+	Notebook       string `json:"notebook,omitempty"`
+	NotebookDigest string `json:"notebook_digest,omitempty"`
+	// NotebookVersion, NotebookFormat and NotebookID name the stored
+	// notebook version whose content (NotebookDigest) the fit ran.
+	NotebookVersion int    `json:"notebook_version,omitempty"`
+	NotebookFormat  string `json:"notebook_format,omitempty"`
+	NotebookID      int64  `json:"notebook_id,omitempty"`
+	// NotebookPinned is set only by a fit on this server: apply and
+	// summary then run exactly the content NotebookDigest names, for
+	// anyone who may read the model. An imported version never has it
+	// (an archive could name any digest); it runs the notebook Notebook
+	// as the caller resolves it.
+	NotebookPinned  bool     `json:"notebook_pinned,omitempty"`
 	Image           string   `json:"image,omitempty"`
 	ImageDigest     string   `json:"image_digest,omitempty"`
 	Container       string   `json:"container,omitempty"`

@@ -230,6 +230,10 @@ func (r *Registry) ImportTarReason(ctx context.Context, ref Ref, rd io.Reader, a
 			reason = fmt.Sprintf("imported from an archive of %s/%s version %d", meta.App, meta.Model, meta.Version)
 		}
 	}
+	// The archive's lineage is kept as a record, but its notebook is not
+	// pinned: only a fit on this server may make a version run the exact
+	// content of a stored notebook for its readers.
+	meta.Lineage.NotebookPinned = false
 	return r.RegisterVersion(ctx, ref, VersionInput{
 		Files: files, Algo: algo, Params: meta.Params, FitInfo: meta.FitInfo, Lineage: meta.Lineage, Reason: reason,
 	})

@@ -17,7 +17,8 @@ import (
 func exportOne(t *testing.T, e *testEnv) (Version, []byte) {
 	t.Helper()
 	v, err := e.reg.RegisterVersion(as(alice), ref(t, "app:Src"), VersionInput{
-		Algo: "nb", Params: map[string]string{"k": "v"}, Lineage: Lineage{Notebook: "nb", Rows: 10},
+		Algo: "nb", Params: map[string]string{"k": "v"}, Lineage: Lineage{Notebook: "nb", Rows: 10,
+			NotebookDigest: "sha256:" + strings.Repeat("ab", 32), NotebookVersion: 3, NotebookFormat: "py", NotebookPinned: true},
 		Files: []File{{Path: "a.bin", Reader: strings.NewReader("alpha")}, {Path: "dir/b.json", Reader: strings.NewReader(`{"b":1}`)}},
 	})
 	if err != nil {
@@ -70,8 +71,14 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	if got.Digest != v.Digest || got.Algo != "nb" || got.Params["k"] != "v" || got.Lineage.Rows != 10 || got.Version != 1 {
+	if got.Digest != v.Digest || got.Algo != "nb" || got.Params["k"] != "v" || got.Lineage.Rows != 10 || got.Version != 1 ||
+		got.Lineage.NotebookDigest != v.Lineage.NotebookDigest || got.Lineage.NotebookVersion != 3 {
 		t.Errorf("imported %+v, want digest %s with the source's metadata", got, v.Digest)
+	}
+	// An archive's lineage is a record only: it never pins the code that
+	// apply runs (an archive could name any notebook digest).
+	if !v.Lineage.NotebookPinned || got.Lineage.NotebookPinned {
+		t.Errorf("pinned: source %v, imported %v; want the import unpinned", v.Lineage.NotebookPinned, got.Lineage.NotebookPinned)
 	}
 	rc, err := dst.reg.OpenFile(as(carol), ref(t, "Copy"), fileDigest(t, dst, carol, "Copy", "dir/b.json"))
 	if err != nil {

@@ -7,7 +7,11 @@
 //     content is in none of the versions of the notebook its owner reads
 //     by that name as the next version, on behalf of the owner in the
 //     owner's default app (a notebook made only inside the container
-//     becomes a new private notebook of the owner). Content equal to an
+//     becomes a new private notebook of the owner). The version's author
+//     is the container's owner and its source "container:NAME": it is
+//     never recorded as anyone else's work, and it only ever goes into a
+//     notebook the owner may write (else into a new private notebook of
+//     the owner). Content equal to an
 //     older version is a stale copy, not an edit, and is left alone, so a
 //     push from the CLI is never reverted; both writers stay in the
 //     history and the last writer is newest. A notebook that fails
@@ -21,6 +25,11 @@
 //
 // Every stored version is an audit event notebook.sync naming the owner
 // and the container; every restore is notebook.restore.
+//
+// Notebook versions the model commands run (pinned by digest, see
+// internal/ml) are placed outside the notebooks directory, so the sync
+// never sees them: code another user's model brought into a container is
+// not stored as the container owner's notebook.
 package nbsync
 
 import (

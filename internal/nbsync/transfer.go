@@ -16,7 +16,12 @@ import (
 )
 
 // syncOut stores the container's file f as the owner's notebook when its
-// content is in none of the notebook's versions.
+// content is in none of the notebook's versions. The version is authored
+// by the container's owner (whoever's code wrote the file, the container
+// is its owner's) and records the container as its source. It goes into
+// a notebook the owner may write (their own, or a shared one they have
+// write on); otherwise the push makes it a new private notebook of the
+// owner, so a shared notebook the owner may only read is never changed.
 func (s *Syncer) syncOut(ctx context.Context, c store.Container, key string, p *access.Principal, ag Agent, f agent.FileInfo, rep *Report) error {
 	format, err := notebooks.FormatOf(f.Path)
 	if err != nil {
@@ -46,7 +51,7 @@ func (s *Syncer) syncOut(ctx context.Context, c store.Container, key string, p *
 	if sha != f.SHA256 && len(vs) > 0 && inHistory(vs, sha) {
 		return nil // changed back to a stored version since the listing
 	}
-	res, err := s.o.Notebooks.Push(ctx, p, notebooks.PushRequest{Name: name, Format: format, Content: content})
+	res, err := s.o.Notebooks.Push(ctx, p, notebooks.PushRequest{Name: name, Format: format, Content: content, Source: "container:" + display(c)})
 	if errdefs.IsInvalid(err) {
 		bad := key + "\x00" + f.Path + "\x00" + sha
 		rep.Invalid = append(rep.Invalid, display(c)+": "+f.Path)
@@ -68,7 +73,7 @@ func (s *Syncer) syncOut(ctx context.Context, c store.Container, key string, p *
 		"owner", res.Owner, "version", res.Current.Version, "created", res.Created)
 	s.record(ctx, audit.Event{User: p.User, App: res.App, Action: "notebook.sync", Object: "notebook:" + res.App + "/" + res.Name,
 		Message: "stored from container " + display(c), Details: map[string]any{
-			"container": display(c), "from": "container", "owner": res.Owner, "sharing": res.Sharing, "version": res.Current.Version,
+			"container": display(c), "from": "container", "source": res.Current.Source, "author": res.Current.Author, "owner": res.Owner, "sharing": res.Sharing, "version": res.Current.Version,
 			"digest": res.Current.Digest, "size": res.Current.Size, "format": res.Current.Format, "created": res.Created}})
 	return nil
 }

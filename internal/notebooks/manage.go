@@ -27,13 +27,8 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, s
 	if !p.CanShare(ACL(n)) {
 		return Info{}, errdefs.PermissionDenied(fmt.Sprintf("you may not change the sharing of notebook %s: ask its owner %s or an administrator", name, n.Owner))
 	}
-	// A notebook is code: shared with an app or globally, it is what other
-	// users' fits of that name run when they have no private one. Publishing
-	// it is a capability of its own.
-	if sharing != access.SharingUser && !p.Can(access.CapPublishNotebooks) && !p.Can(access.CapAdminAllObjects) {
-		return Info{}, errdefs.PermissionDenied(fmt.Sprintf(
-			"permission denied: sharing notebook %s at %s level needs the capability %q (other users' fits may run it), which your roles (%s) do not grant; ask an administrator",
-			name, sharing, access.CapPublishNotebooks, strings.Join(p.Roles, ", ")))
+	if err := checkPublish(p, name, sharing); err != nil {
+		return Info{}, err
 	}
 	if read == nil {
 		read = []string{}
@@ -58,6 +53,20 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, s
 	}
 	s.log.Info("notebook shared", "name", n.Name, "app", n.App, "owner", n.Owner, "sharing", upd.Sharing, "user", p.User)
 	return Info{Notebook: upd, Current: cur}, nil
+}
+
+// checkPublish refuses sharing a notebook beyond its owner without
+// publish_notebooks (or admin_all_objects). A notebook is code: shared with
+// an app or globally, it is what other users' fits of that name run when
+// they have no private one, so publishing it is a capability of its own.
+// Share and Push (--sharing) give the same answer.
+func checkPublish(p *access.Principal, name string, sharing access.Sharing) error {
+	if sharing == "" || sharing == access.SharingUser || p.Can(access.CapPublishNotebooks) || p.Can(access.CapAdminAllObjects) {
+		return nil
+	}
+	return errdefs.PermissionDenied(fmt.Sprintf(
+		"permission denied: sharing notebook %s at %s level needs the capability %q (other users' fits may run it), which your roles (%s) do not grant; ask an administrator",
+		name, sharing, access.CapPublishNotebooks, strings.Join(p.Roles, ", ")))
 }
 
 // Delete removes the notebook name means to p and its version records; it

@@ -55,6 +55,9 @@ type PushRequest struct {
 	Format  string // ipynb | py
 	Content []byte
 	Sharing access.Sharing
+	// Source is recorded with a new version: "" for a push through the
+	// API, "container:NAME" for the notebook sync.
+	Source string
 }
 
 // PushResult says what a push did. Changed is false when the content was
@@ -81,6 +84,14 @@ func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest
 		return PushResult{}, err
 	}
 	if err := Validate(FileName(req.Name, req.Format), req.Format, req.Content); err != nil {
+		return PushResult{}, err
+	}
+	if _, err := access.ParseSharing(string(req.Sharing)); req.Sharing != "" && err != nil {
+		return PushResult{}, err
+	}
+	// Asked before the name is resolved: the answer is the same whether
+	// or not a notebook of that name exists, and nothing is stored.
+	if err := checkPublish(p, req.Name, req.Sharing); err != nil {
 		return PushResult{}, err
 	}
 	var res PushResult
@@ -119,7 +130,7 @@ func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest
 	if err != nil {
 		return PushResult{}, fmt.Errorf("notebook %q: storing its content: %w", req.Name, err)
 	}
-	v, err := s.st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: req.Format, Digest: string(d), Size: size, Author: p.User, Created: s.now()})
+	v, err := s.st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: req.Format, Digest: string(d), Size: size, Author: p.User, Source: req.Source, Created: s.now()})
 	if err != nil {
 		return PushResult{}, err
 	}

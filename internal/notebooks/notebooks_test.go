@@ -113,7 +113,8 @@ func TestPushHistoryAndVisibility(t *testing.T) {
 	}
 	// An app-shared notebook is read by others in the app, but a private
 	// one of the same name wins for its owner.
-	carol := principal("carol", "user")
+	carol := principal("carol", "power")
+	carol.Caps[access.CapPublishNotebooks] = true
 	if _, err := s.Push(ctx, carol, notebooks.PushRequest{Name: "shared", Format: "py", Content: []byte("y = 2\n"), Sharing: access.SharingApp}); err != nil {
 		t.Fatal(err)
 	}

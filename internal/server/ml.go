@@ -24,6 +24,7 @@ func (s *Server) openML(_ context.Context) error {
 	svc, err := ml.New(ml.Options{
 		Models:      s.Models,
 		Containers:  s.Containers,
+		Notebooks:   s.Notebooks,
 		Audit:       s.Audit,
 		Log:         s.Log.With("component", "ml"),
 		TempDir:     tmp,

@@ -31,7 +31,11 @@ type NotebookVersion struct {
 	Digest     string
 	Size       int64
 	Author     string
-	Created    time.Time
+	// Source is where the version came from: "" for a push through the
+	// API, "container:NAME" for one the notebook sync stored out of a
+	// container (Author is then the container's owner).
+	Source  string
+	Created time.Time
 }
 
 // NotebookStore keeps notebooks and their versions.

@@ -28,6 +28,9 @@ type NotebookVersion struct {
 	Author  string    `json:"author"`
 	Created time.Time `json:"created"`
 	Format  string    `json:"format"`
+	// Source is "" for a push, "container:NAME" for a version the sync
+	// stored out of that container (Author is its owner).
+	Source string `json:"source,omitempty"`
 }
 
 // NotebookPush is the answer of a push: the notebook and whether a new

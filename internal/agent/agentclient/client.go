@@ -122,7 +122,16 @@ func (c *Client) Apply(ctx context.Context, meta json.RawMessage, csv string) (A
 
 // Summary is GET /summary for a notebook and model name.
 func (c *Client) Summary(ctx context.Context, algo, modelName string) (Answer, error) {
+	return c.SummaryPinned(ctx, algo, modelName, "")
+}
+
+// SummaryPinned is Summary run by the pinned notebook version whose
+// content has SHA-256 notebookSHA256 (hex; "" runs notebooks/<algo>).
+func (c *Client) SummaryPinned(ctx context.Context, algo, modelName, notebookSHA256 string) (Answer, error) {
 	q := url.Values{"algo": {algo}, "model_name": {modelName}}
+	if notebookSHA256 != "" {
+		q.Set("notebook_sha256", notebookSHA256)
+	}
 	resp, err := c.do(ctx, "GET", "/summary?"+q.Encode(), nil, nil)
 	if err != nil {
 		return Answer{}, err
@@ -139,16 +148,31 @@ func (c *Client) Summary(ctx context.Context, algo, modelName string) (Answer, e
 // sent. onFrame gets every frame before the last (progress, log, results);
 // the "done" frame is returned.
 func (c *Client) FitStream(ctx context.Context, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
-	return c.stream(ctx, "/v1/fit/stream", meta, rows, onFrame)
+	return c.stream(ctx, "/v1/fit/stream", "", meta, rows, onFrame)
 }
 
 // ApplyStream streams an apply like FitStream.
 func (c *Client) ApplyStream(ctx context.Context, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
-	return c.stream(ctx, "/v1/apply/stream", meta, rows, onFrame)
+	return c.stream(ctx, "/v1/apply/stream", "", meta, rows, onFrame)
 }
 
-func (c *Client) stream(ctx context.Context, path string, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
-	hdr, err := json.Marshal(map[string]any{"meta": meta, "format": "csv"})
+// FitStreamPinned is FitStream run by the pinned notebook version whose
+// content has SHA-256 notebookSHA256 (hex), placed with PutPinnedNotebook.
+func (c *Client) FitStreamPinned(ctx context.Context, notebookSHA256 string, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
+	return c.stream(ctx, "/v1/fit/stream", notebookSHA256, meta, rows, onFrame)
+}
+
+// ApplyStreamPinned is ApplyStream run by a pinned notebook version.
+func (c *Client) ApplyStreamPinned(ctx context.Context, notebookSHA256 string, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
+	return c.stream(ctx, "/v1/apply/stream", notebookSHA256, meta, rows, onFrame)
+}
+
+func (c *Client) stream(ctx context.Context, path, notebookSHA256 string, meta json.RawMessage, rows io.Reader, onFrame func(agent.Frame)) (agent.Frame, error) {
+	h := map[string]any{"meta": meta, "format": "csv"}
+	if notebookSHA256 != "" {
+		h["notebook_sha256"] = notebookSHA256
+	}
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		return agent.Frame{}, fmt.Errorf("agent stream header: %w", err)
 	}
@@ -181,6 +205,13 @@ func (c *Client) stream(ctx context.Context, path string, meta json.RawMessage, 
 // PutNotebook places a notebook (NAME.ipynb or NAME.py) in the container.
 func (c *Client) PutNotebook(ctx context.Context, name string, content []byte) (agent.FileInfo, error) {
 	return c.put(ctx, "/v1/notebooks/"+url.PathEscape(name), bytes.NewReader(content), "")
+}
+
+// PutPinnedNotebook places an exact notebook version (format ipynb or py)
+// apart from the notebooks directory, named by its content's SHA-256
+// (hex), which the agent verifies; jobs run it with the *Pinned calls.
+func (c *Client) PutPinnedNotebook(ctx context.Context, sha256, format string, content []byte) (agent.FileInfo, error) {
+	return c.put(ctx, "/v1/pinned/"+url.PathEscape(sha256+"."+format), bytes.NewReader(content), sha256)
 }
 
 // GetNotebook reads a notebook back.

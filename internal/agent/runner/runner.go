@@ -49,13 +49,17 @@ type Options struct {
 
 // Request is one call to the runner.
 type Request struct {
-	Op       string          `json:"op"`                  // fit, apply, summary, ping
-	Notebook string          `json:"notebook,omitempty"`  // notebook name without extension
-	SaveName string          `json:"save_name,omitempty"` // name passed to save/load: <algo>_<model_name>
-	Data     string          `json:"data,omitempty"`      // path of the input CSV
-	Results  string          `json:"results,omitempty"`   // path apply's results are written to ("" on fit: no apply)
-	Meta     json.RawMessage `json:"meta,omitempty"`      // the seed's param
-	Rows     int64           `json:"rows,omitempty"`      // about how many rows Data holds (a capacity hint)
+	Op       string `json:"op"`                 // fit, apply, summary, ping
+	Notebook string `json:"notebook,omitempty"` // notebook name without extension
+	// NotebookFile, when set, is the file to run as the notebook (a pinned
+	// version); the runner refuses it unless its SHA-256 is NotebookSHA256.
+	NotebookFile   string          `json:"notebook_file,omitempty"`
+	NotebookSHA256 string          `json:"notebook_sha256,omitempty"`
+	SaveName       string          `json:"save_name,omitempty"` // name passed to save/load: <algo>_<model_name>
+	Data           string          `json:"data,omitempty"`      // path of the input CSV
+	Results        string          `json:"results,omitempty"`   // path apply's results are written to ("" on fit: no apply)
+	Meta           json.RawMessage `json:"meta,omitempty"`      // the seed's param
+	Rows           int64           `json:"rows,omitempty"`      // about how many rows Data holds (a capacity hint)
 }
 
 // Event is a progress event of a call in flight.

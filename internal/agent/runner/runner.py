@@ -225,16 +225,32 @@ class Runner:
             % (name, name, name, self.notebooks, name)
         )
 
-    def load(self, name):
-        path = self.find(name)
-        st = os.stat(path)
-        key = (path, st.st_mtime_ns, st.st_size)
-        cached = self.cache.get(name)
-        if cached and cached[0] == key:
-            return cached[2]
-        with open(path, "rb") as f:
-            raw = f.read()
-        digest = hashlib.sha256(raw).hexdigest()
+    def load(self, name, pinned_file="", pinned_sha=""):
+        if pinned_file:
+            # A pinned version: always read and hashed, so that a copy
+            # changed inside the container is refused rather than run.
+            if not name or "/" in name or "\\" in name or name.startswith("."):
+                raise UserError("notebook name %r is invalid: give the notebook's file name without extension" % name)
+            path = pinned_file
+            with open(path, "rb") as f:
+                raw = f.read()
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest != pinned_sha:
+                raise UserError(
+                    "notebook %r: the copy of version sha256:%s placed in the container has SHA-256 %s; "
+                    "it was changed after it was placed, so it was not run" % (name, pinned_sha, digest))
+            key = (path, None, None)
+            cached = self.cache.get(name)
+        else:
+            path = self.find(name)
+            st = os.stat(path)
+            key = (path, st.st_mtime_ns, st.st_size)
+            cached = self.cache.get(name)
+            if cached and cached[0] == key:
+                return cached[2]
+            with open(path, "rb") as f:
+                raw = f.read()
+            digest = hashlib.sha256(raw).hexdigest()
         if cached and cached[1] == digest:
             self.cache[name] = (key, digest, cached[2])
             return cached[2]
@@ -337,7 +353,7 @@ class Runner:
             res.update(python=sys.executable, version=sys.version.split()[0], pandas=self._pd is not None)
             return res
         name = req.get("notebook", "")
-        mod = self.load(name)
+        mod = self.load(name, req.get("notebook_file", ""), req.get("notebook_sha256", ""))
         mod.MODEL_DIRECTORY = self.model_dir
         meta = req.get("meta") or {}
         save_name = req.get("save_name", "")

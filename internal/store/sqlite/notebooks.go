@@ -117,8 +117,8 @@ func (s *DB) AddNotebookVersion(ctx context.Context, id int64, v store.NotebookV
 		}
 		return v, fmt.Errorf("sqlite store: notebook version: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notebook_versions(notebook_id, version, format, digest, size, author, created)
-		VALUES (?,?,?,?,?,?,?)`, id, v.Version, v.Format, v.Digest, v.Size, v.Author, fmtTime(v.Created)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notebook_versions(notebook_id, version, format, digest, size, author, source, created)
+		VALUES (?,?,?,?,?,?,?,?)`, id, v.Version, v.Format, v.Digest, v.Size, v.Author, v.Source, fmtTime(v.Created)); err != nil {
 		return v, fmt.Errorf("sqlite store: notebook version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -129,7 +129,7 @@ func (s *DB) AddNotebookVersion(ctx context.Context, id int64, v store.NotebookV
 
 // NotebookVersions returns the versions of a notebook, oldest first.
 func (s *DB) NotebookVersions(ctx context.Context, id int64) ([]store.NotebookVersion, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT notebook_id, version, format, digest, size, author, created
+	rows, err := s.db.QueryContext(ctx, `SELECT notebook_id, version, format, digest, size, author, source, created
 		FROM notebook_versions WHERE notebook_id = ? ORDER BY version`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: notebook versions: %w", err)
@@ -139,7 +139,7 @@ func (s *DB) NotebookVersions(ctx context.Context, id int64) ([]store.NotebookVe
 	for rows.Next() {
 		var v store.NotebookVersion
 		var created string
-		if err := rows.Scan(&v.NotebookID, &v.Version, &v.Format, &v.Digest, &v.Size, &v.Author, &created); err != nil {
+		if err := rows.Scan(&v.NotebookID, &v.Version, &v.Format, &v.Digest, &v.Size, &v.Author, &v.Source, &created); err != nil {
 			return nil, fmt.Errorf("sqlite store: notebook versions: %w", err)
 		}
 		if v.Created, err = parseTime(created); err != nil {

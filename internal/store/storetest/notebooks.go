@@ -28,7 +28,7 @@ func testNotebooks(t *testing.T, open Opener) {
 	if _, err := st.CreateNotebook(ctx, store.Notebook{Name: "nb", App: "search", Owner: "carol", Sharing: "app"}); !errdefs.IsConflict(err) {
 		t.Fatalf("second app-shared = %v, want conflict", err)
 	}
-	v1, err := st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: "ipynb", Digest: "sha256:1", Size: 10, Author: "alice", Created: t0})
+	v1, err := st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: "ipynb", Digest: "sha256:1", Size: 10, Author: "alice", Source: "container:alice/__dev__", Created: t0})
 	if err != nil || v1.Version != 1 {
 		t.Fatalf("AddNotebookVersion = %+v, %v", v1, err)
 	}
@@ -52,7 +52,8 @@ func testNotebooks(t *testing.T, open Opener) {
 			t.Errorf("version %d numbered %d", i+1, v.Version)
 		}
 	}
-	if vs[0].Digest != "sha256:1" || vs[0].Format != "ipynb" || vs[0].Size != 10 || !vs[0].Created.Equal(t0) || vs[0].Author != "alice" {
+	if vs[0].Digest != "sha256:1" || vs[0].Format != "ipynb" || vs[0].Size != 10 || !vs[0].Created.Equal(t0) || vs[0].Author != "alice" ||
+		vs[0].Source != "container:alice/__dev__" || vs[1].Source != "" {
 		t.Errorf("version 1 = %+v", vs[0])
 	}
 	got, err := st.GetNotebook(ctx, n.ID)
