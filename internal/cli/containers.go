@@ -17,7 +17,7 @@ import (
 func init() { extraCommands = append(extraCommands, newContainersCmd) }
 
 func containersTable(cs []wire.Container) *table {
-	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started"}}
+	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started", "shared with"}}
 	for _, c := range cs {
 		status := c.Status
 		if c.Message != "" && (c.Status == "failed" || c.Status == "lost" || c.Status == "exited") {
@@ -27,7 +27,8 @@ func containersTable(cs []wire.Container) *table {
 		if c.Started != nil {
 			started = fmtTime(*c.Started)
 		}
-		t.add(c.Name, c.Owner, status, c.Image, c.Runtime, dash(c.Model), strconv.Itoa(c.GPUs), dash(c.Endpoint), started)
+		t.add(c.Name, c.Owner, status, c.Image, c.Runtime, dash(c.Model), strconv.Itoa(c.GPUs), dash(c.Endpoint), started,
+			dash(strings.Join(c.Roles, ",")))
 	}
 	return t
 }
@@ -42,7 +43,7 @@ func dash(s string) string {
 func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "containers", Short: "List, start and stop the containers fits run in"}
 	list := &cobra.Command{
-		Use: "list", Short: "List containers (needs list_mltk_container)", Args: cobra.NoArgs,
+		Use: "list", Short: "List your containers and those shared with your roles (needs list_mltk_container)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := env.client(g)
 			if err != nil {
@@ -136,7 +137,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	logs.Flags().StringVar(&since, "since", "", "only output written since this long ago or this time")
-	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g))
+	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g), newContainersShareCmd(env, g))
 	return cmd
 }
 
