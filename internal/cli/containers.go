@@ -17,7 +17,7 @@ import (
 func init() { extraCommands = append(extraCommands, newContainersCmd) }
 
 func containersTable(cs []wire.Container) *table {
-	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started", "shared with"}}
+	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started", "shared"}}
 	for _, c := range cs {
 		status := c.Status
 		if c.Message != "" && (c.Status == "failed" || c.Status == "lost" || c.Status == "exited") {
