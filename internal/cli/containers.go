@@ -79,7 +79,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	start.Flags().StringVar(&model, "model", "", "the model this container serves")
 	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
 	stop := &cobra.Command{
-		Use: "stop NAME", Short: "Stop a container (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
+		Use: "stop NAME", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := env.client(g)
 			if err != nil {
@@ -93,7 +93,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	remove := &cobra.Command{
-		Use: "remove NAME", Aliases: []string{"rm"}, Short: "Stop a container and delete it with its files and record",
+		Use: "remove NAME", Aliases: []string{"rm"}, Short: "Stop a container you own and delete it with its files and record (needs control_mltk_container)",
 		Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := env.client(g)
@@ -112,7 +112,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	}
 	var since string
 	logs := &cobra.Command{
-		Use: "logs NAME [--since 10m|RFC3339]", Short: "Print a container's output (needs control_mltk_container)",
+		Use: "logs NAME [--since 10m|RFC3339]", Short: "Print the output of a container you own (needs control_mltk_container)",
 		Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var t time.Time
