@@ -303,6 +303,26 @@ func TestContainerOwnershipMatrix(t *testing.T) {
 			t.Errorf("%s lists box: %v, want %v (%+v)", subjects[user].name, ok, want, cs)
 		}
 	}
+	// The model's own container (started with --model) is used without
+	// container= only by those who may run code in it: carol's apply of
+	// her M loads its files into alice's mbox, shared with her role; bob's
+	// runs in his development container, never in mbox.
+	if _, err := alice.StartContainer(ctx, "mbox", wire.ContainerStart{Model: "M"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.ShareContainer(ctx, "mbox", []string{"analysts"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range map[int]bool{0: false, 1: true} {
+		res, err := h.Client(subjects[i].rc.token).SearchAll(ctx, "| makeresults count=2 | streamstats count as a | apply M", "")
+		if err != nil {
+			t.Fatalf("%s apply M: %v", subjects[i].name, err)
+		}
+		if got := hasMessage(res.Messages, "into container mbox"); got != want {
+			t.Errorf("%s apply M ran in mbox: %v, want %v (messages %q)", subjects[i].name, got, want, res.Messages)
+		}
+	}
+
 	all := auditActions(t, h)
 	for _, want := range [][]string{
 		{`"container.share"`, `"alice"`, `"success"`, `"analysts"`},
