@@ -177,6 +177,7 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, r
 		return c, err
 	}
 	if c.Scope != "" {
+		s.denied(ctx, p, "container.share", c, "development containers are not shared")
 		return c, errdefs.Invalid(fmt.Sprintf("container %q is a development container, which is private to its owner: start a named container (`dockyard containers start NAME`) to share one", name))
 	}
 	want, err := s.checkRoles(ctx, roles)
