@@ -13,7 +13,7 @@ import (
 )
 
 // ContainersAPI serves the container dashboard: list, start, stop, logs,
-// remove and external registration. The service records the audit events
+// remove, share and external registration. The service records the audit events
 // (it also starts containers for fits), with the request's source and id.
 type ContainersAPI struct {
 	*API
@@ -29,6 +29,7 @@ func (c *ContainersAPI) Routes() []Route {
 		{Method: "DELETE", Pattern: "/v1/containers/{name}", Cap: access.CapControlContainer, Action: "container.remove", Handle: c.remove},
 		{Method: "GET", Pattern: "/v1/containers/{name}/logs", Cap: access.CapControlContainer, Action: "container.logs", Handle: c.logs},
 		{Method: "POST", Pattern: "/v1/containers/{name}/register", Cap: access.CapConfigureContainer, Action: "container.register", Handle: c.register},
+		{Method: "POST", Pattern: "/v1/containers/{name}/share", Cap: access.CapControlContainer, Action: "container.share", Handle: c.share},
 	}
 }
 
@@ -36,7 +37,7 @@ func (c *ContainersAPI) Routes() []Route {
 func ContainerWire(c store.Container) wire.Container {
 	w := wire.Container{Name: containers.DisplayName(c), Image: c.Image, Runtime: c.Runtime, Status: c.Status, Model: c.Model,
 		Owner: c.Owner, GPUs: c.GPUs, Endpoint: c.Endpoint, StartedBy: c.StartedBy, Desired: c.Desired, Message: c.Message,
-		Created: c.Created, TokenHint: c.TokenHint}
+		Created: c.Created, TokenHint: c.TokenHint, Roles: c.Roles}
 	if !c.Started.IsZero() {
 		t := c.Started
 		w.Started = &t
@@ -49,7 +50,7 @@ func (c *ContainersAPI) ctx(r *http.Request) *http.Request {
 }
 
 func (c *ContainersAPI) list(w http.ResponseWriter, r *http.Request) error {
-	cs, err := c.Containers.List(r.Context())
+	cs, err := c.Containers.ListFor(r.Context(), access.FromContext(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -102,6 +103,7 @@ func (c *ContainersAPI) logs(w http.ResponseWriter, r *http.Request) error {
 		}
 		since = t
 	}
+	r = c.ctx(r)
 	rc, err := c.Containers.Logs(r.Context(), access.FromContext(r.Context()), r.PathValue("name"), since)
 	if err != nil {
 		return err
@@ -139,6 +141,19 @@ func (c *ContainersAPI) register(w http.ResponseWriter, r *http.Request) error {
 	r = c.ctx(r)
 	x, err := c.Containers.Register(r.Context(), access.FromContext(r.Context()), containers.RegisterRequest{
 		Name: r.PathValue("name"), URL: req.URL, Token: req.Token, CAPEM: req.CAPEM, Model: req.Model})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ContainerWire(x))
+}
+
+func (c *ContainersAPI) share(w http.ResponseWriter, r *http.Request) error {
+	var req wire.ContainerShare
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	r = c.ctx(r)
+	x, err := c.Containers.Share(r.Context(), access.FromContext(r.Context()), r.PathValue("name"), req.Roles)
 	if err != nil {
 		return err
 	}

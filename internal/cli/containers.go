@@ -17,7 +17,7 @@ import (
 func init() { extraCommands = append(extraCommands, newContainersCmd) }
 
 func containersTable(cs []wire.Container) *table {
-	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started"}}
+	t := &table{header: []string{"name", "owner", "status", "image", "runtime", "model", "gpus", "endpoint", "started", "shared"}}
 	for _, c := range cs {
 		status := c.Status
 		if c.Message != "" && (c.Status == "failed" || c.Status == "lost" || c.Status == "exited") {
@@ -27,7 +27,8 @@ func containersTable(cs []wire.Container) *table {
 		if c.Started != nil {
 			started = fmtTime(*c.Started)
 		}
-		t.add(c.Name, c.Owner, status, c.Image, c.Runtime, dash(c.Model), strconv.Itoa(c.GPUs), dash(c.Endpoint), started)
+		t.add(c.Name, c.Owner, status, c.Image, c.Runtime, dash(c.Model), strconv.Itoa(c.GPUs), dash(c.Endpoint), started,
+			dash(strings.Join(c.Roles, ",")))
 	}
 	return t
 }
@@ -42,7 +43,7 @@ func dash(s string) string {
 func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "containers", Short: "List, start and stop the containers fits run in"}
 	list := &cobra.Command{
-		Use: "list", Short: "List containers (needs list_mltk_container)", Args: cobra.NoArgs,
+		Use: "list", Short: "List your containers and those shared with your roles (needs list_mltk_container)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := env.client(g)
 			if err != nil {
@@ -78,7 +79,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	start.Flags().StringVar(&model, "model", "", "the model this container serves")
 	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
 	stop := &cobra.Command{
-		Use: "stop NAME", Short: "Stop a container (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
+		Use: "stop NAME", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := env.client(g)
 			if err != nil {
@@ -92,7 +93,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	remove := &cobra.Command{
-		Use: "remove NAME", Aliases: []string{"rm"}, Short: "Stop a container and delete it with its files and record",
+		Use: "remove NAME", Aliases: []string{"rm"}, Short: "Stop a container you own and delete it with its files and record (needs control_mltk_container)",
 		Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := env.client(g)
@@ -111,7 +112,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	}
 	var since string
 	logs := &cobra.Command{
-		Use: "logs NAME [--since 10m|RFC3339]", Short: "Print a container's output (needs control_mltk_container)",
+		Use: "logs NAME [--since 10m|RFC3339]", Short: "Print the output of a container you own (needs control_mltk_container)",
 		Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var t time.Time
@@ -136,7 +137,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	logs.Flags().StringVar(&since, "since", "", "only output written since this long ago or this time")
-	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g))
+	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g), newContainersShareCmd(env, g))
 	return cmd
 }
 

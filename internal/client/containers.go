@@ -9,7 +9,9 @@ import (
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
-// Containers lists every container (needs list_mltk_container).
+// Containers lists the containers the caller may see: their own, those
+// shared with one of their roles, every one for administrators (needs
+// list_mltk_container).
 func (c *Client) Containers(ctx context.Context) ([]wire.Container, error) {
 	var out []wire.Container
 	return out, c.Do(ctx, "GET", "/v1/containers", nil, &out)
@@ -51,4 +53,14 @@ func (c *Client) ContainerLogs(ctx context.Context, name string, since time.Time
 		return nil, err
 	}
 	return resp.Body, nil
+}
+
+// ShareContainer sets the roles a container is shared with (none:
+// unshared); only its owner or an administrator may.
+func (c *Client) ShareContainer(ctx context.Context, name string, roles []string) (wire.Container, error) {
+	var out wire.Container
+	if roles == nil {
+		roles = []string{}
+	}
+	return out, c.Do(ctx, "POST", "/v1/containers/"+url.PathEscape(name)+"/share", wire.ContainerShare{Roles: roles}, &out)
 }

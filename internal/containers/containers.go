@@ -103,6 +103,9 @@ type Options struct {
 	HECCAFile string
 	// Principals finds a container owner's indexes.
 	Principals Principals
+	// Roles checks the roles a container is shared with (Share); nil
+	// accepts any name.
+	Roles RoleChecker
 }
 
 // Service manages containers.
@@ -239,7 +242,7 @@ func object(c store.Container) string {
 }
 
 // List returns every container record with its status refreshed from its
-// runtime. The caller has list_mltk_container (the route declares it).
+// runtime, whoever owns it (for the server's own use; callers get ListFor).
 func (s *Service) List(ctx context.Context) ([]store.Container, error) {
 	cs, err := s.o.Store.ListContainers(ctx)
 	if err != nil {
@@ -251,27 +254,14 @@ func (s *Service) List(ctx context.Context) ([]store.Container, error) {
 	return cs, nil
 }
 
-// Get returns the record name means to p, refreshed.
+// Get returns the record name means to p, refreshed: one p may see (see
+// owners.go), else "container not found: NAME".
 func (s *Service) Get(ctx context.Context, p *access.Principal, name string) (store.Container, error) {
-	n, sc, err := scope(p, name)
-	if err != nil {
-		return store.Container{}, err
-	}
-	c, err := s.lookup(ctx, p, n, sc)
+	c, err := s.find(ctx, p, name, verbRun, "container.get", notFound)
 	if err != nil {
 		return store.Container{}, err
 	}
 	return s.refresh(ctx, c), nil
-}
-
-// lookup reads the record of n in scope sc; a missing development
-// container says how another user's is addressed.
-func (s *Service) lookup(ctx context.Context, p *access.Principal, n, sc string) (store.Container, error) {
-	c, err := s.o.Store.GetContainer(ctx, n, sc)
-	if errdefs.IsNotFound(err) && n == DevName && sc == p.User {
-		return c, errdefs.NotFound(fmt.Sprintf("container not found: %s (you have no development container; another user's is addressed as USER/%s)", DevName, DevName))
-	}
-	return c, err
 }
 
 // refresh updates a runtime-managed record from its runtime's view (best

@@ -53,10 +53,13 @@ type EnsureOptions struct {
 }
 
 // Ensure returns the handle of the running container name ("" or DevName:
-// p's development container). A stopped, exited or lost container (and a
-// development container that does not exist yet) is started on demand,
-// which needs control_mltk_container (and use_gpu for GPUs); a named
-// container that does not exist is not created.
+// p's development container) for running code in it. p must own it, hold
+// a role it is shared with, or hold admin_all_objects; anyone else is told
+// it does not exist, as for a name that does not exist. Running code needs
+// control_mltk_container, and a runtime that isolates (both waived for
+// administrators). A stopped, exited or lost container (and a development
+// container that does not exist yet) is started on demand (use_gpu for
+// GPUs); a named container that does not exist is not created.
 func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, opts EnsureOptions) (*Handle, error) {
 	if p == nil {
 		return nil, errdefs.Unauthenticated("using a container needs a logged-in user")
@@ -66,16 +69,19 @@ func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, 
 		return nil, err
 	}
 	defer s.lock(n, sc)()
-	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	c, err := s.find(ctx, p, name, verbRun, "container.run", notFoundToRun)
 	switch {
-	case errdefs.IsNotFound(err) && n != DevName:
-		return nil, errdefs.NotFound(fmt.Sprintf("container not found: %s; start it with `dockyard containers start %s`, or leave container= out to use your development container", n, n))
-	case errdefs.IsNotFound(err):
+	case errdefs.IsNotFound(err) && n == DevName && (sc == p.User || isAdmin(p)):
+		c = store.Container{} // a development container is made on demand
 	case err != nil:
 		return nil, err
-	case c.Runtime == RuntimeExternal:
-		return s.externalHandle(c, p)
 	default:
+		if err := s.checkRun(ctx, p, c); err != nil {
+			return nil, err
+		}
+		if c.Runtime == RuntimeExternal {
+			return s.externalHandle(c, p)
+		}
 		if h, ok := s.runningHandle(ctx, c, p); ok {
 			return h, nil
 		}
@@ -93,11 +99,14 @@ func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, 
 			req.GPUs = c.GPUs
 		}
 	}
+	if !isAdmin(p) && !p.Can(access.CapControlContainer) {
+		err := errdefs.PermissionDenied(fmt.Sprintf("permission denied: container %q is not running, and starting it needs the capability %q, which your roles (%s) do not grant; "+
+			"ask someone who has it to start it, or an administrator for a role that has it", n, access.CapControlContainer, strings.Join(p.Roles, ", ")))
+		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc, Owner: c.Owner}, err.Error())
+		return nil, err
+	}
 	if err := s.checkStart(p, n, sc, req); err != nil {
-		if errdefs.IsPermissionDenied(err) && !strings.Contains(err.Error(), string(access.CapUseGPU)) {
-			err = errdefs.PermissionDenied(fmt.Sprintf("permission denied: container %q is not running, and starting it needs the capability %q, which your roles (%s) do not grant; "+
-				"ask someone who has it to start it, or an administrator for a role that has it", n, access.CapControlContainer, strings.Join(p.Roles, ", ")))
-		}
+		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc, Owner: c.Owner}, err.Error())
 		return nil, err
 	}
 	c, err = s.startLocked(ctx, p, n, sc, req)

@@ -44,23 +44,23 @@ func TestEnsureDevContainers(t *testing.T) {
 	if !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), `"control_mltk_container"`) {
 		t.Errorf("plain user Ensure = %v", err)
 	}
-	// ... but may use a running named container.
+	// Another user's named container is hidden until its owner shares it.
 	if _, err := e.svc.Start(ctx, alice, containers.StartRequest{Name: "shared"}); err != nil {
 		t.Fatal(err)
 	}
-	if h, err := e.svc.Ensure(ctx, principal("u", access.RoleUser), "shared", containers.EnsureOptions{}); err != nil || h.Name != "shared" {
-		t.Errorf("plain user Ensure(running shared) = %+v, %v", h, err)
+	if h, err := e.svc.Ensure(ctx, bob, "shared", containers.EnsureOptions{}); !errdefs.IsNotFound(err) {
+		t.Errorf("bob Ensure(alice's unshared container) = %+v, %v; want not found", h, err)
 	}
-	// A stopped named container is restarted on demand by a controller,
-	// not by a plain user.
-	if _, err := e.svc.Stop(ctx, alice, "shared"); err != nil {
+	if _, err := e.svc.Share(ctx, alice, "shared", []string{access.RoleContainerUser, access.RoleUser}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Ensure(ctx, principal("u", access.RoleUser), "shared", containers.EnsureOptions{}); !errdefs.IsPermissionDenied(err) {
-		t.Errorf("plain user Ensure(stopped) = %v, want permission denied", err)
+	// A plain user holding the role still lacks control_mltk_container.
+	if _, err := e.svc.Ensure(ctx, principal("u", access.RoleUser), "shared", containers.EnsureOptions{}); !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), `"control_mltk_container"`) {
+		t.Errorf("plain user Ensure(shared with their role) = %v, want permission denied", err)
 	}
-	if h, err := e.svc.Ensure(ctx, bob, "shared", containers.EnsureOptions{}); err != nil || h.Record.Status != containers.StatusRunning {
-		t.Errorf("Ensure(stopped) by a controller = %+v, %v", h, err)
+	// A stopped shared container is restarted on demand by a role holder.
+	if _, err := e.svc.Stop(ctx, alice, "shared"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := e.svc.Ensure(ctx, alice, "nope", containers.EnsureOptions{}); !errdefs.IsNotFound(err) || !strings.Contains(err.Error(), "container not found: nope") {
 		t.Errorf("Ensure(missing) = %v", err)
@@ -171,7 +171,13 @@ func TestExternalAndPushNotebook(t *testing.T) {
 			t.Errorf("Register(%+v) = %v, want invalid", bad, err)
 		}
 	}
-	alice := principal("alice", access.RoleUser)
+	alice := principal("alice", access.RoleContainerUser)
+	if _, err := e.svc.Ensure(ctx, alice, "ext", containers.EnsureOptions{}); !errdefs.IsNotFound(err) {
+		t.Fatalf("Ensure(ext) before it is shared = %v, want not found", err)
+	}
+	if _, err := e.svc.Share(ctx, cadmin, "ext", []string{access.RoleContainerUser}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.nb.Push(ctx, alice, notebooks.PushRequest{Name: "lr", Format: "ipynb", Content: []byte(nb)}); err != nil {
 		t.Fatal(err)
 	}

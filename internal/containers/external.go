@@ -26,9 +26,10 @@ type RegisterRequest struct {
 
 func tokenPurpose(name string) string { return "container-token:" + name }
 
-// Register records an external container (needs configure_mltk_container).
-// Its token is sealed at rest and never returned; registering a name again
-// replaces its endpoint, token and CA.
+// Register records an external container (needs configure_mltk_container),
+// owned by the caller. Its token is sealed at rest and never returned;
+// registering a name again replaces its endpoint, token and CA, which only
+// its owner or an administrator may do.
 func (s *Service) Register(ctx context.Context, p *access.Principal, req RegisterRequest) (store.Container, error) {
 	if err := needCap(p, access.CapConfigureContainer, fmt.Sprintf("registering container %q", req.Name)); err != nil {
 		s.record(ctx, audit.Event{User: p.User, Action: "container.register", Object: "container:" + req.Name, Result: audit.ResultDenied, Message: err.Error()})
@@ -68,6 +69,9 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, req Registe
 		c = store.Container{Name: n, Owner: p.User, Runtime: RuntimeExternal, Created: s.now()}
 	case err != nil:
 		return c, err
+	case !may(p, c, verbManage):
+		s.denied(ctx, p, "container.register", c, "not its owner")
+		return store.Container{}, notFound(n)
 	case c.Runtime != RuntimeExternal:
 		return c, errdefs.Conflict(fmt.Sprintf("container %q exists and runs on the %s runtime: remove it first or choose another name", n, c.Runtime))
 	}

@@ -25,35 +25,54 @@ type StartRequest struct {
 
 // Start starts the container (creating its record and its runtime
 // container when needed). It needs control_mltk_container, and use_gpu
-// when GPUs > 0. Starting a running container with the same settings does
-// nothing more.
+// when GPUs > 0; an existing container only by its owner or an
+// administrator (anyone else is told it does not exist), and on a runtime
+// that does not isolate only by an administrator. Starting a running
+// container with the same settings does nothing more.
 func (s *Service) Start(ctx context.Context, p *access.Principal, req StartRequest) (store.Container, error) {
 	n, sc, err := scope(p, req.Name)
 	if err != nil {
 		return store.Container{}, err
+	}
+	if sc != "" && sc != p.User && !isAdmin(p) {
+		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc}, "another user's development container is for administrators only")
+		return store.Container{}, notFound(req.Name)
 	}
 	if err := s.checkStart(p, n, sc, req); err != nil {
 		s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(store.Container{Name: n, Scope: sc}), Result: audit.ResultDenied, Message: err.Error()})
 		return store.Container{}, err
 	}
 	defer s.lock(n, sc)()
+	c, err := s.o.Store.GetContainer(ctx, n, sc)
+	if err == nil && !may(p, c, verbManage) {
+		s.denied(ctx, p, "container.start", c, "not its owner")
+		return store.Container{}, notFound(req.Name)
+	}
 	return s.startLocked(ctx, p, n, sc, req)
 }
 
+// checkStart checks what starting the container needs besides its
+// ownership: the capabilities, and an isolating runtime.
 func (s *Service) checkStart(p *access.Principal, name, sc string, req StartRequest) error {
 	if err := needCap(p, access.CapControlContainer, fmt.Sprintf("starting container %q", name)); err != nil {
 		return err
 	}
-	if sc != "" && sc != p.User && !p.Can(access.CapAdminAllObjects) {
+	if sc != "" && sc != p.User && !isAdmin(p) {
 		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: %s/%s is another user's development container", sc, name))
 	}
 	if req.GPUs < 0 {
 		return errdefs.Invalid("gpus must be 0 or more")
 	}
 	if req.GPUs > 0 {
-		return needCap(p, access.CapUseGPU, fmt.Sprintf("starting container %q with GPUs", name))
+		if err := needCap(p, access.CapUseGPU, fmt.Sprintf("starting container %q with GPUs", name)); err != nil {
+			return err
+		}
 	}
-	return nil
+	rtName := req.Runtime
+	if rtName == "" {
+		rtName = s.o.DefaultRuntime
+	}
+	return s.checkIsolated(p, rtName, name, "starting")
 }
 
 func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc string, req StartRequest) (store.Container, error) {
@@ -222,7 +241,8 @@ func (s *Service) runtimeNames() string {
 }
 
 // Stop stops the container and keeps its record (desired state stopped).
-// It needs control_mltk_container. Stopping an external container only
+// It needs control_mltk_container and ownership (or admin_all_objects).
+// Stopping an external container only
 // marks it stopped: Dockyard does not run it.
 func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (store.Container, error) {
 	n, sc, err := scope(p, name)
@@ -234,7 +254,7 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 		return store.Container{}, err
 	}
 	defer s.lock(n, sc)()
-	c, err := s.lookup(ctx, p, n, sc)
+	c, err := s.find(ctx, p, name, verbManage, "container.stop", notFound)
 	if err != nil {
 		return c, err
 	}
@@ -254,8 +274,9 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 }
 
 // Remove stops the container, deletes it from its runtime with its files,
-// and deletes its record. It needs control_mltk_container (and
-// configure_mltk_container for an external one).
+// and deletes its record. It needs control_mltk_container and ownership
+// (or admin_all_objects), and configure_mltk_container for an external
+// one.
 func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) error {
 	n, sc, err := scope(p, name)
 	if err != nil {
@@ -266,12 +287,13 @@ func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) 
 		return err
 	}
 	defer s.lock(n, sc)()
-	c, err := s.lookup(ctx, p, n, sc)
+	c, err := s.find(ctx, p, name, verbManage, "container.remove", notFound)
 	if err != nil {
 		return err
 	}
 	if c.Runtime == RuntimeExternal {
 		if err := needCap(p, access.CapConfigureContainer, fmt.Sprintf("removing external container %q", n)); err != nil {
+			s.denied(ctx, p, "container.remove", c, err.Error())
 			return err
 		}
 	}
@@ -289,12 +311,19 @@ func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) 
 }
 
 // Logs returns the container's output since the given time (zero: all).
-// The caller closes it.
+// It needs control_mltk_container and ownership (or admin_all_objects):
+// the output of code a role holder ran is the owner's to read. The caller
+// closes it.
 func (s *Service) Logs(ctx context.Context, p *access.Principal, name string, since time.Time) (io.ReadCloser, error) {
-	c, err := s.Get(ctx, p, name)
+	if err := needCap(p, access.CapControlContainer, fmt.Sprintf("reading the logs of container %q", name)); err != nil {
+		s.denied(ctx, p, "container.logs", store.Container{Name: name}, err.Error())
+		return nil, err
+	}
+	c, err := s.find(ctx, p, name, verbManage, "container.logs", notFound)
 	if err != nil {
 		return nil, err
 	}
+	c = s.refresh(ctx, c)
 	rt, ok := s.o.Runtimes[c.Runtime]
 	if !ok {
 		return nil, errdefs.Invalid(fmt.Sprintf("container %q runs on the %s runtime, whose logs Dockyard cannot read", name, c.Runtime))

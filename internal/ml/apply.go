@@ -72,7 +72,7 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 	if len(v.Lineage.Features) == 0 && target != "" {
 		cols.Features = removeString(cols.Features, target)
 	}
-	h, err := s.container(ctx, p, "", ref, true)
+	h, err := s.container(ctx, p, cmd.Container, ref, true)
 	if err != nil {
 		return nil, "", err
 	}

@@ -38,7 +38,7 @@ func (s *Service) Summary(ctx context.Context, cmd *spl.Summary, _ search.RowIte
 		return nil, err
 	}
 	return func(yield func(*search.Row, error) bool) {
-		rows, err := s.summary(ctx, ref, env)
+		rows, err := s.summary(ctx, ref, cmd.Container, env)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -51,7 +51,10 @@ func (s *Service) Summary(ctx context.Context, cmd *spl.Summary, _ search.RowIte
 	}, nil
 }
 
-func (s *Service) summary(ctx context.Context, ref models.Ref, env *search.Env) ([]*search.Row, error) {
+// summary gives the registry's summary and the notebook's own, from the
+// container named (whose refusal fails the summary) or, without one, a
+// running container of the caller's, if any.
+func (s *Service) summary(ctx context.Context, ref models.Ref, named string, env *search.Env) ([]*search.Row, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -64,7 +67,10 @@ func (s *Service) summary(ctx context.Context, ref models.Ref, env *search.Env) 
 	if sum.Version == 0 {
 		return kvRows(l), nil
 	}
-	h, err := s.container(ctx, p, "", ref, false)
+	h, err := s.container(ctx, p, named, ref, false)
+	if err != nil && named != "" {
+		return nil, err
+	}
 	if err != nil || h == nil {
 		if err != nil {
 			env.Message("summary: the notebook's own summary is not available: %v", firstLine(err.Error()))

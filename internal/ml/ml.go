@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -143,9 +144,10 @@ func (s *Service) container(ctx context.Context, p *access.Principal, named stri
 }
 
 // modelContainer finds a running container whose record names the model
-// ref: a shared one, or the caller's own development container.
+// ref, among those the caller may run code in: their own or one shared
+// with one of their roles (never another user's development container).
 func (s *Service) modelContainer(ctx context.Context, p *access.Principal, ref models.Ref) (string, bool) {
-	list, err := s.o.Containers.List(ctx)
+	list, err := s.o.Containers.ListFor(ctx, p)
 	if err != nil {
 		s.o.Log.Warn("listing containers", "err", err)
 		return "", false
@@ -154,6 +156,9 @@ func (s *Service) modelContainer(ctx context.Context, p *access.Principal, ref m
 	for _, c := range list {
 		if c.Status != containers.StatusRunning || c.Model == "" || (c.Scope != "" && c.Scope != p.User) {
 			continue
+		}
+		if c.Owner != p.User && !slices.ContainsFunc(c.Roles, p.HasRole) {
+			continue // an administrator's choice of container is explicit (container=)
 		}
 		mr, err := models.ParseRef(c.Model)
 		if err != nil || mr.Name != ref.Name {

@@ -79,7 +79,7 @@ func TestAgentSpansJoinTheCallersTrace(t *testing.T) {
 	if _, err := carol.StartContainer(ctx, "traced", wire.ContainerStart{}); err != nil {
 		t.Fatal(err)
 	}
-	owner := &access.Principal{User: "carol", App: "search"}
+	owner := &access.Principal{User: "carol", App: "search", Caps: access.CapSet{access.CapControlContainer: true}}
 	hd, err := h.Srv.Containers.Ensure(ctx, owner, "traced", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestContainerHECToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := &access.Principal{User: "carol", App: "search"}
+	owner := &access.Principal{User: "carol", App: "search", Caps: access.CapSet{access.CapControlContainer: true}}
 	env := agentEnviron(t, h, owner, "hecbox")
 	secret, url := env[agent.EnvHECToken], env[agent.EnvHECURL]
 	if secret == "" || url != h.Srv.URL()+"/services/collector" || env[agent.EnvHECIndex] != "main" || env[agent.EnvHECCAFile] != h.Srv.CAFile() {

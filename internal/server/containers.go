@@ -82,6 +82,7 @@ func (s *Server) openContainers(ctx context.Context) error {
 		HECURL:         s.URL() + "/services/collector",
 		HECCAFile:      s.hecCAFile(),
 		Principals:     s.Access,
+		Roles:          s.Access,
 		HECTokens:      s.Config.Containers.HECTokens,
 	})
 	if err != nil {

@@ -145,15 +145,23 @@ func TestContainersThroughTheAPI(t *testing.T) {
 		x.Image != "dockyard/process" || x.Runtime != "process" || x.Started == nil || x.Model != "M" {
 		t.Fatalf("started = %+v", x)
 	}
-	cs, err := pat.Containers(ctx)
+	cs, err := carol.Containers(ctx)
 	if err != nil {
-		t.Fatalf("list as power: %v", err)
+		t.Fatalf("list: %v", err)
 	}
 	if c, ok := findContainer(cs, "web"); !ok || c.Status != "running" || c.Endpoint != x.Endpoint {
 		t.Fatalf("list = %+v", cs)
 	}
+	// Others see only their own containers and those shared with them.
+	if cs, err := pat.Containers(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("list as power = %+v, %v; want none of carol's", cs, err)
+	}
 	// The agent answers over TLS verified by the server CA, with its token.
-	hd, err := h.Srv.Containers.Ensure(ctx, &access.Principal{User: "uma", App: "search"}, "web", containers.EnsureOptions{})
+	pc, err := h.Srv.Access.EffectivePrincipal(ctx, "carol", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hd, err := h.Srv.Containers.Ensure(ctx, pc, "web", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure: %v", err)
 	}

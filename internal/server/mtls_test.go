@@ -38,7 +38,7 @@ func TestAgentsRequireTheServersClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &access.Principal{User: "carol", App: "search"}
+	p := &access.Principal{User: "carol", App: "search", Caps: access.CapSet{access.CapControlContainer: true}}
 	hd, err := h1.Srv.Containers.Ensure(ctx, p, "web", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure: %v", err)

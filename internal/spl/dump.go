@@ -115,8 +115,14 @@ func fieldsOf(c Command) string {
 	case *Dedup:
 		return fmt.Sprintf("n=%d fields=%q keepempty=%v consecutive=%v", c.N, c.Fields, c.KeepEmpty, c.Consecutive)
 	case *Apply:
+		if c.Container != "" {
+			return fmt.Sprintf("model=%s container=%q as=%q params=%v", c.Model, c.Container, c.As, c.Params)
+		}
 		return fmt.Sprintf("model=%s as=%q params=%v", c.Model, c.As, c.Params)
 	case *Summary:
+		if c.Container != "" {
+			return fmt.Sprintf("model=%s container=%q", c.Model, c.Container)
+		}
 		return fmt.Sprintf("model=%s", c.Model)
 	case *Deletemodel:
 		return fmt.Sprintf("model=%s", c.Model)

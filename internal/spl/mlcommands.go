@@ -37,18 +37,20 @@ type Fit struct {
 	Into      ModelRef
 }
 
-// Apply runs a model on the rows: apply [app:]MODEL[@REF] [k=v ...] [as NAME].
+// Apply runs a model on the rows: apply [app:]MODEL[@REF] [container=NAME] [k=v ...] [as NAME].
 type Apply struct {
-	Pos    Pos
-	Model  ModelRef
-	Params []Option
-	As     string
+	Pos       Pos
+	Model     ModelRef
+	Container string // container=: the container to run in, if given
+	Params    []Option
+	As        string
 }
 
-// Summary shows a model's summary: summary [app:]MODEL[@REF].
+// Summary shows a model's summary: summary [app:]MODEL[@REF] [container=NAME].
 type Summary struct {
-	Pos   Pos
-	Model ModelRef
+	Pos       Pos
+	Model     ModelRef
+	Container string // container=: the container that gives the notebook's summary, if given
 }
 
 // Listmodels lists the models the caller may read.
@@ -101,6 +103,9 @@ func (c *Fit) String() string {
 
 func (c *Apply) String() string {
 	s := "apply " + c.Model.String()
+	if c.Container != "" {
+		s += " container=" + word(c.Container)
+	}
 	for _, o := range c.Params {
 		s += " " + o.String()
 	}
@@ -110,6 +115,11 @@ func (c *Apply) String() string {
 	return s
 }
 
-func (c *Summary) String() string     { return "summary " + c.Model.String() }
+func (c *Summary) String() string {
+	if c.Container != "" {
+		return "summary " + c.Model.String() + " container=" + word(c.Container)
+	}
+	return "summary " + c.Model.String()
+}
 func (c *Listmodels) String() string  { return "listmodels" }
 func (c *Deletemodel) String() string { return "deletemodel " + c.Model.String() }

@@ -91,7 +91,11 @@ func (p *parser) apply(name token) Command {
 	for !p.atEnd() {
 		switch {
 		case p.isOption():
-			c.Params = append(c.Params, p.option())
+			if o := p.option(); o.Key == "container" {
+				c.Container = o.Value
+			} else {
+				c.Params = append(c.Params, o)
+			}
 		case isWord(p.peek(), "as") && c.As == "":
 			p.next()
 			c.As = p.word(`a field name after "as"`).text
@@ -103,7 +107,15 @@ func (p *parser) apply(name token) Command {
 }
 
 func (p *parser) summary(name token) Command {
-	return &Summary{Pos: name.pos, Model: p.modelRef()}
+	c := &Summary{Pos: name.pos, Model: p.modelRef()}
+	for p.isOption() {
+		o := p.option()
+		if o.Key != "container" {
+			p.fail(o.Pos, "summary takes only container=NAME after the model, not %s=", o.Key)
+		}
+		c.Container = o.Value
+	}
+	return c
 }
 
 func (p *parser) listmodels(name token) Command { return &Listmodels{Pos: name.pos} }

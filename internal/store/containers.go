@@ -33,6 +33,11 @@ type Container struct {
 	TokenSealed string
 	TokenHint   string
 	CAPEM       string
+	// Roles are the roles its owner shares it with: their holders (with
+	// control_mltk_container) may run code in it and see it listed. Empty:
+	// only its owner and administrators. Development containers (Scope
+	// set) are never shared.
+	Roles []string
 }
 
 // ContainerStore keeps container records.

@@ -20,6 +20,8 @@ type Container struct {
 	Message   string     `json:"message,omitempty"`
 	Created   time.Time  `json:"created"`
 	TokenHint string     `json:"token_last4,omitempty"`
+	// Roles are the roles the owner shares it with (absent: none).
+	Roles []string `json:"roles,omitempty"`
 }
 
 // ContainerStart is the body of POST /v1/containers/{name}/start.
@@ -36,4 +38,11 @@ type ContainerRegister struct {
 	Token string `json:"token"`
 	CAPEM string `json:"ca_pem,omitempty"`
 	Model string `json:"model,omitempty"`
+}
+
+// ContainerShare is the body of POST /v1/containers/{name}/share: the
+// roles the container is shared with from now on (empty: none, only its
+// owner and administrators).
+type ContainerShare struct {
+	Roles []string `json:"roles"`
 }

@@ -36,6 +36,33 @@ type Runtime struct {
 	seq   int
 	// FailStart, when set, makes Start of that container name fail.
 	FailStart map[string]error
+	// notIsolated, when set, is the reason the fake reports that its
+	// containers are not a security boundary (SetIsolated).
+	notIsolated string
+}
+
+var _ runtime.Isolator = (*Runtime)(nil)
+
+// SetIsolated makes the fake report its containers as isolated (ok) or,
+// with the given reason, not (as the process runtime without its
+// sandbox does).
+func (r *Runtime) SetIsolated(ok bool, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notIsolated = ""
+	if !ok {
+		r.notIsolated = reason
+		if reason == "" {
+			r.notIsolated = "the fake runtime was told not to isolate"
+		}
+	}
+}
+
+// Isolated implements runtime.Isolator: true unless SetIsolated(false, ...).
+func (r *Runtime) Isolated() (bool, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.notIsolated == "", r.notIsolated
 }
 
 // New returns an empty fake runtime.

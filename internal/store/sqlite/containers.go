@@ -13,17 +13,20 @@ import (
 var _ store.ContainerStore = (*DB)(nil)
 
 const containerCols = `id, name, scope, owner, image, runtime, desired, status, message, endpoint, model, gpus,
-	runtime_id, started, started_by, token_sealed, token_hint, ca_pem, created, updated`
+	runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated`
 
 func scanContainer(sc scanner) (store.Container, error) {
 	var c store.Container
-	var started, created, updated string
+	var started, roles, created, updated string
 	if err := sc.Scan(&c.ID, &c.Name, &c.Scope, &c.Owner, &c.Image, &c.Runtime, &c.Desired, &c.Status, &c.Message,
 		&c.Endpoint, &c.Model, &c.GPUs, &c.RuntimeID, &started, &c.StartedBy, &c.TokenSealed, &c.TokenHint,
-		&c.CAPEM, &created, &updated); err != nil {
+		&c.CAPEM, &roles, &created, &updated); err != nil {
 		return c, err
 	}
 	var err error
+	if c.Roles, err = decList(roles); err != nil {
+		return c, err
+	}
 	if c.Started, err = parseTime(started); err != nil {
 		return c, err
 	}
@@ -37,14 +40,17 @@ func scanContainer(sc scanner) (store.Container, error) {
 // CreateContainer inserts a container record.
 func (s *DB) CreateContainer(ctx context.Context, c store.Container) (store.Container, error) {
 	c.Created = nowIfZero(c.Created)
+	if c.Roles == nil {
+		c.Roles = []string{}
+	}
 	if c.Updated.IsZero() {
 		c.Updated = c.Created
 	}
 	err := s.db.QueryRowContext(ctx, `INSERT INTO containers(name, scope, owner, image, runtime, desired, status,
-		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, created, updated)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		c.Name, c.Scope, c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs,
-		c.RuntimeID, fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM,
+		c.RuntimeID, fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles),
 		fmtTime(c.Created), fmtTime(c.Updated)).Scan(&c.ID)
 	if err != nil {
 		if kind := constraint(err); kind != nil {
@@ -90,9 +96,9 @@ func (s *DB) UpdateContainer(ctx context.Context, c store.Container) error {
 	c.Updated = nowIfZero(c.Updated)
 	res, err := s.db.ExecContext(ctx, `UPDATE containers SET owner = ?, image = ?, runtime = ?, desired = ?, status = ?,
 		message = ?, endpoint = ?, model = ?, gpus = ?, runtime_id = ?, started = ?, started_by = ?, token_sealed = ?,
-		token_hint = ?, ca_pem = ?, updated = ? WHERE id = ?`,
+		token_hint = ?, ca_pem = ?, roles = ?, updated = ? WHERE id = ?`,
 		c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs, c.RuntimeID,
-		fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, fmtTime(c.Updated), c.ID)
+		fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles), fmtTime(c.Updated), c.ID)
 	return affected(res, err, fmt.Sprintf("container %q", c.Name))
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,10 @@ func testContainers(t *testing.T, open Opener) {
 	}
 	c.Status, c.Endpoint, c.RuntimeID, c.Started, c.StartedBy, c.GPUs = "running", "https://127.0.0.1:9", "p-1", t0.Add(time.Second), "alice", 1
 	c.TokenSealed, c.TokenHint, c.CAPEM, c.Model, c.Message = "dy1:x", "…abcd", "PEM", "M", "ok"
+	if len(c.Roles) != 0 {
+		t.Errorf("a new container's roles = %q, want none", c.Roles)
+	}
+	c.Roles = []string{"analysts", "ops"}
 	if err := st.UpdateContainer(ctx, c); err != nil {
 		t.Fatalf("UpdateContainer: %v", err)
 	}
@@ -35,8 +40,16 @@ func testContainers(t *testing.T, open Opener) {
 	}
 	if got.Status != "running" || got.Endpoint != c.Endpoint || got.RuntimeID != "p-1" || !got.Started.Equal(c.Started) ||
 		got.StartedBy != "alice" || got.GPUs != 1 || got.TokenSealed != "dy1:x" || got.TokenHint != "…abcd" ||
-		got.CAPEM != "PEM" || got.Model != "M" || got.Message != "ok" || !got.Created.Equal(t0) || got.Image != "dockyard/process" {
+		got.CAPEM != "PEM" || got.Model != "M" || got.Message != "ok" || !got.Created.Equal(t0) || got.Image != "dockyard/process" ||
+		strings.Join(got.Roles, ",") != "analysts,ops" {
 		t.Errorf("GetContainer = %+v, want the updated record", got)
+	}
+	c.Roles = nil
+	if err := st.UpdateContainer(ctx, c); err != nil {
+		t.Fatalf("UpdateContainer (unshare): %v", err)
+	}
+	if got, _ := st.GetContainer(ctx, "__dev__", "alice"); len(got.Roles) != 0 {
+		t.Errorf("roles after unsharing = %q, want none", got.Roles)
 	}
 	if _, err := st.GetContainer(ctx, "__dev__", "carol"); !errdefs.IsNotFound(err) {
 		t.Errorf("GetContainer(missing) = %v, want not found", err)
