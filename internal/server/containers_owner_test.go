@@ -3,21 +3,23 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
-	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
@@ -209,10 +211,6 @@ func TestContainerOwnershipMatrix(t *testing.T) {
 	if a := subjects[0].rc.search(t, "| makeresults count=4 | streamstats count as a | eval b=a*2 | fit MLTKContainer algo=mx b from a into M"); !a.ok() {
 		t.Fatalf("bob's fit in his development container: %v", a)
 	}
-	adminP, err := h.Srv.Access.EffectivePrincipal(ctx, "admin", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	makeBox := func() {
 		t.Helper()
 		if _, err := alice.StartContainer(ctx, "box", wire.ContainerStart{}); err != nil {
@@ -222,15 +220,19 @@ func TestContainerOwnershipMatrix(t *testing.T) {
 			t.Fatalf("alice shares box: %v", err)
 		}
 	}
-	// placed returns the content of mx.py in box (as the server reaches it).
-	placed := func() string {
+	// placed reports whether the fit just sent put the notebook content nb
+	// into box: a fit places the exact version it runs, content-addressed,
+	// under .dockyard/pinned/ in the container's root.
+	placed := func(nb string) bool {
 		t.Helper()
-		hd, err := h.Srv.Containers.Ensure(ctx, adminP, "box", containers.EnsureOptions{})
+		c, err := h.Srv.Store.GetContainer(ctx, "box", "")
 		if err != nil {
-			t.Fatalf("reaching box: %v", err)
+			t.Fatalf("reading box's record: %v", err)
 		}
-		b, _ := hd.Agent().GetNotebook(ctx, "mx.py")
-		return string(b)
+		sum := sha256.Sum256([]byte(nb))
+		p := filepath.Join(cfg.Data, "containers", c.RuntimeID, "root", ".dockyard", "pinned", hex.EncodeToString(sum[:])+".py")
+		_, err = os.Stat(p)
+		return err == nil
 	}
 	makeBox()
 
@@ -248,7 +250,7 @@ func TestContainerOwnershipMatrix(t *testing.T) {
 			var ok bool
 			if v == "placement" {
 				// The fit just sent placed the notebook, or did not.
-				ok = placed() == ownerNotebook(users[s.name])
+				ok = placed(ownerNotebook(users[s.name]))
 			} else {
 				got = s.rc.verb(t, v, "box")
 				ok = got.ok()
