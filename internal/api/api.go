@@ -63,6 +63,7 @@ func (a *API) Routes() []Route {
 	var rs []Route
 	rs = append(rs, a.systemRoutes()...)
 	rs = append(rs, a.accessRoutes()...)
+	rs = append(rs, a.appRoutes()...)
 	rs = append(rs, a.Extra...)
 	return rs
 }

@@ -72,6 +72,10 @@ type Viewer struct {
 	Roles []string // effective roles
 	App   string
 	All   bool // admin_all_objects: sees every model
+	// Apps are the apps whose shared models the viewer may see (the apps
+	// it may read); nil means every app. The viewer's own models show
+	// wherever they are.
+	Apps []string
 }
 
 // ModelQuery selects a page of models. Empty filter fields do not filter.
