@@ -122,6 +122,11 @@ func (r *Registry) AuthorizeWrite(ctx context.Context, ref Ref) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = r.target(ctx, p, ref)
-	return err
+	_, exists, err := r.target(ctx, p, ref)
+	if err != nil || exists || !ref.AppShared {
+		return err
+	}
+	// Registering would create an app-shared model: that needs write on the app.
+	return r.ko.AuthorizeSharing(ctx, p, "model.create", knowledge.Object{Name: ref.Name,
+		ACL: access.ACL{Owner: p.User, App: appOf(p), Sharing: access.SharingApp}}, access.SharingApp)
 }
