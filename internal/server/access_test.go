@@ -168,7 +168,7 @@ func TestRefusedSearchIsAuditedAsDenied(t *testing.T) {
 	h := servertest.Start(t)
 	ctx := context.Background()
 	bob := h.User("bob", access.RoleUser)
-	_, err := bob.SearchAll(ctx, "| makeresults | eval x=1, y=2 | fit MLTKContainer algo=lr y from x into app:m", "")
+	_, err := bob.SearchAll(ctx, "| makeresults | eval x=1, y=2 | fit MLTKContainer algo=lr y from x into m", "")
 	if !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "control_mltk_container") {
 		t.Fatalf("plain user fit: %v; want 403 naming control_mltk_container", err)
 	}
