@@ -256,8 +256,9 @@ func (k *Kind) Record(ctx context.Context, p *access.Principal, action string, o
 		details = map[string]any{}
 	}
 	details["owner"], details["sharing"] = o.Owner, string(o.Sharing)
+	req := audit.RequestFrom(ctx)
 	e := audit.Event{Time: k.now(), User: p.User, Action: action, Object: k.AuditObject(o), App: p.App,
-		Result: result, Message: msg, Details: details}
+		Result: result, Message: msg, Details: details, Source: req.Source, RequestID: req.ID}
 	if err := k.rec.Record(context.WithoutCancel(ctx), e); err != nil {
 		k.log.ErrorContext(ctx, "audit record failed", "action", action, "object", e.Object, "err", err)
 	}

@@ -138,8 +138,8 @@ func TestAppsWithMembers(t *testing.T) {
 			t.Errorf("no %s audit event", action)
 		}
 	}
-	if !hasEvent(all, `"model.create"`, `"denied"`, `"rita"`) {
-		t.Errorf("rita's refused share into hr is not audited")
+	if !hasEvent(all, `"model.create"`, `"denied"`, `"rita"`, `"request_id"`, `"src"`) {
+		t.Errorf("rita's refused share into hr is not audited with its request id and source")
 	}
 }
 
