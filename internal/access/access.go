@@ -88,6 +88,7 @@ type Principal struct {
 	Caps    CapSet
 	Indexes []string // event indexes the caller may search
 	App     string   // the app context of this request
+	Apps    AppSet   // what the caller may do in each app
 	TokenID string   // the session or API token that authenticated the request
 }
 

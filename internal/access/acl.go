@@ -44,8 +44,12 @@ func (p *Principal) anyRole(roles []string) bool {
 }
 
 // visible reports whether the object's sharing level reaches the principal's
-// app context at all (before read roles are considered).
+// app context at all (before read roles are considered). Nothing shared in
+// an app the principal may not read reaches it.
 func (p *Principal) visible(a ACL) bool {
+	if !p.CanReadApp(a.App) {
+		return false
+	}
 	switch a.Sharing {
 	case SharingGlobal:
 		return true

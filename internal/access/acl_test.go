@@ -4,7 +4,7 @@ import "testing"
 
 func TestACL(t *testing.T) {
 	principal := func(user, app string, roles ...string) *Principal {
-		return &Principal{User: user, App: app, Roles: roles, Caps: CapSet{}}
+		return &Principal{User: user, App: app, Roles: roles, Caps: CapSet{}, Apps: MemberOf("dsdl", "search")}
 	}
 	owner := principal("olivia", "dsdl", "user")
 	sameApp := principal("sam", "dsdl", "user")

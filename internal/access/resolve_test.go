@@ -3,7 +3,7 @@ package access
 import "testing"
 
 func TestResolvePrecedence(t *testing.T) {
-	alice := &Principal{User: "alice", Roles: []string{RoleUser}, App: "search"}
+	alice := &Principal{User: "alice", Roles: []string{RoleUser}, App: "search", Apps: MemberOf("search", "a_app", "b_app")}
 	private := ACL{Owner: "alice", App: "search", Sharing: SharingUser}
 	bobPrivate := ACL{Owner: "bob", App: "search", Sharing: SharingUser}
 	appShared := ACL{Owner: "bob", App: "search", Sharing: SharingApp}

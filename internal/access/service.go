@@ -243,8 +243,10 @@ func (s *Service) newToken(ctx context.Context, user, kind, name string, ttl tim
 }
 
 // EffectivePrincipal returns user as a Principal in app (the user's
-// default app when empty), with roles, capabilities and search indexes
-// expanded through inheritance.
+// default app when empty, or the default app when the user may not read
+// that), with roles, capabilities, search indexes and app permissions
+// expanded through inheritance. An app the user may not read is "app not
+// found", exactly as one that does not exist.
 func (s *Service) EffectivePrincipal(ctx context.Context, user, app string) (*Principal, error) {
 	u, err := s.st.GetUser(ctx, user)
 	if errdefs.IsNotFound(err) {
@@ -259,12 +261,13 @@ func (s *Service) EffectivePrincipal(ctx context.Context, user, app string) (*Pr
 	}
 	p := expand(u.Roles, roles)
 	p.User = u.Name
-	p.App = app
-	if p.App == "" {
-		p.App = u.DefaultApp
+	apps, err := s.st.ListApps(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if p.App == "" {
-		p.App = DefaultApp
+	p.Apps = appSet(p, apps)
+	if p.App, err = contextApp(p, app, u.DefaultApp); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -243,8 +243,14 @@ func TestEffectivePrincipalBuiltins(t *testing.T) {
 				tc.role, p.Caps.Sorted(), p.Indexes, p.App, want.Sorted(), tc.indexes, tc.internal)
 		}
 	}
-	if p, _ := f.svc.EffectivePrincipal(f.ctx, "u_user", "dsdl"); p.App != "dsdl" {
-		t.Errorf("app = %q, want the requested dsdl", p.App)
+	if _, err := f.svc.EffectivePrincipal(f.ctx, "u_user", "dsdl"); !IsAppNotFound(err) {
+		t.Errorf("EffectivePrincipal in a missing app: %v, want app not found", err)
+	}
+	if _, err := f.svc.CreateApp(f.ctx, "dsdl", nil, nil, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := f.svc.EffectivePrincipal(f.ctx, "u_user", "dsdl"); err != nil || p.App != "dsdl" {
+		t.Errorf("app = %v, %v; want the requested dsdl", p, err)
 	}
 	if _, err := f.svc.EffectivePrincipal(f.ctx, "nobody", ""); !errdefs.IsNotFound(err) {
 		t.Errorf("EffectivePrincipal(unknown) error = %v, want ErrNotFound", err)

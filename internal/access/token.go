@@ -122,6 +122,9 @@ func (s *Service) Authenticate(ctx context.Context, secret, app string) (*Princi
 		return nil, errdefs.Unauthenticated("token has expired: log in again or create a new API token")
 	}
 	p, err := s.EffectivePrincipal(ctx, t.User, app)
+	if IsAppNotFound(err) {
+		return nil, err
+	}
 	if errdefs.IsNotFound(err) {
 		return nil, errBadToken
 	}

@@ -126,6 +126,9 @@ func TestAPITokenOwnership(t *testing.T) {
 	if err != nil || !strings.HasPrefix(secret, APIPrefix) || tok.Name != "ci" || tok.Hash != "" {
 		t.Fatalf("CreateAPIToken = %q, %+v, %v", secret, tok, err)
 	}
+	if _, err := f.svc.CreateApp(f.ctx, "dsdl", nil, nil, "admin"); err != nil {
+		t.Fatal(err)
+	}
 	if p, err := f.svc.Authenticate(f.ctx, secret, "dsdl"); err != nil || p.User != "alice" || p.App != "dsdl" {
 		t.Fatalf("Authenticate(API token) = %+v, %v", p, err)
 	}

@@ -87,6 +87,9 @@ func TestUpdateUserPasswordEndsSessions(t *testing.T) {
 		t.Fatalf("short new password: %v; want ErrInvalid", err)
 	}
 	pw, app := "a-new-password", "dsdl"
+	if _, err := f.svc.CreateApp(f.ctx, app, nil, nil, "admin"); err != nil {
+		t.Fatal(err)
+	}
 	u, err := f.svc.UpdateUser(f.ctx, "alice", UserUpdate{Password: &pw, DefaultApp: &app})
 	if err != nil || u.DefaultApp != "dsdl" || u.PasswordHash != "" {
 		t.Fatalf("UpdateUser = %+v, %v", u, err)

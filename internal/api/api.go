@@ -63,6 +63,7 @@ func (a *API) Routes() []Route {
 	var rs []Route
 	rs = append(rs, a.systemRoutes()...)
 	rs = append(rs, a.accessRoutes()...)
+	rs = append(rs, a.appRoutes()...)
 	rs = append(rs, a.Extra...)
 	return rs
 }
@@ -120,6 +121,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		ctx = audit.WithRequest(ctx, audit.Request{Source: remoteHost(r), ID: id})
 		r = r.WithContext(ctx)
 		err := a.serve(w, r, rt)
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/dockyard/dockyard/internal/access"
-	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/store"
@@ -17,7 +16,8 @@ import (
 
 // NotebooksAPI serves notebook push, listing, history, content, share and
 // delete. Only object ACLs apply: a notebook the caller may not read is not
-// found. Pushes, shares and deletes are audited here, refusals included.
+// found. The notebook service audits pushes, shares and deletes, refusals
+// included.
 type NotebooksAPI struct {
 	*API
 	Notebooks *notebooks.Service
@@ -78,13 +78,7 @@ func (n *NotebooksAPI) push(w http.ResponseWriter, r *http.Request) error {
 	res, err := n.Notebooks.Push(r.Context(), p, notebooks.PushRequest{Name: r.PathValue("name"), Format: format,
 		Content: body, Sharing: access.Sharing(q.Get("sharing"))})
 	if err != nil {
-		n.auditDenied(r, "notebook.push", err)
 		return err
-	}
-	if res.Changed {
-		n.record(r, audit.Event{Action: "notebook.push", Object: "notebook:" + res.App + "/" + res.Name, Details: map[string]any{
-			"owner": res.Owner, "sharing": res.Sharing, "version": res.Current.Version, "digest": res.Current.Digest,
-			"size": res.Current.Size, "format": res.Current.Format, "created": res.Created}})
 	}
 	return writeJSON(w, http.StatusOK, wire.NotebookPush{Notebook: notebookWire(res.Info), Changed: res.Changed})
 }
@@ -132,18 +126,6 @@ func (n *NotebooksAPI) content(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// notebookObject is a notebook's audit object name.
-func notebookObject(app, name string) string { return "notebook:" + app + "/" + name }
-
-// auditDenied records a share or delete the service refused for lack of
-// permission (a notebook the caller may not read is not found, and is not
-// recorded, as for any other missing object).
-func (n *NotebooksAPI) auditDenied(r *http.Request, action string, err error) {
-	if errdefs.IsPermissionDenied(err) {
-		n.record(r, audit.Event{Action: action, Object: "notebook:" + r.PathValue("name"), Result: audit.ResultDenied, Message: err.Error()})
-	}
-}
-
 // share takes a wire.LookupShare-shaped body: {"sharing", "read", "write"}.
 func (n *NotebooksAPI) share(w http.ResponseWriter, r *http.Request) error {
 	var req wire.LookupShare
@@ -156,21 +138,15 @@ func (n *NotebooksAPI) share(w http.ResponseWriter, r *http.Request) error {
 	}
 	i, err := n.Notebooks.Share(r.Context(), access.FromContext(r.Context()), r.PathValue("name"), sharing, req.Read, req.Write)
 	if err != nil {
-		n.auditDenied(r, "notebook.share", err)
 		return err
 	}
-	n.record(r, audit.Event{Action: "notebook.share", Object: notebookObject(i.App, i.Name), Details: map[string]any{
-		"owner": i.Owner, "sharing": i.Sharing, "read": nonNil(i.Read), "write": nonNil(i.Write)}})
 	return writeJSON(w, http.StatusOK, notebookWire(i))
 }
 
 func (n *NotebooksAPI) delete(w http.ResponseWriter, r *http.Request) error {
 	d, err := n.Notebooks.Delete(r.Context(), access.FromContext(r.Context()), r.PathValue("name"))
 	if err != nil {
-		n.auditDenied(r, "notebook.delete", err)
 		return err
 	}
-	n.record(r, audit.Event{Action: "notebook.delete", Object: notebookObject(d.App, d.Name), Details: map[string]any{
-		"owner": d.Owner, "sharing": d.Sharing, "versions": d.Latest}})
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "deleted", "name": d.Name, "app": d.App})
 }

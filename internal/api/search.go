@@ -70,6 +70,9 @@ func (s *SearchAPI) search(w http.ResponseWriter, r *http.Request) error {
 		if err := access.ValidateApp(req.App); err != nil {
 			return err
 		}
+		if !p.CanReadApp(req.App) {
+			return access.AppNotFound(req.App)
+		}
 		cp := *p
 		cp.App = req.App
 		p = &cp

@@ -102,7 +102,7 @@ func TestSearchCommand(t *testing.T) {
 
 func TestLookupsCommands(t *testing.T) {
 	h := servertest.Start(t)
-	h.User("alice", access.RoleUser)
+	h.User("alice", access.RoleUser, access.RolePower) // power: shares into search
 	h.User("bob", access.RoleUser)
 	alice := loginVars(t, h, "alice", servertest.UserPassword)
 	bob := loginVars(t, h, "bob", servertest.UserPassword)

@@ -22,6 +22,7 @@ import (
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -49,11 +50,7 @@ type Lookup struct {
 }
 
 // Perms says what the caller may do with a lookup.
-type Perms struct {
-	Read  bool `json:"read"`
-	Write bool `json:"write"`
-	Share bool `json:"share"`
-}
+type Perms = knowledge.Perms
 
 // ACL returns the lookup's permission record.
 func (l Lookup) ACL() access.ACL {
@@ -64,7 +61,7 @@ func (l Lookup) ACL() access.ACL {
 type Service struct {
 	st    store.LookupStore
 	blobs blob.Store
-	rec   audit.Recorder
+	ko    *knowledge.Kind
 	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
@@ -76,7 +73,14 @@ func New(st store.LookupStore, blobs blob.Store, rec audit.Recorder, cfg Config,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: st, blobs: blobs, rec: rec, cfg: cfg, log: log, now: func() time.Time { return time.Now().UTC() }}
+	ko := knowledge.NewKind(knowledge.Kind{Noun: "lookup", ValidateName: ValidateName}, rec, log)
+	return &Service{st: st, blobs: blobs, ko: ko, cfg: cfg, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// object is a lookup as the knowledge package sees it.
+func object(s store.Lookup) knowledge.Object {
+	return knowledge.Object{ID: s.ID, Name: s.Name, ACL: access.ACL{Owner: s.Owner, App: s.App,
+		Sharing: access.Sharing(s.Sharing), Read: s.Read, Write: s.Write}}
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,195}\.csv$`)
@@ -89,49 +93,39 @@ func ValidateName(name string) error {
 	return nil
 }
 
-func notFound(name string) error { return errdefs.NotFound("lookup not found: " + name) }
-
-func caller(ctx context.Context) (*access.Principal, error) {
-	p := access.FromContext(ctx)
-	if p == nil {
-		return nil, errdefs.Unauthenticated("lookups: no caller identity in the request; log in first")
+// caller returns the principal of ctx and the app names resolve in (app,
+// or the caller's app context; one the caller may not read is not found).
+func caller(ctx context.Context, app string) (*access.Principal, string, error) {
+	p, err := knowledge.Caller(ctx)
+	if err != nil {
+		return nil, "", err
 	}
-	return p, nil
-}
-
-func appOr(app string, p *access.Principal) string {
-	if app != "" {
-		return app
-	}
-	if p.App != "" {
-		return p.App
-	}
-	return access.DefaultApp
+	app, err = knowledge.ContextApp(p, app)
+	return p, app, err
 }
 
 func toLookup(p *access.Principal, s store.Lookup) Lookup {
 	l := Lookup{Name: s.Name, App: s.App, Owner: s.Owner, Sharing: access.Sharing(s.Sharing),
 		Read: s.Read, Write: s.Write, Digest: s.Digest, Size: s.Size, Created: s.Created, Updated: s.Updated, id: s.ID}
-	acl := l.ACL()
-	l.Perms = Perms{Read: p.CanRead(acl), Write: p.CanWrite(acl), Share: p.CanShare(acl)}
+	l.Perms = knowledge.PermsOf(p, l.ACL())
 	return l
 }
 
-// find resolves name in app to a lookup the caller may read.
-func (s *Service) find(ctx context.Context, p *access.Principal, app, name string) (Lookup, error) {
+// find resolves name in app to a lookup the caller may read, and returns
+// every lookup of that name too.
+func (s *Service) find(ctx context.Context, p *access.Principal, app, name string) (Lookup, []store.Lookup, error) {
 	if err := ValidateName(name); err != nil {
-		return Lookup{}, err
+		return Lookup{}, nil, err
 	}
 	cands, err := s.st.FindLookups(ctx, name)
 	if err != nil {
-		return Lookup{}, fmt.Errorf("lookup %s: %w", name, err)
+		return Lookup{}, nil, fmt.Errorf("lookup %s: %w", name, err)
 	}
-	acl := func(c store.Lookup) access.ACL { return toLookup(p, c).ACL() }
-	best, ok := access.Resolve(cands, acl, app, p.User, nil, func(c store.Lookup) bool { return p.CanRead(acl(c)) })
-	if !ok {
-		return Lookup{}, notFound(name)
+	best, err := knowledge.Find(s.ko, p, knowledge.Query{App: app, Name: name}, cands, object)
+	if err != nil {
+		return Lookup{}, cands, err
 	}
-	return toLookup(p, best), nil
+	return toLookup(p, best), cands, nil
 }
 
 // Open returns the CSV content of the lookup name resolves to in app.
@@ -144,11 +138,11 @@ func (s *Service) Open(ctx context.Context, app, name string) (io.ReadCloser, er
 // resolves to in app, both of one version: a concurrent upload cannot make
 // the content disagree with the size and digest.
 func (s *Service) Fetch(ctx context.Context, app, name string) (Lookup, io.ReadCloser, error) {
-	p, err := caller(ctx)
+	p, app, err := caller(ctx, app)
 	if err != nil {
 		return Lookup{}, nil, err
 	}
-	l, err := s.find(ctx, p, appOr(app, p), name)
+	l, _, err := s.find(ctx, p, app, name)
 	if err != nil {
 		return Lookup{}, nil, err
 	}
@@ -161,21 +155,21 @@ func (s *Service) Fetch(ctx context.Context, app, name string) (Lookup, io.ReadC
 
 // Get returns the metadata of the lookup name resolves to in app.
 func (s *Service) Get(ctx context.Context, app, name string) (Lookup, error) {
-	p, err := caller(ctx)
+	p, app, err := caller(ctx, app)
 	if err != nil {
 		return Lookup{}, err
 	}
-	return s.find(ctx, p, appOr(app, p), name)
+	l, _, err := s.find(ctx, p, app, name)
+	return l, err
 }
 
 // List returns the lookups the caller may read from app: its private ones
 // and the app's shared ones there, and globally shared ones from anywhere.
 func (s *Service) List(ctx context.Context, app string) ([]Lookup, error) {
-	p, err := caller(ctx)
+	p, app, err := caller(ctx, app)
 	if err != nil {
 		return nil, err
 	}
-	app = appOr(app, p)
 	all, err := s.st.ListLookups(ctx, "")
 	if err != nil {
 		return nil, err
@@ -208,13 +202,6 @@ func cmpStr(a, b string) int {
 }
 
 func (s *Service) record(ctx context.Context, p *access.Principal, action string, l Lookup, result, msg string) {
-	if s.rec == nil {
-		return
-	}
-	e := audit.Event{Time: s.now(), User: p.User, Action: action, Object: "lookup:" + l.App + ":" + l.Name,
-		App: l.App, Result: result, Message: msg,
-		Details: map[string]any{"digest": l.Digest, "size": l.Size, "sharing": string(l.Sharing)}}
-	if err := s.rec.Record(ctx, e); err != nil {
-		s.log.ErrorContext(ctx, "audit record failed", "action", action, "object", e.Object, "err", err)
-	}
+	s.ko.Record(ctx, p, action, object(store.Lookup{ID: l.id, Name: l.Name, App: l.App, Owner: l.Owner, Sharing: string(l.Sharing),
+		Read: l.Read, Write: l.Write}), result, msg, map[string]any{"digest": l.Digest, "size": l.Size})
 }

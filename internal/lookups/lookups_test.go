@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,8 +40,12 @@ func newEnv(t *testing.T) *env {
 	return &env{svc: lookups.New(db, blobs, rec, lookups.Config{MaxBytes: 1 << 20}, nil), audit: rec}
 }
 
+// user is a principal in app, a member (read and write) of the apps search
+// and sales; one with the role "reader" may only read them.
 func user(name, app string, roles ...string) context.Context {
-	return access.WithPrincipal(context.Background(), &access.Principal{User: name, Roles: roles, App: app, Caps: access.CapSet{}})
+	w := !slices.Contains(roles, "reader")
+	apps := access.AppSet{"search": {Read: true, Write: w}, "sales": {Read: true, Write: w}}
+	return access.WithPrincipal(context.Background(), &access.Principal{User: name, Roles: roles, App: app, Caps: access.CapSet{}, Apps: apps})
 }
 
 var (
@@ -264,5 +269,30 @@ func TestFetchIsOneVersion(t *testing.T) {
 	}
 	if _, _, err := e.svc.Fetch(bob, "", "x.csv"); !errdefs.IsNotFound(err) || err.Error() != "lookup not found: x.csv" {
 		t.Fatalf("bob fetches alice's private lookup: %v", err)
+	}
+}
+
+// TestAppMembership: sharing into an app needs write on it, and a caller
+// who may not read an app gets "app not found" for it, as for a missing one.
+func TestAppMembership(t *testing.T) {
+	e := newEnv(t)
+	reader := user("rita", "search", "user", "reader")
+	if _, err := e.svc.Upload(reader, "search", "r.csv", strings.NewReader(xCSV)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Share(reader, "search", "r.csv", access.SharingApp, nil, nil)
+	if !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "write permission on app search") {
+		t.Fatalf("a reader sharing into search: %v; want permission denied naming the app", err)
+	}
+	if evs := e.audit.Events(); len(evs) == 0 || evs[len(evs)-1].Result != audit.ResultDenied || evs[len(evs)-1].Action != "lookup.share" {
+		t.Errorf("refused share not audited: %+v", evs)
+	}
+	if _, err := e.svc.Share(alice, "search", "r.csv", access.SharingApp, nil, nil); !errdefs.IsNotFound(err) {
+		t.Errorf("alice sharing rita's private lookup: %v", err)
+	}
+	_, errHR := e.svc.Get(alice, "hr", "r.csv")
+	_, errNone := e.svc.Get(alice, "nope", "r.csv")
+	if errHR == nil || errHR.Error() != "app not found: hr" || errNone.Error() != "app not found: nope" {
+		t.Errorf("lookup in an app alice may not read: %v / %v", errHR, errNone)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -34,11 +35,10 @@ func (s *Service) Write(ctx context.Context, app, name string, r io.Reader) erro
 
 func (s *Service) put(ctx context.Context, app, name string, r io.Reader, write bool, action string) (Lookup, error) {
 	allowEmpty := write
-	p, err := caller(ctx)
+	p, app, err := caller(ctx, app)
 	if err != nil {
 		return Lookup{}, err
 	}
-	app = appOr(app, p)
 	if err := ValidateName(name); err != nil {
 		return Lookup{}, err
 	}
@@ -49,7 +49,7 @@ func (s *Service) put(ctx context.Context, app, name string, r io.Reader, write 
 	if err := ValidateCSV(name, body, allowEmpty); err != nil {
 		return Lookup{}, err
 	}
-	existing, err := s.find(ctx, p, app, name)
+	existing, _, err := s.find(ctx, p, app, name)
 	switch {
 	case err == nil && !existing.Perms.Write && !write:
 		existing = Lookup{} // upload: a private lookup shadows the read-only one
@@ -144,35 +144,31 @@ func csvError(name string, err error) error {
 }
 
 // Share changes a lookup's sharing and roles; only its owner or a holder of
-// admin_all_objects may.
+// admin_all_objects may, and sharing it beyond its owner needs write on its
+// app (see knowledge.Share).
 func (s *Service) Share(ctx context.Context, app, name string, sharing access.Sharing, read, write []string) (Lookup, error) {
-	p, err := caller(ctx)
+	p, app, err := caller(ctx, app)
 	if err != nil {
 		return Lookup{}, err
 	}
 	if _, err := access.ParseSharing(string(sharing)); err != nil {
 		return Lookup{}, err
 	}
-	l, err := s.find(ctx, p, appOr(app, p), name)
+	l, cands, err := s.find(ctx, p, app, name)
 	if err != nil {
 		return Lookup{}, err
 	}
-	if !l.Perms.Share {
-		msg := fmt.Sprintf("you may not change the sharing of lookup %s: ask its owner %s or an administrator", name, l.Owner)
-		s.record(ctx, p, "lookup.share", l, audit.ResultDenied, msg)
-		return Lookup{}, errdefs.PermissionDenied(msg)
+	cur := store.Lookup{ID: l.id, Name: l.Name, App: l.App, Owner: l.Owner, Sharing: string(l.Sharing),
+		Read: l.Read, Write: l.Write, Digest: l.Digest, Size: l.Size, Created: l.Created}
+	acl, err := knowledge.Share(ctx, s.ko, p, object(cur), sharing, read, write, cands, object)
+	if err != nil {
+		return Lookup{}, err
 	}
-	if read == nil {
-		read = []string{}
-	}
-	if write == nil {
-		write = []string{}
-	}
-	rec := store.Lookup{ID: l.id, Name: l.Name, App: l.App, Owner: l.Owner, Sharing: string(sharing),
-		Read: read, Write: write, Digest: l.Digest, Size: l.Size, Created: l.Created, Updated: s.now()}
+	rec := cur
+	rec.Sharing, rec.Read, rec.Write, rec.Updated = string(acl.Sharing), acl.Read, acl.Write, s.now()
 	if err := s.st.UpdateLookup(ctx, rec); err != nil {
 		if errdefs.IsConflict(err) {
-			return Lookup{}, errdefs.Conflict(fmt.Sprintf("app %s already has a shared lookup %s: rename or delete one of them first", l.App, name))
+			return Lookup{}, errdefs.Conflict(fmt.Sprintf("%s already has a %s-shared lookup %s in app %s: rename or delete one of them first", l.Owner, sharing, name, l.App))
 		}
 		return Lookup{}, err
 	}
@@ -184,11 +180,11 @@ func (s *Service) Share(ctx context.Context, app, name string, sharing access.Sh
 // Delete removes the lookup name resolves to; only its owner or a holder of
 // admin_all_objects may. The content blob is left for garbage collection.
 func (s *Service) Delete(ctx context.Context, app, name string) error {
-	p, err := caller(ctx)
+	p, app, err := caller(ctx, app)
 	if err != nil {
 		return err
 	}
-	l, err := s.find(ctx, p, appOr(app, p), name)
+	l, _, err := s.find(ctx, p, app, name)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func BenchmarkModelList(b *testing.B) {
 	db := benchStore(b)
 	reg := New(db, nil, nil, Options{}, nil)
 	// user7 is in app7 and holds team3; it owns ~500 models.
-	ctx := access.WithPrincipal(context.Background(), &access.Principal{User: "user7", Roles: []string{"team3", "user"}, App: "app7"})
+	ctx := access.WithPrincipal(context.Background(), &access.Principal{User: "user7", Roles: []string{"team3", "user"}, App: "app7", Apps: benchAppSet()})
 	scenarios := []struct {
 		name string
 		o    ListOptions
@@ -249,4 +249,13 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// benchAppSet makes every app of the benchmark readable.
+func benchAppSet() access.AppSet {
+	apps := access.AppSet{}
+	for i := 0; i < benchApps; i++ {
+		apps[fmt.Sprintf("app%d", i)] = access.AppPerm{Read: true, Write: true}
+	}
+	return apps
 }

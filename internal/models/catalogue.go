@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -53,7 +53,7 @@ func (r *Registry) List(ctx context.Context, o ListOptions) (Page, error) {
 		return Page{}, errdefs.Invalid(fmt.Sprintf("page size %d is over the limit of %d; ask for a smaller page", limit, r.opts.MaxPageSize))
 	}
 	sp, err := r.st.ListModels(ctx, store.ModelQuery{
-		Viewer: store.Viewer{User: p.User, Roles: p.Roles, App: appOf(p), All: p.Can(access.CapAdminAllObjects)},
+		Viewer: store.Viewer{User: p.User, Roles: p.Roles, App: appOf(p), All: p.Can(access.CapAdminAllObjects), Apps: readableApps(p)},
 		App:    o.App, Owner: o.Owner, Sharing: o.Sharing, Algo: o.Algo, Tag: o.Tag, Search: o.Search,
 		Limit: limit, After: o.After,
 	})
@@ -162,24 +162,26 @@ func (r *Registry) Versions(ctx context.Context, ref Ref) ([]Version, error) {
 	return out, nil
 }
 
-// validNames checks a list of role names or tags, and sorts and dedups it.
-func validNames(kind string, roles []string) ([]string, error) {
+// readableApps lists the apps p may read, for the store's listing query.
+func readableApps(p *access.Principal) []string {
 	out := []string{}
-	for _, r := range roles {
-		r = strings.TrimSpace(r)
-		if r == "" || strings.ContainsAny(r, ", \t\n") {
-			return nil, errdefs.Invalid(fmt.Sprintf("%s %q is not valid: use no spaces or commas", kind, r))
-		}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
+	for a, perm := range p.Apps {
+		if perm.Read {
+			out = append(out, a)
 		}
 	}
 	slices.Sort(out)
-	return out, nil
+	return out
+}
+
+// validNames checks a list of role names or tags, and sorts and dedups it.
+func validNames(kind string, names []string) ([]string, error) {
+	return knowledge.ValidNames(kind, names)
 }
 
 // Share changes the sharing level and the read and write roles of the model
-// ref names: its owner or a holder of admin_all_objects may.
+// ref names: its owner or a holder of admin_all_objects may, and sharing
+// beyond the owner needs write on the model's app (knowledge.Share).
 func (r *Registry) Share(ctx context.Context, ref Ref, sharing access.Sharing, read, write []string) (Model, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -191,28 +193,28 @@ func (r *Registry) Share(ctx context.Context, ref Ref, sharing access.Sharing, r
 	if _, err := access.ParseSharing(string(sharing)); err != nil {
 		return Model{}, err
 	}
-	if read, err = validNames("read role", read); err != nil {
+	if _, err = validNames("read role", read); err != nil {
 		return Model{}, err
 	}
-	if write, err = validNames("write role", write); err != nil {
+	if _, err = validNames("write role", write); err != nil {
 		return Model{}, err
 	}
-	m, err := r.find(ctx, p, ref)
+	m, cands, err := r.findAll(ctx, p, ref)
 	if err != nil {
 		return Model{}, err
 	}
-	if !m.Perms.Share {
-		return Model{}, r.denied(ctx, p, "model.share", m, fmt.Sprintf(
-			"only the owner of model %s (%s) or a holder of admin_all_objects may change its sharing", ref.Base(), m.Owner))
+	acl, err := knowledge.Share(ctx, r.ko, p, object(m), sharing, read, write, cands, storeObject)
+	if err != nil {
+		return Model{}, err
 	}
 	before := map[string]any{"sharing": string(m.Sharing), "read": m.Read, "write": m.Write}
 	err = r.st.UpdateModel(ctx, store.Model{
-		ID: m.id, Name: m.Name, App: m.App, Owner: m.Owner, Sharing: string(sharing), Read: read, Write: write,
+		ID: m.id, Name: m.Name, App: m.App, Owner: m.Owner, Sharing: string(acl.Sharing), Read: acl.Read, Write: acl.Write,
 		Description: m.Description, Tags: m.Tags, Updated: r.now(),
 	})
 	if errdefs.IsConflict(err) {
-		return Model{}, errdefs.Conflict(fmt.Sprintf("model %s cannot be shared at %s level: app %s already has a model of that name at that level; rename one of them",
-			ref.Base(), sharing, m.App))
+		return Model{}, errdefs.Conflict(fmt.Sprintf("model %s cannot be shared at %s level: %s already has a model of that name at that level in app %s; rename one of them",
+			ref.Base(), sharing, m.Owner, m.App))
 	}
 	if err != nil {
 		return Model{}, err
@@ -223,7 +225,7 @@ func (r *Registry) Share(ctx context.Context, ref Ref, sharing access.Sharing, r
 	}
 	out := toModel(p, sm)
 	r.record(ctx, p, "model.share", out, audit.ResultSuccess, "", map[string]any{
-		"before": before, "sharing": string(sharing), "read": read, "write": write,
+		"before": before, "read": acl.Read, "write": acl.Write,
 	})
 	return out, nil
 }

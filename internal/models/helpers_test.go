@@ -63,13 +63,16 @@ func newEnv(t *testing.T, opts Options) *testEnv {
 	return &testEnv{reg: New(db, bs, rec, opts, log), db: db, blobs: bs, audit: rec}
 }
 
-// Principals used across the tests. sales and hr are apps.
+// Principals used across the tests. sales, hr and ops are apps, and every
+// principal may read and write each of them.
 var (
-	alice  = &access.Principal{User: "alice", Roles: []string{"user"}, App: "sales"}
-	bob    = &access.Principal{User: "bob", Roles: []string{"editors", "user"}, App: "sales"}
-	dave   = &access.Principal{User: "dave", Roles: []string{"user"}, App: "sales"}
-	carol  = &access.Principal{User: "carol", Roles: []string{"editors", "user"}, App: "hr"}
-	erin   = &access.Principal{User: "erin", Roles: []string{"user"}, App: "ops"}
+	members = access.MemberOf("sales", "hr", "ops")
+
+	alice  = &access.Principal{User: "alice", Roles: []string{"user"}, App: "sales", Apps: members}
+	bob    = &access.Principal{User: "bob", Roles: []string{"editors", "user"}, App: "sales", Apps: members}
+	dave   = &access.Principal{User: "dave", Roles: []string{"user"}, App: "sales", Apps: members}
+	carol  = &access.Principal{User: "carol", Roles: []string{"editors", "user"}, App: "hr", Apps: members}
+	erin   = &access.Principal{User: "erin", Roles: []string{"user"}, App: "ops", Apps: members}
 	admin  = &access.Principal{User: "admin", Roles: []string{"admin"}, App: "sales", Caps: access.CapSet{access.CapAdminAllObjects: true}}
 	nobody = context.Background()
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
-	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -40,7 +40,7 @@ type Options struct {
 type Registry struct {
 	st    store.ModelStore
 	blobs blob.Store
-	rec   audit.Recorder
+	ko    *knowledge.Kind
 	opts  Options
 	log   *slog.Logger
 }
@@ -60,15 +60,13 @@ func New(st store.ModelStore, blobs blob.Store, rec audit.Recorder, opts Options
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{st: st, blobs: blobs, rec: rec, opts: opts, log: log}
+	ko := knowledge.NewKind(knowledge.Kind{Noun: "model", ValidateName: ValidateName}, rec, log)
+	ko.SetClock(func() time.Time { return opts.Now().UTC() })
+	return &Registry{st: st, blobs: blobs, ko: ko, opts: opts, log: log}
 }
 
 // Perms says what the caller may do with a model.
-type Perms struct {
-	Read  bool `json:"read"`
-	Write bool `json:"write"`
-	Share bool `json:"share"`
-}
+type Perms = knowledge.Perms
 
 // Model is a model as the caller sees it.
 type Model struct {
@@ -148,10 +146,15 @@ type AliasMove struct {
 	Reason string    `json:"reason"`
 }
 
+// caller returns the principal of ctx, whose app context it must be able
+// to read ("app not found" otherwise).
 func caller(ctx context.Context) (*access.Principal, error) {
-	p := access.FromContext(ctx)
-	if p == nil || p.User == "" {
-		return nil, errdefs.Unauthenticated("no caller identity: sign in and try again")
+	p, err := knowledge.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := knowledge.ContextApp(p, ""); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -172,8 +175,7 @@ func toModel(p *access.Principal, sm store.Model) Model {
 		Read: nonNil(sm.Read), Write: nonNil(sm.Write), Description: sm.Description, Tags: nonNil(sm.Tags),
 		Current: sm.Current, Latest: sm.Latest, Algo: sm.Algo, Created: sm.Created, Updated: sm.Updated, id: sm.ID,
 	}
-	acl := m.ACL()
-	m.Perms = Perms{Read: p.CanRead(acl), Write: p.CanWrite(acl), Share: p.CanShare(acl)}
+	m.Perms = knowledge.PermsOf(p, m.ACL())
 	return m
 }
 
@@ -204,32 +206,23 @@ func toVersion(m Model, sv store.ModelVersion) (Version, error) {
 	return v, nil
 }
 
-// object names a model in audit events: app/name, or app/owner/name for
-// a private one.
-func object(m Model) string {
-	if m.Sharing == access.SharingUser {
-		return m.App + "/" + m.Owner + "/" + m.Name
-	}
-	return m.App + "/" + m.Name
+// object is a model as the knowledge package sees it.
+func object(m Model) knowledge.Object {
+	return knowledge.Object{ID: m.id, Name: m.Name, ACL: m.ACL()}
 }
 
-// record writes an audit event; a failure is logged, since the change it
-// describes has already happened.
+// storeObject is a stored model as the knowledge package sees it.
+func storeObject(sm store.Model) knowledge.Object {
+	return knowledge.Object{ID: sm.ID, Name: sm.Name, ACL: access.ACL{Owner: sm.Owner, App: sm.App,
+		Sharing: access.Sharing(sm.Sharing), Read: sm.Read, Write: sm.Write}}
+}
+
+// record writes an audit event through the knowledge package.
 func (r *Registry) record(ctx context.Context, p *access.Principal, action string, m Model, result, msg string, details map[string]any) {
-	if r.rec == nil {
-		return
-	}
-	e := audit.Event{
-		Time: r.now(), User: p.User, Action: action, Object: object(m), App: appOf(p),
-		Result: result, Message: msg, Details: details,
-	}
-	if err := r.rec.Record(ctx, e); err != nil {
-		r.log.ErrorContext(ctx, "audit record failed", "action", action, "object", e.Object, "err", err)
-	}
+	r.ko.Record(ctx, p, action, object(m), result, msg, details)
 }
 
 // denied records a refused change and returns the error for it.
 func (r *Registry) denied(ctx context.Context, p *access.Principal, action string, m Model, msg string) error {
-	r.record(ctx, p, action, m, audit.ResultDenied, msg, nil)
-	return errdefs.PermissionDenied(msg)
+	return r.ko.Denied(ctx, p, action, object(m), msg)
 }

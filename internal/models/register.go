@@ -12,6 +12,7 @@ import (
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -126,23 +127,35 @@ func (r *Registry) create(ctx context.Context, p *access.Principal, ref Ref) (Mo
 	if ref.Owner != "" && ref.Owner != p.User {
 		// A model is created for its caller; making one in another
 		// user's name would hand them an object they never made.
-		return Model{}, errdefs.NotFound(notFound(ref).Error() + "; a model is created by its owner, so there is no model of " + ref.Owner + " to add a version to")
+		return Model{}, errdefs.NotFound(r.ko.NotFound(ref.Base()).Error() + "; a model is created by its owner, so there is no model of " + ref.Owner + " to add a version to")
 	}
 	sharing := access.SharingUser
 	if ref.AppShared {
 		sharing = access.SharingApp
 	}
 	now := r.now()
-	sm, err := r.st.CreateModel(ctx, store.Model{
-		Name: ref.Name, App: appOf(p), Owner: p.User, Sharing: string(sharing), Created: now, Updated: now,
-	})
+	rec := store.Model{Name: ref.Name, App: appOf(p), Owner: p.User, Sharing: string(sharing), Created: now, Updated: now}
+	if err := r.ko.AuthorizeSharing(ctx, p, "model.create", storeObject(rec), sharing); err != nil {
+		return Model{}, err
+	}
+	cands, err := r.st.FindModels(ctx, ref.Name)
+	if err != nil {
+		return Model{}, fmt.Errorf("model %s: %w", ref.Base(), err)
+	}
+	err = knowledge.Collide(r.ko, p, storeObject(rec), sharing, cands, storeObject)
+	var sm store.Model
+	if err == nil {
+		sm, err = r.st.CreateModel(ctx, rec)
+	}
 	if errdefs.IsConflict(err) {
-		m, exists, err := r.target(ctx, p, ref)
-		if err != nil {
-			return Model{}, err
+		// Another request made the model first (or it is shared and
+		// visible): add to it when the caller may write it.
+		m, exists, terr := r.target(ctx, p, ref)
+		if terr != nil {
+			return Model{}, terr
 		}
 		if !exists {
-			return Model{}, errdefs.Conflict(fmt.Sprintf("model %s cannot be created in app %s: the name is taken; choose another name", ref.Base(), appOf(p)))
+			return Model{}, err
 		}
 		return m, nil
 	}
@@ -247,11 +260,11 @@ func encodeVersion(p *access.Principal, in VersionInput, d blob.Digest, files in
 func (r *Registry) retain(ctx context.Context, p *access.Principal, m Model) {
 	pruned, err := r.st.PruneModelVersions(ctx, m.id, r.opts.KeepVersions)
 	if err != nil {
-		r.log.ErrorContext(ctx, "model retention failed", "model", object(m), "err", err)
+		r.log.ErrorContext(ctx, "model retention failed", "model", r.ko.AuditObject(object(m)), "err", err)
 		return
 	}
 	if len(pruned) > 0 {
-		r.log.InfoContext(ctx, "model retention removed versions", "model", object(m), "versions", pruned)
+		r.log.InfoContext(ctx, "model retention removed versions", "model", r.ko.AuditObject(object(m)), "versions", pruned)
 		r.record(ctx, p, "model.version.prune", m, audit.ResultSuccess, "", map[string]any{
 			"versions": pruned, "keep": r.opts.KeepVersions,
 		})

@@ -7,45 +7,37 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-// notFound is the one answer for a model that does not exist and for one
-// the caller may not read.
-func notFound(ref Ref) error {
-	return errdefs.NotFound("model not found: " + ref.Base())
+// find resolves ref to a model the caller may read, in the seed's order
+// (knowledge.Find): the caller's private model in the current app, then the
+// one shared at app level (or globally) in the current app, then a globally
+// shared one from another app. "app:NAME" skips the private step.
+func (r *Registry) find(ctx context.Context, p *access.Principal, ref Ref) (Model, error) {
+	m, _, err := r.findAll(ctx, p, ref)
+	return m, err
 }
 
-// find resolves ref to a model the caller may read, in the seed's order:
-// the caller's private model in the current app, then the one shared at app
-// level (or globally) in the current app, then a globally shared one from
-// another app (the first by app name). "app:NAME" skips the private step.
-func (r *Registry) find(ctx context.Context, p *access.Principal, ref Ref) (Model, error) {
+// findAll is find that also returns every model of the name.
+func (r *Registry) findAll(ctx context.Context, p *access.Principal, ref Ref) (Model, []store.Model, error) {
 	if err := ValidateName(ref.Name); err != nil {
-		return Model{}, err
+		return Model{}, nil, err
 	}
 	if ref.AppShared && ref.Owner != "" {
-		return Model{}, errdefs.Invalid(fmt.Sprintf("model %s: an owner addresses a private model; drop the app: prefix", ref.Base()))
+		return Model{}, nil, errdefs.Invalid(fmt.Sprintf("model %s: an owner addresses a private model; drop the app: prefix", ref.Base()))
 	}
 	cands, err := r.st.FindModels(ctx, ref.Name)
 	if err != nil {
-		return Model{}, fmt.Errorf("model %s: %w", ref.Base(), err)
+		return Model{}, nil, fmt.Errorf("model %s: %w", ref.Base(), err)
 	}
-	app := appOf(p)
-	acl := func(c store.Model) access.ACL { return toModel(p, c).ACL() }
-	owner := p.User
-	if ref.Owner != "" {
-		owner = ref.Owner
+	q := knowledge.Query{App: appOf(p), Name: ref.Name, AppShared: ref.AppShared, Owner: ref.Owner}
+	best, err := knowledge.Find(r.ko, p, q, cands, storeObject)
+	if err != nil {
+		return Model{}, cands, r.ko.NotFound(ref.Base())
 	}
-	// app:NAME skips the private step; an explicit owner allows only it.
-	allow := func(r access.Reach) bool {
-		return !(ref.AppShared && r == access.ReachPrivate) && !(ref.Owner != "" && r != access.ReachPrivate)
-	}
-	best, ok := access.Resolve(cands, acl, app, owner, allow, func(c store.Model) bool { return p.CanRead(acl(c)) })
-	if !ok {
-		return Model{}, notFound(ref)
-	}
-	return toModel(p, best), nil
+	return toModel(p, best), cands, nil
 }
 
 // version returns the version ref names: its number, its alias, or the
@@ -130,6 +122,11 @@ func (r *Registry) AuthorizeWrite(ctx context.Context, ref Ref) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = r.target(ctx, p, ref)
-	return err
+	_, exists, err := r.target(ctx, p, ref)
+	if err != nil || exists || !ref.AppShared {
+		return err
+	}
+	// Registering would create an app-shared model: that needs write on the app.
+	return r.ko.AuthorizeSharing(ctx, p, "model.create", knowledge.Object{Name: ref.Name,
+		ACL: access.ACL{Owner: p.User, App: appOf(p), Sharing: access.SharingApp}}, access.SharingApp)
 }

@@ -64,7 +64,7 @@ func (principals) EffectivePrincipal(_ context.Context, user, app string) (*acce
 	if app == "" {
 		app = "search"
 	}
-	return &access.Principal{User: user, App: app, Roles: []string{access.RoleUser}}, nil
+	return &access.Principal{User: user, App: app, Roles: []string{access.RoleUser}, Apps: access.MemberOf(app)}, nil
 }
 
 type fixture struct {

@@ -6,12 +6,15 @@ import (
 	"strings"
 
 	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
 // Share changes the sharing and read and write roles of the notebook name
-// means to p; only its owner or a holder of admin_all_objects may. A
+// means to p; only its owner or a holder of admin_all_objects may, and
+// sharing beyond the owner needs write on the app (knowledge.Share). A
 // notebook p may not read is not found. nil roles mean none.
 func (s *Service) Share(ctx context.Context, p *access.Principal, name string, sharing access.Sharing, read, write []string) (Info, error) {
 	if p == nil {
@@ -20,30 +23,25 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, s
 	if _, err := access.ParseSharing(string(sharing)); err != nil {
 		return Info{}, err
 	}
-	n, err := s.resolve(ctx, p, name, false)
+	n, cands, err := s.resolve(ctx, p, name, false)
 	if err != nil {
 		return Info{}, err
 	}
 	if !p.CanShare(ACL(n)) {
-		return Info{}, errdefs.PermissionDenied(fmt.Sprintf("you may not change the sharing of notebook %s: ask its owner %s or an administrator", name, n.Owner))
+		return Info{}, s.ko.Denied(ctx, p, "notebook.share", object(n), fmt.Sprintf("you may not change the sharing of notebook %s: ask its owner %s or an administrator", name, n.Owner))
 	}
 	if err := checkPublish(p, name, sharing); err != nil {
+		return Info{}, s.ko.Denied(ctx, p, "notebook.share", object(n), err.Error())
+	}
+	acl, err := knowledge.Share(ctx, s.ko, p, object(n), sharing, read, write, cands, object)
+	if err != nil {
 		return Info{}, err
 	}
-	if read == nil {
-		read = []string{}
-	}
-	if write == nil {
-		write = []string{}
-	}
 	upd := n
-	upd.Sharing, upd.Read, upd.Write, upd.Updated = string(sharing), read, write, s.now()
+	upd.Sharing, upd.Read, upd.Write, upd.Updated = string(acl.Sharing), acl.Read, acl.Write, s.now()
 	if err := s.st.UpdateNotebook(ctx, upd); err != nil {
 		if errdefs.IsConflict(err) {
-			if sharing == access.SharingUser {
-				return Info{}, errdefs.Conflict(fmt.Sprintf("%s already has a private notebook %s in app %s: rename or delete one of them first", n.Owner, name, n.App))
-			}
-			return Info{}, errdefs.Conflict(fmt.Sprintf("app %s already has a shared notebook %s: rename or delete one of them first", n.App, name))
+			return Info{}, errdefs.Conflict(fmt.Sprintf("%s already has a notebook %s at %s level in app %s: rename or delete one of them first", n.Owner, name, sharing, n.App))
 		}
 		return Info{}, err
 	}
@@ -51,7 +49,8 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, s
 	if err != nil {
 		return Info{}, err
 	}
-	s.log.Info("notebook shared", "name", n.Name, "app", n.App, "owner", n.Owner, "sharing", upd.Sharing, "user", p.User)
+	s.ko.Record(ctx, p, "notebook.share", object(upd), audit.ResultSuccess, "", map[string]any{
+		"before": map[string]any{"sharing": n.Sharing, "read": n.Read, "write": n.Write}, "read": acl.Read, "write": acl.Write})
 	return Info{Notebook: upd, Current: cur}, nil
 }
 
@@ -77,19 +76,19 @@ func (s *Service) Delete(ctx context.Context, p *access.Principal, name string) 
 	if p == nil {
 		return store.Notebook{}, errdefs.Unauthenticated("deleting a notebook needs a logged-in user")
 	}
-	n, err := s.resolve(ctx, p, name, false)
+	n, _, err := s.resolve(ctx, p, name, false)
 	if err != nil {
 		return store.Notebook{}, err
 	}
 	if !p.CanWrite(ACL(n)) {
-		return store.Notebook{}, errdefs.PermissionDenied(fmt.Sprintf("you may not delete notebook %s: it needs write permission; ask its owner %s or an administrator", name, n.Owner))
+		return store.Notebook{}, s.ko.Denied(ctx, p, "notebook.delete", object(n), fmt.Sprintf("you may not delete notebook %s: it needs write permission; ask its owner %s or an administrator", name, n.Owner))
 	}
 	if err := s.st.DeleteNotebook(ctx, n.ID); err != nil {
 		if errdefs.IsNotFound(err) {
-			return store.Notebook{}, notFound(name)
+			return store.Notebook{}, s.ko.NotFound(name)
 		}
 		return store.Notebook{}, err
 	}
-	s.log.Info("notebook deleted", "name", n.Name, "app", n.App, "owner", n.Owner, "user", p.User)
+	s.ko.Record(ctx, p, "notebook.delete", object(n), audit.ResultSuccess, "", map[string]any{"versions": n.Latest})
 	return n, nil
 }

@@ -16,25 +16,41 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-// Service manages notebooks.
+// Service manages notebooks. Its methods take the caller explicitly (a
+// container's sync acts for the container's owner, not for a request), and
+// decide ownership, sharing, resolution and auditing through the
+// knowledge package, as models and lookups do.
 type Service struct {
 	st    store.NotebookStore
 	blobs blob.Store
+	ko    *knowledge.Kind
 	log   *slog.Logger
 	now   func() time.Time
 }
 
-// New returns a notebook service.
+// New returns a notebook service; it audits nothing until SetRecorder.
 func New(st store.NotebookStore, blobs blob.Store, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: st, blobs: blobs, log: log, now: func() time.Time { return time.Now().UTC() }}
+	ko := knowledge.NewKind(knowledge.Kind{Noun: "notebook", ValidateName: ValidateName, NotFoundHint: notFoundHint}, nil, log)
+	return &Service{st: st, blobs: blobs, ko: ko, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// SetRecorder makes the service audit every change (push, share, delete)
+// and every refusal to rec.
+func (s *Service) SetRecorder(rec audit.Recorder) { s.ko.SetRecorder(rec) }
+
+// object is a notebook as the knowledge package sees it.
+func object(n store.Notebook) knowledge.Object {
+	return knowledge.Object{ID: n.ID, Name: n.Name, ACL: ACL(n)}
 }
 
 // Info is a notebook with its newest version (zero before the first).
@@ -68,14 +84,16 @@ type PushResult struct {
 	Created bool
 }
 
-func notFound(name string) error {
-	return errdefs.NotFound(fmt.Sprintf("notebook not found: %s; push it with `dockyard notebooks push FILE.ipynb --name %s` (or ask its owner to share it)", name, name))
+func notFoundHint(name string) string {
+	return fmt.Sprintf("push it with `dockyard notebooks push FILE.ipynb --name %s` (or ask its owner to share it)", name)
 }
 
 // Push validates the content and stores it as the notebook's next version
 // when it differs from the newest one. The notebook is the caller's own in
 // the current app, or a shared one there the caller may write; else a new
-// private notebook is created.
+// notebook is created (private unless req.Sharing says otherwise, which
+// needs write on the app). A shared notebook the caller cannot read never
+// changes the answer.
 func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest) (PushResult, error) {
 	if p == nil {
 		return PushResult{}, errdefs.Unauthenticated("pushing a notebook needs a logged-in user")
@@ -92,24 +110,13 @@ func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest
 	// Asked before the name is resolved: the answer is the same whether
 	// or not a notebook of that name exists, and nothing is stored.
 	if err := checkPublish(p, req.Name, req.Sharing); err != nil {
-		return PushResult{}, err
+		return PushResult{}, s.ko.Denied(ctx, p, "notebook.push", object(store.Notebook{Name: req.Name, App: p.App, Owner: p.User, Sharing: string(req.Sharing)}), err.Error())
 	}
 	var res PushResult
-	n, err := s.resolve(ctx, p, req.Name, true)
+	n, cands, err := s.resolve(ctx, p, req.Name, true)
 	switch {
-	case errdefs.IsNotFound(err):
-		sharing := req.Sharing
-		if sharing == "" {
-			sharing = access.SharingUser
-		}
-		if _, err := access.ParseSharing(string(sharing)); err != nil {
-			return PushResult{}, err
-		}
-		n, err = s.st.CreateNotebook(ctx, store.Notebook{Name: req.Name, App: p.App, Owner: p.User, Sharing: string(sharing), Created: s.now()})
-		if errdefs.IsConflict(err) {
-			return PushResult{}, errdefs.Conflict(fmt.Sprintf("notebook %q is already shared in app %q by someone else and you may not change it: push it under another --name", req.Name, p.App))
-		}
-		if err != nil {
+	case errdefs.IsNotFound(err) && !access.IsAppNotFound(err):
+		if n, err = s.create(ctx, p, req, cands); err != nil {
 			return PushResult{}, err
 		}
 		res.Created = true
@@ -136,8 +143,36 @@ func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest
 	}
 	res.Current, res.Changed = v, true
 	res.Latest = v.Version
-	s.log.Info("notebook pushed", "name", n.Name, "app", n.App, "owner", n.Owner, "version", v.Version, "user", p.User)
+	s.ko.Record(ctx, p, "notebook.push", object(n), audit.ResultSuccess, "", map[string]any{
+		"version": v.Version, "digest": v.Digest, "size": v.Size, "format": v.Format, "created": res.Created})
 	return res, nil
+}
+
+// create makes the notebook req names for p in p's app.
+func (s *Service) create(ctx context.Context, p *access.Principal, req PushRequest, cands []store.Notebook) (store.Notebook, error) {
+	app, err := knowledge.ContextApp(p, "")
+	if err != nil {
+		return store.Notebook{}, err
+	}
+	sharing := req.Sharing
+	if sharing == "" {
+		sharing = access.SharingUser
+	}
+	if _, err := access.ParseSharing(string(sharing)); err != nil {
+		return store.Notebook{}, err
+	}
+	n := store.Notebook{Name: req.Name, App: app, Owner: p.User, Sharing: string(sharing), Created: s.now()}
+	if err := s.ko.AuthorizeSharing(ctx, p, "notebook.push", object(n), sharing); err != nil {
+		return store.Notebook{}, err
+	}
+	if err := knowledge.Collide(s.ko, p, object(n), sharing, cands, object); err != nil {
+		return store.Notebook{}, err
+	}
+	n, err = s.st.CreateNotebook(ctx, n)
+	if errdefs.IsConflict(err) {
+		return store.Notebook{}, errdefs.Conflict(fmt.Sprintf("you already have a notebook %q in app %s that you may not write at %s level: push it under another --name", req.Name, app, sharing))
+	}
+	return n, err
 }
 
 func (s *Service) latest(ctx context.Context, n store.Notebook) (store.NotebookVersion, error) {
@@ -155,27 +190,27 @@ func (s *Service) latest(ctx context.Context, n store.Notebook) (store.NotebookV
 }
 
 // resolve finds the notebook name means to p (readable, or writable when
-// write is set); not readable and absent look the same.
-func (s *Service) resolve(ctx context.Context, p *access.Principal, name string, write bool) (store.Notebook, error) {
+// write is set) and returns every notebook of that name too; not readable
+// and absent look the same.
+func (s *Service) resolve(ctx context.Context, p *access.Principal, name string, write bool) (store.Notebook, []store.Notebook, error) {
 	if err := ValidateName(name); err != nil {
-		return store.Notebook{}, err
+		return store.Notebook{}, nil, err
+	}
+	app, err := knowledge.ContextApp(p, "")
+	if err != nil {
+		return store.Notebook{}, nil, err
 	}
 	ns, err := s.st.FindNotebooks(ctx, name)
 	if err != nil {
-		return store.Notebook{}, err
+		return store.Notebook{}, nil, err
 	}
-	best, ok := access.Resolve(ns, ACL, p.App, p.User, nil, func(n store.Notebook) bool {
-		return p.CanRead(ACL(n)) && (!write || p.CanWrite(ACL(n)))
-	})
-	if !ok {
-		return store.Notebook{}, notFound(name)
-	}
-	return best, nil
+	best, err := knowledge.Find(s.ko, p, knowledge.Query{App: app, Name: name, Write: write}, ns, object)
+	return best, ns, err
 }
 
 // Get returns the notebook name means to p with its newest version.
 func (s *Service) Get(ctx context.Context, p *access.Principal, name string) (Info, error) {
-	n, err := s.resolve(ctx, p, name, false)
+	n, _, err := s.resolve(ctx, p, name, false)
 	if err != nil {
 		return Info{}, err
 	}
@@ -209,7 +244,7 @@ func (s *Service) List(ctx context.Context, p *access.Principal) ([]Info, error)
 // History returns the versions of the notebook name means to p, oldest
 // first.
 func (s *Service) History(ctx context.Context, p *access.Principal, name string) (Info, []store.NotebookVersion, error) {
-	n, err := s.resolve(ctx, p, name, false)
+	n, _, err := s.resolve(ctx, p, name, false)
 	if err != nil {
 		return Info{}, nil, err
 	}

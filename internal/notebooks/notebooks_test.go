@@ -33,7 +33,7 @@ func newService(t *testing.T) *notebooks.Service {
 }
 
 func principal(user string, roles ...string) *access.Principal {
-	return &access.Principal{User: user, Roles: roles, App: "search", Caps: access.CapSet{access.CapSearch: true}}
+	return &access.Principal{User: user, Roles: roles, App: "search", Caps: access.CapSet{access.CapSearch: true}, Apps: access.MemberOf("search")}
 }
 
 func TestValidate(t *testing.T) {

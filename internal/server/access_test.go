@@ -149,6 +149,13 @@ func TestAppContextMustBeAnAppName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An app that does not exist is not found, for administrators too.
+	if _, err := c.Whoami(ctx); !errdefs.IsNotFound(err) || !strings.Contains(err.Error(), "app not found: dsdl") {
+		t.Errorf("whoami in the missing app dsdl: %v", err)
+	}
+	if _, err := h.Admin.CreateApp(ctx, wire.AppRequest{Name: "dsdl"}); err != nil {
+		t.Fatal(err)
+	}
 	if w, err := c.Whoami(ctx); err != nil || w.App != "dsdl" {
 		t.Errorf("whoami in app dsdl = %+v, %v", w, err)
 	}
@@ -161,7 +168,7 @@ func TestRefusedSearchIsAuditedAsDenied(t *testing.T) {
 	h := servertest.Start(t)
 	ctx := context.Background()
 	bob := h.User("bob", access.RoleUser)
-	_, err := bob.SearchAll(ctx, "| makeresults | eval x=1, y=2 | fit MLTKContainer algo=lr y from x into app:m", "")
+	_, err := bob.SearchAll(ctx, "| makeresults | eval x=1, y=2 | fit MLTKContainer algo=lr y from x into m", "")
 	if !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "control_mltk_container") {
 		t.Fatalf("plain user fit: %v; want 403 naming control_mltk_container", err)
 	}

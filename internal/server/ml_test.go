@@ -87,7 +87,8 @@ func TestFitApplySummaryEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	h := servertest.Start(t)
 	cleanupContainers(t, h)
-	alice := h.User("alice", access.RoleContainerUser)
+	// power: alice shares models into the default app, which needs write on it.
+	alice := h.User("alice", access.RoleContainerUser, access.RolePower)
 	uma := h.User("uma", access.RoleUser)
 
 	nb, err := os.ReadFile("../../examples/notebooks/linear_regression.ipynb")

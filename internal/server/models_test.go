@@ -38,7 +38,7 @@ func modelDir(t *testing.T, files map[string]string) string {
 func TestModelsThroughTheAPI(t *testing.T) {
 	ctx := context.Background()
 	h := servertest.Start(t)
-	alice := h.User("alice", access.RoleUser)
+	alice := h.User("alice", access.RoleUser, access.RolePower) // power: shares into search
 	bob := h.User("bob", access.RoleUser)
 
 	v1, skipped, err := alice.ImportModelDir(ctx, "churn", modelDir(t, map[string]string{"model.pkl": "weights-1", "meta/cols.json": `["a","b"]`}), "sklearn")

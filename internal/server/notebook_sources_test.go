@@ -48,7 +48,7 @@ func TestNotebookPushSharingNeedsPublish(t *testing.T) {
 	if _, err := uma.Notebook(ctx, "fresh"); !errdefs.IsNotFound(err) {
 		t.Errorf("a refused push stored notebook fresh: %v", err)
 	}
-	if all := auditActions(t, h); !hasEvent(all, `"notebook.push"`, `notebook:fresh`, `"denied"`) {
+	if all := auditActions(t, h); !hasEvent(all, `"notebook.push"`, `notebook:search/fresh`, `"denied"`) {
 		t.Errorf("the refused push is not in the audit log: %s", all)
 	}
 	// publish_notebooks (power) may.

@@ -11,6 +11,7 @@ import (
 // called by openContainers, which needs it.
 func (s *Server) openNotebooks(ctx context.Context) error {
 	s.Notebooks = notebooks.New(s.Store, s.Blobs, s.Log.With("component", "notebooks"))
+	s.Notebooks.SetRecorder(s.Audit)
 	n := &api.NotebooksAPI{API: s.API, Notebooks: s.Notebooks}
 	s.API.Extra = append(s.API.Extra, n.Routes()...)
 	return nil

@@ -61,7 +61,7 @@ func TestNotebooksThroughTheAPI(t *testing.T) {
 	if !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "not valid JSON") {
 		t.Errorf("push of broken JSON = %v", err)
 	}
-	if !hasEvent(auditActions(t, h), `"notebook.push"`, `"alice"`, `"notebook:search/lr"`) {
+	if !hasEvent(auditActions(t, h), `"notebook.push"`, `"alice"`, `"notebook:search/alice/lr"`) {
 		t.Errorf("no notebook.push audit event")
 	}
 }

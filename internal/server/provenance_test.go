@@ -91,8 +91,8 @@ func markers(t *testing.T, res wire.SearchResults) []string {
 func TestSharedModelRunsRecordedNotebook(t *testing.T) {
 	ctx := context.Background()
 	h := startPythonServer(t)
-	alice := h.User("alice", access.RoleContainerUser)
-	bob := h.User("bob", access.RoleContainerUser)
+	alice := h.User("alice", access.RoleContainerUser, access.RolePower) // power: sharing into the app search
+	bob := h.User("bob", access.RoleContainerUser, access.RolePower) // power: imports into the app search
 
 	v1 := markerNotebook("111")
 	if _, err := alice.PushNotebook(ctx, "marker", "py", "", []byte(v1)); err != nil {

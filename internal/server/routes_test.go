@@ -10,6 +10,7 @@ import (
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/server/servertest"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // TestEveryRouteDeclaresACapability walks every route the server registers
@@ -75,6 +76,19 @@ func TestRouteRoleMatrix(t *testing.T) {
 			if !p.Can(rt.Cap) && !denied {
 				t.Errorf("%s %s as %s: want 403 naming %s, got %v", rt.Method, rt.Pattern, role, rt.Cap, err)
 			}
+		}
+		// Apps: every role reads the default app and may use it as its
+		// context; only admin_all_objects manages apps, and only admin and
+		// power share into the default app.
+		apps, err := c.Apps(ctx)
+		if err != nil || len(apps) != 1 || apps[0].Name != access.DefaultApp {
+			t.Errorf("apps as %s: %+v, %v; want the default app", role, apps, err)
+		} else if want := role == access.RoleAdmin || role == access.RolePower; apps[0].CanWrite != want {
+			t.Errorf("as %s: may share into search = %v, want %v", role, apps[0].CanWrite, want)
+		}
+		_, err = c.CreateApp(ctx, wire.AppRequest{Name: "app_" + role})
+		if p.Can(access.CapManageApps) != (err == nil) {
+			t.Errorf("as %s: create an app: %v", role, err)
 		}
 	}
 }

@@ -285,7 +285,7 @@ const lookupCSV = "a,b,c\n1,10,x\n3,20,y\n4,40,y\n5,7,x\n"
 
 func testLookups(t *testing.T, h *servertest.Harness) {
 	ctx := context.Background()
-	alice := h.User("alice", access.RoleUser)
+	alice := h.User("alice", access.RoleUser, access.RolePower) // power: shares into search
 	bob := h.User("bob", access.RoleUser)
 
 	_, err := alice.UploadLookup(ctx, "bad.csv", strings.NewReader("a,b\n1,2\n3\n"))

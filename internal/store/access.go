@@ -45,8 +45,10 @@ type Token struct {
 	Revoked  bool
 }
 
-// AccessStore keeps users, roles and tokens.
+// AccessStore keeps users, roles, tokens and the apps they may use.
 type AccessStore interface {
+	AppStore
+
 	CreateUser(ctx context.Context, u User) error // ErrConflict if the name exists
 	GetUser(ctx context.Context, name string) (User, error)
 	UpdateUser(ctx context.Context, u User) error // ErrNotFound if absent

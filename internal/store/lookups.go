@@ -23,11 +23,12 @@ type Lookup struct {
 }
 
 // LookupStore keeps lookup metadata. A lookup is unique by (app, name,
-// scope), where scope is the owner for a private (user) lookup and shared
-// otherwise: each user may keep a private x.csv beside the app's shared one.
+// scope, owner), where scope is the owner for a private (user) lookup and
+// shared otherwise: each user may keep a private and a shared x.csv in an
+// app, beside other users' (see Model).
 type LookupStore interface {
 	// CreateLookup inserts a lookup and returns it with its ID;
-	// errdefs.ErrConflict when one with the same app, name and scope exists.
+	// errdefs.ErrConflict when one with the same app, name, scope and owner exists.
 	CreateLookup(ctx context.Context, l Lookup) (Lookup, error)
 	// GetLookup returns the lookup with id, or errdefs.ErrNotFound.
 	GetLookup(ctx context.Context, id int64) (Lookup, error)

@@ -7,9 +7,10 @@ import (
 
 // Model is the stored record of a model: a knowledge object with an owner,
 // an app, a sharing level and read and write roles. ScopeOwner is derived:
-// the owner when Sharing is "user", "" otherwise; (App, Name, ScopeOwner) is
-// unique, so every user may keep a private model of a name that is also
-// shared at app level.
+// the owner when Sharing is "user", "" otherwise; (App, Name, ScopeOwner,
+// Owner) is unique, so every user may keep one private and one shared model
+// of a name in an app, beside other users' (the services refuse a second
+// shared one the caller can see; one it cannot see must not change answers).
 type Model struct {
 	ID          int64
 	Name        string
@@ -72,6 +73,10 @@ type Viewer struct {
 	Roles []string // effective roles
 	App   string
 	All   bool // admin_all_objects: sees every model
+	// Apps are the apps whose shared models the viewer may see (the apps
+	// it may read); nil means every app. The viewer's own models show
+	// wherever they are.
+	Apps []string
 }
 
 // ModelQuery selects a page of models. Empty filter fields do not filter.
@@ -105,7 +110,7 @@ type NewVersion struct {
 // ModelStore keeps models, their versions, aliases and alias history.
 type ModelStore interface {
 	// CreateModel inserts m (ID, Latest, Current are ignored) and returns
-	// it with its ID; ErrConflict if (App, Name, ScopeOwner) is taken.
+	// it with its ID; ErrConflict if (App, Name, ScopeOwner, Owner) is taken.
 	CreateModel(ctx context.Context, m Model) (Model, error)
 	GetModel(ctx context.Context, id int64) (Model, error)
 	// FindModels returns every model called name, in any app, ordered by

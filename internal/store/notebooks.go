@@ -7,8 +7,8 @@ import (
 
 // Notebook is a stored notebook: a knowledge object (owner, app, sharing,
 // read and write roles) with a history of immutable versions. ScopeOwner
-// (the owner when Sharing is "user", else "") makes (App, Name, ScopeOwner)
-// unique, as for models.
+// (the owner when Sharing is "user", else "") makes (App, Name, ScopeOwner,
+// Owner) unique, as for models.
 type Notebook struct {
 	ID      int64
 	Name    string
@@ -41,7 +41,7 @@ type NotebookVersion struct {
 // NotebookStore keeps notebooks and their versions.
 type NotebookStore interface {
 	// CreateNotebook inserts n (ID and Latest are assigned); ErrConflict
-	// when (App, Name, ScopeOwner) is taken.
+	// when (App, Name, ScopeOwner, Owner) is taken.
 	CreateNotebook(ctx context.Context, n Notebook) (Notebook, error)
 	GetNotebook(ctx context.Context, id int64) (Notebook, error)
 	// FindNotebooks returns every notebook called name, in any app.

@@ -47,8 +47,16 @@ func (s *DB) ListModels(ctx context.Context, q store.ModelQuery) (store.ModelPag
 			roleCheck = "(m.read_open = 1 OR EXISTS (SELECT 1 FROM model_roles r WHERE r.model_id = m.id AND r.role IN (?" +
 				strings.Repeat(",?", len(v.Roles)-1) + ")))"
 		}
-		where = append(where, "(m.owner = ? OR ((m.sharing = 'global' OR (m.sharing = 'app' AND m.app = ?)) AND "+roleCheck+"))")
-		args = append(args, v.User, v.App)
+		appCheck := ""
+		if v.Apps != nil {
+			appCheck = "m.app IN (SELECT value FROM json_each(?)) AND "
+		}
+		where = append(where, "(m.owner = ? OR ("+appCheck+"(m.sharing = 'global' OR (m.sharing = 'app' AND m.app = ?)) AND "+roleCheck+"))")
+		args = append(args, v.User)
+		if v.Apps != nil {
+			args = append(args, encList(v.Apps))
+		}
+		args = append(args, v.App)
 		for _, r := range v.Roles {
 			args = append(args, r)
 		}

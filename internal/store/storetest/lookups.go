@@ -37,9 +37,9 @@ func testLookups(t *testing.T, open Opener) {
 		t.Fatalf("shared lookup beside private ones: %v", err)
 	}
 	dup := shared
-	dup.Owner = "dave"
+	dup.Sharing = "global"
 	if _, err := ls.CreateLookup(ctx, dup); !errdefs.IsConflict(err) {
-		t.Fatalf("second app-shared lookup of the same name: got %v, want conflict", err)
+		t.Fatalf("carol's second shared lookup of the same name: got %v, want conflict", err)
 	}
 	other := base
 	other.App, other.Name, other.Sharing = "sales", "y.csv", "global"
@@ -76,10 +76,18 @@ func testLookups(t *testing.T, open Opener) {
 	if got.Digest != "sha256:bb" || got.Size != 20 || !slices.Equal(got.Read, []string{"user"}) || !got.Updated.Equal(at.Add(time.Hour)) {
 		t.Fatalf("after update: %+v", got)
 	}
-	// alice's lookup is now shared: it collides with carol's app-shared one.
-	got.Sharing = "app"
-	if err := ls.UpdateLookup(ctx, got); !errdefs.IsConflict(err) {
+	// carol's private x.csv shared at app level collides with her shared one.
+	carolPriv := base
+	carolPriv.Owner = "carol"
+	if carolPriv, err = ls.CreateLookup(ctx, carolPriv); err != nil {
+		t.Fatal(err)
+	}
+	carolPriv.Sharing = "app"
+	if err := ls.UpdateLookup(ctx, carolPriv); !errdefs.IsConflict(err) {
 		t.Fatalf("update into a taken scope: got %v, want conflict", err)
+	}
+	if err := ls.DeleteLookup(ctx, carolPriv.ID); err != nil {
+		t.Fatal(err)
 	}
 	if err := ls.DeleteLookup(ctx, priv.ID); err != nil {
 		t.Fatal(err)

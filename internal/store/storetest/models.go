@@ -54,11 +54,11 @@ func addVersion(t *testing.T, ms store.ModelStore, id int64, algo string) store.
 func testModelRecords(t *testing.T, ms store.ModelStore) {
 	ctx := context.Background()
 	priv := mustModel(t, ms, store.Model{Name: "M", App: "sales", Owner: "alice", Sharing: "user", Tags: []string{"x"}})
-	mustModel(t, ms, store.Model{Name: "M", App: "sales", Owner: "bob", Sharing: "user"})
+	bobPriv := mustModel(t, ms, store.Model{Name: "M", App: "sales", Owner: "bob", Sharing: "user"})
 	shared := mustModel(t, ms, store.Model{Name: "M", App: "sales", Owner: "bob", Sharing: "app", Read: []string{"r"}, Write: []string{"w"}})
 	mustModel(t, ms, store.Model{Name: "M", App: "hr", Owner: "carol", Sharing: "global"})
-	if _, err := ms.CreateModel(ctx, store.Model{Name: "M", App: "sales", Owner: "dave", Sharing: "global"}); !errdefs.IsConflict(err) {
-		t.Errorf("second app-level M in sales: %v, want a conflict", err)
+	if _, err := ms.CreateModel(ctx, store.Model{Name: "M", App: "sales", Owner: "bob", Sharing: "global"}); !errdefs.IsConflict(err) {
+		t.Errorf("bob's second shared M in sales: %v, want a conflict", err)
 	}
 	if _, err := ms.CreateModel(ctx, store.Model{Name: "M", App: "sales", Owner: "alice", Sharing: "user"}); !errdefs.IsConflict(err) {
 		t.Errorf("second private M of alice: %v, want a conflict", err)
@@ -72,9 +72,11 @@ func testModelRecords(t *testing.T, ms store.ModelStore) {
 	if err != nil || len(found) != 4 || found[0].App != "hr" {
 		t.Errorf("FindModels: %d models, %v; want 4, hr first", len(found), err)
 	}
-	// Sharing alice's private M at app level collides with bob's.
-	priv.Sharing = "app"
-	if err := ms.UpdateModel(ctx, priv); !errdefs.IsConflict(err) {
+	// Sharing bob's private M at app level collides with his shared one
+	// (shared objects are unique per owner: another user's shared M of the
+	// same name is not the store's business; the services decide).
+	bobPriv.Sharing = "app"
+	if err := ms.UpdateModel(ctx, bobPriv); !errdefs.IsConflict(err) {
 		t.Errorf("UpdateModel into a taken scope: %v, want a conflict", err)
 	}
 	priv.Sharing, priv.Description, priv.Tags = "user", "d", []string{"y", "z"}

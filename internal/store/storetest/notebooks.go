@@ -25,8 +25,12 @@ func testNotebooks(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatalf("private and shared of one name: %v", err)
 	}
-	if _, err := st.CreateNotebook(ctx, store.Notebook{Name: "nb", App: "search", Owner: "carol", Sharing: "app"}); !errdefs.IsConflict(err) {
-		t.Fatalf("second app-shared = %v, want conflict", err)
+	if _, err := st.CreateNotebook(ctx, store.Notebook{Name: "nb", App: "search", Owner: "bob", Sharing: "global"}); !errdefs.IsConflict(err) {
+		t.Fatalf("bob's second shared nb = %v, want conflict", err)
+	}
+	bobPriv, err := st.CreateNotebook(ctx, store.Notebook{Name: "nb", App: "search", Owner: "bob", Sharing: "user"})
+	if err != nil {
+		t.Fatal(err)
 	}
 	v1, err := st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: "ipynb", Digest: "sha256:1", Size: 10, Author: "alice", Source: "container:alice/__dev__", Created: t0})
 	if err != nil || v1.Version != 1 {
@@ -61,7 +65,7 @@ func testNotebooks(t *testing.T, open Opener) {
 		t.Fatalf("GetNotebook = %+v, %v; want latest 5", got, err)
 	}
 	found, err := st.FindNotebooks(ctx, "nb")
-	if err != nil || len(found) != 2 {
+	if err != nil || len(found) != 3 {
 		t.Fatalf("FindNotebooks = %+v, %v", found, err)
 	}
 	shared.Sharing, shared.Write = "global", []string{"user"}
@@ -71,17 +75,17 @@ func testNotebooks(t *testing.T, open Opener) {
 	if g, _ := st.GetNotebook(ctx, shared.ID); g.Sharing != "global" || len(g.Write) != 1 || len(g.Read) != 1 {
 		t.Errorf("after UpdateNotebook = %+v", g)
 	}
-	// alice's private nb may not go app-level beside the shared one.
-	priv := n
+	// bob's private nb may not go app-level beside his shared one.
+	priv := bobPriv
 	priv.Sharing = "app"
 	if err := st.UpdateNotebook(ctx, priv); !errdefs.IsConflict(err) {
 		t.Errorf("UpdateNotebook to a taken app scope = %v, want conflict", err)
 	}
-	if g, _ := st.GetNotebook(ctx, n.ID); g.Sharing != "user" {
+	if g, _ := st.GetNotebook(ctx, priv.ID); g.Sharing != "user" {
 		t.Errorf("refused UpdateNotebook changed sharing to %q", g.Sharing)
 	}
 	all, err := st.ListNotebooks(ctx)
-	if err != nil || len(all) != 2 {
+	if err != nil || len(all) != 3 {
 		t.Fatalf("ListNotebooks = %+v, %v", all, err)
 	}
 	if err := st.DeleteNotebook(ctx, n.ID); err != nil {

@@ -30,6 +30,7 @@ var domains = []struct {
 	{"models", testModels},
 	{"containers", testContainers},
 	{"notebooks", testNotebooks},
+	{"apps", testApps},
 }
 
 // Run runs the whole conformance suite against the implementation that
