@@ -92,7 +92,7 @@ func TestSharedModelRunsRecordedNotebook(t *testing.T) {
 	ctx := context.Background()
 	h := startPythonServer(t)
 	alice := h.User("alice", access.RoleContainerUser, access.RolePower) // power: sharing into the app search
-	bob := h.User("bob", access.RoleContainerUser, access.RolePower) // power: imports into the app search
+	bob := h.User("bob", access.RoleContainerUser, access.RolePower)     // power: imports into the app search
 
 	v1 := markerNotebook("111")
 	if _, err := alice.PushNotebook(ctx, "marker", "py", "", []byte(v1)); err != nil {
