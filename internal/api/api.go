@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -115,27 +116,93 @@ func bearer(r *http.Request) string {
 }
 
 func (a *API) wrap(rt Route) http.Handler {
+	route := rt.Method + " " + rt.Pattern
+	if rt.Pattern == "" {
+		route = "(no route)"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
+		st := &reqState{route: route}
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		ctx = context.WithValue(ctx, reqStateKey{}, st)
 		r = r.WithContext(ctx)
-		err := a.serve(w, r, rt)
+		gw := &guardWriter{ResponseWriter: w, st: st}
+		err := a.serve(gw, r, rt)
+		if err == nil && st.auditErr != nil {
+			if gw.wrote {
+				// The answer left before the event was recorded (a
+				// streamed search's last event): only the log can tell.
+				a.Log.Error("audit event not recorded after the answer was sent", "request_id", id, "route", route,
+					"user", st.user, "err", st.auditErr.Error(), "causes", causeChain(st.auditErr))
+			} else {
+				err = &auditFailed{err: st.auditErr}
+			}
+		}
 		if err != nil {
-			writeError(w, r, err)
+			gw.released = true
+			a.writeError(gw, r, err)
 		}
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "id", id,
-			"user", userOf(r.Context()), "err", err, "took", time.Since(start))
+			"user", st.user, "err", err, "took", time.Since(start))
 	})
 }
 
-func userOf(ctx context.Context) string {
-	if p := access.FromContext(ctx); p != nil {
-		return p.User
-	}
-	return ""
+// reqState is what the API learns about a request while serving it.
+type reqState struct {
+	route    string
+	user     string // set once authenticated
+	auditErr error  // the first audit event that could not be recorded
 }
+
+type reqStateKey struct{}
+
+func stateOf(ctx context.Context) *reqState {
+	st, _ := ctx.Value(reqStateKey{}).(*reqState)
+	return st
+}
+
+// guardWriter holds back a handler's answer once one of its audit events
+// failed: the request then answers the audit failure instead.
+type guardWriter struct {
+	http.ResponseWriter
+	st       *reqState
+	wrote    bool // a status or body has been sent
+	released bool // the API's own error answer: never held back
+}
+
+func (g *guardWriter) held() bool { return !g.released && !g.wrote && g.st.auditErr != nil }
+
+func (g *guardWriter) WriteHeader(code int) {
+	if g.held() {
+		return
+	}
+	g.wrote = true
+	g.ResponseWriter.WriteHeader(code)
+}
+
+func (g *guardWriter) Write(b []byte) (int, error) {
+	if g.held() {
+		return len(b), nil
+	}
+	g.wrote = true
+	return g.ResponseWriter.Write(b)
+}
+
+// Flush passes flushes through (streamed answers).
+func (g *guardWriter) Flush() {
+	if g.held() {
+		return
+	}
+	if f, ok := g.ResponseWriter.(http.Flusher); ok {
+		g.wrote = true
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (g *guardWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 	if rt.Cap == Public {
@@ -153,6 +220,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 		return err
 	}
 	r = r.WithContext(access.WithPrincipal(r.Context(), p))
+	if st := stateOf(r.Context()); st != nil {
+		st.user = p.User
+	}
 	if rt.Cap != Authenticated && !p.Can(rt.Cap) {
 		err := errMissingCap(p, rt.Cap)
 		a.refused(r, rt, p.User, err)
@@ -171,10 +241,22 @@ func (a *API) refused(r *http.Request, rt Route, user string, err error) {
 }
 
 // record writes an audit event with the request's source and id filled in.
-// An audit failure is logged loudly; the request has already acted.
+// When the event cannot be recorded, the request fails: its answer is held
+// back and replaced by a 500 naming the audit failure (see wrap).
 func (a *API) record(r *http.Request, e audit.Event) {
+	if err := a.recordErr(r, e); err != nil {
+		if st := stateOf(r.Context()); st != nil && st.auditErr == nil {
+			st.auditErr = err
+		}
+	}
+}
+
+// recordErr writes an audit event and returns the error when it could not
+// be recorded (logged here too), for handlers that must not act without
+// their event (a search records its start before it runs).
+func (a *API) recordErr(r *http.Request, e audit.Event) error {
 	if a.Audit == nil {
-		return
+		return nil
 	}
 	ctx := r.Context()
 	if e.User == "" {
@@ -191,6 +273,19 @@ func (a *API) record(r *http.Request, e audit.Event) {
 		e.Result = audit.ResultSuccess
 	}
 	if err := a.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
-		a.Log.Error("audit event not recorded", "action", e.Action, "err", err)
+		a.Log.Error("audit event not recorded", "action", e.Action, "request_id", e.RequestID, "err", err)
+		return fmt.Errorf("audit event %q: %w", e.Action, err)
 	}
+	return nil
+}
+
+// userOf is the authenticated user of the request, or "".
+func userOf(ctx context.Context) string {
+	if p := access.FromContext(ctx); p != nil {
+		return p.User
+	}
+	if st := stateOf(ctx); st != nil {
+		return st.user
+	}
+	return ""
 }

@@ -22,15 +22,12 @@ import (
 // creates one there (mode 0600, directory 0700) when the file does not
 // exist. A key file that group or others may read is refused.
 func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := readPrivateFile(path, "audit key")
 	if errors.Is(err, fs.ErrNotExist) {
 		return createKey(path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit key %s: %w", path, err)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, errdefs.PermissionDenied(fmt.Sprintf("audit key %s is readable by others (mode %o): run chmod 600 %s", path, fi.Mode().Perm(), path))
+		return nil, err
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
@@ -56,22 +53,74 @@ func createKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := writePrivateFile(path, "audit key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+		return nil, err
+	}
+	return priv, nil
+}
+
+// ChainKeySize is the length of the chain's HMAC-SHA256 key in bytes.
+const ChainKeySize = 32
+
+// ReadChainKey reads the chain's HMAC key at path: the base64 of 32 bytes,
+// in a file only its owner may read. A missing file is an error that
+// matches fs.ErrNotExist.
+func ReadChainKey(path string) ([]byte, error) {
+	b, err := readPrivateFile(path, "audit chain key")
+	if err != nil {
+		return nil, err
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != ChainKeySize {
+		return nil, errdefs.Invalid(fmt.Sprintf("audit chain key %s does not hold the base64 of %d bytes", path, ChainKeySize))
+	}
+	return k, nil
+}
+
+// createChainKey writes a new random chain key at path (mode 0600).
+func createChainKey(path string) ([]byte, error) {
+	k := make([]byte, ChainKeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := writePrivateFile(path, "audit chain key", []byte(base64.StdEncoding.EncodeToString(k)+"\n")); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// readPrivateFile reads a key file, refusing one that group or others may
+// read. A missing file gives an error matching fs.ErrNotExist.
+func readPrivateFile(path, what string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, errdefs.PermissionDenied(fmt.Sprintf("%s %s is readable by others (mode %o): run chmod 600 %s", what, path, fi.Mode().Perm(), path))
+	}
+	return b, nil
+}
+
+// writePrivateFile creates path (mode 0600, directory 0700; never
+// overwriting) with data, synced to disk.
+func writePrivateFile(path, what string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("audit key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("audit key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("audit key %s: %w", path, err)
+		return fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, err
+		return fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	return priv, f.Close()
+	return f.Close()
 }
 
 // PublicKeyPEM encodes a public key as a PEM "PUBLIC KEY" block.
