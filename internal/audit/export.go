@@ -50,11 +50,7 @@ func (l *Log) Export(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dbCPs, err := l.st.ListAuditCheckpoints(ctx)
-	if err != nil {
-		return err
-	}
-	fileCPs, err := ReadCheckpointsFile(l.cpFile)
+	fileCPs, dbCPs, err := l.checkpointsNow(ctx)
 	if err != nil {
 		return err
 	}

@@ -190,13 +190,9 @@ func (l *Log) Verify(ctx context.Context) (Result, error) {
 	if _, err := l.Checkpoint(ctx); err != nil {
 		return Result{}, err
 	}
-	dbCPs, err := l.st.ListAuditCheckpoints(ctx)
+	fileCPs, dbCPs, err := l.checkpointsNow(ctx)
 	if err != nil {
 		return Result{}, err
-	}
-	fileCPs, err := ReadCheckpointsFile(l.cpFile)
-	if err != nil {
-		return Result{}, &VerifyError{Reason: fmt.Sprintf("the external checkpoints file cannot be read: %v", err)}
 	}
 	v := newVerifier(l.pub, l.key)
 	for rec, err := range l.st.AuditRecords(ctx, 1) {
@@ -222,4 +218,18 @@ func (l *Log) Verify(ctx context.Context) (Result, error) {
 		return Result{}, verr
 	}
 	return Result{Events: v.n, Checkpoints: len(cps), KeyedFrom: v.keyedFrom, MACsChecked: true}, nil
+}
+
+// checkpointsNow reads the external file's and the database's checkpoints
+// together, while no checkpoint is being written to them.
+func (l *Log) checkpointsNow(ctx context.Context) (file, db []store.AuditCheckpoint, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if db, err = l.st.ListAuditCheckpoints(ctx); err != nil {
+		return nil, nil, err
+	}
+	if file, err = ReadCheckpointsFile(l.cpFile); err != nil {
+		return nil, nil, &VerifyError{Reason: fmt.Sprintf("the external checkpoints file cannot be read: %v", err)}
+	}
+	return file, db, nil
 }
