@@ -26,6 +26,8 @@ type exportLine struct {
 	Version   int       `json:"version,omitempty"`    // header
 	PublicKey string    `json:"public_key,omitempty"` // header: base64 of the 32-byte ed25519 key
 	Exported  time.Time `json:"exported,omitzero"`    // header
+	// A header also carries, in the checkpoint fields below, the checkpoint
+	// signed for this export: the export must end exactly at it.
 
 	Count     int64     `json:"count,omitempty"`      // checkpoint
 	Head      string    `json:"head,omitempty"`       // checkpoint
@@ -58,7 +60,8 @@ func (l *Log) Export(ctx context.Context, w io.Writer) error {
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(exportLine{Type: "header", Format: ExportFormat, Version: 1,
-		PublicKey: base64.StdEncoding.EncodeToString(l.pub), Exported: l.now().UTC()}); err != nil {
+		PublicKey: base64.StdEncoding.EncodeToString(l.pub), Exported: l.now().UTC(),
+		Count: head.Count, Head: head.Head, KeyedFrom: head.KeyedFrom, Time: head.Time, KeyID: head.KeyID, Signature: head.Signature}); err != nil {
 		return err
 	}
 	for _, cp := range mergeCheckpoints(fileCPs, dbCPs) {
@@ -93,8 +96,9 @@ type FileOptions struct {
 	// ChainKey, when set, checks every link's MAC too (the server's
 	// chain.key); without it only the signed checkpoints vouch for the links.
 	ChainKey []byte
-	// Checkpoints, when not nil, are the external checkpoints file's: the
-	// export must hold the chain they sign, up to the latest of them.
+	// Checkpoints, when not nil, are the external checkpoints file's (or
+	// the HEC copy's): the export must not diverge from any of them, and its
+	// own final checkpoint must be among them.
 	Checkpoints []store.AuditCheckpoint
 }
 
@@ -108,6 +112,7 @@ func VerifyFile(r io.Reader, opts FileOptions) (Result, error) {
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
 	var v *verifier
 	var cps []store.AuditCheckpoint
+	var final *store.AuditCheckpoint // the header's: where the export ends
 	res := Result{MACsChecked: opts.ChainKey != nil}
 	line := 0
 	for sc.Scan() {
@@ -134,6 +139,10 @@ func VerifyFile(r io.Reader, opts FileOptions) (Result, error) {
 				return Result{}, &VerifyError{Reason: "the export names a different public key than the one given (key " + KeyID(fileKey) + ", want " + KeyID(pub) + ")"}
 			}
 			v = newVerifier(pub, opts.ChainKey)
+			if l.Signature != "" {
+				final = &store.AuditCheckpoint{Count: l.Count, Head: l.Head, KeyedFrom: l.KeyedFrom, Time: l.Time, KeyID: l.KeyID, Signature: l.Signature}
+				cps = append(cps, *final)
+			}
 			continue
 		}
 		switch l.Type {
@@ -153,14 +162,22 @@ func VerifyFile(r io.Reader, opts FileOptions) (Result, error) {
 	if v == nil {
 		return Result{}, &VerifyError{Reason: "the file is empty"}
 	}
+	if final != nil {
+		cps = mergeCheckpoints(cps[1:], cps[:1])
+	}
 	if verr := v.checkpoints(cps, true); verr != nil {
 		return Result{}, verr
 	}
+	if final != nil && final.Count != v.n {
+		return Result{}, &VerifyError{Seq: min(final.Count, v.n) + 1, Reason: fmt.Sprintf("the export's signed header says it ends at seq %d, but it holds %d events (events deleted from, or added to, the file)", final.Count, v.n)}
+	}
 	if opts.Checkpoints != nil {
-		if verr := v.checkpoints(opts.Checkpoints, true); verr != nil {
-			verr.Reason += " [against the external checkpoints file; an export older than the file is shorter than its latest checkpoint: export again]"
+		behind, verr := v.against(opts.Checkpoints, final)
+		if verr != nil {
+			verr.Reason += " [checked against the external checkpoints]"
 			return Result{}, verr
 		}
+		res.ExternalAhead = behind
 	}
 	res.Events, res.Checkpoints, res.KeyedFrom = v.n, len(cps), v.keyedFrom
 	return res, nil

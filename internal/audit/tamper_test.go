@@ -194,17 +194,27 @@ func rewriteExport(t *testing.T, lines []string, from int64) []string {
 	return lines
 }
 
+// withoutCheckpoints drops the checkpoint lines, and the header's
+// checkpoint, whose count keep refuses.
 func withoutCheckpoints(lines []string, keep func(count int64) bool) []string {
 	var out []string
 	for _, l := range lines {
-		if strings.Contains(l, `"type":"checkpoint"`) {
-			var c struct {
-				Count int64 `json:"count"`
+		var c struct {
+			Type  string `json:"type"`
+			Count int64  `json:"count"`
+		}
+		json.Unmarshal([]byte(l), &c)
+		switch {
+		case c.Type == "checkpoint" && !keep(c.Count):
+			continue
+		case c.Type == "header" && !keep(c.Count):
+			var m map[string]any
+			json.Unmarshal([]byte(l), &m)
+			for _, k := range []string{"count", "head", "keyed_from", "time", "key_id", "signature"} {
+				delete(m, k)
 			}
-			json.Unmarshal([]byte(l), &c)
-			if !keep(c.Count) {
-				continue
-			}
+			b, _ := json.Marshal(m)
+			l = string(b)
 		}
 		out = append(out, l)
 	}
@@ -246,9 +256,12 @@ func TestAttackExport(t *testing.T) {
 		{"latest checkpoint deleted", func(l []string) []string { return withoutCheckpoints(l, func(c int64) bool { return c < 8 }) },
 			audit.FileOptions{}, 7, "not covered", false},
 		{"truncated", func(l []string) []string { return l[:eventLine(l, 5)] }, audit.FileOptions{}, 5, "shorter", false},
-		{"truncated to a checkpoint, checked against the checkpoints file", func(l []string) []string {
-			return withoutCheckpoints(l[:eventLine(l, 7)], func(c int64) bool { return c <= 6 })
-		}, audit.FileOptions{}, 7, "shorter", true},
+		{"rewritten from seq 3, checkpoints deleted, checked against the checkpoints file", func(l []string) []string {
+			return withoutCheckpoints(rewriteExport(t, l, 3), func(int64) bool { return false })
+		}, audit.FileOptions{}, 1, "no valid checkpoint", true},
+		{"truncated, checkpoint lines deleted, header kept", func(l []string) []string {
+			return withoutCheckpoints(l[:eventLine(l, 7)], func(c int64) bool { return c == 0 || c == 8 })
+		}, audit.FileOptions{}, 7, "shorter", false},
 		{"rewritten from seq 3", func(l []string) []string { return rewriteExport(t, l, 3) }, audit.FileOptions{}, 1, "diverges", false},
 		{"rewritten from seq 7", func(l []string) []string { return rewriteExport(t, l, 7) }, audit.FileOptions{}, 7, "diverges", false},
 		{"rewritten from seq 3, with the chain key", func(l []string) []string { return rewriteExport(t, l, 3) }, audit.FileOptions{ChainKey: key}, 3, "MAC does not verify", false},
@@ -276,6 +289,30 @@ func TestAttackExport(t *testing.T) {
 			wantBroken(t, err, tt.seq, tt.reason)
 		})
 	}
+}
+
+// TestOlderExportAgainstNewerCheckpoints: an export cut back to an earlier
+// checkpoint cannot be told from an older export; checked against the
+// checkpoints file it passes with ExternalAhead saying how far the file goes
+// (the CLI warns), and it must still match every checkpoint it reaches.
+func TestOlderExportAgainstNewerCheckpoints(t *testing.T) {
+	f := open(t)
+	f.record(t, 6, 6)
+	lines := exportLines(t, f)
+	f.record(t, 2, 2)
+	ext, err := audit.ReadCheckpointsFile(f.log.CheckpointFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := audit.VerifyFile(strings.NewReader(strings.Join(lines, "\n")), audit.FileOptions{PublicKey: f.log.PublicKey(), Checkpoints: ext})
+	if err != nil || res.Events != 6 || res.ExternalAhead != 8 {
+		t.Fatalf("older export = %+v, %v; want ok, the file ahead at 8", res, err)
+	}
+	// Rewritten and re-checkpointed with the lines of its own: the file's
+	// checkpoints within it still disagree.
+	l := withoutCheckpoints(rewriteExport(t, append([]string(nil), lines...), 2), func(int64) bool { return false })
+	_, err = audit.VerifyFile(strings.NewReader(strings.Join(l, "\n")), audit.FileOptions{PublicKey: f.log.PublicKey(), Checkpoints: ext})
+	wantBroken(t, err, 1, "no valid checkpoint")
 }
 
 // TestForgedEventWithMACRemovedIsNotCovered: offline without the chain key,

@@ -22,6 +22,9 @@ type Result struct {
 	// MACsChecked is false when VerifyFile had no chain key: the links'
 	// MACs were not checked, only the signed checkpoints vouch for them.
 	MACsChecked bool `json:"macs_checked"`
+	// ExternalAhead is the count of the latest external checkpoint when it
+	// goes beyond the export (the export is older than the checkpoints file).
+	ExternalAhead int64 `json:"external_ahead,omitempty"`
 }
 
 // String is "ok: N events".
@@ -162,6 +165,36 @@ func (v *verifier) checkpoints(cps []store.AuditCheckpoint, covered bool) *Verif
 			latest.Count+1, v.n)}
 	}
 	return nil
+}
+
+// against checks an export's chain against external checkpoints: each must
+// be signed; each within the export must match it; the latest within the
+// export must agree on keyed_from; and the export's final checkpoint, when
+// it has one, must be among them. It returns the count of the latest
+// external checkpoint when that goes beyond the export.
+func (v *verifier) against(ext []store.AuditCheckpoint, final *store.AuditCheckpoint) (int64, *VerifyError) {
+	var within []store.AuditCheckpoint
+	var ahead int64
+	for _, cp := range ext {
+		if !signatureOK(v.pub, cp) {
+			return 0, &VerifyError{Reason: fmt.Sprintf("checkpoint of %d events at %s: the signature does not verify with the public key", cp.Count, cpTime(cp))}
+		}
+		if cp.Count <= v.n {
+			within = append(within, cp)
+		} else {
+			ahead = max(ahead, cp.Count)
+		}
+	}
+	if len(within) > 0 {
+		if verr := v.checkpoints(within, false); verr != nil {
+			return 0, verr
+		}
+	}
+	if final != nil && !containsCheckpoint(ext, *final) {
+		return 0, &VerifyError{Reason: fmt.Sprintf("the export's own checkpoint (seq %d, signed at %s) is not among the external checkpoints (a different server, or checkpoints that were not forwarded)",
+			final.Count, cpTime(*final))}
+	}
+	return ahead, nil
 }
 
 // crossCheck compares the external checkpoints file with the database's

@@ -132,6 +132,10 @@ func verifyFile(env *Env, g *globals, file string, opts audit.FileOptions) error
 
 // reportVerify prints a local verification's outcome like the server's.
 func reportVerify(env *Env, g *globals, res audit.Result, err error) error {
+	if err == nil && res.ExternalAhead > 0 {
+		fmt.Fprintf(env.Stderr, "note: the checkpoints file goes on to seq %d but this chain ends at seq %d: "+
+			"it is older than the file, or was cut back to an earlier checkpoint; export again to check the whole chain\n", res.ExternalAhead, res.Events)
+	}
 	v := wire.AuditVerify{OK: err == nil, Events: res.Events, Checkpoints: res.Checkpoints, Message: res.String()}
 	var ve *audit.VerifyError
 	if errors.As(err, &ve) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,4 +89,80 @@ func TestAuditCheckpointsLeaveTheDatabase(t *testing.T) {
 func plainHash(prev, body string) string {
 	h := sha256.Sum256([]byte(prev + body))
 	return hex.EncodeToString(h[:])
+}
+
+// TestAuditVerifyFileAgainstCheckpoints: the CLI checks an export offline
+// against the data dir's checkpoints file and chain key, and an export
+// rewritten with recomputed plain hashes fails against them.
+func TestAuditVerifyFileAgainstCheckpoints(t *testing.T) {
+	h := servertest.Start(t)
+	admin := adminToken(t, h)
+	userToken(t, h, "bob", access.RoleUser)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "audit.jsonl")
+	if _, e, code := cliRun(t, h, admin, "audit", "export", "-o", file); code != 0 {
+		t.Fatalf("audit export: %s", e)
+	}
+	pem, _, _ := cliRun(t, h, admin, "audit", "key")
+	keyFile := filepath.Join(dir, "audit.pem")
+	if err := os.WriteFile(keyFile, []byte(pem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.Stop() // signs a checkpoint beyond the export (its own audit event)
+	cps, chainKey := filepath.Join(h.Data, "audit", "checkpoints.jsonl"), filepath.Join(h.Data, "audit", "chain.key")
+	out, e, code := cliRun(t, h, "", "audit", "verify", "--file", file, "--key", keyFile, "--checkpoints", cps, "--chain-key", chainKey)
+	if code != 0 || !strings.HasPrefix(out, "ok: ") || !strings.Contains(e, "note: the checkpoints file goes on to seq") {
+		t.Fatalf("verify --file --checkpoints --chain-key: code %d, %q %q", code, out, e)
+	}
+	// Rewrite bob's login and every later link with recomputed plain hashes,
+	// and drop the checkpoints inside the file.
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	prev, changed := "", int64(0)
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["type"] {
+		case "checkpoint":
+			continue
+		case "header":
+			for _, k := range []string{"count", "head", "keyed_from", "time", "key_id", "signature"} {
+				delete(m, k)
+			}
+		case "event":
+			ev, _ := json.Marshal(m["event"])
+			body := string(ev)
+			if changed == 0 && strings.Contains(body, `"user":"bob"`) {
+				body = strings.Replace(body, `"user":"bob"`, `"user":"mallory"`, 1)
+				changed = int64(m["seq"].(float64))
+			}
+			if changed > 0 {
+				m["prev_hash"] = prev
+				m["hash"] = plainHash(prev, body)
+				m["event"] = json.RawMessage(body)
+			}
+			prev = m["hash"].(string)
+		}
+		nb, _ := json.Marshal(m)
+		lines = append(lines, string(nb))
+	}
+	if changed == 0 {
+		t.Fatal("no event of bob in the export")
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, e, code = cliRun(t, h, "", "audit", "verify", "--file", file, "--key", keyFile, "--chain-key", chainKey)
+	if code == 0 || !strings.Contains(e, fmt.Sprintf("seq %d: its MAC does not verify", changed)) {
+		t.Fatalf("verify of a rewritten export with the chain key: code %d, %q", code, e)
+	}
+	_, e, code = cliRun(t, h, "", "audit", "verify", "--file", file, "--key", keyFile)
+	if code == 0 || !strings.Contains(e, "no valid checkpoint") {
+		t.Fatalf("verify of a rewritten export without checkpoints: code %d, %q", code, e)
+	}
 }
