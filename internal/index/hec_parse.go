@@ -32,6 +32,7 @@ func (h *HEC) parseEvents(r *http.Request, w http.ResponseWriter, tok store.HECT
 	}
 	existing, err := h.existingIndexes(r.Context())
 	if err != nil {
+		h.log.Error("HEC internal error: listing the indexes failed", "path", r.URL.Path, "token", tok.Name, "err", err)
 		return nil, &hecError{code: HECInternalError, event: -1}
 	}
 	def := h.defaults(r, tok)
@@ -247,6 +248,7 @@ func (h *HEC) parseRaw(r *http.Request, w http.ResponseWriter, tok store.HECToke
 	q := r.URL.Query()
 	existing, err := h.existingIndexes(r.Context())
 	if err != nil {
+		h.log.Error("HEC internal error: listing the indexes failed", "path", r.URL.Path, "token", tok.Name, "err", err)
 		return nil, &hecError{code: HECInternalError, event: -1}
 	}
 	ix, ok := h.resolveIndex(tok, q.Get("index"), existing)
