@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -129,7 +130,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		ctx = context.WithValue(ctx, reqStateKey{}, st)
 		r = r.WithContext(ctx)
 		gw := &guardWriter{ResponseWriter: w, st: st}
-		err := a.serve(gw, r, rt)
+		err := a.serveRecover(gw, r, rt)
 		if err == nil && st.auditErr != nil {
 			if gw.wrote {
 				// The answer left before the event was recorded (a
@@ -147,6 +148,24 @@ func (a *API) wrap(rt Route) http.Handler {
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "id", id,
 			"user", st.user, "err", err, "took", time.Since(start))
 	})
+}
+
+// serveRecover serves the request, turning a panic into an internal error
+// (logged with its stack by writeError) rather than a dropped connection.
+func (a *API) serveRecover(w *guardWriter, r *http.Request, rt Route) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+			if w.wrote {
+				a.logInternal(r, err)
+				panic(http.ErrAbortHandler)
+			}
+		}
+	}()
+	return a.serve(w, r, rt)
 }
 
 // reqState is what the API learns about a request while serving it.

@@ -91,6 +91,11 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		{Method: "GET", Pattern: "/v1/test/boom", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("import model %q: %w", "m", fmt.Errorf("write blob: %w", syscall.ENOSPC))
 		}},
+		{Method: "GET", Pattern: "/v1/test/panic", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
+			var m map[string]int
+			m["x"] = 1 // a bug
+			return nil
+		}},
 		{Method: "POST", Pattern: "/v1/test/change", Cap: api.Authenticated, Action: "thing.change", Handle: func(w http.ResponseWriter, r *http.Request) error {
 			api.RecordForTest(a, r, audit.Event{Action: "thing.change", Object: "thing:1"})
 			w.Header().Set("Content-Type", "application/json")
@@ -167,6 +172,12 @@ func TestInternalErrorIsLoggedOnce(t *testing.T) {
 	f := start(t, &audit.Memory{})
 	status, e := f.do(t, "GET", "/v1/test/boom", "")
 	want500Logged(t, f, status, e, `route="GET /v1/test/boom"`, "admin", "import model", "write blob", "no space left on device", "syscall.Errno")
+}
+
+func TestPanicIsA500Logged(t *testing.T) {
+	f := start(t, &audit.Memory{})
+	status, e := f.do(t, "GET", "/v1/test/panic", "")
+	want500Logged(t, f, status, e, `route="GET /v1/test/panic"`, "admin", "assignment to entry in nil map", "errors_test.go")
 }
 
 func TestClosedStoreIsLogged(t *testing.T) {
