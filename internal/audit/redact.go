@@ -52,7 +52,16 @@ func RedactText(s string) string {
 		}
 		return sub[1] + Redacted
 	})
-	s = schemeRE.ReplaceAllString(s, "${1} "+Redacted)
+	s = schemeRE.ReplaceAllStringFunc(s, func(m string) string {
+		// "Bearer eyJ...", "Splunk 1a2b-...": a credential has a digit or is
+		// long; "basic training" is prose.
+		sub := schemeRE.FindStringSubmatch(m)
+		tok := strings.TrimSpace(m[len(sub[1]):])
+		if len(tok) < 12 && !strings.ContainsAny(tok, "0123456789") {
+			return m
+		}
+		return sub[1] + " " + Redacted
+	})
 	s = awsKeyRE.ReplaceAllString(s, Redacted)
 	s = urlUserinfoR.ReplaceAllString(s, "${1}"+Redacted+"@")
 	return s
@@ -109,10 +118,7 @@ func redactValue(v any, maxText int) any {
 		}
 		return x
 	case string:
-		if strings.ContainsAny(x, "=:-") || len(x) >= 20 {
-			x = RedactText(x)
-		}
-		return capText(x, maxText)
+		return capText(RedactText(x), maxText)
 	}
 	return v
 }

@@ -54,3 +54,21 @@ psycopg2.OperationalError: connect postgres://app:` + secrets[5] + `@db:5432/x p
 		t.Fatal(err)
 	}
 }
+
+func TestRedactTextKeepsProse(t *testing.T) {
+	for in, want := range map[string]string{
+		"basic training of the model":                                        "basic training of the model",
+		"Authorization: Bearer abc123":                                       "Authorization: Bearer [REDACTED]",
+		"sent Bearer eyJhbGciOi.x.y to the agent":                            "sent Bearer [REDACTED] to the agent",
+		"splunk search done":                                                 "splunk search done",
+		"db password=hunter2 failed":                                         "db password=[REDACTED] failed",
+		`{"api_key": "abc"}`:                                                 `{"api_key": [REDACTED]}`,
+		"creds AKIAABCDEFGHIJKLMNOP used":                                    "creds [REDACTED] used",
+		"url https://u:pw@host/x":                                            "url https://u:[REDACTED]@host/x",
+		"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- after": "[REDACTED] after",
+	} {
+		if got := audit.RedactText(in); got != want {
+			t.Errorf("RedactText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
