@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -132,16 +133,50 @@ func appendCheckpoints(path string, cps ...store.AuditCheckpoint) error {
 
 // openCheckpointsFile reads the external file, creating it from the
 // database's checkpoints when it does not exist yet (the first start after
-// an upgrade, or a new data dir).
-func openCheckpointsFile(path string, db []store.AuditCheckpoint) ([]store.AuditCheckpoint, error) {
-	cps, err := ReadCheckpointsFile(path)
+// an upgrade, or a new data dir). A last line cut short by a crash during
+// its write (no newline, not a checkpoint) is removed, and said so in the
+// log; a complete last line without its newline gets one.
+func openCheckpointsFile(path string, db []store.AuditCheckpoint, log *slog.Logger) ([]store.AuditCheckpoint, error) {
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := appendCheckpoints(path, db...); err != nil {
 			return nil, err
 		}
 		return append([]store.AuditCheckpoint(nil), db...), nil
 	}
-	return cps, err
+	if err != nil {
+		return nil, fmt.Errorf("audit checkpoints file: %w", err)
+	}
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		cut := bytes.LastIndexByte(b, '\n') + 1
+		var c CheckpointLine
+		if json.Unmarshal(b[cut:], &c) == nil && c.Signature != "" {
+			err = appendRaw(path, []byte("\n"))
+		} else {
+			log.Warn("audit checkpoints file: removing a last line cut short by a crash", "path", path, "bytes", len(b)-cut)
+			err = os.Truncate(path, int64(cut))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit checkpoints file %s: %w", path, err)
+		}
+	}
+	return ReadCheckpointsFile(path)
+}
+
+func appendRaw(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sameCheckpoint reports whether a and b are the same signed statement.

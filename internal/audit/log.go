@@ -103,7 +103,7 @@ func Open(ctx context.Context, st store.AuditStore, opts Options) (*Log, error) 
 	if err != nil {
 		return nil, err
 	}
-	fileCPs, err := openCheckpointsFile(l.cpFile, dbCPs)
+	fileCPs, err := openCheckpointsFile(l.cpFile, dbCPs, l.log)
 	if err != nil {
 		return nil, err
 	}

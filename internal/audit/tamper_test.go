@@ -330,3 +330,25 @@ func TestForgedEventWithMACRemovedIsNotCovered(t *testing.T) {
 	_, err := audit.VerifyFile(strings.NewReader(strings.Join(append(lines, string(b)), "\n")), audit.FileOptions{PublicKey: f.log.PublicKey()})
 	wantBroken(t, err, 4, "not covered: events 4..4")
 }
+
+// TestTornCheckpointLine: a crash while a checkpoint line was written leaves
+// a partial line; the next start removes it and the chain still verifies.
+func TestTornCheckpointLine(t *testing.T) {
+	f := open(t)
+	f.record(t, 3, 3)
+	path := f.log.CheckpointFile()
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(`{"seq":4,"head":"ab`)
+	fh.Close()
+	f.log = f.reopen(t, audit.Options{})
+	f.record(t, 2, 0)
+	if res, err := f.log.Verify(context.Background()); err != nil || res.Events != 5 {
+		t.Fatalf("Verify after a torn checkpoint line = %+v, %v", res, err)
+	}
+	if b := mustRead(t, path); bytes.Contains(b, []byte(`"head":"ab`+"\n")) || !bytes.HasSuffix(b, []byte("\n")) {
+		t.Fatalf("checkpoints file = %s", b)
+	}
+}
