@@ -136,7 +136,10 @@ func appendCheckpoints(path string, cps ...store.AuditCheckpoint) error {
 // an upgrade, or a new data dir). A last line cut short by a crash during
 // its write (no newline, not a checkpoint) is removed, and said so in the
 // log; a complete last line without its newline gets one.
-func openCheckpointsFile(path string, db []store.AuditCheckpoint, log *slog.Logger) ([]store.AuditCheckpoint, error) {
+//
+// Validly signed checkpoints of the database that the file lacks (a crash
+// between the two writes of a checkpoint) are appended to it.
+func openCheckpointsFile(path string, db []store.AuditCheckpoint, pub ed25519.PublicKey, log *slog.Logger) ([]store.AuditCheckpoint, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := appendCheckpoints(path, db...); err != nil {
@@ -160,7 +163,24 @@ func openCheckpointsFile(path string, db []store.AuditCheckpoint, log *slog.Logg
 			return nil, fmt.Errorf("audit checkpoints file %s: %w", path, err)
 		}
 	}
-	return ReadCheckpointsFile(path)
+	file, err := ReadCheckpointsFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var missing []store.AuditCheckpoint
+	for _, cp := range db {
+		if signatureOK(pub, cp) && !containsCheckpoint(file, cp) {
+			missing = append(missing, cp)
+		}
+	}
+	if len(missing) > 0 {
+		log.Warn("audit checkpoints file: appending signed checkpoints only the database had (a crash between their two writes)", "count", len(missing))
+		if err := appendCheckpoints(path, missing...); err != nil {
+			return nil, err
+		}
+		file = append(file, missing...)
+	}
+	return file, nil
 }
 
 func appendRaw(path string, b []byte) error {

@@ -64,6 +64,7 @@ type Log struct {
 	head      string // last hash
 	keyedFrom int64  // the first keyed link
 	lastCP    store.AuditCheckpoint
+	pending   []store.AuditCheckpoint // in the database, not yet in the external file
 }
 
 var _ Recorder = (*Log)(nil)
@@ -103,7 +104,7 @@ func Open(ctx context.Context, st store.AuditStore, opts Options) (*Log, error) 
 	if err != nil {
 		return nil, err
 	}
-	fileCPs, err := openCheckpointsFile(l.cpFile, dbCPs, l.log)
+	fileCPs, err := openCheckpointsFile(l.cpFile, dbCPs, l.pub, l.log)
 	if err != nil {
 		return nil, err
 	}
@@ -273,17 +274,23 @@ func (l *Log) Checkpoint(ctx context.Context) (store.AuditCheckpoint, error) {
 	}
 	cp := store.AuditCheckpoint{Count: l.seq, Head: l.head, Time: l.now().UTC(), KeyID: KeyID(l.pub), KeyedFrom: l.keyedFrom}
 	cp.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(l.priv, checkpointMessage(cp)))
-	// Outside the database first: a checkpoint the database lacks is
-	// reported by verify; one only in the database could be forged there.
-	if err := appendCheckpoints(l.cpFile, cp); err != nil {
-		l.mu.Unlock()
-		return l.lastCP, fmt.Errorf("audit: checkpoint: %w", err)
-	}
+	// The database first, then the external file: a crash or a failed
+	// write between the two leaves a signed checkpoint only in the
+	// database, which the next checkpoint (or start) appends to the file.
+	// Nobody without the signing key can put a checkpoint in the database,
+	// so copying in that direction is safe; a checkpoint the database lacks
+	// is never copied back, and verify reports it.
 	if err := l.st.AddAuditCheckpoint(ctx, cp); err != nil {
 		l.mu.Unlock()
 		return l.lastCP, fmt.Errorf("audit: checkpoint: %w", err)
 	}
 	l.lastCP = cp
+	l.pending = append(l.pending, cp)
+	if err := appendCheckpoints(l.cpFile, l.pending...); err != nil {
+		l.mu.Unlock()
+		return cp, fmt.Errorf("audit: checkpoint of %d events not yet in the external file (retried at the next checkpoint): %w", cp.Count, err)
+	}
+	l.pending = nil
 	l.mu.Unlock()
 	l.log.Info("audit checkpoint signed", "count", cp.Count, "head", cp.Head, "keyed_from", cp.KeyedFrom)
 	if l.forward != nil {

@@ -352,3 +352,20 @@ func TestTornCheckpointLine(t *testing.T) {
 		t.Fatalf("checkpoints file = %s", b)
 	}
 }
+
+// TestCrashBetweenCheckpointWrites: a checkpoint that reached the database
+// but not the file (a crash between the two) is appended at the next start.
+func TestCrashBetweenCheckpointWrites(t *testing.T) {
+	f := open(t)
+	f.record(t, 3, 3)
+	path := f.log.CheckpointFile()
+	before := mustRead(t, path)
+	f.record(t, 2, 2)
+	if err := os.WriteFile(path, before, 0o600); err != nil { // the last line never made it
+		t.Fatal(err)
+	}
+	f.log = f.reopen(t, audit.Options{})
+	if res, err := f.log.Verify(context.Background()); err != nil || res.Events != 5 || res.Checkpoints != 2 {
+		t.Fatalf("Verify after a crash between checkpoint writes = %+v, %v", res, err)
+	}
+}
