@@ -59,6 +59,39 @@ func createKey(path string) (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
+// PublicKeyPEM encodes a public key as a PEM "PUBLIC KEY" block.
+func PublicKeyPEM(pub ed25519.PublicKey) []byte {
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// ParsePublicKey reads a public key as PEM ("PUBLIC KEY") or as the
+// base64 of its 32 bytes (the form an export's header carries).
+func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
+	if blk, _ := pem.Decode(b); blk != nil {
+		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		if err != nil {
+			return nil, errdefs.Invalid(fmt.Sprintf("audit public key: %v", err))
+		}
+		pub, ok := k.(ed25519.PublicKey)
+		if !ok {
+			return nil, errdefs.Invalid("audit public key is not an ed25519 key")
+		}
+		return pub, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, errdefs.Invalid("audit public key: want PEM or the base64 of 32 bytes")
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
+// KeyID is the first 16 hex characters of SHA-256 of the public key.
+func KeyID(pub ed25519.PublicKey) string {
+	h := sha256.Sum256(pub)
+	return hex.EncodeToString(h[:])[:16]
+}
+
 // ChainKeySize is the length of the chain's HMAC-SHA256 key in bytes.
 const ChainKeySize = 32
 
@@ -103,15 +136,21 @@ func readPrivateFile(path, what string) ([]byte, error) {
 }
 
 // writePrivateFile creates path (mode 0600, directory 0700; never
-// overwriting) with data, synced to disk.
+// overwriting) with data, synced to disk. The data is written to a
+// temporary file first and linked into place, so that a crash never leaves
+// a short key file.
 func writePrivateFile(path, what string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp := path + ".tmp"
+	os.Remove(tmp) // left by a crash during an earlier attempt
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	defer os.Remove(tmp)
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("%s %s: %w", what, path, err)
@@ -120,38 +159,15 @@ func writePrivateFile(path, what string, data []byte) error {
 		f.Close()
 		return fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	return f.Close()
-}
-
-// PublicKeyPEM encodes a public key as a PEM "PUBLIC KEY" block.
-func PublicKeyPEM(pub ed25519.PublicKey) []byte {
-	der, _ := x509.MarshalPKIXPublicKey(pub)
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
-
-// ParsePublicKey reads a public key as PEM ("PUBLIC KEY") or as the
-// base64 of its 32 bytes (the form an export's header carries).
-func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
-	if blk, _ := pem.Decode(b); blk != nil {
-		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("audit public key: %v", err))
-		}
-		pub, ok := k.(ed25519.PublicKey)
-		if !ok {
-			return nil, errdefs.Invalid("audit public key is not an ed25519 key")
-		}
-		return pub, nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(raw) != ed25519.PublicKeySize {
-		return nil, errdefs.Invalid("audit public key: want PEM or the base64 of 32 bytes")
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return ed25519.PublicKey(raw), nil
-}
-
-// KeyID is the first 16 hex characters of SHA-256 of the public key.
-func KeyID(pub ed25519.PublicKey) string {
-	h := sha256.Sum256(pub)
-	return hex.EncodeToString(h[:])[:16]
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
