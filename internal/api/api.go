@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -131,14 +130,14 @@ func (a *API) wrap(rt Route) http.Handler {
 		r = r.WithContext(ctx)
 		gw := &guardWriter{ResponseWriter: w, st: st}
 		err := a.serveRecover(gw, r, rt)
-		if err == nil && st.auditErr != nil {
+		if aerr := st.auditFailure(); err == nil && aerr != nil {
 			if gw.wrote {
 				// The answer left before the event was recorded (a
 				// streamed search's last event): only the log can tell.
 				a.Log.Error("audit event not recorded after the answer was sent", "request_id", id, "route", route,
-					"user", st.user, "err", st.auditErr.Error(), "causes", causeChain(st.auditErr))
+					"user", st.user, "err", aerr.Error(), "causes", causeChain(aerr))
 			} else {
-				err = &auditFailed{err: st.auditErr}
+				err = &auditFailed{err: aerr}
 			}
 		}
 		if err != nil {
@@ -149,79 +148,6 @@ func (a *API) wrap(rt Route) http.Handler {
 			"user", st.user, "err", err, "took", time.Since(start))
 	})
 }
-
-// serveRecover serves the request, turning a panic into an internal error
-// (logged with its stack by writeError) rather than a dropped connection.
-func (a *API) serveRecover(w *guardWriter, r *http.Request, rt Route) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
-			if w.wrote {
-				a.logInternal(r, err)
-				panic(http.ErrAbortHandler)
-			}
-		}
-	}()
-	return a.serve(w, r, rt)
-}
-
-// reqState is what the API learns about a request while serving it.
-type reqState struct {
-	route    string
-	user     string // set once authenticated
-	auditErr error  // the first audit event that could not be recorded
-}
-
-type reqStateKey struct{}
-
-func stateOf(ctx context.Context) *reqState {
-	st, _ := ctx.Value(reqStateKey{}).(*reqState)
-	return st
-}
-
-// guardWriter holds back a handler's answer once one of its audit events
-// failed: the request then answers the audit failure instead.
-type guardWriter struct {
-	http.ResponseWriter
-	st       *reqState
-	wrote    bool // a status or body has been sent
-	released bool // the API's own error answer: never held back
-}
-
-func (g *guardWriter) held() bool { return !g.released && !g.wrote && g.st.auditErr != nil }
-
-func (g *guardWriter) WriteHeader(code int) {
-	if g.held() {
-		return
-	}
-	g.wrote = true
-	g.ResponseWriter.WriteHeader(code)
-}
-
-func (g *guardWriter) Write(b []byte) (int, error) {
-	if g.held() {
-		return len(b), nil
-	}
-	g.wrote = true
-	return g.ResponseWriter.Write(b)
-}
-
-// Flush passes flushes through (streamed answers).
-func (g *guardWriter) Flush() {
-	if g.held() {
-		return
-	}
-	if f, ok := g.ResponseWriter.(http.Flusher); ok {
-		g.wrote = true
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (g *guardWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 	if rt.Cap == Public {
@@ -264,8 +190,8 @@ func (a *API) refused(r *http.Request, rt Route, user string, err error) {
 // back and replaced by a 500 naming the audit failure (see wrap).
 func (a *API) record(r *http.Request, e audit.Event) {
 	if err := a.recordErr(r, e); err != nil {
-		if st := stateOf(r.Context()); st != nil && st.auditErr == nil {
-			st.auditErr = err
+		if st := stateOf(r.Context()); st != nil {
+			st.failAudit(err)
 		}
 	}
 }

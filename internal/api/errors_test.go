@@ -86,7 +86,8 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{db: db, log: buf, token: secret}
-	a := &api.API{Access: acc, Audit: rec, Log: log}
+	a := &api.API{Access: acc, Audit: api.FailRequests(rec), Log: log}
+	service := api.FailRequests(rec) // what a service that records its own events holds
 	a.Extra = []api.Route{
 		{Method: "GET", Pattern: "/v1/test/boom", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("import model %q: %w", "m", fmt.Errorf("write blob: %w", syscall.ENOSPC))
@@ -94,6 +95,14 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		{Method: "GET", Pattern: "/v1/test/panic", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
 			var m map[string]int
 			m["x"] = 1 // a bug
+			return nil
+		}},
+		{Method: "POST", Pattern: "/v1/test/service", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
+			// A service records its event and only logs a failure.
+			if err := service.Record(r.Context(), audit.Event{Action: "lookup.upload", Object: "lookup:x"}); err != nil {
+				log.Error("audit record failed", "err", err)
+			}
+			w.WriteHeader(http.StatusCreated)
 			return nil
 		}},
 		{Method: "POST", Pattern: "/v1/test/change", Cap: api.Authenticated, Action: "thing.change", Handle: func(w http.ResponseWriter, r *http.Request) error {
@@ -193,6 +202,16 @@ func TestAuditFailureFailsTheRequest(t *testing.T) {
 	want500Logged(t, f, status, e, `route="POST /v1/test/change"`, "admin", "thing.change", "no space left on device")
 	if !strings.Contains(e.Error, "audit event could not be recorded") {
 		t.Errorf("answer = %q, want it to say the audit event could not be recorded", e.Error)
+	}
+}
+
+func TestAuditFailureInAServiceFailsTheRequest(t *testing.T) {
+	f := start(t, failingRecorder{})
+	status, e := f.do(t, "POST", "/v1/test/service", "")
+	want500Logged(t, f, status, e, `route="POST /v1/test/service"`, "admin", "no space left on device")
+	g := start(t, &audit.Memory{})
+	if status, e := g.do(t, "POST", "/v1/test/service", ""); status != http.StatusCreated {
+		t.Fatalf("with a working recorder: %d %+v", status, e)
 	}
 }
 

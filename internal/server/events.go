@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -37,7 +38,9 @@ func (s *Server) openAudit(ctx context.Context) error {
 		return err
 	}
 	s.AuditLog = l
-	s.Audit = l
+	// An event that cannot be recorded fails the API request it belongs
+	// to, also where a service only logs the error.
+	s.Audit = api.FailRequests(l)
 	return nil
 }
 
