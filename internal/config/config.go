@@ -30,6 +30,10 @@ type Config struct {
 // Audit configures the hash-chained audit trail.
 type Audit struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval" doc:"how often the server signs a checkpoint of the audit chain (also at shutdown)"`
+	CheckpointHECURL   string        `yaml:"checkpoint_hec_url" doc:"HTTP Event Collector event endpoint (https://HOST:PORT/services/collector/event) that receives every signed audit checkpoint; empty: checkpoints stay in the data dir"`
+	CheckpointHECToken string        `yaml:"checkpoint_hec_token" doc:"HEC token for audit.checkpoint_hec_url"`
+	CheckpointHECCA    string        `yaml:"checkpoint_hec_ca_file" doc:"PEM CA bundle that verifies audit.checkpoint_hec_url's certificate; empty: the system's roots"`
+	MaxTextBytes       int           `yaml:"max_text_bytes" doc:"longest message or detail text (a traceback, say) kept in an audit event, after secrets are redacted; longer ones are cut"`
 }
 
 // HEC configures the HTTP Event Collector.
@@ -133,7 +137,7 @@ func Default() Config {
 			AgentCertTTL: 30 * 24 * time.Hour,
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
-		Audit:     Audit{CheckpointInterval: 5 * time.Minute},
+		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},
 	}
 }

@@ -34,6 +34,9 @@ func (c Config) Validate() error {
 		{"auth.login_delay_base", positive(c.Auth.LoginDelayBase)},
 		{"auth.login_window", positive(c.Auth.LoginWindow)},
 		{"audit.checkpoint_interval", positive(c.Audit.CheckpointInterval)},
+		{"audit.checkpoint_hec_url", hecURL(c.Audit.CheckpointHECURL)},
+		{"audit.checkpoint_hec_token", pairToken(c.Audit.CheckpointHECToken, c.Audit.CheckpointHECURL)},
+		{"audit.max_text_bytes", positiveInt(int64(c.Audit.MaxTextBytes))},
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
 		{"hec.ack_max_ids", positiveInt(int64(c.HEC.AckMaxIDs))},
 		{"hec.ack_channel_idle", positive(c.HEC.AckChannelIdle)},
@@ -133,4 +136,23 @@ func endpoint(s string) string {
 		return ""
 	}
 	return fmt.Sprintf("%q is neither HOST:PORT nor an http(s) URL", s)
+}
+
+// hecURL checks an HTTP Event Collector endpoint: an http(s) URL or empty.
+func hecURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return ""
+	}
+	return fmt.Sprintf("%q is not an http(s) URL (for example https://hec.example:8088/services/collector/event)", s)
+}
+
+// pairToken requires a HEC token whenever its URL is set.
+func pairToken(token, url string) string {
+	if url != "" && token == "" {
+		return "must be set when audit.checkpoint_hec_url is (the HEC token that may write there)"
+	}
+	return ""
 }
