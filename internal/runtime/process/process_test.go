@@ -78,8 +78,8 @@ func newRuntime(t *testing.T, base string, ca *agenttest.CA) *process.Runtime {
 func newRuntimeMode(t *testing.T, base string, ca *agenttest.CA, sandbox string) *process.Runtime {
 	t.Helper()
 	rt, err := process.New(process.Config{
-		BaseDir: base,
-		Issuer:  ca,
+		BaseDir:      base,
+		Issuer:       ca,
 		Command:      testAgent,
 		Python:       python(t),
 		StartTimeout: 30 * time.Second,
