@@ -20,6 +20,7 @@ import (
 const (
 	envMemoryLimit   = "DOCKYARD_MEMORY_LIMIT"
 	envMemorySetting = "DOCKYARD_MEMORY_LIMIT_SETTING"
+	envHECCAFile     = "DOCKYARD_HEC_CA_FILE" // agent.EnvHECCAFile
 )
 
 // agentCmd builds the command that starts rec's agent listening on port:
@@ -37,6 +38,12 @@ func (r *Runtime) agentCmd(rec *record, port int, extra map[string]string) (*exe
 		if err := writeSandboxFiles(d); err != nil {
 			return nil, fmt.Errorf("container %q: %w", rec.Name, err)
 		}
+	}
+	if err := os.MkdirAll(filepath.Join(d, "start"), 0o700); err != nil {
+		return nil, fmt.Errorf("container %q: %w", rec.Name, err)
+	}
+	if r.sandboxed {
+		extra = r.copyHECCA(rec, d, extra)
 	}
 	if err := r.writeStartEnv(d, extra); err != nil {
 		return nil, fmt.Errorf("container %q: writing its start environment: %w", rec.Name, err)
@@ -75,6 +82,31 @@ func (r *Runtime) agentCmd(rec *record, port int, extra map[string]string) (*exe
 	// values stay off bwrap's command line.
 	cmd.Env = env
 	return r.withLimits(rec, cmd)
+}
+
+// copyHECCA copies the file DOCKYARD_HEC_CA_FILE names (a path on the
+// server's machine, which the sandbox does not see) into the container's
+// start directory and points the variable there.
+func (r *Runtime) copyHECCA(rec *record, d string, extra map[string]string) map[string]string {
+	p := extra[envHECCAFile]
+	if p == "" {
+		return extra
+	}
+	out := make(map[string]string, len(extra))
+	for k, v := range extra {
+		out[k] = v
+	}
+	delete(out, envHECCAFile)
+	b, err := os.ReadFile(p)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(d, "start", "hec-ca.pem"), b, 0o644)
+	}
+	if err != nil {
+		r.log.Warn("the HEC CA file cannot be copied into the sandbox: its notebooks get no "+envHECCAFile, "name", rec.Name, "file", p, "err", err)
+		return out
+	}
+	out[envHECCAFile] = sbStart + "/hec-ca.pem"
+	return out
 }
 
 // writeStartEnv writes extra as d/start/start.env (0600), or removes a
