@@ -17,9 +17,10 @@ const (
 )
 
 // outOfMemory are the words of a notebook (or interpreter) that ran out of
-// memory: Python's MemoryError (numpy's "Unable to allocate" is one), or a
-// C library's allocation failure.
-var outOfMemory = []string{"MemoryError", "Unable to allocate", "Cannot allocate memory", "out of memory"}
+// memory: Python's MemoryError (numpy's "Unable to allocate" is one), a
+// C library's allocation failure, or a runner killed (by the kernel's OOM
+// killer, as under Docker's memory limit).
+var outOfMemory = []string{"MemoryError", "Unable to allocate", "Cannot allocate memory", "out of memory", "signal: killed"}
 
 // explainMemory prefixes msg, when it tells of memory running out in a
 // container with a memory limit, with the container, the limit and the
@@ -40,7 +41,7 @@ func explainMemory(msg string) string {
 	if setting == "" {
 		setting = "the container's memory limit"
 	}
-	return fmt.Sprintf("container %q ran out of memory: it may use %s (%d bytes) per process, set by %s; raise it or give the notebook less data: %s",
+	return fmt.Sprintf("container %q ran out of memory (or was killed): it may use %s (%d bytes) per process, set by %s; raise it or give the notebook less data: %s",
 		os.Getenv(envContainer), mib(lim), lim, setting, msg)
 }
 

@@ -54,10 +54,6 @@ func (r *Runtime) Isolated() (bool, string) {
 	return false, r.unsandboxedWhy
 }
 
-// Sandboxed reports whether this runtime starts its agents in the
-// bubblewrap sandbox, and when not, why.
-func (r *Runtime) Sandboxed() (bool, string) { return r.Isolated() }
-
 // chooseSandbox applies cfg.Sandbox: it probes bwrap (once) unless the
 // setting is off.
 func (r *Runtime) chooseSandbox() error {
@@ -83,7 +79,7 @@ func (r *Runtime) chooseSandbox() error {
 	if mode == SandboxRequired {
 		return errdefs.Unavailable(fmt.Sprintf("process runtime: containers.process.sandbox is required but bubblewrap does not work: %v; install the Debian package bubblewrap (apt-get install bubblewrap), or set containers.process.sandbox to auto or off", err))
 	}
-	r.unsandboxedWhy = fmt.Sprintf("the process runtime runs unsandboxed: bubblewrap does not work (%v): containers are not a security boundary; "+
+	r.unsandboxedWhy = fmt.Sprintf("the process runtime runs unsandboxed (containers.process.sandbox: auto): bubblewrap does not work (%v): containers are not a security boundary; "+
 		"install the Debian package bubblewrap (or set containers.process.bwrap to its path)", err)
 	return nil
 }

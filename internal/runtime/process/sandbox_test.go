@@ -152,7 +152,7 @@ func TestSandboxSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, why := rt.Isolated(); ok || !strings.Contains(why, "bubblewrap") || !strings.Contains(why, "containers.process.sandbox") && !strings.Contains(why, "containers.process.bwrap") {
+	if ok, why := rt.Isolated(); ok || !strings.Contains(why, "bubblewrap") || !strings.Contains(why, "containers.process.sandbox") {
 		t.Errorf("auto without bwrap: Isolated = %t, %q; want false naming the package and the setting", ok, why)
 	}
 	rt, err = process.New(cfg(process.SandboxOff, ""))
