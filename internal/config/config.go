@@ -89,15 +89,31 @@ type Models struct {
 
 // Containers configures where fit and apply run.
 type Containers struct {
-	Runtime      string        `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
-	Python       string        `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
-	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
-	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
-	StartTimeout time.Duration `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
-	SyncInterval time.Duration `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`
-	AgentCertTTL time.Duration `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
-	AgentCommand string        `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
-	HECTokens    bool          `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	Runtime      string          `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
+	Python       string          `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
+	DefaultImage string          `yaml:"default_image" doc:"image used when a container is started without one"`
+	StopGrace    time.Duration   `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
+	StartTimeout time.Duration   `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
+	SyncInterval time.Duration   `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`
+	AgentCertTTL time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
+	AgentCommand string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
+	HECTokens    bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	Process      ProcessRuntime  `yaml:"process"`
+	Limits       ContainerLimits `yaml:"limits"`
+}
+
+// ProcessRuntime configures the process runtime's sandbox.
+type ProcessRuntime struct {
+	Sandbox string `yaml:"sandbox" doc:"required, auto or off: run each process-runtime container in a bubblewrap sandbox; auto sandboxes when bwrap works and otherwise runs unsandboxed (administrators only)"`
+	Bwrap   string `yaml:"bwrap" doc:"the bubblewrap program (Debian package bubblewrap)"`
+}
+
+// ContainerLimits are the resource limits of containers whose request
+// names none.
+type ContainerLimits struct {
+	MemoryBytes  int64 `yaml:"memory_bytes" doc:"memory each process of a container may use (process runtime: RLIMIT_DATA; docker: the container's memory limit); 0: unlimited"`
+	MaxProcs     int64 `yaml:"max_procs" doc:"processes and threads of a container (process runtime: RLIMIT_NPROC, not enforced for root; docker: pids limit); 0: unlimited"`
+	MaxOpenFiles int64 `yaml:"max_open_files" doc:"open files of each process of a container (RLIMIT_NOFILE); 0: unlimited"`
 }
 
 // Telemetry configures traces and metrics export.
@@ -135,6 +151,8 @@ func Default() Config {
 			StartTimeout: 60 * time.Second,
 			SyncInterval: 10 * time.Second,
 			AgentCertTTL: 30 * 24 * time.Hour,
+			Process:      ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
+			Limits:       ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},

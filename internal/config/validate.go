@@ -54,6 +54,11 @@ func (c Config) Validate() error {
 		{"containers.runtime", oneOf(c.Containers.Runtime, "process", "docker", "kubernetes")},
 		{"containers.python", nonEmpty(c.Containers.Python)},
 		{"containers.default_image", nonEmpty(c.Containers.DefaultImage)},
+		{"containers.process.sandbox", oneOf(c.Containers.Process.Sandbox, "required", "auto", "off")},
+		{"containers.process.bwrap", nonEmpty(c.Containers.Process.Bwrap)},
+		{"containers.limits.memory_bytes", notNegative(c.Containers.Limits.MemoryBytes)},
+		{"containers.limits.max_procs", notNegative(c.Containers.Limits.MaxProcs)},
+		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
 	}
