@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 )
@@ -55,12 +56,32 @@ type Store interface {
 	// blob makes Read (at the latest at EOF) fail with an error that
 	// errors.Is(err, ErrCorrupt), and no corrupt byte stream ends cleanly.
 	Open(ctx context.Context, d Digest) (io.ReadCloser, error)
-	// Stat returns the size of a stored blob, or errdefs.ErrNotFound.
+	// Stat returns the size of a stored blob, or errdefs.ErrNotFound. A
+	// blob it finds counts as used now (see DeleteUnused): writers that
+	// reference a blob already stored check it with Stat or Missing first.
 	Stat(ctx context.Context, d Digest) (int64, error)
-	// Missing returns those of ds that are not stored.
+	// Missing returns those of ds that are not stored. The blobs it finds
+	// count as used now, as with Stat.
 	Missing(ctx context.Context, ds []Digest) ([]Digest, error)
 	// Delete removes a blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, d Digest) error
 	// Verify re-reads a blob and reports ErrCorrupt if it no longer matches.
 	Verify(ctx context.Context, d Digest) error
+	// List calls fn for every stored blob, in no particular order. An
+	// error from fn stops the listing and is returned.
+	List(ctx context.Context, fn func(Info) error) error
+	// DeleteUnused removes d unless it was written (Put, PutVerified) or
+	// found (Stat, Missing) at or after cutoff, and reports whether it
+	// removed it. Garbage collection deletes through it, so that a blob a
+	// writer has just stored or checked, but not yet referenced, survives.
+	// The check and the removal are atomic with respect to those calls.
+	DeleteUnused(ctx context.Context, d Digest, cutoff time.Time) (bool, error)
+}
+
+// Info describes one stored blob.
+type Info struct {
+	Digest Digest
+	Size   int64
+	// Used is when the blob was last written, or found by Stat or Missing.
+	Used time.Time
 }
