@@ -116,16 +116,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.Data, err)
 	}
-	if s.Store, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "dockyard.db")); err != nil {
+	if err := s.openStore(ctx); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, s.Store.Close)
 	if s.ID, err = s.serverID(ctx); err != nil {
 		return nil, err
 	}
-	if s.Blobs, err = blobfs.New(filepath.Join(cfg.Data, "blobs")); err != nil {
+	blobs, err := blobfs.New(filepath.Join(cfg.Data, "blobs"))
+	if err != nil {
 		return nil, err
 	}
+	s.Blobs = blobs
+	s.closers = append(s.closers, blobs.Close)
 	if err := s.openSecrets(); err != nil {
 		return nil, err
 	}
