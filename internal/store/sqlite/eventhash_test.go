@@ -85,7 +85,7 @@ func TestTamperedEventDetectedOnRead(t *testing.T) {
 }
 
 // TestEventsWithoutHashReadUnchecked: events stored before hashes were kept
-// (hash ”) are still served.
+// (an empty hash) are still served.
 func TestEventsWithoutHashReadUnchecked(t *testing.T) {
 	db := openTemp(t)
 	ctx := context.Background()
