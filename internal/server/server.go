@@ -29,6 +29,7 @@ import (
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/lookups"
+	"github.com/dockyard/dockyard/internal/maintenance"
 	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/nbsync"
 	"github.com/dockyard/dockyard/internal/notebooks"
@@ -67,6 +68,8 @@ type Server struct {
 	Images     *images.Catalogue
 	Sync       *nbsync.Syncer
 	Notebooks  *notebooks.Service
+	// Maintenance garbage-collects blobs and takes backups.
+	Maintenance *maintenance.Service
 
 	// Lookups keeps CSV lookup tables (openSearch).
 	Lookups *lookups.Service
@@ -170,6 +173,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := s.openTelemetry(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.openMaintenance(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.openEvents(ctx); err != nil {
 		return nil, err
 	}
@@ -271,6 +277,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.Log.Info("dockyard server ready", "url", s.URL(), "data", s.Config.Data, "server_id", s.ID)
 	go s.housekeeping(ctx)
+	go s.collectGarbage(ctx)
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
