@@ -128,6 +128,9 @@ func unpack(ctx context.Context, r io.Reader, dir string) (Header, Trailer, erro
 			seenTrailer = true
 		case name == DBName:
 			n, err := copyTo(t, filepath.Join(dir, DBName))
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return h, tr, bad("it ends inside %s (the backup was cut short)", name)
+			}
 			if err != nil {
 				return h, tr, err
 			}
@@ -141,7 +144,9 @@ func unpack(ctx context.Context, r io.Reader, dir string) (Header, Trailer, erro
 			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 				return h, tr, fmt.Errorf("restore: %w", err)
 			}
-			if _, err := copyTo(t, dst); err != nil {
+			if _, err := copyTo(t, dst); errors.Is(err, io.ErrUnexpectedEOF) {
+				return h, tr, bad("it ends inside %s (the backup was cut short)", name)
+			} else if err != nil {
 				return h, tr, err
 			}
 			got.Files++
@@ -151,6 +156,9 @@ func unpack(ctx context.Context, r io.Reader, dir string) (Header, Trailer, erro
 				return h, tr, bad("entry %q: %v", name, err)
 			}
 			n, err := bs.PutVerified(ctx, d, t)
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return h, tr, bad("it ends inside %s (the backup was cut short)", name)
+			}
 			if err != nil {
 				return h, tr, fmt.Errorf("restore: blob %s in the backup: %w", d, err)
 			}
