@@ -124,6 +124,10 @@ func (a *API) wrap(rt Route) http.Handler {
 		err := a.serve(w, r, rt)
 		if err != nil {
 			writeError(w, r, err)
+			if diskFull(err) {
+				a.Log.Error("request failed: the disk is full", "request_id", id, "method", r.Method,
+					"path", r.URL.Path, "user", userOf(r.Context()), "err", err)
+			}
 		}
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "id", id,
 			"user", userOf(r.Context()), "err", err, "took", time.Since(start))

@@ -28,6 +28,8 @@ func notFoundRoute(r *http.Request) error {
 // statusOf maps an error kind to an HTTP status and a wire code.
 func statusOf(err error) (int, string) {
 	switch {
+	case diskFull(err):
+		return http.StatusInsufficientStorage, "disk_full"
 	case errdefs.IsNotFound(err):
 		return http.StatusNotFound, "not_found"
 	case errdefs.IsConflict(err):
@@ -52,6 +54,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		// Internal details stay in the server log; the client gets the id.
 		msg = "internal error; the server log has the details under request id " + RequestID(r.Context())
+	}
+	if status == http.StatusInsufficientStorage {
+		msg = diskFullMessage(r)
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dockyard"`)
