@@ -47,6 +47,8 @@ func Restore(ctx context.Context, r io.Reader, dataDir string, force bool) (Rest
 	case len(entries) > 0 && !force:
 		return res, errdefs.Invalid(fmt.Sprintf("restore: %s is not empty; restore into a new directory, "+
 			"or pass --force to move what is there aside (stop the server using it first)", dataDir))
+	case blobfs.InUse(filepath.Join(abs, "blobs")):
+		return res, errdefs.Conflict(fmt.Sprintf("restore: a running server is using %s; stop it first", dataDir))
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return res, fmt.Errorf("restore: %w", err)

@@ -63,6 +63,10 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if ev := findEvent(auditEvents(t, h), access.AdminUser, "storage.backup", "success"); ev == nil {
 		t.Error("no storage.backup audit event")
 	}
+	// Restoring over the directory of a running server is refused, --force or not.
+	if _, e, code := cliLocal("admin", "restore", "--file", file, "--data", h.Data, "--force"); code == 0 || !strings.Contains(e, "running server") {
+		t.Fatalf("restore --force over a running server's data dir = %d %q, want refused", code, e)
+	}
 	fingerprint := h.Srv.Fingerprint()
 	h.Stop()
 
@@ -103,6 +107,19 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(out, "dockyard server --data "+target) {
 		t.Errorf("admin restore said %q", out)
+	}
+
+	// --force over a stopped server's directory moves what was there aside.
+	out, e, code = cliLocal("admin", "restore", "--file", file, "--data", h.Data, "--force")
+	if code != 0 || !strings.Contains(out, "was moved to") {
+		t.Fatalf("restore --force: %d %q %q", code, out, e)
+	}
+	aside, _ := filepath.Glob(h.Data + ".replaced-*")
+	if len(aside) != 1 {
+		t.Fatalf("the replaced directory was not kept: %v", aside)
+	}
+	if _, err := os.Stat(filepath.Join(aside[0], server.DBFile)); err != nil {
+		t.Fatalf("the replaced directory lost its database: %v", err)
 	}
 
 	h2 := startStorage(t, target)

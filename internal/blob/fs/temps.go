@@ -64,3 +64,27 @@ func (s *Store) removeStaleTemps() {
 		f.Close()
 	}
 }
+
+// InUse reports whether a live store (in this process or another) has the
+// blob store rooted at root open.
+func InUse(root string) bool {
+	entries, err := os.ReadDir(filepath.Join(root, "tmp"))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(root, "tmp", e.Name(), lockName), os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		free := unowned(f)
+		f.Close()
+		if !free {
+			return true
+		}
+	}
+	return false
+}

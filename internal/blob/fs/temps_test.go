@@ -92,8 +92,14 @@ func TestCrashedPutTempRemovedAtStart(t *testing.T) {
 		}
 		return cmd
 	}
+	if blobfs.InUse(root) {
+		t.Fatal("InUse before any store was opened")
+	}
 	killed := start()
 	alive := start()
+	if !blobfs.InUse(root) {
+		t.Fatal("InUse = false while two processes have the store open")
+	}
 	// Both partial uploads are on disk (the helper wrote before saying so,
 	// though the bytes may still sit in the pipe: wait for the files).
 	deadline := time.Now().Add(time.Minute)
@@ -117,8 +123,15 @@ func TestCrashedPutTempRemovedAtStart(t *testing.T) {
 	if len(left) != 1 {
 		t.Fatalf("temporary files after restart = %v, want only the live process's upload", left)
 	}
+	s.Close()
+	if !blobfs.InUse(root) {
+		t.Fatal("InUse = false while a process has the store open")
+	}
 	alive.Process.Kill()
 	alive.Wait()
+	if blobfs.InUse(root) {
+		t.Fatal("InUse = true after every store closed or died")
+	}
 	s2, err := blobfs.New(root)
 	if err != nil {
 		t.Fatal(err)
