@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -357,5 +358,80 @@ func tarEntries(t *testing.T, b []byte) []string {
 			t.Fatal(err)
 		}
 		names = append(names, h.Name)
+	}
+}
+
+// TestTamperedEventFailsTheSearch flips a bit in a stored event's _raw: a
+// search that reads it fails with an error naming the event instead of
+// serving it.
+func TestTamperedEventFailsTheSearch(t *testing.T) {
+	ctx := context.Background()
+	h := startStorage(t, t.TempDir())
+	if err := h.Srv.Store.InsertEvents(ctx, []store.EventRecord{
+		{Index: "main", Time: time.Now().Add(-time.Minute), Raw: "payment ok amount=10"},
+		{Index: "main", Time: time.Now(), Raw: "payment ok amount=20"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Admin.SearchAll(ctx, "search index=main payment", "")
+	if err != nil || len(res.Results) != 2 {
+		t.Fatalf("search before tampering: %d results, %v", len(res.Results), err)
+	}
+	var id int64
+	if err := h.Srv.Store.SQL().QueryRow(`SELECT id FROM events WHERE raw LIKE '%amount=20'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Srv.Store.SQL().Exec(`UPDATE events SET raw = 'payment ok amount=90' WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	res, err = h.Admin.SearchAll(ctx, "search index=main payment", "")
+	if err == nil {
+		for _, r := range res.Results {
+			if strings.Contains(fmt.Sprint(r), "amount=90") {
+				t.Fatalf("the tampered event was served: %v", r)
+			}
+		}
+		t.Fatalf("search over a tampered event succeeded: %v", res)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("event %d", id)) || !strings.Contains(err.Error(), "changed or damaged") {
+		t.Fatalf("search over a tampered event: %v; want an error naming event %d", err, id)
+	}
+}
+
+// TestCrashLeftoversRemovedAtStart: what a killed server left half-written
+// (an upload's temporary file in a store directory nobody holds, a loose
+// temporary file of an older version, a fit's spool file) is gone once the
+// server starts again; blobs and the database are untouched.
+func TestCrashLeftoversRemovedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	h := startStorage(t, dir)
+	populate(t, h)
+	h.Stop()
+	blobsBefore, _ := blobFiles(t, dir)
+	leftovers := []string{
+		filepath.Join(dir, "blobs", "tmp", "store-123", ".lock"),
+		filepath.Join(dir, "blobs", "tmp", "store-123", "put-456"),
+		filepath.Join(dir, "blobs", "tmp", "put-789"),
+		filepath.Join(dir, "tmp", "dockyard-rows-1.bin"),
+	}
+	for _, p := range leftovers {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.Repeat("partial ", 1000)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h2 := startStorage(t, dir)
+	for _, p := range leftovers {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s survived the restart: %v", p, err)
+		}
+	}
+	if after, _ := blobFiles(t, dir); len(after) != len(blobsBefore) {
+		t.Errorf("blobs before the restart %d, after %d", len(blobsBefore), len(after))
+	}
+	if v, err := h2.Admin.AuditVerify(context.Background()); err != nil || !v.OK {
+		t.Fatalf("audit verify: %+v, %v", v, err)
 	}
 }
