@@ -47,7 +47,9 @@ var ErrCorrupt = errdefs.Unavailable("blob is corrupt: its content does not matc
 // Store is a content-addressed blob store.
 type Store interface {
 	// Put stores the bytes of r and returns their digest and size. It is
-	// idempotent: storing the same bytes twice keeps one copy.
+	// idempotent: storing the same bytes twice keeps one copy. A blob it
+	// creates (not stored before) is noted in ctx's Created record, if any
+	// (TrackCreated); so is one PutVerified creates.
 	Put(ctx context.Context, r io.Reader) (Digest, int64, error)
 	// PutVerified stores r and fails with errdefs.ErrInvalid, keeping
 	// nothing, if its digest is not want.
@@ -72,10 +74,10 @@ type Store interface {
 	List(ctx context.Context, fn func(Info) error) error
 	// DeleteUnused removes d unless it was written (Put, PutVerified) or
 	// found (Stat, Missing) at or after cutoff, and reports whether it
-	// removed it. Garbage collection deletes through it, so that a blob a
+	// removed it and the size it had. Garbage collection deletes through it, so that a blob a
 	// writer has just stored or checked, but not yet referenced, survives.
 	// The check and the removal are atomic with respect to those calls.
-	DeleteUnused(ctx context.Context, d Digest, cutoff time.Time) (bool, error)
+	DeleteUnused(ctx context.Context, d Digest, cutoff time.Time) (removed bool, size int64, err error)
 }
 
 // Info describes one stored blob.

@@ -125,7 +125,7 @@ func (s *Service) GC(ctx context.Context, grace time.Duration) (res GCResult, er
 			res.Recent++
 			res.RecentBytes += i.Size
 		default:
-			deleted, err := s.Blobs.DeleteUnused(ctx, d, cutoff)
+			deleted, _, err := s.Blobs.DeleteUnused(ctx, d, cutoff)
 			if err != nil {
 				return res, fmt.Errorf("garbage collection: %w", err)
 			}

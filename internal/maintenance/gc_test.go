@@ -199,3 +199,50 @@ func TestGCStopsOnUnreadableManifest(t *testing.T) {
 		t.Fatalf("GC with a missing manifest = %+v, %v; want 1 missing reference", res, err)
 	}
 }
+
+// TestDiscardCreated: a failed request's new blobs go, unless something
+// references one or another writer stored or checked it since.
+func TestDiscardCreated(t *testing.T) {
+	bs := newBlobs(t)
+	ctx, created := blob.TrackCreated(context.Background())
+	mine := func(s string) blob.Digest {
+		d, _, err := bs.Put(ctx, strings.NewReader(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	alone, referenced, checked, rewritten := mine("only mine"), mine("referenced meanwhile"), mine("checked by another upload"), mine("written by another upload")
+	// Another writer, after this request's writes (its own clock reading
+	// must come later than the writes: wait for that).
+	last := time.Time{}
+	for _, at := range created.Blobs() {
+		if at.After(last) {
+			last = at
+		}
+	}
+	for !time.Now().After(last) {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := bs.Stat(context.Background(), checked); err != nil {
+		t.Fatal(err)
+	}
+	put(t, bs, "written by another upload")
+	s := &maintenance.Service{Store: &refs{direct: []string{string(referenced)}}, Blobs: bs, Grace: time.Hour}
+	n, size, err := s.DiscardCreated(context.Background(), created.Blobs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || size != int64(len("only mine")) {
+		t.Errorf("DiscardCreated = %d blobs, %d bytes; want the one only this request used", n, size)
+	}
+	got, _ := stored(t, bs)
+	if _, ok := got[alone]; ok {
+		t.Error("the failed request's own blob survived")
+	}
+	for _, d := range []blob.Digest{referenced, checked, rewritten} {
+		if _, ok := got[d]; !ok {
+			t.Errorf("blob %s, in use by others, was discarded", d)
+		}
+	}
+}

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/maintenance"
 	"github.com/dockyard/dockyard/internal/wire"
 )
@@ -87,3 +89,59 @@ func (s *Server) collectOnce(ctx context.Context) {
 		s.Log.Error("audit event not recorded", "action", e.Action, "err", err)
 	}
 }
+
+// discardFailedWrites wraps the API so that a request answered with an
+// error (a refused import, an upload cut short) discards the blobs it alone
+// created, rather than leaving them for garbage collection. Streaming
+// answers that fail after their status was sent keep theirs until then.
+func (s *Server) discardFailedWrites(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, created := blob.TrackCreated(r.Context())
+		sw := &failWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r.WithContext(ctx))
+		if sw.status < 400 || created.Len() == 0 {
+			return
+		}
+		n, size, err := s.Maintenance.DiscardCreated(context.WithoutCancel(ctx), created.Blobs())
+		if err != nil {
+			s.Log.Error("discarding the blobs of a failed request", "path", r.URL.Path, "err", err)
+			return
+		}
+		if n > 0 {
+			s.Log.Info("discarded the blobs of a failed request", "path", r.URL.Path, "blobs", n, "bytes", size)
+		}
+	})
+}
+
+// failWriter records the status of an answer; it forwards Flush and lets
+// http.ResponseController reach the connection.
+type failWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *failWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *failWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *failWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

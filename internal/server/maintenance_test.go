@@ -220,6 +220,7 @@ func TestGCLeavesExactlyWhatLiveObjectsReference(t *testing.T) {
 		t.Fatalf("gc within the grace period deleted %d blobs (%+v), want none", res.Deleted, res)
 	}
 
+	reclaimedBefore := metricValue(t, h, "dockyard_blob_gc_reclaimed_bytes_total")
 	out, e, code = cliRun(t, h, adminToken(t, h), "admin", "gc", "--grace", "0s", "-o", "json")
 	if code != 0 {
 		t.Fatalf("admin gc --grace 0s: %s", e)
@@ -246,8 +247,8 @@ func TestGCLeavesExactlyWhatLiveObjectsReference(t *testing.T) {
 	if beforeBytes-afterBytes != res.DeletedBytes || len(before)-len(after) != res.Deleted {
 		t.Errorf("gc deleted %d blobs (%d bytes) but reported %d (%d bytes)", len(before)-len(after), beforeBytes-afterBytes, res.Deleted, res.DeletedBytes)
 	}
-	if got := metricValue(t, h, "dockyard_blob_gc_reclaimed_bytes_total"); got != float64(res.DeletedBytes) {
-		t.Errorf("dockyard_blob_gc_reclaimed_bytes_total = %v, want %d", got, res.DeletedBytes)
+	if got := metricValue(t, h, "dockyard_blob_gc_reclaimed_bytes_total") - reclaimedBefore; got != float64(res.DeletedBytes) {
+		t.Errorf("dockyard_blob_gc_reclaimed_bytes_total grew by %v, want %d", got, res.DeletedBytes)
 	}
 
 	// Every live object still reads, verified.
@@ -285,6 +286,13 @@ func TestGCDuringImportsKeepsTheirBlobs(t *testing.T) {
 	ctx := context.Background()
 	h := startStorage(t, t.TempDir())
 	alice := populate(t, h)
+	// Garbage the imports below store again: a deleted model's file.
+	if _, _, err := alice.ImportModelDir(ctx, "old", storageDir(t, map[string]string{"model.pkl": "weights-old"}), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.DeleteModel(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
 	// Make every stored blob look two hours old, so that collections with
 	// a one-minute grace period may delete any unreferenced one.
 	old := time.Now().Add(-2 * time.Hour)
@@ -317,9 +325,9 @@ func TestGCDuringImportsKeepsTheirBlobs(t *testing.T) {
 	}()
 	const n = 6
 	for i := range n {
-		// "weights-X" sat in the store, unreferenced, since the tampered
-		// import; each import stores it again beside bytes of its own.
-		dir := storageDir(t, map[string]string{"model.pkl": "weights-X", "own.bin": randomText(t, 2000)})
+		// "weights-old" sits in the store, unreferenced, since its model
+		// was deleted; each import stores it again beside bytes of its own.
+		dir := storageDir(t, map[string]string{"model.pkl": "weights-old", "own.bin": randomText(t, 2000)})
 		if _, _, err := alice.ImportModelDir(ctx, "during"+string(rune('a'+i)), dir, ""); err != nil {
 			close(stop)
 			wg.Wait()
@@ -433,5 +441,45 @@ func TestCrashLeftoversRemovedAtStart(t *testing.T) {
 	}
 	if v, err := h2.Admin.AuditVerify(context.Background()); err != nil || !v.OK {
 		t.Fatalf("audit verify: %+v, %v", v, err)
+	}
+}
+
+// TestRefusedImportsLeaveNothing: an import refused for its size or for a
+// file that does not match its manifest leaves the blob store exactly as it
+// was, at once, without waiting for garbage collection; blobs that existed
+// before (shared with live versions) stay.
+func TestRefusedImportsLeaveNothing(t *testing.T) {
+	ctx := context.Background()
+	h := startStorage(t, t.TempDir())
+	alice := populate(t, h)
+	before, _ := blobFiles(t, h.Data)
+
+	big := storageDir(t, map[string]string{"a.bin": randomText(t, 40<<10), "b.bin": randomText(t, 40<<10), "shared": "weights-1"})
+	if _, _, err := alice.ImportModelDir(ctx, "toobig2", big, ""); !errdefs.IsInvalid(err) {
+		t.Fatalf("import over max_import_bytes = %v, want refused", err)
+	}
+	var archive bytes.Buffer
+	if _, err := alice.ExportModel(ctx, "keep", &archive); err != nil {
+		t.Fatal(err)
+	}
+	// A new file the manifest does not list, besides the live ones.
+	tampered := bytes.Replace(archive.Bytes(), []byte("weights-2"), []byte("weights-Z"), 1)
+	if _, err := alice.ImportModelTar(ctx, "tampered2", "", bytes.NewReader(tampered)); !errdefs.IsInvalid(err) {
+		t.Fatalf("import of a tampered archive = %v, want refused", err)
+	}
+	after, _ := blobFiles(t, h.Data)
+	for d := range after {
+		if _, ok := before[d]; !ok {
+			t.Errorf("refused import left blob %s", d)
+		}
+	}
+	for d := range before {
+		if _, ok := after[d]; !ok {
+			t.Errorf("refused import removed blob %s, which existed before", d)
+		}
+	}
+	var buf bytes.Buffer
+	if ex, err := alice.ExportModel(ctx, "keep", &buf); err != nil || ex.Version != 2 {
+		t.Fatalf("keep after refused imports: %+v, %v", ex, err)
 	}
 }

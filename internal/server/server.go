@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           s.API.Handler(),
+		Handler:           s.discardFailedWrites(s.API.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}

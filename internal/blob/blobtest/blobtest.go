@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 		{"List", testList},
 		{"DeleteUnused", testDeleteUnused},
 		{"DeleteUnusedKeepsChecked", testDeleteUnusedKeepsChecked},
+		{"TrackCreated", testTrackCreated},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package blobtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -70,27 +71,27 @@ func testDeleteUnused(t *testing.T, s blob.Store) {
 	old := put(t, s, []byte("old and unreferenced"))
 	cutoff := after(t, list(t, s)[old].Used)
 	young := put(t, s, []byte("just written"))
-	if ok, err := s.DeleteUnused(ctx, old, cutoff); err != nil || !ok {
-		t.Fatalf("DeleteUnused(blob written before the cutoff) = %v, %v; want true, nil", ok, err)
+	if ok, size, err := s.DeleteUnused(ctx, old, cutoff); err != nil || !ok || size != int64(len("old and unreferenced")) {
+		t.Fatalf("DeleteUnused(blob written before the cutoff) = %v, %d, %v; want true, its size, nil", ok, size, err)
 	}
 	assertMissing(t, s, old)
-	if ok, err := s.DeleteUnused(ctx, young, cutoff); err != nil || ok {
+	if ok, _, err := s.DeleteUnused(ctx, young, cutoff); err != nil || ok {
 		t.Fatalf("DeleteUnused(blob written after the cutoff) = %v, %v; want false, nil", ok, err)
 	}
 	if _, err := s.Stat(ctx, young); err != nil {
 		t.Fatalf("young blob was removed: %v", err)
 	}
-	if ok, err := s.DeleteUnused(ctx, old, time.Now()); err != nil || ok {
+	if ok, _, err := s.DeleteUnused(ctx, old, time.Now()); err != nil || ok {
 		t.Fatalf("DeleteUnused(missing blob) = %v, %v; want false, nil", ok, err)
 	}
-	if _, err := s.DeleteUnused(ctx, "sha256:../x", time.Now()); !errdefs.IsInvalid(err) {
+	if _, _, err := s.DeleteUnused(ctx, "sha256:../x", time.Now()); !errdefs.IsInvalid(err) {
 		t.Fatalf("DeleteUnused(bad digest) error = %v, want ErrInvalid", err)
 	}
 	// A Put of bytes already stored marks them as used again.
 	again := put(t, s, []byte("written twice"))
 	cutoff = after(t, list(t, s)[again].Used)
 	put(t, s, []byte("written twice"))
-	if ok, err := s.DeleteUnused(ctx, again, cutoff); err != nil || ok {
+	if ok, _, err := s.DeleteUnused(ctx, again, cutoff); err != nil || ok {
 		t.Fatalf("DeleteUnused(blob stored again after the cutoff) = %v, %v; want false, nil", ok, err)
 	}
 }
@@ -115,11 +116,41 @@ func testDeleteUnusedKeepsChecked(t *testing.T, s blob.Store) {
 		t.Fatalf("Missing = %v, %v", m, err)
 	}
 	for _, d := range []blob.Digest{a, b} {
-		if ok, err := s.DeleteUnused(ctx, d, cutoff); err != nil || ok {
+		if ok, _, err := s.DeleteUnused(ctx, d, cutoff); err != nil || ok {
 			t.Errorf("DeleteUnused(%s checked after the cutoff) = %v, %v; want false, nil", d, ok, err)
 		}
 	}
 	if got := list(t, s); len(got) != 2 {
 		t.Fatalf("List after DeleteUnused = %v, want both blobs", got)
+	}
+}
+
+func testTrackCreated(t *testing.T, s blob.Store) {
+	existing := put(t, s, []byte("stored before"))
+	ctx, created := blob.TrackCreated(context.Background())
+	if _, _, err := s.Put(ctx, bytes.NewReader([]byte("stored before"))); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := s.Put(ctx, bytes.NewReader([]byte("new under the tracker")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := blob.FromBytes([]byte("verified and new"))
+	if _, err := s.PutVerified(ctx, v, bytes.NewReader([]byte("verified and new"))); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, []byte("new, not tracked"))
+	got := created.Blobs()
+	if len(got) != 2 {
+		t.Fatalf("Created = %v, want %s and %s only", got, d, v)
+	}
+	if _, ok := got[existing]; ok {
+		t.Errorf("a blob stored before was noted as created")
+	}
+	used := list(t, s)
+	for _, want := range []blob.Digest{d, v} {
+		if at, ok := got[want]; !ok || at.Before(used[want].Used) {
+			t.Errorf("created %s at %v, want noted no earlier than its Used time %v", want, at, used[want].Used)
+		}
 	}
 }

@@ -150,11 +150,14 @@ func (s *Store) put(ctx context.Context, want blob.Digest, r io.Reader) (d blob.
 	// have been corrupted with one we have just verified. The new file's
 	// modification time marks the blob as used now.
 	s.mu.Lock()
+	_, statErr := os.Lstat(dst)
 	err = os.Rename(tmpName, dst)
 	if err == nil {
 		// The kernel's clock for file times is coarse: set it exactly.
 		now := time.Now()
-		err = os.Chtimes(dst, now, now)
+		if err = os.Chtimes(dst, now, now); err == nil && errors.Is(statErr, iofs.ErrNotExist) {
+			blob.NoteCreated(ctx, d, now)
+		}
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -55,31 +55,31 @@ func (s *Store) List(ctx context.Context, fn func(blob.Info) error) error {
 // after cutoff. It holds the store's lock between the check and the
 // removal, so a concurrent Put or Stat of d either comes first (and the
 // blob is kept) or finds it gone (and stores it again).
-func (s *Store) DeleteUnused(ctx context.Context, d blob.Digest, cutoff time.Time) (bool, error) {
+func (s *Store) DeleteUnused(ctx context.Context, d blob.Digest, cutoff time.Time) (bool, int64, error) {
 	if _, err := blob.ParseDigest(string(d)); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return false, 0, err
 	}
 	p := s.path(d)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	info, err := os.Stat(p)
 	if errors.Is(err, iofs.ErrNotExist) {
-		return false, nil
+		return false, 0, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("blob %s: stat: %w", d, err)
+		return false, 0, fmt.Errorf("blob %s: stat: %w", d, err)
 	}
 	if !info.ModTime().Before(cutoff) {
-		return false, nil
+		return false, 0, nil
 	}
 	if err := os.Remove(p); err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
-			return false, nil
+			return false, 0, nil
 		}
-		return false, fmt.Errorf("blob %s: delete: %w", d, err)
+		return false, 0, fmt.Errorf("blob %s: delete: %w", d, err)
 	}
-	return true, syncDir(filepath.Dir(p))
+	return true, info.Size(), syncDir(filepath.Dir(p))
 }
