@@ -98,7 +98,11 @@ func (s *Server) discardFailedWrites(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, created := blob.TrackCreated(r.Context())
 		sw := &failWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r.WithContext(ctx))
+		inner := r.WithContext(ctx)
+		h.ServeHTTP(sw, inner)
+		// The mux sets the matched pattern on the request it was given:
+		// pass it out to the instrumentation around this handler.
+		r.Pattern = inner.Pattern
 		if sw.status < 400 || created.Len() == 0 {
 			return
 		}
