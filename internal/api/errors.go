@@ -28,6 +28,8 @@ func notFoundRoute(r *http.Request) error {
 // statusOf maps an error kind to an HTTP status and a wire code.
 func statusOf(err error) (int, string) {
 	switch {
+	case diskFull(err):
+		return http.StatusInsufficientStorage, "disk_full"
 	case errdefs.IsNotFound(err):
 		return http.StatusNotFound, "not_found"
 	case errdefs.IsConflict(err):
@@ -72,6 +74,11 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg = "this request failed because its audit event could not be recorded (what it changed may have been made); " +
 				"the server log has the details under request id " + RequestID(r.Context())
 		}
+	}
+	if status == http.StatusInsufficientStorage {
+		msg = diskFullMessage(r)
+		a.Log.Error("request failed: the disk is full", "request_id", RequestID(r.Context()), "method", r.Method,
+			"path", r.URL.Path, "user", userOf(r.Context()), "err", err.Error(), "causes", causeChain(err))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dockyard"`)

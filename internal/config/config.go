@@ -25,6 +25,14 @@ type Config struct {
 	Audit      Audit      `yaml:"audit"`
 	HEC        HEC        `yaml:"hec"`
 	Lookups    Lookups    `yaml:"lookups"`
+	Storage    Storage    `yaml:"storage"`
+}
+
+// Storage configures the upkeep of the database and the blob store.
+type Storage struct {
+	GCInterval         time.Duration `yaml:"gc_interval" doc:"how often blobs that nothing references are garbage-collected (also at start); 0 turns periodic collection off (dockyard admin gc still runs one)"`
+	GCGrace            time.Duration `yaml:"gc_grace" doc:"an unreferenced blob is collected only once this long has passed since it was last written or checked, so that uploads, imports and fits in flight keep theirs"`
+	SkipIntegrityCheck bool          `yaml:"skip_integrity_check" doc:"DANGEROUS: start even when the database fails its integrity check at start; a damaged database can then lose or corrupt more data (restore from a backup instead)"`
 }
 
 // Audit configures the hash-chained audit trail.
@@ -157,5 +165,6 @@ func Default() Config {
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},
+		Storage:   Storage{GCInterval: 24 * time.Hour, GCGrace: time.Hour},
 	}
 }

@@ -61,6 +61,8 @@ func (c Config) Validate() error {
 		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
+		{"storage.gc_interval", notNegative(int64(c.Storage.GCInterval))},
+		{"storage.gc_grace", notNegative(int64(c.Storage.GCGrace))},
 	}
 	for _, ch := range checks {
 		if ch.err != "" {

@@ -136,7 +136,9 @@ func insertEvent(ctx context.Context, st *sql.Stmt, e store.EventRecord) (int64,
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	res, err := st.ExecContext(ctx, e.Index, e.Time.UnixNano(), e.Host, e.Source, e.Sourcetype, e.Raw, encFields(e.Fields))
+	ns, fields := e.Time.UnixNano(), encFields(e.Fields)
+	res, err := st.ExecContext(ctx, e.Index, ns, e.Host, e.Source, e.Sourcetype, e.Raw, fields,
+		eventHash(e.Index, ns, e.Host, e.Source, e.Sourcetype, e.Raw, fields))
 	if kind := constraint(err); kind != nil {
 		return 0, fmt.Errorf("index %q: %w", e.Index, kind)
 	}
@@ -146,7 +148,7 @@ func insertEvent(ctx context.Context, st *sql.Stmt, e store.EventRecord) (int64,
 	return res.LastInsertId()
 }
 
-const insertEventSQL = `INSERT INTO events(idx, time_ns, host, source, sourcetype, raw, fields) VALUES (?, ?, ?, ?, ?, ?, ?)`
+const insertEventSQL = `INSERT INTO events(idx, time_ns, host, source, sourcetype, raw, fields, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
 // InsertEvents stores evs in one durable transaction.
 func (s *DB) InsertEvents(ctx context.Context, evs []store.EventRecord) error {
@@ -216,7 +218,7 @@ func (s *DB) SearchEvents(ctx context.Context, q store.EventQuery) iter.Seq2[sto
 		if q.Reverse {
 			order = "e.time_ns DESC, e.id DESC"
 		}
-		query := `SELECT e.id, e.idx, e.time_ns, e.host, e.source, e.sourcetype, e.raw, e.fields FROM ` + from +
+		query := `SELECT e.id, e.idx, e.time_ns, e.host, e.source, e.sourcetype, e.raw, e.fields, e.hash FROM ` + from +
 			` WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + order
 		if q.Limit > 0 {
 			query += fmt.Sprintf(" LIMIT %d", q.Limit)
@@ -230,9 +232,13 @@ func (s *DB) SearchEvents(ctx context.Context, q store.EventQuery) iter.Seq2[sto
 		for rows.Next() {
 			var e store.EventRecord
 			var ns int64
-			var fields string
-			if err := rows.Scan(&e.ID, &e.Index, &ns, &e.Host, &e.Source, &e.Sourcetype, &e.Raw, &fields); err != nil {
+			var fields, hash string
+			if err := rows.Scan(&e.ID, &e.Index, &ns, &e.Host, &e.Source, &e.Sourcetype, &e.Raw, &fields, &hash); err != nil {
 				yield(e, fmt.Errorf("sqlite store: search events: %w", err))
+				return
+			}
+			if err := checkEventHash(e.ID, e.Index, ns, e.Host, e.Source, e.Sourcetype, e.Raw, fields, hash); err != nil {
+				yield(store.EventRecord{}, err)
 				return
 			}
 			e.Time = time.Unix(0, ns).UTC()
