@@ -79,8 +79,8 @@ func dumpNode(b *strings.Builder, d int, n any) {
 			line(b, d+1, a.Pos, "Agg %s field=%q as=%q", a.Func, a.Field, a.As)
 		}
 	case *Fit:
-		line(b, d, n.Pos, "Fit algorithm=%q algo=%q container=%q target=%q features=%q into=%s",
-			n.Algorithm, n.Algo, n.Container, n.Target, n.Features, n.Into)
+		line(b, d, n.Pos, "Fit algorithm=%q algo=%q container=%q targets=%q from=%v features=%q into=%s as=%q",
+			n.Algorithm, n.Algo, n.Container, n.Targets, n.From, n.Features, n.Into, n.As)
 		for _, o := range n.Params {
 			line(b, d+1, o.Pos, "Param %q=%q", o.Key, o.Value)
 		}
