@@ -56,11 +56,14 @@ func (p *parser) eval(name token) Command {
 	p.mode = modeExpr
 	c := &Eval{Pos: name.pos}
 	for {
-		t := p.peek()
-		if t.kind != tIdent && t.kind != tQField && t.kind != tString || t.kind == tIdent && exprKeyword(t.text) {
+		t := p.lx.scan(p.off, p.mode) // unchecked: "{" starts a template
+		if name, ok := p.templateName(t); ok {
+			t.text = name
+		} else if t = p.check(t); t.kind != tIdent && t.kind != tQField && t.kind != tString || t.kind == tIdent && exprKeyword(t.text) {
 			p.failExpected(t, "a field name to assign")
+		} else {
+			p.next()
 		}
-		p.next()
 		p.expectOp("=")
 		c.Assigns = append(c.Assigns, Assign{Pos: t.pos, Field: t.text, Expr: p.expr()})
 		if p.peek().kind != tComma {
@@ -72,6 +75,36 @@ func (p *parser) eval(name token) Command {
 		p.failExpected(p.peek(), `an operator, "," or "|"`)
 	}
 	return c
+}
+
+// templateName consumes a bare field name with {FIELD} parts, such as
+// feature_{s}, which eval names after the value of FIELD.
+func (p *parser) templateName(t token) (string, bool) {
+	src := p.lx.src
+	end := t.off
+	braces := false
+	for end < len(src) {
+		c := src[end]
+		switch {
+		case c == '{':
+			close := strings.IndexByte(src[end:], '}')
+			if close < 2 || !validName(src[end+1:end+close], true) {
+				return "", false
+			}
+			end += close + 1
+			braces = true
+			continue
+		case isIdentChar(c) || c == '.' && end > t.off:
+			end++
+			continue
+		}
+		break
+	}
+	if !braces {
+		return "", false
+	}
+	p.off = end
+	return src[t.off:end], true
 }
 
 func (p *parser) where(name token) Command {
