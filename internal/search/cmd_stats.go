@@ -35,8 +35,10 @@ func newAgg(fn string) agg {
 		return &stdevAgg{}
 	case "values":
 		return &valuesAgg{set: map[string]struct{}{}}
+	case "list":
+		return &listAgg{}
 	}
-	return &listAgg{}
+	return newAgg2(fn)
 }
 
 type countAgg struct{ n float64 }
@@ -184,26 +186,112 @@ func (a *listAgg) result() Value { return MultiValue(slices.Clone(a.vs)) }
 type group struct {
 	by   []Value
 	aggs []agg
+	wild []map[string]agg // per aggregation over a wildcard field: one per field
 }
 
-func newGroup(c *spl.Stats, by []Value) *group {
-	g := &group{by: by, aggs: make([]agg, len(c.Aggs))}
-	for i, a := range c.Aggs {
-		g.aggs[i] = newAgg(a.Func)
+func newGroup(pl *aggPlan, by []Value) *group {
+	g := &group{by: by, aggs: make([]agg, len(pl.aggs)), wild: make([]map[string]agg, len(pl.aggs))}
+	for i, a := range pl.aggs {
+		if pl.wild[i] {
+			g.wild[i] = map[string]agg{}
+		} else {
+			g.aggs[i] = newAgg(a.Func)
+		}
 	}
 	return g
 }
 
-func (g *group) add(c *spl.Stats, r *Row) {
-	for i, a := range c.Aggs {
-		if a.Field == "" {
+func (g *group) add(pl *aggPlan, r *Row) {
+	var t float64
+	var hasT bool
+	if pl.timed {
+		t, hasT = r.Get("_time").Number()
+	}
+	for i, a := range pl.aggs {
+		switch {
+		case pl.wild[i]:
+			for _, f := range r.Fields {
+				if f.Value.IsNull() || !wildcardMatch(a.Field, f.Name, false) {
+					continue
+				}
+				pl.note(i, f.Name)
+				ag := g.wild[i][f.Name]
+				if ag == nil {
+					ag = newAgg(a.Func)
+					g.wild[i][f.Name] = ag
+				}
+				addTo(ag, f.Value, t, hasT)
+			}
+		case a.Field == "":
 			g.aggs[i].add(NullValue)
-			continue
-		}
-		if v := r.Get(a.Field); !v.IsNull() {
-			g.aggs[i].add(v)
+		default:
+			if v := r.Get(a.Field); !v.IsNull() {
+				addTo(g.aggs[i], v, t, hasT)
+			}
 		}
 	}
+}
+
+// set writes the group's results to out.
+func (g *group) set(pl *aggPlan, out *Row, skipNull bool) {
+	for i, a := range pl.aggs {
+		if !pl.wild[i] {
+			if v := g.aggs[i].result(); !skipNull || !v.IsNull() {
+				out.Set(a.OutName(), v)
+			}
+			continue
+		}
+		for _, f := range pl.order[i] {
+			v := NullValue
+			if ag := g.wild[i][f]; ag != nil {
+				v = ag.result()
+			}
+			if !skipNull || !v.IsNull() {
+				out.Set(wildOutName(a, f), v)
+			}
+		}
+	}
+}
+
+// aggPlan is the aggregations of a stats-like command and the fields their
+// wildcards have matched so far, in first-seen order.
+type aggPlan struct {
+	aggs  []spl.Agg
+	wild  []bool
+	timed bool // some aggregation reads _time (earliest, latest)
+	order [][]string
+	seen  []map[string]bool
+}
+
+func newPlan(aggs []spl.Agg) *aggPlan {
+	pl := &aggPlan{aggs: aggs, wild: make([]bool, len(aggs)), order: make([][]string, len(aggs)), seen: make([]map[string]bool, len(aggs))}
+	for i, a := range aggs {
+		pl.wild[i] = strings.Contains(a.Field, "*")
+		pl.seen[i] = map[string]bool{}
+		if a.Func == "earliest" || a.Func == "latest" {
+			pl.timed = true
+		}
+	}
+	return pl
+}
+
+func (pl *aggPlan) note(i int, f string) {
+	if !pl.seen[i][f] {
+		pl.seen[i][f] = true
+		pl.order[i] = append(pl.order[i], f)
+	}
+}
+
+// wildOutName names the result of a wildcard aggregation for field f:
+// the as pattern with its * filled from f, or FUNC(f).
+func wildOutName(a spl.Agg, f string) string {
+	if a.As == "" {
+		return a.Func + "(" + f + ")"
+	}
+	if to, ok := renameWild(a.Field, a.As, f); ok {
+		return to
+	}
+	return a.As
 }
 
 // groupKey appends the by-values of r to buf as a map key; ok is false
@@ -233,10 +321,11 @@ type stats struct{ c *spl.Stats }
 
 func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 	return func(yield func(*Row, error) bool) {
+		pl := newPlan(s.c.Aggs)
 		groups := map[string]*group{}
 		var single *group
 		if len(s.c.By) == 0 {
-			single = newGroup(s.c, nil)
+			single = newGroup(pl, nil)
 		}
 		var buf []byte
 		for r, err := range in {
@@ -245,7 +334,7 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 				return
 			}
 			if single != nil {
-				single.add(s.c, r)
+				single.add(pl, r)
 				continue
 			}
 			var ok bool
@@ -254,10 +343,10 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 			}
 			g := groups[string(buf)]
 			if g == nil {
-				g = newGroup(s.c, byValues(s.c.By, r))
+				g = newGroup(pl, byValues(s.c.By, r))
 				groups[string(buf)] = g
 			}
-			g.add(s.c, r)
+			g.add(pl, r)
 		}
 		var list []*group
 		if single != nil {
@@ -279,9 +368,7 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 			for i, f := range s.c.By {
 				out.Fields = append(out.Fields, Field{Name: f, Value: g.by[i]})
 			}
-			for i, a := range s.c.Aggs {
-				out.Set(a.OutName(), g.aggs[i].result())
-			}
+			g.set(pl, out, false)
 			if !yield(out, nil) {
 				return
 			}
@@ -293,6 +380,7 @@ type streamstats struct{ c *spl.Stats }
 
 func (s streamstats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 	groups := map[string]*group{}
+	pl := newPlan(s.c.Aggs)
 	var buf []byte
 	return streamFn(in, func(r *Row) (*Row, bool) {
 		var ok bool
@@ -301,15 +389,11 @@ func (s streamstats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error)
 		}
 		g := groups[string(buf)]
 		if g == nil {
-			g = newGroup(s.c, nil)
+			g = newGroup(pl, nil)
 			groups[string(buf)] = g
 		}
-		g.add(s.c, r)
-		for i, a := range s.c.Aggs {
-			if v := g.aggs[i].result(); !v.IsNull() {
-				r.Set(a.OutName(), v)
-			}
-		}
+		g.add(pl, r)
+		g.set(pl, r, true)
 		return r, true
 	}), nil
 }

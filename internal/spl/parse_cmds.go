@@ -276,28 +276,57 @@ func (p *parser) dedup(name token) Command {
 	return c
 }
 
-// StatsFuncs are the aggregation functions stats accepts; StreamstatsFuncs
-// those streamstats accepts.
-var (
-	StatsFuncs = []string{"count", "c", "dc", "distinct_count", "sum", "avg", "mean",
-		"min", "max", "median", "stdev", "values", "list"}
-	StreamstatsFuncs = []string{"count", "c", "sum", "avg", "mean", "min", "max"}
-)
+// StatsFuncs are the aggregation functions stats, streamstats, eventstats
+// and timechart accept; percN, pN, exactpercN and upperpercN take any N
+// from 0 to 100 (perc95, p99.9).
+var StatsFuncs = []string{"count", "c", "dc", "distinct_count", "sum", "avg", "mean",
+	"min", "max", "range", "median", "mode", "stdev", "stdevp", "var", "varp", "values", "list",
+	"first", "last", "earliest", "latest", "percN"}
+
+// IsStatsFunc reports whether fn (lower case) is an aggregation function.
+func IsStatsFunc(fn string) bool {
+	if _, ok := PercentileOf(fn); ok {
+		return true
+	}
+	return fn != "percn" && stopWord(fn, StatsFuncs)
+}
+
+// PercentileOf returns N for percN, pN, exactpercN and upperpercN.
+func PercentileOf(fn string) (float64, bool) {
+	for _, pre := range []string{"exactperc", "upperperc", "perc", "p"} {
+		if rest, ok := strings.CutPrefix(fn, pre); ok && rest != "" && (isDigit(rest[0]) || rest[0] == '.') {
+			n, err := strconv.ParseFloat(rest, 64)
+			return n, err == nil && n >= 0 && n <= 100
+		}
+	}
+	return 0, false
+}
 
 func (p *parser) stats(name token) Command {
 	c := &Stats{Pos: name.pos, Streaming: strings.EqualFold(name.text, "streamstats")}
-	known := StatsFuncs
-	if c.Streaming {
-		known = StreamstatsFuncs
+	c.Aggs = p.aggs(c.Name(), "by")
+	if isWord(p.peek(), "by") {
+		p.next()
+		c.By = p.fieldList("a field name after \"by\"")
 	}
-	for !p.atEnd() && !isWord(p.peek(), "by") {
-		if len(c.Aggs) > 0 && p.peek().kind == tComma {
+	return c
+}
+
+// aggs parses aggregations such as count, avg(x) as m, sum(bytes_*) up to
+// the end of the command or a stop word.
+func (p *parser) aggs(cmd string, stop ...string) []Agg {
+	var out []Agg
+	for !p.atEnd() && !(p.peek().kind == tWord && stopWord(p.peek().text, stop)) {
+		if len(out) > 0 && p.peek().kind == tComma {
 			p.next()
+		}
+		if p.isOption() {
+			break
 		}
 		t := p.expectKind(tWord, "a function such as count or avg(FIELD)")
 		a := Agg{Pos: t.pos, Func: strings.ToLower(t.text)}
-		if !stopWord(a.Func, known) {
-			p.fail(t.pos, "unknown %s function %q: expected one of %s", c.Name(), t.text, strings.Join(known, ", "))
+		if !IsStatsFunc(a.Func) {
+			p.fail(t.pos, "unknown %s function %q: expected one of %s", cmd, t.text, strings.Join(StatsFuncs, ", "))
 		}
 		if p.peek().kind == tLParen {
 			p.next()
@@ -310,14 +339,10 @@ func (p *parser) stats(name token) Command {
 			p.next()
 			a.As = p.word("a name after \"as\"").text
 		}
-		c.Aggs = append(c.Aggs, a)
+		out = append(out, a)
 	}
-	if len(c.Aggs) == 0 {
+	if len(out) == 0 {
 		p.failExpected(p.peek(), "a function such as count or avg(FIELD)")
 	}
-	if isWord(p.peek(), "by") {
-		p.next()
-		c.By = p.fieldList("a field name after \"by\"")
-	}
-	return c
+	return out
 }
