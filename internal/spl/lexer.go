@@ -15,7 +15,8 @@ const (
 	tLParen         // (
 	tRParen         // )
 	tComma          // ,
-	tLBrack         // [ (a subsearch, which is rejected)
+	tLBrack         // [ (a subsearch)
+	tRBrack         // ]
 	tWord           // a bare word (search and argument modes)
 	tString         // a double-quoted string, unescaped
 	tIdent          // an identifier (expression mode)
@@ -137,6 +138,8 @@ func (lx *lexer) scan(off int, mode lexMode) token {
 		return single(tRParen)
 	case '[':
 		return single(tLBrack)
+	case ']':
+		return single(tRBrack)
 	case '"':
 		return lx.scanString(t, '"', tString)
 	}

@@ -44,7 +44,9 @@ func (p *parser) lookupName() (token, string) {
 
 func (p *parser) inputlookup(name token) Command {
 	_, n := p.lookupName()
-	return &Inputlookup{Pos: name.pos, Lookup: n}
+	c := &Inputlookup{Pos: name.pos, Lookup: n}
+	p.inputlookupWhere(c)
+	return c
 }
 
 func (p *parser) outputlookup(name token) Command {
@@ -303,7 +305,7 @@ func PercentileOf(fn string) (float64, bool) {
 }
 
 func (p *parser) stats(name token) Command {
-	c := &Stats{Pos: name.pos, Streaming: strings.EqualFold(name.text, "streamstats")}
+	c := &Stats{Pos: name.pos, Streaming: strings.EqualFold(name.text, "streamstats"), Event: strings.EqualFold(name.text, "eventstats")}
 	c.Aggs = p.aggs(c.Name(), "by")
 	if isWord(p.peek(), "by") {
 		p.next()

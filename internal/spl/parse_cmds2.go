@@ -1,0 +1,450 @@
+package spl
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// knownOption consumes key=value and checks key against the command's
+// options.
+func (p *parser) knownOption(cmd string, known ...string) Option {
+	o := p.option()
+	if !stopWord(o.Key, known) {
+		p.fail(o.Pos, "unknown option %q for %s: expected one of %s", o.Key, cmd, strings.Join(addEq(known), ", "))
+	}
+	switch o.Key {
+	case "limit", "max_match", "maxout", "count", "partitions", "max", "seed":
+		p.count(o)
+	case "ratio":
+		if f, err := strconv.ParseFloat(o.Value, 64); err != nil || f < 0 || f > 1 {
+			p.fail(o.Pos, "ratio must be a number from 0 to 1, found %q", o.Value)
+		}
+	case "allowempty", "useother", "showcount", "showperc", "overwrite", "setsv":
+		p.boolOption(o)
+	}
+	return o
+}
+
+func addEq(ks []string) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k + "="
+	}
+	return out
+}
+
+func (p *parser) timechart(name token) Command {
+	c := &Timechart{Pos: name.pos}
+	known := []string{"span", "limit", "useother", "bins"}
+	for p.isOption() {
+		c.Options = append(c.Options, p.knownOption("timechart", known...))
+	}
+	c.Aggs = p.aggs("timechart", "by")
+	if isWord(p.peek(), "by") {
+		p.next()
+		c.By = p.word("a field name after \"by\"").text
+	}
+	for p.isOption() {
+		c.Options = append(c.Options, p.knownOption("timechart", known...))
+	}
+	return c
+}
+
+func (p *parser) bin(name token) Command {
+	c := &Bin{Pos: name.pos}
+	for !p.atEnd() {
+		switch t := p.peek(); {
+		case p.isOption():
+			c.Options = append(c.Options, p.knownOption("bin", "span", "bins", "start", "end", "aligntime"))
+		case isWord(t, "as") && c.Field != "" && c.As == "":
+			p.next()
+			c.As = p.word(`a field name after "as"`).text
+		case c.Field == "":
+			c.Field = p.word("a field name such as _time").text
+		default:
+			p.failExpected(t, `key=value, "as NAME" or "|"`)
+		}
+	}
+	if c.Field == "" {
+		p.failExpected(p.peek(), "a field name such as _time")
+	}
+	if _, ok := OptionValue(c.Options, "span"); !ok {
+		if o, ok := FindOption(c.Options, "bins"); ok {
+			p.fail(o.Pos, "bin bins= is not supported: give span= instead, such as span=1h or span=10")
+		}
+		p.fail(name.pos, "bin needs span=: the width of a bucket, such as span=1h or span=10")
+	}
+	return c
+}
+
+func (p *parser) fillnull(name token) Command {
+	c := &Fillnull{Pos: name.pos}
+	for !p.atEnd() {
+		if p.isOption() {
+			c.Options = append(c.Options, p.knownOption("fillnull", "value"))
+			continue
+		}
+		c.Fields = append(c.Fields, p.fieldList("a field name")...)
+	}
+	return c
+}
+
+// oneField parses options and exactly one field name.
+func (p *parser) oneField(cmd string, known ...string) ([]Option, string) {
+	var opts []Option
+	field := ""
+	for !p.atEnd() {
+		if p.isOption() {
+			opts = append(opts, p.knownOption(cmd, known...))
+			continue
+		}
+		if field != "" {
+			p.failExpected(p.peek(), `key=value or "|"`)
+		}
+		field = p.word("a field name").text
+	}
+	if field == "" {
+		p.failExpected(p.peek(), "a field name")
+	}
+	return opts, field
+}
+
+func (p *parser) makemv(name token) Command {
+	opts, f := p.oneField("makemv", "delim", "tokenizer", "allowempty", "setsv")
+	if o, ok := FindOption(opts, "tokenizer"); ok {
+		p.regexOption(o)
+	}
+	return &Makemv{Pos: name.pos, Options: opts, Field: f}
+}
+
+func (p *parser) mvexpand(name token) Command {
+	opts, f := p.oneField("mvexpand", "limit")
+	return &Mvexpand{Pos: name.pos, Options: opts, Field: f}
+}
+
+func (p *parser) regexOption(o Option) {
+	if _, err := compileRegex(o.Value); err != nil {
+		p.fail(o.Pos, "bad regular expression %s: %v", quote(o.Value), err)
+	}
+}
+
+func (p *parser) rex(name token) Command {
+	c := &Rex{Pos: name.pos}
+	var re *token
+	for !p.atEnd() {
+		if p.isOption() {
+			c.Options = append(c.Options, p.knownOption("rex", "field", "max_match", "mode", "offset_field"))
+			continue
+		}
+		t := p.peek()
+		if t.kind != tString || re != nil {
+			p.failExpected(t, `a "quoted regular expression" or key=value`)
+		}
+		p.next()
+		re = &t
+	}
+	if re == nil {
+		p.failExpected(p.peek(), `a "quoted regular expression"`)
+	}
+	c.Regex = re.text
+	if m, _ := OptionValue(c.Options, "mode"); m == "sed" {
+		if _, err := ParseSed(c.Regex); err != nil {
+			p.fail(re.pos, "%v", err)
+		}
+	} else if m != "" {
+		o, _ := FindOption(c.Options, "mode")
+		p.fail(o.Pos, "rex mode must be sed, found %q", m)
+	} else if _, err := compileRegex(c.Regex); err != nil {
+		p.fail(re.pos, "bad regular expression %s: %v", quote(c.Regex), err)
+	}
+	return c
+}
+
+func (p *parser) top(name token) Command {
+	c := &Top{Pos: name.pos, Rare: strings.EqualFold(name.text, "rare")}
+	known := []string{"limit", "countfield", "percentfield", "showcount", "showperc", "useother", "otherstr"}
+	for !p.atEnd() && !isWord(p.peek(), "by") {
+		if p.isOption() {
+			c.Options = append(c.Options, p.knownOption(c.Name(), known...))
+			continue
+		}
+		c.Fields = append(c.Fields, p.fieldList("a field name", "by")...)
+	}
+	if len(c.Fields) == 0 {
+		p.failExpected(p.peek(), "a field name")
+	}
+	if isWord(p.peek(), "by") {
+		p.next()
+		c.By = p.fieldList(`a field name after "by"`)
+	}
+	return c
+}
+
+func (p *parser) sample(name token) Command {
+	c := &Sample{Pos: name.pos}
+	for !p.atEnd() {
+		if !p.isOption() {
+			p.failExpected(p.peek(), `ratio=R, count=N, partitions=N or seed=S`)
+		}
+		c.Options = append(c.Options, p.knownOption("sample", "ratio", "count", "partitions", "seed"))
+	}
+	n := 0
+	for _, k := range []string{"ratio", "count", "partitions"} {
+		if _, ok := OptionValue(c.Options, k); ok {
+			n++
+		}
+	}
+	if n != 1 {
+		p.fail(name.pos, "sample needs exactly one of ratio=R, count=N or partitions=N")
+	}
+	return c
+}
+
+// ConvertFuncs are the conversion functions of convert.
+var ConvertFuncs = []string{"auto", "ctime", "dur2sec", "memk", "mktime", "mstime", "none", "num", "rmcomma", "rmunit"}
+
+func (p *parser) convert(name token) Command {
+	c := &Convert{Pos: name.pos}
+	for !p.atEnd() {
+		if p.isOption() {
+			c.Options = append(c.Options, p.knownOption("convert", "timeformat"))
+			continue
+		}
+		if p.peek().kind == tComma && len(c.Conversions) > 0 {
+			p.next()
+		}
+		t := p.expectKind(tWord, "a conversion such as ctime(FIELD)")
+		cv := Conversion{Pos: t.pos, Func: strings.ToLower(t.text)}
+		if !stopWord(cv.Func, ConvertFuncs) {
+			p.fail(t.pos, "unknown convert function %q: expected one of %s", t.text, strings.Join(ConvertFuncs, ", "))
+		}
+		p.expectKind(tLParen, `"("`)
+		cv.Field = p.word("a field name").text
+		p.expectKind(tRParen, `")"`)
+		if isWord(p.peek(), "as") {
+			p.next()
+			cv.As = p.word(`a field name after "as"`).text
+		}
+		c.Conversions = append(c.Conversions, cv)
+	}
+	if len(c.Conversions) == 0 {
+		p.failExpected(p.peek(), "a conversion such as ctime(FIELD)")
+	}
+	return c
+}
+
+// pairs parses FIELD [as FIELD], ... up to a stop word.
+func (p *parser) pairs(what string, stop ...string) []RenamePair {
+	var out []RenamePair
+	for !p.atEnd() && !(p.peek().kind == tWord && stopWord(p.peek().text, stop)) {
+		if p.peek().kind == tComma && len(out) > 0 {
+			p.next()
+		}
+		f := p.word(what).text
+		pr := RenamePair{From: f, To: f}
+		if isWord(p.peek(), "as") {
+			p.next()
+			pr.To = p.word(`a field name after "as"`).text
+		}
+		out = append(out, pr)
+	}
+	if len(out) == 0 {
+		p.failExpected(p.peek(), what)
+	}
+	return out
+}
+
+func (p *parser) lookup(name token) Command {
+	_, n := p.lookupName()
+	c := &Lookup{Pos: name.pos, Table: n}
+	c.Inputs = p.pairs("a field to match on", "output", "outputnew")
+	if t := p.peek(); isWord(t, "output") || isWord(t, "outputnew") {
+		p.next()
+		c.Output = strings.ToUpper(t.text)
+		c.Outputs = p.pairs("a field of the lookup to output")
+	}
+	return c
+}
+
+func (p *parser) appendCmd(name token) Command {
+	c := &Append{Pos: name.pos, Pipe: strings.EqualFold(name.text, "appendpipe")}
+	for p.isOption() {
+		c.Options = append(c.Options, p.knownOption(c.Name(), "maxout", "maxtime", "extendtimerange"))
+	}
+	c.Sub = p.subsearch(`a subsearch in [ ]`)
+	return c
+}
+
+func (p *parser) join(name token) Command {
+	c := &Join{Pos: name.pos}
+	for p.peek().kind != tLBrack {
+		if p.atEnd() {
+			p.failExpected(p.peek(), "a subsearch in [ ]")
+		}
+		if p.isOption() {
+			o := p.knownOption("join", "type", "max", "overwrite", "usetime")
+			if o.Key == "type" && !stopWord(o.Value, []string{"inner", "left", "outer"}) {
+				p.fail(o.Pos, "join type must be inner, left or outer, found %q", o.Value)
+			}
+			c.Options = append(c.Options, o)
+			continue
+		}
+		if p.peek().kind == tComma && len(c.Fields) > 0 {
+			p.next()
+		}
+		c.Fields = append(c.Fields, p.word("a field to join on").text)
+	}
+	if len(c.Fields) == 0 {
+		p.failExpected(p.peek(), "a field to join on before the subsearch")
+	}
+	c.Sub = p.subsearch("a subsearch in [ ]")
+	return c
+}
+
+func (p *parser) inputlookupWhere(c *Inputlookup) {
+	if !isWord(p.peek(), "where") {
+		return
+	}
+	t := p.next()
+	p.mode = modeSearch
+	c.Where = p.searchAnd()
+	if c.Where == nil {
+		p.failExpected(p.peek(), `search terms after "`+t.text+`"`)
+	}
+}
+
+// compileRegex compiles a regular expression as rex and makemv use it.
+func compileRegex(s string) (*regexp.Regexp, error) { return regexp.Compile(s) }
+
+// Sed is a parsed rex mode=sed expression: s/REGEX/REPLACEMENT/FLAGS.
+type Sed struct {
+	Re     *regexp.Regexp
+	Repl   string // with \1 turned into ${1}
+	Global bool
+	Nth    int // replace only the Nth match (0: the first, or all with g)
+}
+
+// ParseSed parses s/REGEX/REPLACEMENT/[g|N].
+func ParseSed(s string) (*Sed, error) {
+	if len(s) < 2 || s[0] != 's' {
+		return nil, fmt.Errorf("rex mode=sed expects s/REGEX/REPLACEMENT/FLAGS, found %s", quote(s))
+	}
+	d := s[1]
+	parts := splitUnescaped(s[2:], d)
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("rex mode=sed expects s/REGEX/REPLACEMENT/FLAGS, found %s", quote(s))
+	}
+	re, err := compileRegex(parts[0])
+	if err != nil {
+		return nil, fmt.Errorf("bad regular expression %s: %v", quote(parts[0]), err)
+	}
+	sed := &Sed{Re: re, Repl: sedBackref.ReplaceAllString(parts[1], "$${$1}")}
+	switch f := parts[2]; {
+	case f == "g":
+		sed.Global = true
+	case f == "":
+	default:
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("rex mode=sed flags must be g or a number, found %s", quote(f))
+		}
+		sed.Nth = n
+	}
+	return sed, nil
+}
+
+var sedBackref = regexp.MustCompile(`\\(\d)`)
+
+// splitUnescaped splits s at d, except where d follows a backslash (which
+// is then dropped).
+func splitUnescaped(s string, d byte) []string {
+	var out []string
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && s[i+1] == d:
+			b.WriteByte(d)
+			i++
+		case s[i] == d:
+			out = append(out, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return append(out, b.String())
+}
+
+// ForeachPlaceholders are the template words of a foreach body.
+var ForeachPlaceholders = []string{"<<FIELD>>", "<<MATCHSTR>>", "<<MATCHSEG1>>", "<<MATCHSEG2>>", "<<MATCHSEG3>>", "<<ITEM>>"}
+
+func (p *parser) foreach(name token) Command {
+	c := &Foreach{Pos: name.pos}
+	for p.peek().kind != tLBrack {
+		if p.atEnd() {
+			p.failExpected(p.peek(), "a template search in [ ], such as [eval <<FIELD>> = <<FIELD>> * 2]")
+		}
+		if p.isOption() {
+			c.Options = append(c.Options, p.knownOption("foreach", "fieldstr", "matchstr", "matchseg1", "matchseg2", "matchseg3"))
+			continue
+		}
+		if p.peek().kind == tComma && len(c.Fields) > 0 {
+			p.next()
+		}
+		c.Fields = append(c.Fields, p.word("a field name or pattern").text)
+	}
+	if len(c.Fields) == 0 {
+		p.failExpected(p.peek(), "a field name or pattern before [")
+	}
+	open := p.next()
+	defer p.nest(open)()
+	end := matchBracket(p.lx.src, open.end)
+	if end < 0 {
+		p.fail(open.pos, `"[" is not closed: expected "]" at the end of the template search`)
+	}
+	c.Body, c.BodyPos = p.lx.src[open.end:end], p.lx.pos(open.end)
+	// Check the template's syntax with each placeholder standing for a
+	// field name of the same length, so positions stay where they are.
+	src := p.lx.src[:open.end] + blankPlaceholders(c.Body) + p.lx.src[end:]
+	sub := &parser{lx: newLexer(src), off: open.end, mode: modeArgs, depth: p.depth}
+	if t := sub.peek(); t.kind == tRBrack {
+		p.failExpected(t, "a search inside [ ]")
+	}
+	c.Sub = sub.pipeline(tRBrack)
+	sub.expectKind(tRBrack, `"]"`)
+	p.off = end + 1
+	return c
+}
+
+func blankPlaceholders(s string) string {
+	for _, ph := range ForeachPlaceholders {
+		s = strings.ReplaceAll(s, ph, strings.Repeat("_", len(ph)))
+	}
+	return s
+}
+
+// matchBracket returns the offset of the "]" closing a "[" that ends just
+// before off, skipping quoted strings and nested brackets; -1 if none.
+func matchBracket(src string, off int) int {
+	depth := 0
+	for i := off; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"', '\'':
+			for i++; i < len(src) && src[i] != c; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '[':
+			depth++
+		case ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return -1
+}
