@@ -202,6 +202,13 @@ func newGroup(pl *aggPlan, by []Value) *group {
 }
 
 func (g *group) add(pl *aggPlan, r *Row) {
+	if pl.mem != nil && pl.keep != nil {
+		for i, a := range pl.aggs {
+			if pl.keep[i] {
+				pl.charge(valueSize(r.Get(a.Field)) + 16)
+			}
+		}
+	}
 	var t float64
 	var hasT bool
 	if pl.timed {
@@ -261,6 +268,25 @@ type aggPlan struct {
 	timed bool // some aggregation reads _time (earliest, latest)
 	order [][]string
 	seen  []map[string]bool
+	keep  []bool  // the aggregation keeps its values (see keeps)
+	mem   *budget // charged for groups and the values aggregations keep
+	err   error   // the first charge that failed
+}
+
+// keeps reports whether an aggregation keeps its values (not just a sum).
+func keeps(fn string) bool {
+	switch fn {
+	case "dc", "distinct_count", "median", "values", "list", "mode":
+		return true
+	}
+	_, ok := spl.PercentileOf(fn)
+	return ok
+}
+
+func (pl *aggPlan) charge(n int64) {
+	if pl.err == nil {
+		pl.err = pl.mem.charge(n)
+	}
 }
 
 func newPlan(aggs []spl.Agg) *aggPlan {
@@ -268,6 +294,12 @@ func newPlan(aggs []spl.Agg) *aggPlan {
 	for i, a := range aggs {
 		pl.wild[i] = strings.Contains(a.Field, "*")
 		pl.seen[i] = map[string]bool{}
+		if keeps(a.Func) {
+			if pl.keep == nil {
+				pl.keep = make([]bool, len(aggs))
+			}
+			pl.keep[i] = true
+		}
 		if a.Func == "earliest" || a.Func == "latest" {
 			pl.timed = true
 		}
@@ -319,9 +351,10 @@ func byValues(by []string, r *Row) []Value {
 
 type stats struct{ c *spl.Stats }
 
-func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
+func (s stats) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 	return func(yield func(*Row, error) bool) {
 		pl := newPlan(s.c.Aggs)
+		pl.mem = env.mem()
 		groups := map[string]*group{}
 		var single *group
 		if len(s.c.By) == 0 {
@@ -335,6 +368,10 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 			}
 			if single != nil {
 				single.add(pl, r)
+				if pl.err != nil {
+					yield(nil, pl.err)
+					return
+				}
 				continue
 			}
 			var ok bool
@@ -345,8 +382,13 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 			if g == nil {
 				g = newGroup(pl, byValues(s.c.By, r))
 				groups[string(buf)] = g
+				pl.charge(int64(len(buf)+64) + 64*int64(len(pl.aggs)))
 			}
 			g.add(pl, r)
+			if pl.err != nil {
+				yield(nil, pl.err)
+				return
+			}
 		}
 		var list []*group
 		if single != nil {
