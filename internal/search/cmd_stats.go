@@ -209,6 +209,16 @@ func (g *group) add(pl *aggPlan, r *Row) {
 			}
 		}
 	}
+	if pl.simple { // the common case, kept as lean as it was
+		for i, a := range pl.aggs {
+			if a.Field == "" {
+				g.aggs[i].add(NullValue)
+			} else if v := r.Get(a.Field); !v.IsNull() {
+				g.aggs[i].add(v)
+			}
+		}
+		return
+	}
 	var t float64
 	var hasT bool
 	if pl.timed {
@@ -231,9 +241,13 @@ func (g *group) add(pl *aggPlan, r *Row) {
 			}
 		case a.Field == "":
 			g.aggs[i].add(NullValue)
-		default:
+		case pl.timed:
 			if v := r.Get(a.Field); !v.IsNull() {
 				addTo(g.aggs[i], v, t, hasT)
+			}
+		default:
+			if v := r.Get(a.Field); !v.IsNull() {
+				g.aggs[i].add(v)
 			}
 		}
 	}
@@ -241,10 +255,18 @@ func (g *group) add(pl *aggPlan, r *Row) {
 
 // set writes the group's results to out.
 func (g *group) set(pl *aggPlan, out *Row, skipNull bool) {
+	if pl.simple {
+		for i, ag := range g.aggs {
+			if v := ag.result(); !skipNull || !v.IsNull() {
+				out.Set(pl.names[i], v)
+			}
+		}
+		return
+	}
 	for i, a := range pl.aggs {
 		if !pl.wild[i] {
 			if v := g.aggs[i].result(); !skipNull || !v.IsNull() {
-				out.Set(a.OutName(), v)
+				out.Set(pl.names[i], v)
 			}
 			continue
 		}
@@ -263,14 +285,16 @@ func (g *group) set(pl *aggPlan, out *Row, skipNull bool) {
 // aggPlan is the aggregations of a stats-like command and the fields their
 // wildcards have matched so far, in first-seen order.
 type aggPlan struct {
-	aggs  []spl.Agg
-	wild  []bool
-	timed bool // some aggregation reads _time (earliest, latest)
-	order [][]string
-	seen  []map[string]bool
-	keep  []bool  // the aggregation keeps its values (see keeps)
-	mem   *budget // charged for groups and the values aggregations keep
-	err   error   // the first charge that failed
+	aggs   []spl.Agg
+	wild   []bool
+	timed  bool     // some aggregation reads _time (earliest, latest)
+	names  []string // the output names of the aggregations without wildcards
+	simple bool     // no wildcards and no _time: the lean path
+	order  [][]string
+	seen   []map[string]bool
+	keep   []bool  // the aggregation keeps its values (see keeps)
+	mem    *budget // charged for groups and the values aggregations keep
+	err    error   // the first charge that failed
 }
 
 // keeps reports whether an aggregation keeps its values (not just a sum).
@@ -290,8 +314,10 @@ func (pl *aggPlan) charge(n int64) {
 }
 
 func newPlan(aggs []spl.Agg) *aggPlan {
-	pl := &aggPlan{aggs: aggs, wild: make([]bool, len(aggs)), order: make([][]string, len(aggs)), seen: make([]map[string]bool, len(aggs))}
+	pl := &aggPlan{aggs: aggs, wild: make([]bool, len(aggs)), order: make([][]string, len(aggs)),
+		seen: make([]map[string]bool, len(aggs)), names: make([]string, len(aggs))}
 	for i, a := range aggs {
+		pl.names[i] = a.OutName()
 		pl.wild[i] = strings.Contains(a.Field, "*")
 		pl.seen[i] = map[string]bool{}
 		if keeps(a.Func) {
@@ -304,6 +330,7 @@ func newPlan(aggs []spl.Agg) *aggPlan {
 			pl.timed = true
 		}
 	}
+	pl.simple = !pl.timed && !slices.Contains(pl.wild, true)
 	return pl
 }
 
