@@ -406,11 +406,13 @@ func (p *parser) foreach(name token) Command {
 	}
 	c.Body, c.BodyPos = p.lx.src[open.end:end], p.lx.pos(open.end)
 	// Check the template's syntax with each placeholder standing for a
-	// field name of the same length, so positions stay where they are.
-	src := p.lx.src[:open.end] + blankPlaceholders(c.Body) + p.lx.src[end:]
-	sub := &parser{lx: newLexer(src), off: open.end, mode: modeArgs, depth: p.depth}
+	// field name of the same length, so positions stay where they are; the
+	// body is lexed on its own, placed where it stands in the search.
+	lx := newLexer(blankPlaceholders(c.Body) + "]")
+	lx.at = c.BodyPos
+	sub := &parser{lx: lx, mode: modeArgs, depth: p.depth}
 	if t := sub.peek(); t.kind == tRBrack {
-		p.failExpected(t, "a search inside [ ]")
+		sub.failExpected(t, "a search inside [ ]")
 	}
 	c.Sub = sub.pipeline(tRBrack)
 	sub.expectKind(tRBrack, `"]"`)
