@@ -76,9 +76,12 @@ type Auth struct {
 
 // Search limits search jobs.
 type Search struct {
-	MaxRows        int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
-	MaxTime        time.Duration `yaml:"max_time" doc:"longest a search job may run"`
-	DefaultIndexes string        `yaml:"default_indexes" doc:"comma-separated indexes a search reads when it names no index="`
+	MaxRows          int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
+	MaxTime          time.Duration `yaml:"max_time" doc:"longest a search job may run"`
+	DefaultIndexes   string        `yaml:"default_indexes" doc:"comma-separated indexes a search reads when it names no index="`
+	MaxMemory        int64         `yaml:"max_memory" doc:"most bytes of rows and values one search may keep in memory (sort, stats, eventstats, timechart, dedup, join, subsearch results)"`
+	SubsearchMaxRows int64         `yaml:"subsearch_max_rows" doc:"most rows a subsearch of append, appendpipe or join passes on; maxout= may lower it"`
+	SubsearchMaxTime time.Duration `yaml:"subsearch_max_time" doc:"longest a subsearch of append, appendpipe or join may run before its results so far are used; maxtime= may lower it"`
 }
 
 // Lookups configures CSV lookups.
@@ -148,7 +151,8 @@ func Default() Config {
 			LoginDelayMax:            5 * time.Minute,
 			LoginWindow:              15 * time.Minute,
 		},
-		Search:  Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main"},
+		Search: Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main",
+			MaxMemory: 256 << 20, SubsearchMaxRows: 50_000, SubsearchMaxTime: time.Minute},
 		Lookups: Lookups{MaxBytes: 100 << 20},
 		Models:  Models{KeepVersions: 20, PageSize: 50, MaxPageSize: 1000, MaxImportBytes: 4 << 30},
 		Containers: Containers{

@@ -26,6 +26,12 @@ func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env 
 	if !strings.EqualFold(cmd.Algorithm, "MLTKContainer") {
 		return nil, errdefs.Invalid(fmt.Sprintf("fit %s is not available: Dockyard trains notebooks in containers; use fit MLTKContainer algo=NOTEBOOK ...", cmd.Algorithm))
 	}
+	if !cmd.HasInto() {
+		return nil, errdefs.Invalid("fit without into (train, return the predictions and keep no model) is not available yet: add into NAME, and deletemodel NAME afterwards if you do not need it")
+	}
+	if len(cmd.Targets) > 1 {
+		return nil, errdefs.Invalid(fmt.Sprintf("fit with %d target fields before from is not available yet: name one target, or pass the others as features", len(cmd.Targets)))
+	}
 	ref, err := toRef(cmd.Into)
 	if err != nil {
 		return nil, err
@@ -42,7 +48,7 @@ func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env 
 			return
 		}
 		defer res.remove()
-		m := &merged{sp: res.sp, results: res.results, target: cmd.Target}
+		m := &merged{sp: res.sp, results: res.results, target: cmd.Target(), as: cmd.As}
 		if res.done.Status == "staged" {
 			m.results = ""
 		} else {
@@ -84,7 +90,7 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 	if len(in.peeked) == 0 {
 		return nil, errdefs.Invalid(fmt.Sprintf("fit into %s received no rows: check the search before fit", ref.Base()))
 	}
-	cols, err := selectColumns(cmd.Target, cmd.Features, in.peeked)
+	cols, err := selectColumns(cmd.Target(), cmd.Features, in.peeked)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +105,8 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 	}
 	fi.NotebookDigest = nb.v.Digest
 	args := cmd.Features
-	if cmd.Target != "" {
-		args = append([]string{cmd.Target}, cmd.Features...)
+	if cmd.Target() != "" {
+		args = append([]string{cmd.Target()}, cmd.Features...)
 	}
 	meta, err := buildMeta(metaInput{Algo: cmd.Algo, ModelName: ref.Name, Params: cmd.Params, Args: args, Columns: cols, Limits: env.Limits})
 	if err != nil {
