@@ -90,7 +90,7 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 	service := api.FailRequests(rec) // what a service that records its own events holds
 	a.Extra = []api.Route{
 		{Method: "GET", Pattern: "/v1/test/boom", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
-			return fmt.Errorf("import model %q: %w", "m", fmt.Errorf("write blob: %w", syscall.ENOSPC))
+			return fmt.Errorf("import model %q: %w", "m", fmt.Errorf("write blob: %w", syscall.EIO))
 		}},
 		{Method: "GET", Pattern: "/v1/test/panic", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
 			var m map[string]int
@@ -180,7 +180,7 @@ func want500Logged(t *testing.T, f *fixture, status int, e wire.Error, route, us
 func TestInternalErrorIsLoggedOnce(t *testing.T) {
 	f := start(t, &audit.Memory{})
 	status, e := f.do(t, "GET", "/v1/test/boom", "")
-	want500Logged(t, f, status, e, `route="GET /v1/test/boom"`, "admin", "import model", "write blob", "no space left on device", "syscall.Errno")
+	want500Logged(t, f, status, e, `route="GET /v1/test/boom"`, "admin", "import model", "write blob", "input/output error", "syscall.Errno")
 }
 
 func TestPanicIsA500Logged(t *testing.T) {
