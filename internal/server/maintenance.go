@@ -11,6 +11,7 @@ import (
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/maintenance"
+	"github.com/dockyard/dockyard/internal/telemetry"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -97,13 +98,13 @@ func (s *Server) collectOnce(ctx context.Context) {
 func (s *Server) discardFailedWrites(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, created := blob.TrackCreated(r.Context())
-		sw := &failWriter{ResponseWriter: w}
+		sw := &telemetry.StatusWriter{ResponseWriter: w}
 		inner := r.WithContext(ctx)
 		h.ServeHTTP(sw, inner)
 		// The mux sets the matched pattern on the request it was given:
 		// pass it out to the instrumentation around this handler.
 		r.Pattern = inner.Pattern
-		if sw.status < 400 || created.Len() == 0 {
+		if sw.Code() < 400 || created.Len() == 0 {
 			return
 		}
 		n, size, err := s.Maintenance.DiscardCreated(context.WithoutCancel(ctx), created.Blobs())
@@ -116,36 +117,3 @@ func (s *Server) discardFailedWrites(h http.Handler) http.Handler {
 		}
 	})
 }
-
-// failWriter records the status of an answer; it forwards Flush and lets
-// http.ResponseController reach the connection.
-type failWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *failWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *failWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-func (w *failWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap gives http.ResponseController the underlying writer.
-func (w *failWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
