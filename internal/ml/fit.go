@@ -16,33 +16,36 @@ import (
 	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/search"
 	"github.com/dockyard/dockyard/internal/spl"
-	"github.com/dockyard/dockyard/internal/store"
 )
 
 // Fit trains the notebook cmd.Algo on the incoming rows in a container and
 // registers the files its save wrote as a new version of cmd.Into; the
 // rows come back with the predictions of the fit's apply step merged in.
 func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env *search.Env) (search.RowIter, error) {
-	if !strings.EqualFold(cmd.Algorithm, "MLTKContainer") {
-		return nil, errdefs.Invalid(fmt.Sprintf("fit %s is not available: Dockyard trains notebooks in containers; use fit MLTKContainer algo=NOTEBOOK ...", cmd.Algorithm))
-	}
-	ref, err := toRef(cmd.Into)
+	algo, shipped, err := fitAlgo(cmd)
 	if err != nil {
 		return nil, err
 	}
-	if ref.Version > 0 || ref.Alias != "" {
-		return nil, errdefs.Invalid(fmt.Sprintf("fit registers a new version of a model: write into %s, without @%s", ref.Base(), cmd.Into.Ref))
+	var ref models.Ref
+	if cmd.Into.Name != "" {
+		if ref, err = toRef(cmd.Into); err != nil {
+			return nil, err
+		}
+		if ref.Version > 0 || ref.Alias != "" {
+			return nil, errdefs.Invalid(fmt.Sprintf("fit registers a new version of a model: write into %s, without @%s", ref.Base(), cmd.Into.Ref))
+		}
 	}
+	fc := fitCall{cmd: cmd, algo: algo, shipped: shipped, ref: ref}
 	return func(yield func(*search.Row, error) bool) {
 		next, stop := iter.Pull2(in)
 		defer stop()
-		res, err := s.fit(ctx, cmd, ref, next, env)
+		res, err := s.fit(ctx, fc, next, env)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		defer res.remove()
-		m := &merged{sp: res.sp, results: res.results, target: cmd.Target}
+		m := &merged{sp: res.sp, results: res.results, target: cmd.Target, verbatim: shipped}
 		if res.done.Status == "staged" {
 			m.results = ""
 		} else {
@@ -62,27 +65,40 @@ func mismatch(op string, env *search.Env) func(sent, got int64) {
 	}
 }
 
-func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next func() (*search.Row, error, bool), env *search.Env) (_ *jobResult, err error) {
+// fitCall is a fit resolved: the algorithm (a notebook name, or an MLTK
+// algorithm name the shipped notebook runs) and the model it writes into
+// (none: a fit without into keeps nothing).
+type fitCall struct {
+	cmd     *spl.Fit
+	algo    string
+	shipped bool
+	ref     models.Ref
+}
+
+func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row, error, bool), env *search.Env) (_ *jobResult, err error) {
+	cmd, ref, keep := fc.cmd, fc.ref, fc.ref.Name != ""
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fi := audit.FitInfo{User: p.User, App: p.App, Into: ref.Base(), Algo: cmd.Algo}
+	fi := audit.FitInfo{User: p.User, App: p.App, Into: ref.Base(), Algo: fc.algo}
 	defer func() {
 		if err != nil && !errdefs.IsPermissionDenied(err) {
 			fi.Result, fi.Message = audit.ResultFailure, firstLine(err.Error())
 			s.recordFit(ctx, fi)
 		}
 	}()
-	if err := s.o.Models.AuthorizeWrite(ctx, ref); err != nil {
-		return nil, err
+	if keep {
+		if err := s.o.Models.AuthorizeWrite(ctx, ref); err != nil {
+			return nil, err
+		}
 	}
 	in, err := peek(next)
 	if err != nil {
 		return nil, err
 	}
 	if len(in.peeked) == 0 {
-		return nil, errdefs.Invalid(fmt.Sprintf("fit into %s received no rows: check the search before fit", ref.Base()))
+		return nil, errdefs.Invalid(fmt.Sprintf("fit %s received no rows: check the search before fit", fc.algo))
 	}
 	cols, err := selectColumns(cmd.Target, cmd.Features, in.peeked)
 	if err != nil {
@@ -93,16 +109,18 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 		return nil, err
 	}
 	fi.Container, fi.Image = containerName(h), h.Image
-	nb, err := s.fitCode(ctx, p, cmd.Algo)
-	if err != nil {
-		return nil, err
+	nb := shippedCode()
+	if !fc.shipped {
+		if nb, err = s.fitCode(ctx, p, fc.algo); err != nil {
+			return nil, err
+		}
 	}
 	fi.NotebookDigest = nb.v.Digest
 	args := cmd.Features
 	if cmd.Target != "" {
 		args = append([]string{cmd.Target}, cmd.Features...)
 	}
-	meta, err := buildMeta(metaInput{Algo: cmd.Algo, ModelName: ref.Name, Params: cmd.Params, Args: args, Columns: cols, Limits: env.Limits})
+	meta, err := buildMeta(metaInput{Algo: fc.algo, ModelName: ref.Name, Params: cmd.Params, Args: args, Columns: cols, Limits: env.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -128,28 +146,35 @@ func (s *Service) fit(ctx context.Context, cmd *spl.Fit, ref models.Ref, next fu
 		env.Message("fit: %s", res.done.Message)
 		return res, nil
 	}
+	if !keep {
+		fi.Message = "no into: nothing kept"
+		s.recordFit(ctx, fi)
+		env.Message("fit: %s trained on %d rows in container %s; no model was kept (write into NAME to keep one)", fc.algo, res.stats.Sent, containerName(h))
+		return res, nil
+	}
 	if len(res.done.Files) == 0 {
-		env.Message("fit: notebook %s saved no model files, so no version of %s was registered: define save(model, name) writing under MODEL_DIRECTORY", cmd.Algo, ref.Base())
+		env.Message("fit: notebook %s saved no model files, so no version of %s was registered: define save(model, name) writing under MODEL_DIRECTORY", fc.algo, ref.Base())
 		fi.Message = "no model files saved"
 		s.recordFit(ctx, fi)
 		return res, nil
 	}
-	v, err := s.register(ctx, h, ref, cmd, cols, nb.v, res)
+	v, err := s.register(ctx, h, fc, cols, nb, res)
 	if err != nil {
 		return nil, err
 	}
 	fi.Version = v.Version
 	s.recordFit(ctx, fi)
 	env.Message("fit: registered %s version %d (now current) from notebook %s on %d rows in container %s",
-		ref.Base(), v.Version, cmd.Algo, res.stats.Sent, containerName(h))
+		ref.Base(), v.Version, nb.name, res.stats.Sent, containerName(h))
 	return res, nil
 }
 
 // register downloads the files the notebook's save wrote (the registry
 // verifies each against the SHA-256 the agent reported) and registers them
 // as a new version with its lineage.
-func (s *Service) register(ctx context.Context, h *containers.Handle, ref models.Ref, cmd *spl.Fit, cols columns,
-	nbv store.NotebookVersion, res *jobResult) (models.Version, error) {
+func (s *Service) register(ctx context.Context, h *containers.Handle, fc fitCall, cols columns,
+	nb code, res *jobResult) (models.Version, error) {
+	ref, cmd, nbv := fc.ref, fc.cmd, nb.v
 	ag := h.Agent()
 	files := make([]models.File, 0, len(res.done.Files))
 	for _, f := range res.done.Files {
@@ -189,10 +214,10 @@ func (s *Service) register(ctx context.Context, h *containers.Handle, ref models
 		imageDigest = s.o.ImageDigest(h.Runtime, h.Image)
 	}
 	return s.o.Models.RegisterVersion(ctx, ref, models.VersionInput{
-		Files: files, Algo: cmd.Algo, Params: params, FitInfo: info,
+		Files: files, Algo: fc.algo, Params: params, FitInfo: info,
 		Reason: "fit in container " + containerName(h),
 		Lineage: models.Lineage{
-			Notebook: cmd.Algo, NotebookDigest: nbv.Digest, NotebookVersion: nbv.Version, NotebookFormat: nbv.Format,
+			Notebook: nb.name, NotebookDigest: nbv.Digest, NotebookVersion: nbv.Version, NotebookFormat: nbv.Format,
 			NotebookID: nbv.NotebookID, NotebookPinned: true, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
 			Runtime: h.Runtime, Rows: res.stats.Sent, Features: cols.Features, Target: cols.Target,
 			DataFingerprint: res.stats.Fingerprint,
