@@ -73,13 +73,21 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 	if len(v.Lineage.Features) == 0 && target != "" {
 		cols.Features = removeString(cols.Features, target)
 	}
-	h, err := s.container(ctx, p, cmd.Container, ref, true)
+	seed := seedResident(files)
+	var h *containers.Handle
+	if seed {
+		h, err = s.seedContainer(ctx, p, cmd.Container, exact, v)
+	} else {
+		h, err = s.agentContainer(ctx, p, cmd.Container, ref, exact, v)
+	}
 	if err != nil {
 		return nil, "", false, err
 	}
-	nb, err := s.versionCode(ctx, p, exact, v, env)
-	if err != nil {
-		return nil, "", false, err
+	nb := code{name: v.Algo}
+	if !seed {
+		if nb, err = s.versionCode(ctx, p, exact, v, env); err != nil {
+			return nil, "", false, err
+		}
 	}
 	args := append([]string{}, cols.Features...)
 	meta, err := buildMeta(metaInput{Algo: v.Algo, ModelName: v.Model, Params: optionsOf(v.Params, cmd.Params), Args: args,
@@ -89,13 +97,15 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 	}
 	unlock := s.lock(h)
 	defer unlock()
-	if err := s.place(ctx, h, nb); err != nil {
-		return nil, "", false, err
+	if !seed {
+		if err := s.place(ctx, h, nb); err != nil {
+			return nil, "", false, err
+		}
+		if err := s.syncFiles(ctx, h, exact, v, files, env); err != nil {
+			return nil, "", false, err
+		}
 	}
-	if err := s.syncFiles(ctx, h, exact, v, files, env); err != nil {
-		return nil, "", false, err
-	}
-	res, err := s.run(ctx, &job{op: "apply", h: h, code: nb, meta: meta, cols: cols, in: in, env: env})
+	res, err := s.run(ctx, &job{op: "apply", h: h, code: nb, meta: meta, cols: cols, in: in, env: env, seed: seed})
 	if err != nil {
 		return nil, "", false, err
 	}

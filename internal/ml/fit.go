@@ -73,6 +73,7 @@ type fitCall struct {
 	algo    string
 	shipped bool
 	ref     models.Ref
+	seed    bool // the container speaks only the seed's API
 }
 
 func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row, error, bool), env *search.Env) (_ *jobResult, err error) {
@@ -109,8 +110,22 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 		return nil, err
 	}
 	fi.Container, fi.Image = containerName(h), h.Image
-	nb := shippedCode()
-	if !fc.shipped {
+	if fc.seed, err = speaksSeed(ctx, h); err != nil {
+		return nil, err
+	}
+	var nb code
+	switch {
+	case fc.seed && fc.shipped:
+		return nil, errdefs.Invalid(fmt.Sprintf("fit %s: container %s speaks only the seed's container API, so Dockyard cannot place its shipped notebook there; "+
+			"fit in a Dockyard container (leave out container=), or run a notebook the container has with fit MLTKContainer algo=NOTEBOOK", fc.algo, containerName(h)))
+	case fc.seed:
+		nb = code{name: fc.algo}
+		env.Message("fit: container %s speaks only the seed's container API (POST /fit, POST /apply, GET /summary): it runs its own notebook %s; "+
+			"Dockyard placed no notebook and syncs no model files there, so the model lives in that container and its apply and summary are sent back to it",
+			containerName(h), fc.algo)
+	case fc.shipped:
+		nb = shippedCode()
+	default:
 		if nb, err = s.fitCode(ctx, p, fc.algo); err != nil {
 			return nil, err
 		}
@@ -126,10 +141,12 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 	}
 	unlock := s.lock(h)
 	defer unlock()
-	if err := s.place(ctx, h, nb); err != nil {
-		return nil, err
+	if !fc.seed {
+		if err := s.place(ctx, h, nb); err != nil {
+			return nil, err
+		}
 	}
-	res, err := s.run(ctx, &job{op: "fit", h: h, code: nb, meta: meta, cols: cols, in: in, env: env})
+	res, err := s.run(ctx, &job{op: "fit", h: h, code: nb, meta: meta, cols: cols, in: in, env: env, seed: fc.seed})
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +169,7 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 		env.Message("fit: %s trained on %d rows in container %s; no model was kept (write into NAME to keep one)", fc.algo, res.stats.Sent, containerName(h))
 		return res, nil
 	}
-	if len(res.done.Files) == 0 {
+	if len(res.done.Files) == 0 && !fc.seed {
 		env.Message("fit: notebook %s saved no model files, so no version of %s was registered: define save(model, name) writing under MODEL_DIRECTORY", fc.algo, ref.Base())
 		fi.Message = "no model files saved"
 		s.recordFit(ctx, fi)
@@ -188,11 +205,22 @@ func (s *Service) register(ctx context.Context, h *containers.Handle, fc fitCall
 	for _, o := range cmd.Params {
 		params[o.Key] = o.Value
 	}
+	if fc.seed {
+		f, err := seedFile(h, fc.algo, ref.Name)
+		if err != nil {
+			return models.Version{}, err
+		}
+		files = []models.File{f}
+	}
 	info := map[string]any{
 		"duration_s":       res.duration.Seconds(),
 		"rows_received":    res.stats.Total,
 		"rows_used":        res.stats.Sent,
 		"notebook_version": nbv.Version,
+	}
+	if fc.seed {
+		info["container_api"] = "seed"
+		info["notebook_version"] = "as the container holds it (not placed by Dockyard)"
 	}
 	if len(res.done.FitInfo) > 0 && string(res.done.FitInfo) != "null" {
 		var nb any
@@ -218,7 +246,7 @@ func (s *Service) register(ctx context.Context, h *containers.Handle, fc fitCall
 		Reason: "fit in container " + containerName(h),
 		Lineage: models.Lineage{
 			Notebook: nb.name, NotebookDigest: nbv.Digest, NotebookVersion: nbv.Version, NotebookFormat: nbv.Format,
-			NotebookID: nbv.NotebookID, NotebookPinned: true, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
+			NotebookID: nbv.NotebookID, NotebookPinned: !fc.seed, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
 			Runtime: h.Runtime, Rows: res.stats.Sent, Features: cols.Features, Target: cols.Target,
 			DataFingerprint: res.stats.Fingerprint,
 		},
