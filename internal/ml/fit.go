@@ -65,6 +65,11 @@ func mismatch(op string, env *search.Env) func(sent, got int64) {
 	}
 }
 
+// unkeptModelName is the model name a fit without into gives the notebook
+// (the seed's containers use the same name then); whatever its save writes
+// stays in the container and is not registered.
+const unkeptModelName = "default"
+
 // fitCall is a fit resolved: the algorithm (a notebook name, or an MLTK
 // algorithm name the shipped notebook runs) and the model it writes into
 // (none: a fit without into keeps nothing).
@@ -135,7 +140,11 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 	if cmd.Target != "" {
 		args = append([]string{cmd.Target}, cmd.Features...)
 	}
-	meta, err := buildMeta(metaInput{Algo: fc.algo, ModelName: ref.Name, Params: cmd.Params, Args: args, Columns: cols, Limits: env.Limits})
+	modelName := ref.Name
+	if !keep {
+		modelName = unkeptModelName
+	}
+	meta, err := buildMeta(metaInput{Algo: fc.algo, ModelName: modelName, Params: cmd.Params, Args: args, Columns: cols, Limits: env.Limits})
 	if err != nil {
 		return nil, err
 	}

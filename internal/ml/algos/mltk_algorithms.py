@@ -139,7 +139,7 @@ def init(df, param):
     if kind != "supervised" and target:
         raise ValueError("%s takes no target field: write fit %s FIELDS, without from" % (name, name))
     return {"algo": name, "params": params, "features": list(o.get("feature_variables") or []),
-            "target": target[0] if target else "", "columns": None, "keep": bool(o.get("model_name")),
+            "target": target[0] if target else "", "columns": None,
             "estimator": _estimator(name, params)}
 
 
@@ -179,8 +179,6 @@ def apply(model, df, param):
 
 
 def save(model, name):
-    if not model.get("keep"):
-        return
     with open(os.path.join(MODEL_DIRECTORY, name + ".pkl"), "wb") as f:
         pickle.dump(model, f)
 
