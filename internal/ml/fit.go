@@ -190,8 +190,12 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 	}
 	fi.Version = v.Version
 	s.recordFit(ctx, fi)
-	env.Message("fit: registered %s version %d (now current) from notebook %s on %d rows in container %s",
-		ref.Base(), v.Version, nb.name, res.stats.Sent, containerName(h))
+	from := "notebook " + nb.name
+	if fc.shipped {
+		from = fc.algo + " (Dockyard's notebook " + nb.name + ")"
+	}
+	env.Message("fit: registered %s version %d (now current) from %s on %d rows in container %s",
+		ref.Base(), v.Version, from, res.stats.Sent, containerName(h))
 	return res, nil
 }
 
