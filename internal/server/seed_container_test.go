@@ -9,6 +9,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,12 +203,25 @@ func TestSeedContainerFitApplySummary(t *testing.T) {
 		t.Errorf("summary messages: %q", sres.Messages)
 	}
 
+	// A version whose files Dockyard holds cannot go to a seed container.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), []byte(`{"a": 2}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := carol.ImportModelDir(ctx, "heldm", dir, "linreg_seed"); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	_, err := carol.SearchAll(ctx, "| inputlookup x.csv | apply heldm container=dsdl", "")
+	if err == nil || !strings.Contains(err.Error(), "speaks only the seed's container API, which has no way to receive the files of model heldm") {
+		t.Errorf("apply of a Dockyard-held version in the seed container: %v", err)
+	}
+
 	// The stand-in checks the bearer token: a wrong one is refused, and the
 	// fit says so.
 	if _, err := carol.RegisterContainer(ctx, "dsdl-wrong", wire.ContainerRegister{URL: ts.URL, Token: "not-the-token", CAPEM: string(caPEM)}); err != nil {
 		t.Fatalf("register: %v", err)
 	}
-	_, err := carol.SearchAll(ctx, "| inputlookup d1.csv | fit MLTKContainer algo=linreg_seed container=dsdl-wrong y from x into other", "")
+	_, err = carol.SearchAll(ctx, "| inputlookup d1.csv | fit MLTKContainer algo=linreg_seed container=dsdl-wrong y from x into other", "")
 	if err == nil || !strings.Contains(err.Error(), "container dsdl-wrong") || !strings.Contains(err.Error(), "Unauthorized") {
 		t.Errorf("fit with a wrong token: %v, want the container's refusal", err)
 	}
