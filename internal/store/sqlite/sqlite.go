@@ -24,7 +24,8 @@ var migrations embed.FS
 
 // DB is the SQLite store.
 type DB struct {
-	db *sql.DB
+	db       *sql.DB
+	searches chan struct{} // bounds the page queries of searches (events_search.go)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -43,11 +44,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8) // keep connections (and their page caches) between short queries
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
-	s := &DB{db: db}
+	s := &DB{db: db, searches: make(chan struct{}, searchConns)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
