@@ -1,5 +1,8 @@
 // Package sqlite is the embedded implementation of store.Store on a pure-Go
 // SQLite (modernc.org/sqlite) with WAL, a busy timeout and foreign keys on.
+// The file is also memory-mapped (up to 1 GiB): every write resets the page
+// cache of the other connections, and with the map their next reads cost
+// no system call and no copy.
 // Schema migrations are embedded in the binary and applied on Open.
 package sqlite
 
@@ -38,7 +41,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite store: a file path is required")
 	}
 	dsn := "file:" + filepath.ToSlash(path) + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
