@@ -103,16 +103,14 @@ func (s *DB) SearchEvents(ctx context.Context, q store.EventQuery) iter.Seq2[sto
 		if len(q.Indexes) == 0 {
 			return
 		}
-		var next func() ([]eventRow, error)
+		var high int64 // the last event stored when the search began
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&high); err != nil {
+			yield(store.EventRecord{}, fmt.Errorf("sqlite store: search events: %w", err))
+			return
+		}
+		next := s.mergedPages(ctx, q, high)
 		if m := ftsMatch(q.Terms); m != "" {
-			next = s.hitPages(ctx, q, m)
-		} else {
-			var high int64
-			if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&high); err != nil {
-				yield(store.EventRecord{}, fmt.Errorf("sqlite store: search events: %w", err))
-				return
-			}
-			next = s.mergedPages(ctx, q, high)
+			next = s.hitPages(ctx, q, m, high)
 		}
 		n := 0
 		for {
@@ -233,91 +231,5 @@ func (s *DB) mergedPages(ctx context.Context, q store.EventQuery, high int64) fu
 			left--
 		}
 		return page, nil
-	}
-}
-
-// hitPages returns a func that yields the next page of events matching
-// the full-text expression m. The full-text index finds hits in no useful
-// order, so a keyset cannot page it cheaply; instead one query lists the
-// ids of every hit in order (8 bytes each, the connection held only for as
-// long as the database works) and the events are then read by id a page
-// at a time.
-func (s *DB) hitPages(ctx context.Context, q store.EventQuery, m string) func() ([]eventRow, error) {
-	var ids []int64
-	listed := false
-	list := func() error {
-		where := []string{"events_fts MATCH ?", "e.idx IN (" + strings.TrimSuffix(strings.Repeat("?,", len(q.Indexes)), ",") + ")"}
-		args := []any{m}
-		for _, ix := range q.Indexes {
-			args = append(args, ix)
-		}
-		bounds, boundArgs := timeBounds(q)
-		where, args = append(where, bounds...), append(args, boundArgs...)
-		order := "e.time_ns, e.id"
-		if q.Reverse {
-			order = "e.time_ns DESC, e.id DESC"
-		}
-		query := `SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + order
-		if q.Limit > 0 {
-			query += fmt.Sprintf(" LIMIT %d", q.Limit)
-		}
-		leave, err := s.enterSearch(ctx)
-		if err != nil {
-			return err
-		}
-		defer leave()
-		rows, err := s.db.QueryContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("sqlite store: search events: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("sqlite store: search events: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlite store: search events: %w", err)
-		}
-		return nil
-	}
-	return func() ([]eventRow, error) {
-		if !listed {
-			listed = true
-			if err := list(); err != nil {
-				return nil, err
-			}
-		}
-		for len(ids) > 0 {
-			chunk := ids[:min(len(ids), searchPageSize)]
-			ids = ids[len(chunk):]
-			args := make([]any, len(chunk))
-			for i, id := range chunk {
-				args[i] = id
-			}
-			rows, err := s.readPage(ctx, `SELECT `+eventCols+` FROM events e WHERE e.id IN (`+
-				strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+`)`, args...)
-			if err != nil {
-				return nil, err
-			}
-			// Back into the listed order; an event deleted since (its
-			// index was deleted) is left out.
-			byID := make(map[int64]eventRow, len(rows))
-			for _, r := range rows {
-				byID[r.id] = r
-			}
-			page := make([]eventRow, 0, len(rows))
-			for _, id := range chunk {
-				if r, ok := byID[id]; ok {
-					page = append(page, r)
-				}
-			}
-			if len(page) > 0 {
-				return page, nil
-			}
-		}
-		return nil, nil
 	}
 }

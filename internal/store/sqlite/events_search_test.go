@@ -12,11 +12,12 @@ import (
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-// setPageSize shrinks the search page for one test.
+// setPageSize shrinks the search page and the full-text listing page for
+// one test.
 func setPageSize(t *testing.T, n int) {
-	old := searchPageSize
-	searchPageSize = n
-	t.Cleanup(func() { searchPageSize = old })
+	old, oldList := searchPageSize, hitListPage
+	searchPageSize, hitListPage = n, n
+	t.Cleanup(func() { searchPageSize, hitListPage = old, oldList })
 }
 
 // oneQueryIDs is the search as one query, the way it was before paging:
@@ -152,19 +153,24 @@ func TestSearchSeesEventsStoredBeforeItStarted(t *testing.T) {
 	if err := s.InsertEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, err := range s.SearchEvents(ctx, store.EventQuery{Indexes: []string{"main"}}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n++; n == 1 {
-			if err := s.InsertEvents(ctx, []store.EventRecord{{Index: "main", Time: pageT0.Add(time.Hour), Raw: "late"}}); err != nil {
+	for _, q := range []store.EventQuery{{Indexes: []string{"main"}}, {Indexes: []string{"main"}, Terms: []string{"x"}}} {
+		n := 0
+		for _, err := range s.SearchEvents(ctx, q) {
+			if err != nil {
 				t.Fatal(err)
 			}
+			if n++; n == 1 {
+				if err := s.InsertEvents(ctx, []store.EventRecord{{Index: "main", Time: pageT0.Add(time.Hour), Raw: "late x"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-	}
-	if n != 5 {
-		t.Fatalf("search saw %d events, want the 5 stored before it started", n)
+		if n != 5 {
+			t.Errorf("search %+v saw %d events, want the 5 stored before it started", q, n)
+		}
+		if _, err := s.db.Exec(`DELETE FROM events WHERE raw = 'late x'`); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
