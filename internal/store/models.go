@@ -109,6 +109,7 @@ type NewVersion struct {
 
 // ModelStore keeps models, their versions, aliases and alias history.
 type ModelStore interface {
+	Transactor
 	// CreateModel inserts m (ID, Latest, Current are ignored) and returns
 	// it with its ID; ErrConflict if (App, Name, ScopeOwner, Owner) is taken.
 	CreateModel(ctx context.Context, m Model) (Model, error)
