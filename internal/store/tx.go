@@ -136,3 +136,18 @@ func (t *Tx) Finish(ctx context.Context, committed bool) {
 		fn(ctx)
 	}
 }
+
+// Run is Transactor.InTx for a function with a result.
+func Run[T any](ctx context.Context, t Transactor, fn func(ctx context.Context) (T, error)) (T, error) {
+	var out T
+	err := t.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = fn(ctx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
