@@ -334,3 +334,9 @@ func (s *Service) admins(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// InTx runs fn in one transaction of the access store (store.Transactor):
+// an account change and its audit event commit together.
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.st.InTx(ctx, fn)
+}
