@@ -114,6 +114,16 @@ func (s *DB) FindModels(ctx context.Context, name string) ([]store.Model, error)
 	return collectModels(rows)
 }
 
+// ModelsWithoutVersions returns the models that have no version.
+func (s *DB) ModelsWithoutVersions(ctx context.Context) ([]store.Model, error) {
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+modelCols+` FROM models m
+		WHERE NOT EXISTS (SELECT 1 FROM model_versions v WHERE v.model_id = m.id) ORDER BY m.id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: models without versions: %w", err)
+	}
+	return collectModels(rows)
+}
+
 func collectModels(rows *sql.Rows) ([]store.Model, error) {
 	defer rows.Close()
 	var out []store.Model

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -129,6 +130,30 @@ func testTx(t *testing.T, open Opener) {
 		})
 		if err == nil || setting("j2") != "<none>" {
 			t.Errorf("the outer transaction's rollback kept a joined write (err %v)", err)
+		}
+	})
+
+	t.Run("models without versions", func(t *testing.T) {
+		before, err := s.ModelsWithoutVersions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.CreateModel(ctx, model("tx-empty"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := s.ModelsWithoutVersions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after) != len(before)+1 || after[len(after)-1].ID != m.ID {
+			t.Fatalf("ModelsWithoutVersions = %d models (last %+v), want %d ending with %d", len(after), after[len(after)-1], len(before)+1, m.ID)
+		}
+		if _, _, err := s.AddModelVersion(ctx, m.ID, store.NewVersion{Version: store.ModelVersion{Algo: "A", Digest: "sha256:" + strings.Repeat("a", 64)}, Alias: "current", Reason: "r"}); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := s.ModelsWithoutVersions(ctx); err != nil || len(again) != len(before) {
+			t.Fatalf("after adding a version ModelsWithoutVersions = %d, %v; want %d", len(again), err, len(before))
 		}
 	})
 
