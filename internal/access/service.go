@@ -96,6 +96,15 @@ func (s *Service) withHashSlot(ctx context.Context, f func()) error {
 	return nil
 }
 
+// HashPassword checks password against the policy and hashes it with the
+// service's parameters, for NewUser.PasswordHash and UserUpdate.PasswordHash.
+func (s *Service) HashPassword(ctx context.Context, password string) (string, error) {
+	if err := CheckPasswordPolicy(password); err != nil {
+		return "", err
+	}
+	return s.hash(ctx, password)
+}
+
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
 	var h string
 	var err error

@@ -148,6 +148,10 @@ func (a *API) addUser(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Access.CheckGrant(r.Context(), access.FromContext(r.Context()), nu.Roles); err != nil {
 		return err
 	}
+	var err error
+	if nu.PasswordHash, err = a.Access.HashPassword(r.Context(), nu.Password); err != nil {
+		return err
+	}
 	var u store.User
 	if err := a.change(r, func(r *http.Request) error {
 		var err error
@@ -176,10 +180,17 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	up := access.UserUpdate{Roles: req.Roles, Password: req.Password, DefaultApp: req.DefaultApp}
+	if req.Password != nil {
+		var err error
+		if up.PasswordHash, err = a.Access.HashPassword(r.Context(), *req.Password); err != nil {
+			return err
+		}
+	}
 	var u store.User
 	err := a.change(r, func(r *http.Request) error {
 		var err error
-		u, err = a.Access.UpdateUser(r.Context(), name, access.UserUpdate{Roles: req.Roles, Password: req.Password, DefaultApp: req.DefaultApp})
+		u, err = a.Access.UpdateUser(r.Context(), name, up)
 		if err != nil {
 			return err
 		}
