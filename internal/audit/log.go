@@ -45,8 +45,10 @@ type Options struct {
 	Now     func() time.Time // nil: time.Now
 }
 
-// Log is the keyed hash chain of audit events. It implements Recorder;
-// Record is serialised and durable before it returns.
+// Log is the keyed hash chain of audit events. It implements Recorder.
+// Record appends inside a store transaction (the caller's, when ctx carries
+// one), which the store serialises, so it is durable once that transaction
+// commits and the chain never forks.
 type Log struct {
 	st      store.AuditStore
 	priv    ed25519.PrivateKey
@@ -60,8 +62,8 @@ type Log struct {
 	now     func() time.Time
 
 	mu        sync.Mutex
-	seq       int64  // last seq
-	head      string // last hash
+	seq       int64  // last committed seq this log knows (for checkpoints)
+	head      string // its hash
 	keyedFrom int64  // the first keyed link
 	lastCP    store.AuditCheckpoint
 	pending   []store.AuditCheckpoint // in the database, not yet in the external file
