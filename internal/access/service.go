@@ -96,6 +96,15 @@ func (s *Service) withHashSlot(ctx context.Context, f func()) error {
 	return nil
 }
 
+// HashPassword checks password against the policy and hashes it with the
+// service's parameters, for NewUser.PasswordHash and UserUpdate.PasswordHash.
+func (s *Service) HashPassword(ctx context.Context, password string) (string, error) {
+	if err := CheckPasswordPolicy(password); err != nil {
+		return "", err
+	}
+	return s.hash(ctx, password)
+}
+
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
 	var h string
 	var err error
@@ -333,4 +342,10 @@ func (s *Service) admins(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// InTx runs fn in one transaction of the access store (store.Transactor):
+// an account change and its audit event commit together.
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.st.InTx(ctx, fn)
 }

@@ -23,17 +23,23 @@ func checkName(what, name string) error {
 
 // NewUser is what AddUser needs.
 type NewUser struct {
-	Name       string
-	Password   string
-	Roles      []string
-	DefaultApp string // empty: DefaultApp
+	Name     string
+	Password string
+	// PasswordHash, when set, is Password already hashed by HashPassword
+	// (outside the store transaction the change runs in, since hashing is
+	// slow and a transaction holds the store's write lock).
+	PasswordHash string
+	Roles        []string
+	DefaultApp   string // empty: DefaultApp
 }
 
 // UserUpdate names the fields UpdateUser changes; nil fields stay.
 type UserUpdate struct {
-	Roles      *[]string
-	Password   *string
-	DefaultApp *string
+	Roles    *[]string
+	Password *string
+	// PasswordHash, when set with Password, is its hash (see NewUser).
+	PasswordHash string
+	DefaultApp   *string
 }
 
 // checkRoles requires at least one role, every one existing; it returns
@@ -94,9 +100,11 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (store.User, error) {
 	if err != nil {
 		return store.User{}, err
 	}
-	hash, err := s.hash(ctx, nu.Password)
-	if err != nil {
-		return store.User{}, err
+	hash := nu.PasswordHash
+	if hash == "" {
+		if hash, err = s.hash(ctx, nu.Password); err != nil {
+			return store.User{}, err
+		}
 	}
 	now := s.utcNow()
 	u := store.User{Name: nu.Name, PasswordHash: hash, Roles: roles, DefaultApp: app, Created: now, Updated: now}
@@ -163,7 +171,9 @@ func (s *Service) UpdateUser(ctx context.Context, name string, up UserUpdate) (s
 		}
 		u.Roles = roles
 	}
-	if up.Password != nil {
+	if up.Password != nil && up.PasswordHash != "" {
+		u.PasswordHash = up.PasswordHash
+	} else if up.Password != nil {
 		if u.PasswordHash, err = s.hash(ctx, *up.Password); err != nil {
 			return store.User{}, err
 		}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -30,6 +31,19 @@ func (a *API) accessRoutes() []Route {
 		{Method: "POST", Pattern: "/v1/tokens", Cap: access.CapEditOwnTokens, Action: "token.create", Handle: a.auditDenials("token.create", a.createToken)},
 		{Method: "DELETE", Pattern: "/v1/tokens/{id}", Cap: access.CapEditOwnTokens, Action: "token.revoke", Handle: a.auditDenials("token.revoke", a.revokeToken)},
 	}
+}
+
+// change runs fn, a change and the recording of its audit event (with
+// recordErr, on the request fn gets), in one store transaction: both
+// commit or neither does.
+func (a *API) change(r *http.Request, fn func(r *http.Request) error) error {
+	err := a.Access.InTx(r.Context(), func(ctx context.Context) error { return fn(r.WithContext(ctx)) })
+	if st := stateOf(r.Context()); err != nil && st != nil {
+		if aerr := st.auditFailure(); aerr != nil {
+			return &auditFailed{err: aerr, undone: true}
+		}
+	}
+	return err
 }
 
 // auditDenials records a denied audit event when h refuses the request
@@ -69,10 +83,14 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
 	p := access.FromContext(r.Context())
-	if err := a.Access.Logout(r.Context(), p); err != nil {
+	if err := a.change(r, func(r *http.Request) error {
+		if err := a.Access.Logout(r.Context(), p); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "logout", Object: "token:" + p.TokenID})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "logout", Object: "token:" + p.TokenID})
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "logged out"})
 }
 
@@ -130,11 +148,20 @@ func (a *API) addUser(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Access.CheckGrant(r.Context(), access.FromContext(r.Context()), nu.Roles); err != nil {
 		return err
 	}
-	u, err := a.Access.AddUser(r.Context(), nu)
-	if err != nil {
+	var err error
+	if nu.PasswordHash, err = a.Access.HashPassword(r.Context(), nu.Password); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "user.create", Object: "user:" + u.Name, Details: map[string]any{"roles": u.Roles}})
+	var u store.User
+	if err := a.change(r, func(r *http.Request) error {
+		var err error
+		if u, err = a.Access.AddUser(r.Context(), nu); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "user.create", Object: "user:" + u.Name, Details: map[string]any{"roles": u.Roles}})
+	}); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusCreated, userWire(u))
 }
 
@@ -153,10 +180,29 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	u, err := a.Access.UpdateUser(r.Context(), name, access.UserUpdate{Roles: req.Roles, Password: req.Password, DefaultApp: req.DefaultApp})
+	up := access.UserUpdate{Roles: req.Roles, Password: req.Password, DefaultApp: req.DefaultApp}
+	if req.Password != nil {
+		var err error
+		if up.PasswordHash, err = a.Access.HashPassword(r.Context(), *req.Password); err != nil {
+			return err
+		}
+	}
+	var u store.User
+	err := a.change(r, func(r *http.Request) error {
+		var err error
+		u, err = a.Access.UpdateUser(r.Context(), name, up)
+		if err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "user.update", Object: "user:" + name, Details: map[string]any{"changed": changedFields(req), "roles": u.Roles}})
+	})
 	if err != nil {
 		return err
 	}
+	return writeJSON(w, http.StatusOK, userWire(u))
+}
+
+func changedFields(req wire.UserRequest) []string {
 	changed := []string{}
 	if req.Roles != nil {
 		changed = append(changed, "roles")
@@ -167,8 +213,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if req.DefaultApp != nil {
 		changed = append(changed, "default_app")
 	}
-	a.record(r, audit.Event{Action: "user.update", Object: "user:" + name, Details: map[string]any{"changed": changed, "roles": u.Roles}})
-	return writeJSON(w, http.StatusOK, userWire(u))
+	return changed
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
@@ -176,10 +221,14 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Access.CheckManageUser(r.Context(), access.FromContext(r.Context()), name); err != nil {
 		return err
 	}
-	if err := a.Access.DeleteUser(r.Context(), name); err != nil {
+	if err := a.change(r, func(r *http.Request) error {
+		if err := a.Access.DeleteUser(r.Context(), name); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "user.delete", Object: "user:" + name})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "user.delete", Object: "user:" + name})
 	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
 }
 
@@ -239,12 +288,16 @@ func (a *API) addRole(w http.ResponseWriter, r *http.Request) error {
 	if err := a.Access.CheckRoleGrant(r.Context(), access.FromContext(r.Context()), ro); err != nil {
 		return err
 	}
-	ro, err := a.Access.AddRole(r.Context(), ro)
-	if err != nil {
+	if err := a.change(r, func(r *http.Request) error {
+		var err error
+		if ro, err = a.Access.AddRole(r.Context(), ro); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "role.create", Object: "role:" + ro.Name,
+			Details: map[string]any{"capabilities": ro.Capabilities, "inherit": ro.Inherit, "indexes": ro.SearchIndexes}})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "role.create", Object: "role:" + ro.Name,
-		Details: map[string]any{"capabilities": ro.Capabilities, "inherit": ro.Inherit, "indexes": ro.SearchIndexes}})
 	all, err := a.Access.ListRoles(r.Context())
 	if err != nil {
 		return err
@@ -254,10 +307,14 @@ func (a *API) addRole(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := a.Access.DeleteRole(r.Context(), name); err != nil {
+	if err := a.change(r, func(r *http.Request) error {
+		if err := a.Access.DeleteRole(r.Context(), name); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "role.delete", Object: "role:" + name})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "role.delete", Object: "role:" + name})
 	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
 }
 
@@ -303,20 +360,30 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 		}
 		ttl = d
 	}
-	secret, tok, err := a.Access.CreateAPIToken(r.Context(), access.FromContext(r.Context()), req.Name, ttl)
-	if err != nil {
+	var secret string
+	var tok store.Token
+	if err := a.change(r, func(r *http.Request) error {
+		var err error
+		if secret, tok, err = a.Access.CreateAPIToken(r.Context(), access.FromContext(r.Context()), req.Name, ttl); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "token.create", Object: "token:" + tok.ID, Details: map[string]any{"name": tok.Name}})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "token.create", Object: "token:" + tok.ID, Details: map[string]any{"name": tok.Name}})
 	tw := tokenWire(tok)
 	return writeJSON(w, http.StatusCreated, wire.NewToken{ID: tok.ID, Name: tok.Name, Token: secret, Expires: tw.Expires})
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := a.Access.RevokeToken(r.Context(), access.FromContext(r.Context()), id); err != nil {
+	if err := a.change(r, func(r *http.Request) error {
+		if err := a.Access.RevokeToken(r.Context(), access.FromContext(r.Context()), id); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "token.revoke", Object: "token:" + id})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "token.revoke", Object: "token:" + id})
 	return writeJSON(w, http.StatusOK, map[string]string{"revoked": id})
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // Pseudo-capabilities a route may declare instead of a real capability.
@@ -132,7 +134,10 @@ func (a *API) wrap(rt Route) http.Handler {
 		r = r.WithContext(ctx)
 		gw := &guardWriter{ResponseWriter: w, st: st}
 		err := a.serveRecover(gw, r, rt)
-		if aerr := st.auditFailure(); err == nil && aerr != nil {
+		if aerr := st.auditFailure(); aerr != nil && err != nil && errors.Is(err, store.ErrTxFailed) {
+			// A service's change was rolled back with its event.
+			err = &auditFailed{err: aerr, undone: true}
+		} else if err == nil && aerr != nil {
 			if gw.wrote {
 				// The answer left before the event was recorded (a
 				// streamed search's last event): only the log can tell.
@@ -221,7 +226,11 @@ func (a *API) recordErr(r *http.Request, e audit.Event) error {
 	}
 	if err := a.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
 		a.Log.Error("audit event not recorded", "action", e.Action, "request_id", e.RequestID, "err", err)
-		return fmt.Errorf("audit event %q: %w", e.Action, err)
+		err = fmt.Errorf("audit event %q: %w", e.Action, err)
+		if st := stateOf(ctx); st != nil {
+			st.failAudit(err)
+		}
+		return err
 	}
 	return nil
 }

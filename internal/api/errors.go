@@ -49,8 +49,12 @@ func statusOf(err error) (int, string) {
 }
 
 // auditFailed is the error of a request whose audit event could not be
-// recorded: it fails, whatever it did.
-type auditFailed struct{ err error }
+// recorded: it fails, whatever it did. undone says its change was rolled
+// back with the event (it ran in a store transaction).
+type auditFailed struct {
+	err    error
+	undone bool
+}
 
 func (e *auditFailed) Error() string {
 	return "its audit event could not be recorded: " + e.err.Error()
@@ -70,7 +74,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.logInternal(r, err)
 		// Internal details stay in the server log; the client gets the id.
 		msg = "internal error; the server log has the details under request id " + RequestID(r.Context())
-		if af != nil {
+		if af != nil && af.undone {
+			msg = "this request failed because its audit event could not be recorded, so its change was not made; " +
+				"the server log has the details under request id " + RequestID(r.Context())
+		} else if af != nil {
 			msg = "this request failed because its audit event could not be recorded (what it changed may have been made); " +
 				"the server log has the details under request id " + RequestID(r.Context())
 		}

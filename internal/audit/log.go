@@ -45,8 +45,10 @@ type Options struct {
 	Now     func() time.Time // nil: time.Now
 }
 
-// Log is the keyed hash chain of audit events. It implements Recorder;
-// Record is serialised and durable before it returns.
+// Log is the keyed hash chain of audit events. It implements Recorder.
+// Record appends inside a store transaction (the caller's, when ctx carries
+// one), which the store serialises, so it is durable once that transaction
+// commits and the chain never forks.
 type Log struct {
 	st      store.AuditStore
 	priv    ed25519.PrivateKey
@@ -60,8 +62,8 @@ type Log struct {
 	now     func() time.Time
 
 	mu        sync.Mutex
-	seq       int64  // last seq
-	head      string // last hash
+	seq       int64  // last committed seq this log knows (for checkpoints)
+	head      string // its hash
 	keyedFrom int64  // the first keyed link
 	lastCP    store.AuditCheckpoint
 	pending   []store.AuditCheckpoint // in the database, not yet in the external file
@@ -209,7 +211,10 @@ func (l *Log) PublicKey() ed25519.PublicKey { return l.pub }
 func (l *Log) CheckpointFile() string { return l.cpFile }
 
 // Record appends e to the chain and indexes its text in _internal, in one
-// durable transaction. Secret-looking details and message fragments are
+// durable transaction: the store transaction ctx carries when there is
+// one (store.Transactor), so that the event commits with the change it
+// describes or not at all; a failure then also marks that transaction
+// failed (store.Fail). Secret-looking details and message fragments are
 // redacted and long texts capped first. A zero Time is set to now.
 func (l *Log) Record(ctx context.Context, e Event) error {
 	if e.Time.IsZero() {
@@ -223,41 +228,73 @@ func (l *Log) Record(ctx context.Context, e Event) error {
 	}
 	e.Details = d
 
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for attempt := 0; ; attempt++ {
-		seq := l.seq + 1
+	err = l.st.InTx(ctx, func(ctx context.Context) error {
+		// The transaction holds the store's write lock, so the head read
+		// here is the chain's last link and nobody appends after it before
+		// this transaction ends: the chain cannot fork.
+		prevSeq, prev := int64(0), GenesisHash
+		h, err := l.st.AuditHead(ctx)
+		switch {
+		case errdefs.IsNotFound(err):
+		case err != nil:
+			return fmt.Errorf("audit: read the chain's head: %w", err)
+		default:
+			prevSeq, prev = h.Seq, h.Hash
+			if err := l.checkHead(h); err != nil {
+				return fmt.Errorf("audit: record %q: %w", e.Action, err)
+			}
+		}
+		seq := prevSeq + 1
 		body, err := encodeBody(seq, e)
 		if err != nil {
 			return err
 		}
-		hash := linkHash(l.head, body)
+		hash := linkHash(prev, body)
 		c, err := decodeBody(body)
 		if err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		rec := store.AuditRecord{Seq: seq, PrevHash: l.head, Hash: hash, MAC: linkMAC(l.key, seq, hash), Body: string(body)}
+		rec := store.AuditRecord{Seq: seq, PrevHash: prev, Hash: hash, MAC: linkMAC(l.key, seq, hash), Body: string(body)}
 		ev := store.EventRecord{Index: IndexName, Time: e.Time, Host: l.host, Source: SourceName, Sourcetype: Sourcetype,
 			Raw: FormatLine(seq, c.Event)}
-		err = l.st.AppendAudit(ctx, rec, ev)
-		if errdefs.IsConflict(err) && attempt == 0 {
-			// Someone else appended (another server on the same store):
-			// re-read the head and chain after it, if it was keyed.
-			h, err := l.loadHead(ctx)
-			if err != nil {
-				return err
-			}
-			if h.MAC == "" || !macOK(l.key, h.Seq, h.Hash, h.MAC) {
-				return fmt.Errorf("audit: record %q: the stored chain's last event (seq %d) was not written with the chain key: "+
-					"the database was changed behind the server; run `dockyard audit verify`: %w", e.Action, h.Seq, errdefs.ErrConflict)
-			}
-			continue
-		}
-		if err != nil {
+		if err := l.st.AppendAudit(ctx, rec, ev); err != nil {
 			return fmt.Errorf("audit: record %q: %w", e.Action, err)
 		}
-		l.seq, l.head = seq, hash
+		store.AfterCommit(ctx, func() { l.advance(seq, hash) })
 		return nil
+	})
+	if err != nil {
+		// Inside a caller's transaction, the change this event describes
+		// must not commit without it, even if the caller only logs.
+		store.Fail(ctx, err)
+	}
+	return err
+}
+
+// checkHead refuses to chain after a last link that the chain key did not
+// seal (an event written into the database behind the server).
+func (l *Log) checkHead(h store.AuditRecord) error {
+	l.mu.Lock()
+	known := h.Seq == l.seq && h.Hash == l.head
+	keyedFrom := l.keyedFrom
+	l.mu.Unlock()
+	if known || h.Seq < keyedFrom {
+		return nil
+	}
+	if h.MAC == "" || !macOK(l.key, h.Seq, h.Hash, h.MAC) {
+		return fmt.Errorf("the stored chain's last event (seq %d) was not written with the chain key: "+
+			"the database was changed behind the server; run `dockyard audit verify`: %w", h.Seq, errdefs.ErrConflict)
+	}
+	return nil
+}
+
+// advance moves the head the log knows (for checkpoints) to a committed
+// link; commits may report out of order, so it only moves forward.
+func (l *Log) advance(seq int64, hash string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seq > l.seq {
+		l.seq, l.head = seq, hash
 	}
 }
 

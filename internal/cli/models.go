@@ -62,8 +62,17 @@ func newModelsListCmd(env *Env, g *globals) *cobra.Command {
 				f.After = page.Next
 			}
 			t := &table{header: []string{"name", "app", "owner", "sharing", "current", "latest", "algo", "perms", "updated"}}
+			incomplete := 0
 			for _, m := range all {
-				t.add(m.Name, m.App, m.Owner, m.Sharing, versionText(m.Current), versionText(m.Latest), dash(m.Algo), permsText(m.Perms), fmtTime(m.Updated))
+				latest := versionText(m.Latest)
+				if m.Latest == 0 {
+					// Left by an older version's interrupted import or fit.
+					latest, incomplete = "none (incomplete)", incomplete+1
+				}
+				t.add(m.Name, m.App, m.Owner, m.Sharing, versionText(m.Current), latest, dash(m.Algo), permsText(m.Perms), fmtTime(m.Updated))
+			}
+			if incomplete > 0 {
+				fmt.Fprintf(env.Stderr, "%d model(s) have no version (an import or fit was interrupted): import or fit a version into them, or delete them.\n", incomplete)
 			}
 			return env.print(g, all, t)
 		},

@@ -28,6 +28,7 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // Object is what the package needs to know of one knowledge object.
@@ -246,8 +247,15 @@ func (k *Kind) AuditObject(o Object) string {
 	return k.Noun + ":" + o.App + "/" + o.Name
 }
 
-// Record writes the audit event of a change (or refusal) of o by p; a
-// failure is logged, since the change it describes has already happened.
+// Record writes the audit event of a change (or refusal) of o by p.
+//
+// A successful change's event joins the store transaction ctx carries (see
+// store.Transactor): when it cannot be written, that transaction is marked
+// failed and rolls back, so the change is never made without its event.
+// The event of a refusal or failure is written once the transaction (if
+// any) has ended, since the change it describes is rolled back. Errors are
+// logged here; through store.Fail and the API's request state they still
+// fail the request.
 func (k *Kind) Record(ctx context.Context, p *access.Principal, action string, o Object, result, msg string, details map[string]any) {
 	if k.rec == nil {
 		return
@@ -259,9 +267,17 @@ func (k *Kind) Record(ctx context.Context, p *access.Principal, action string, o
 	req := audit.RequestFrom(ctx)
 	e := audit.Event{Time: k.now(), User: p.User, Action: action, Object: k.AuditObject(o), App: p.App,
 		Result: result, Message: msg, Details: details, Source: req.Source, RequestID: req.ID}
-	if err := k.rec.Record(context.WithoutCancel(ctx), e); err != nil {
-		k.log.ErrorContext(ctx, "audit record failed", "action", action, "object", e.Object, "err", err)
+	write := func(ctx context.Context) {
+		if err := k.rec.Record(context.WithoutCancel(ctx), e); err != nil {
+			store.Fail(ctx, err)
+			k.log.ErrorContext(ctx, "audit record failed", "action", action, "object", e.Object, "err", err)
+		}
 	}
+	if result == audit.ResultSuccess {
+		write(ctx)
+		return
+	}
+	store.AfterTx(ctx, write)
 }
 
 // Denied records a refused change and returns the error for it.

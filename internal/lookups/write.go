@@ -49,42 +49,56 @@ func (s *Service) put(ctx context.Context, app, name string, r io.Reader, write 
 	if err := ValidateCSV(name, body, allowEmpty); err != nil {
 		return Lookup{}, err
 	}
-	existing, _, err := s.find(ctx, p, app, name)
-	switch {
-	case err == nil && !existing.Perms.Write && !write:
-		existing = Lookup{} // upload: a private lookup shadows the read-only one
-	case err == nil && !existing.Perms.Write:
-		msg := fmt.Sprintf("you may read lookup %s but not change it: ask its owner %s or an administrator for write permission", name, existing.Owner)
-		s.record(ctx, p, action, existing, audit.ResultDenied, msg)
-		return Lookup{}, errdefs.PermissionDenied(msg)
-	case err != nil && !errdefs.IsNotFound(err):
+	// Who may write which lookup is checked before the content is stored
+	// and again inside the transaction that makes the change.
+	target := func(ctx context.Context) (Lookup, error) {
+		existing, _, err := s.find(ctx, p, app, name)
+		switch {
+		case err == nil && !existing.Perms.Write && !write:
+			existing = Lookup{} // upload: a private lookup shadows the read-only one
+		case err == nil && !existing.Perms.Write:
+			msg := fmt.Sprintf("you may read lookup %s but not change it: ask its owner %s or an administrator for write permission", name, existing.Owner)
+			s.record(ctx, p, action, existing, audit.ResultDenied, msg)
+			return Lookup{}, errdefs.PermissionDenied(msg)
+		case err != nil && !errdefs.IsNotFound(err):
+			return Lookup{}, err
+		}
+		return existing, nil
+	}
+	if _, err := target(ctx); err != nil {
 		return Lookup{}, err
 	}
 	d, size, err := s.blobs.Put(ctx, bytes.NewReader(body))
 	if err != nil {
 		return Lookup{}, fmt.Errorf("lookup %s: store content: %w", name, err)
 	}
-	now := s.now()
-	if existing.id != 0 {
-		rec := store.Lookup{ID: existing.id, Name: name, App: existing.App, Owner: existing.Owner,
-			Sharing: string(existing.Sharing), Read: existing.Read, Write: existing.Write,
-			Digest: string(d), Size: size, Created: existing.Created, Updated: now}
-		if err := s.st.UpdateLookup(ctx, rec); err != nil {
+	return store.Run(ctx, s.st, func(ctx context.Context) (Lookup, error) {
+		existing, err := target(ctx)
+		if err != nil {
+			return Lookup{}, err
+		}
+		now := s.now()
+		if existing.id != 0 {
+			rec := store.Lookup{ID: existing.id, Name: name, App: existing.App, Owner: existing.Owner,
+				Sharing: string(existing.Sharing), Read: existing.Read, Write: existing.Write,
+				Digest: string(d), Size: size, Created: existing.Created, Updated: now}
+			if err := s.st.UpdateLookup(ctx, rec); err != nil {
+				return Lookup{}, fmt.Errorf("lookup %s: %w", name, err)
+			}
+			l := toLookup(p, rec)
+			s.record(ctx, p, action, l, audit.ResultSuccess, "")
+			return l, nil
+		}
+		rec, err := s.st.CreateLookup(ctx, store.Lookup{Name: name, App: app, Owner: p.User,
+			Sharing: string(access.SharingUser), Read: []string{}, Write: []string{},
+			Digest: string(d), Size: size, Created: now, Updated: now})
+		if err != nil {
 			return Lookup{}, fmt.Errorf("lookup %s: %w", name, err)
 		}
 		l := toLookup(p, rec)
 		s.record(ctx, p, action, l, audit.ResultSuccess, "")
 		return l, nil
-	}
-	rec, err := s.st.CreateLookup(ctx, store.Lookup{Name: name, App: app, Owner: p.User,
-		Sharing: string(access.SharingUser), Read: []string{}, Write: []string{},
-		Digest: string(d), Size: size, Created: now, Updated: now})
-	if err != nil {
-		return Lookup{}, fmt.Errorf("lookup %s: %w", name, err)
-	}
-	l := toLookup(p, rec)
-	s.record(ctx, p, action, l, audit.ResultSuccess, "")
-	return l, nil
+	})
 }
 
 func (s *Service) readBounded(name string, r io.Reader) ([]byte, error) {
@@ -147,6 +161,11 @@ func csvError(name string, err error) error {
 // admin_all_objects may, and sharing it beyond its owner needs write on its
 // app (see knowledge.Share).
 func (s *Service) Share(ctx context.Context, app, name string, sharing access.Sharing, read, write []string) (Lookup, error) {
+	return store.Run(ctx, s.st, func(ctx context.Context) (Lookup, error) { return s.shareTx(ctx, app, name, sharing, read, write) })
+}
+
+// shareTx is Share inside the store transaction of ctx.
+func (s *Service) shareTx(ctx context.Context, app, name string, sharing access.Sharing, read, write []string) (Lookup, error) {
 	p, app, err := caller(ctx, app)
 	if err != nil {
 		return Lookup{}, err
@@ -180,6 +199,11 @@ func (s *Service) Share(ctx context.Context, app, name string, sharing access.Sh
 // Delete removes the lookup name resolves to; only its owner or a holder of
 // admin_all_objects may. The content blob is left for garbage collection.
 func (s *Service) Delete(ctx context.Context, app, name string) error {
+	return s.st.InTx(ctx, func(ctx context.Context) error { return s.deleteTx(ctx, app, name) })
+}
+
+// deleteTx is Delete inside the store transaction of ctx.
+func (s *Service) deleteTx(ctx context.Context, app, name string) error {
 	p, app, err := caller(ctx, app)
 	if err != nil {
 		return err

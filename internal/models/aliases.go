@@ -29,6 +29,13 @@ func (r *Registry) Rollback(ctx context.Context, ref Ref, to int, reason string)
 }
 
 func (r *Registry) moveAlias(ctx context.Context, ref Ref, alias string, version int, reason, action string) (AliasMove, error) {
+	return store.Run(ctx, r.st, func(ctx context.Context) (AliasMove, error) {
+		return r.moveAliasTx(ctx, ref, alias, version, reason, action)
+	})
+}
+
+// moveAliasTx is moveAlias inside the store transaction of ctx.
+func (r *Registry) moveAliasTx(ctx context.Context, ref Ref, alias string, version int, reason, action string) (AliasMove, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return AliasMove{}, err
@@ -60,6 +67,11 @@ func (r *Registry) moveAlias(ctx context.Context, ref Ref, alias string, version
 // RemoveAlias removes an alias other than "current" (write permission).
 // The version it pointed at becomes subject to retention again.
 func (r *Registry) RemoveAlias(ctx context.Context, ref Ref, alias, reason string) (AliasMove, error) {
+	return store.Run(ctx, r.st, func(ctx context.Context) (AliasMove, error) { return r.removeAliasTx(ctx, ref, alias, reason) })
+}
+
+// removeAliasTx is RemoveAlias inside the store transaction of ctx.
+func (r *Registry) removeAliasTx(ctx context.Context, ref Ref, alias, reason string) (AliasMove, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return AliasMove{}, err
@@ -109,6 +121,11 @@ func (r *Registry) History(ctx context.Context, ref Ref) ([]AliasMove, error) {
 // Prune applies retention to the model ref names now (write permission)
 // and returns the removed version numbers.
 func (r *Registry) Prune(ctx context.Context, ref Ref) ([]int, error) {
+	return store.Run(ctx, r.st, func(ctx context.Context) ([]int, error) { return r.pruneTx(ctx, ref) })
+}
+
+// pruneTx is Prune inside the store transaction of ctx.
+func (r *Registry) pruneTx(ctx context.Context, ref Ref) ([]int, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err

@@ -183,6 +183,11 @@ func validNames(kind string, names []string) ([]string, error) {
 // ref names: its owner or a holder of admin_all_objects may, and sharing
 // beyond the owner needs write on the model's app (knowledge.Share).
 func (r *Registry) Share(ctx context.Context, ref Ref, sharing access.Sharing, read, write []string) (Model, error) {
+	return store.Run(ctx, r.st, func(ctx context.Context) (Model, error) { return r.shareTx(ctx, ref, sharing, read, write) })
+}
+
+// shareTx is Share inside the store transaction of ctx.
+func (r *Registry) shareTx(ctx context.Context, ref Ref, sharing access.Sharing, read, write []string) (Model, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return Model{}, err
@@ -238,6 +243,11 @@ type ModelUpdate struct {
 
 // Update changes a model's description and tags (write permission).
 func (r *Registry) Update(ctx context.Context, ref Ref, u ModelUpdate) (Model, error) {
+	return store.Run(ctx, r.st, func(ctx context.Context) (Model, error) { return r.updateTx(ctx, ref, u) })
+}
+
+// updateTx is Update inside the store transaction of ctx.
+func (r *Registry) updateTx(ctx context.Context, ref Ref, u ModelUpdate) (Model, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return Model{}, err
@@ -273,6 +283,11 @@ func (r *Registry) Update(ctx context.Context, ref Ref, u ModelUpdate) (Model, e
 // history (write permission). Its blobs stay in the blob store, since other
 // versions may share them; a blob garbage collection reclaims unreferenced ones.
 func (r *Registry) Delete(ctx context.Context, ref Ref) error {
+	return r.st.InTx(ctx, func(ctx context.Context) error { return r.deleteTx(ctx, ref) })
+}
+
+// deleteTx is Delete inside the store transaction of ctx.
+func (r *Registry) deleteTx(ctx context.Context, ref Ref) error {
 	p, err := caller(ctx)
 	if err != nil {
 		return err

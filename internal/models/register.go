@@ -86,32 +86,47 @@ func (r *Registry) RegisterVersion(ctx context.Context, ref Ref, in VersionInput
 	if err := r.putVerified(ctx, digest, body); err != nil {
 		return Version{}, fmt.Errorf("model %s: store manifest: %w", ref.Base(), err)
 	}
-	if !exists {
-		if m, err = r.create(ctx, p, ref); err != nil {
+	// The model (when new), its version, the alias move and their audit
+	// events commit together or not at all: no model is ever without a
+	// version, and no change without its event.
+	v, err := store.Run(ctx, r.st, func(ctx context.Context) (Version, error) {
+		if !exists {
+			// Another request may have created it since target looked.
+			if m, exists, err = r.target(ctx, p, ref); err != nil {
+				return Version{}, err
+			}
+		}
+		if !exists {
+			if m, err = r.create(ctx, p, ref); err != nil {
+				return Version{}, err
+			}
+		}
+		sv, err := encodeVersion(p, in, digest, len(man.Files), size)
+		if err != nil {
 			return Version{}, err
 		}
-	}
-	sv, err := encodeVersion(p, in, digest, len(man.Files), size)
-	if err != nil {
-		return Version{}, err
-	}
-	sv.Created = r.now()
-	reason := in.Reason
-	if reason == "" {
-		reason = "new version"
-	}
-	sv, mv, err := r.st.AddModelVersion(ctx, m.id, store.NewVersion{Version: sv, Alias: AliasCurrent, Reason: reason})
-	if err != nil {
-		return Version{}, fmt.Errorf("model %s: add version: %w", ref.Base(), err)
-	}
-	v, err := toVersion(m, sv)
-	if err != nil {
-		return Version{}, err
-	}
-	r.record(ctx, p, "model.version.create", m, audit.ResultSuccess, "", map[string]any{
-		"version": v.Version, "digest": string(v.Digest), "algo": v.Algo, "files": v.Files, "size": v.Size,
-		"current_from": mv.From, "current_to": mv.To,
+		sv.Created = r.now()
+		reason := in.Reason
+		if reason == "" {
+			reason = "new version"
+		}
+		sv, mv, err := r.st.AddModelVersion(ctx, m.id, store.NewVersion{Version: sv, Alias: AliasCurrent, Reason: reason})
+		if err != nil {
+			return Version{}, fmt.Errorf("model %s: add version: %w", ref.Base(), err)
+		}
+		v, err := toVersion(m, sv)
+		if err != nil {
+			return Version{}, err
+		}
+		r.record(ctx, p, "model.version.create", m, audit.ResultSuccess, "", map[string]any{
+			"version": v.Version, "digest": string(v.Digest), "algo": v.Algo, "files": v.Files, "size": v.Size,
+			"current_from": mv.From, "current_to": mv.To,
+		})
+		return v, nil
 	})
+	if err != nil {
+		return Version{}, err
+	}
 	r.retain(ctx, p, m)
 	return v, nil
 }
@@ -258,16 +273,21 @@ func encodeVersion(p *access.Principal, in VersionInput, d blob.Digest, files in
 // retain applies retention to m after a registration: failures are logged,
 // never returned, because the version is already registered.
 func (r *Registry) retain(ctx context.Context, p *access.Principal, m Model) {
-	pruned, err := r.st.PruneModelVersions(ctx, m.id, r.opts.KeepVersions)
+	pruned, err := store.Run(ctx, r.st, func(ctx context.Context) ([]int, error) {
+		pruned, err := r.st.PruneModelVersions(ctx, m.id, r.opts.KeepVersions)
+		if err == nil && len(pruned) > 0 {
+			r.record(ctx, p, "model.version.prune", m, audit.ResultSuccess, "", map[string]any{
+				"versions": pruned, "keep": r.opts.KeepVersions,
+			})
+		}
+		return pruned, err
+	})
 	if err != nil {
 		r.log.ErrorContext(ctx, "model retention failed", "model", r.ko.AuditObject(object(m)), "err", err)
 		return
 	}
 	if len(pruned) > 0 {
 		r.log.InfoContext(ctx, "model retention removed versions", "model", r.ko.AuditObject(object(m)), "versions", pruned)
-		r.record(ctx, p, "model.version.prune", m, audit.ResultSuccess, "", map[string]any{
-			"versions": pruned, "keep": r.opts.KeepVersions,
-		})
 	}
 }
 

@@ -17,6 +17,11 @@ import (
 // sharing beyond the owner needs write on the app (knowledge.Share). A
 // notebook p may not read is not found. nil roles mean none.
 func (s *Service) Share(ctx context.Context, p *access.Principal, name string, sharing access.Sharing, read, write []string) (Info, error) {
+	return store.Run(ctx, s.st, func(ctx context.Context) (Info, error) { return s.shareTx(ctx, p, name, sharing, read, write) })
+}
+
+// shareTx is Share inside the store transaction of ctx.
+func (s *Service) shareTx(ctx context.Context, p *access.Principal, name string, sharing access.Sharing, read, write []string) (Info, error) {
 	if p == nil {
 		return Info{}, errdefs.Unauthenticated("sharing a notebook needs a logged-in user")
 	}
@@ -73,6 +78,11 @@ func checkPublish(p *access.Principal, name string, sharing access.Sharing) erro
 // content blobs stay in the blob store (other versions or notebooks may
 // share them). It returns the deleted notebook.
 func (s *Service) Delete(ctx context.Context, p *access.Principal, name string) (store.Notebook, error) {
+	return store.Run(ctx, s.st, func(ctx context.Context) (store.Notebook, error) { return s.deleteTx(ctx, p, name) })
+}
+
+// deleteTx is Delete inside the store transaction of ctx.
+func (s *Service) deleteTx(ctx context.Context, p *access.Principal, name string) (store.Notebook, error) {
 	if p == nil {
 		return store.Notebook{}, errdefs.Unauthenticated("deleting a notebook needs a logged-in user")
 	}

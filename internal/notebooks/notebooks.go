@@ -112,40 +112,43 @@ func (s *Service) Push(ctx context.Context, p *access.Principal, req PushRequest
 	if err := checkPublish(p, req.Name, req.Sharing); err != nil {
 		return PushResult{}, s.ko.Denied(ctx, p, "notebook.push", object(store.Notebook{Name: req.Name, App: p.App, Owner: p.User, Sharing: string(req.Sharing)}), err.Error())
 	}
-	var res PushResult
-	n, cands, err := s.resolve(ctx, p, req.Name, true)
-	switch {
-	case errdefs.IsNotFound(err) && !access.IsAppNotFound(err):
-		if n, err = s.create(ctx, p, req, cands); err != nil {
-			return PushResult{}, err
-		}
-		res.Created = true
-	case err != nil:
-		return PushResult{}, err
-	}
-	res.Notebook = n
-	digest := blob.FromBytes(req.Content)
-	if !res.Created {
-		if cur, err := s.latest(ctx, n); err != nil {
-			return PushResult{}, err
-		} else if cur.Version > 0 && cur.Digest == string(digest) && cur.Format == req.Format {
-			res.Current = cur
-			return res, nil
-		}
-	}
 	d, size, err := s.blobs.Put(ctx, bytes.NewReader(req.Content))
 	if err != nil {
 		return PushResult{}, fmt.Errorf("notebook %q: storing its content: %w", req.Name, err)
 	}
-	v, err := s.st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: req.Format, Digest: string(d), Size: size, Author: p.User, Source: req.Source, Created: s.now()})
-	if err != nil {
-		return PushResult{}, err
-	}
-	res.Current, res.Changed = v, true
-	res.Latest = v.Version
-	s.ko.Record(ctx, p, "notebook.push", object(n), audit.ResultSuccess, "", map[string]any{
-		"version": v.Version, "digest": v.Digest, "size": v.Size, "format": v.Format, "created": res.Created})
-	return res, nil
+	// The content is stored first (a blob nobody references is collected);
+	// the notebook, its version and the audit event commit together.
+	return store.Run(ctx, s.st, func(ctx context.Context) (PushResult, error) {
+		var res PushResult
+		n, cands, err := s.resolve(ctx, p, req.Name, true)
+		switch {
+		case errdefs.IsNotFound(err) && !access.IsAppNotFound(err):
+			if n, err = s.create(ctx, p, req, cands); err != nil {
+				return PushResult{}, err
+			}
+			res.Created = true
+		case err != nil:
+			return PushResult{}, err
+		}
+		res.Notebook = n
+		if !res.Created {
+			if cur, err := s.latest(ctx, n); err != nil {
+				return PushResult{}, err
+			} else if cur.Version > 0 && cur.Digest == string(d) && cur.Format == req.Format {
+				res.Current = cur
+				return res, nil
+			}
+		}
+		v, err := s.st.AddNotebookVersion(ctx, n.ID, store.NotebookVersion{Format: req.Format, Digest: string(d), Size: size, Author: p.User, Source: req.Source, Created: s.now()})
+		if err != nil {
+			return PushResult{}, err
+		}
+		res.Current, res.Changed = v, true
+		res.Latest = v.Version
+		s.ko.Record(ctx, p, "notebook.push", object(n), audit.ResultSuccess, "", map[string]any{
+			"version": v.Version, "digest": v.Digest, "size": v.Size, "format": v.Format, "created": res.Created})
+		return res, nil
+	})
 }
 
 // create makes the notebook req names for p in p's app.

@@ -137,6 +137,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := s.openAudit(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.repairHalfDone(ctx); err != nil {
+		return nil, err
+	}
 	if s.Access, err = access.NewService(s.Store, accessOptions(cfg), log); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ type Token struct {
 
 // AccessStore keeps users, roles, tokens and the apps they may use.
 type AccessStore interface {
+	Transactor
 	AppStore
 
 	CreateUser(ctx context.Context, u User) error // ErrConflict if the name exists

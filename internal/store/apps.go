@@ -32,6 +32,7 @@ func (u AppUsage) Empty() bool { return u.Models == 0 && u.Lookups == 0 && u.Not
 // (readable by "*", writable by admin and power), and migrating an older
 // store creates every app an object, or a user's default app, names.
 type AppStore interface {
+	Transactor
 	// CreateApp inserts a; errdefs.ErrConflict if the name exists.
 	CreateApp(ctx context.Context, a App) error
 	// GetApp returns the app called name, or errdefs.ErrNotFound.

@@ -120,6 +120,7 @@ type EventStore interface {
 
 // AuditStore keeps the audit hash chain and its signed checkpoints.
 type AuditStore interface {
+	Transactor
 	// AppendAudit stores rec and its searchable copy ev (in index
 	// _internal) in one transaction; ErrConflict if rec.Seq exists.
 	AppendAudit(ctx context.Context, rec AuditRecord, ev EventRecord) error

@@ -27,6 +27,7 @@ type Lookup struct {
 // shared otherwise: each user may keep a private and a shared x.csv in an
 // app, beside other users' (see Model).
 type LookupStore interface {
+	Transactor
 	// CreateLookup inserts a lookup and returns it with its ID;
 	// errdefs.ErrConflict when one with the same app, name, scope and owner exists.
 	CreateLookup(ctx context.Context, l Lookup) (Lookup, error)

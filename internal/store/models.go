@@ -109,6 +109,7 @@ type NewVersion struct {
 
 // ModelStore keeps models, their versions, aliases and alias history.
 type ModelStore interface {
+	Transactor
 	// CreateModel inserts m (ID, Latest, Current are ignored) and returns
 	// it with its ID; ErrConflict if (App, Name, ScopeOwner, Owner) is taken.
 	CreateModel(ctx context.Context, m Model) (Model, error)
@@ -122,6 +123,10 @@ type ModelStore interface {
 	UpdateModel(ctx context.Context, m Model) error
 	// DeleteModel removes the model, its versions, aliases and history.
 	DeleteModel(ctx context.Context, id int64) error
+	// ModelsWithoutVersions returns every model that has no version (left
+	// by a version of Dockyard that created a model before its first
+	// version), ordered by id.
+	ModelsWithoutVersions(ctx context.Context) ([]Model, error)
 
 	// AddModelVersion allocates the next version number of the model,
 	// inserts the version and moves the alias to it, all in one transaction.

@@ -40,6 +40,7 @@ type NotebookVersion struct {
 
 // NotebookStore keeps notebooks and their versions.
 type NotebookStore interface {
+	Transactor
 	// CreateNotebook inserts n (ID and Latest are assigned); ErrConflict
 	// when (App, Name, ScopeOwner, Owner) is taken.
 	CreateNotebook(ctx context.Context, n Notebook) (Notebook, error)

@@ -15,6 +15,7 @@ import (
 
 // Store is the whole metadata store.
 type Store interface {
+	Transactor
 	AccessStore
 	SettingsStore
 	EventStore

@@ -129,7 +129,7 @@ func (s *DB) CreateUser(ctx context.Context, u store.User) error {
 	if updated.IsZero() {
 		updated = created
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users(`+userCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO users(`+userCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.Name, u.PasswordHash, encList(u.Roles), u.DefaultApp, fmtTime(created), fmtTime(updated))
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("user %q already exists: %w", u.Name, kind)
@@ -142,7 +142,7 @@ func (s *DB) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser returns the user called name, or ErrNotFound.
 func (s *DB) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
+	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("user %q: %w", name, errdefs.ErrNotFound)
 	}
@@ -155,20 +155,20 @@ func (s *DB) GetUser(ctx context.Context, name string) (store.User, error) {
 // UpdateUser replaces the password hash, roles and default app of u.Name
 // (Created is kept); ErrNotFound if absent.
 func (s *DB) UpdateUser(ctx context.Context, u store.User) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ?, roles = ?, default_app = ?, updated = ? WHERE name = ?`,
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE users SET password_hash = ?, roles = ?, default_app = ?, updated = ? WHERE name = ?`,
 		u.PasswordHash, encList(u.Roles), u.DefaultApp, fmtTime(nowIfZero(u.Updated)), u.Name)
 	return affected(res, err, fmt.Sprintf("user %q", u.Name))
 }
 
 // DeleteUser removes the user and, by cascade, their tokens.
 func (s *DB) DeleteUser(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name)
 	return affected(res, err, fmt.Sprintf("user %q", name))
 }
 
 // ListUsers returns every user sorted by name.
 func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list users: %w", err)
 	}
@@ -210,7 +210,7 @@ func scanRole(sc scanner) (store.Role, error) {
 
 // CreateRole adds r; ErrConflict if the name exists.
 func (s *DB) CreateRole(ctx context.Context, r store.Role) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO roles(`+roleCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO roles(`+roleCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.Name, encList(r.Capabilities), encList(r.Inherit), encList(r.SearchIndexes), r.Builtin, fmtTime(nowIfZero(r.Created)))
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("role %q already exists: %w", r.Name, kind)
@@ -223,7 +223,7 @@ func (s *DB) CreateRole(ctx context.Context, r store.Role) error {
 
 // GetRole returns the role called name, or ErrNotFound.
 func (s *DB) GetRole(ctx context.Context, name string) (store.Role, error) {
-	r, err := scanRole(s.db.QueryRowContext(ctx, `SELECT `+roleCols+` FROM roles WHERE name = ?`, name))
+	r, err := scanRole(s.q(ctx).QueryRowContext(ctx, `SELECT `+roleCols+` FROM roles WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("role %q: %w", name, errdefs.ErrNotFound)
 	}
@@ -236,20 +236,20 @@ func (s *DB) GetRole(ctx context.Context, name string) (store.Role, error) {
 // UpdateRole replaces the capabilities, inherit list, search indexes and
 // builtin flag of r.Name (Created is kept); ErrNotFound if absent.
 func (s *DB) UpdateRole(ctx context.Context, r store.Role) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE roles SET capabilities = ?, inherit = ?, search_indexes = ?, builtin = ? WHERE name = ?`,
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE roles SET capabilities = ?, inherit = ?, search_indexes = ?, builtin = ? WHERE name = ?`,
 		encList(r.Capabilities), encList(r.Inherit), encList(r.SearchIndexes), r.Builtin, r.Name)
 	return affected(res, err, fmt.Sprintf("role %q", r.Name))
 }
 
 // DeleteRole removes the role called name; ErrNotFound if absent.
 func (s *DB) DeleteRole(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM roles WHERE name = ?`, name)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM roles WHERE name = ?`, name)
 	return affected(res, err, fmt.Sprintf("role %q", name))
 }
 
 // ListRoles returns every role sorted by name.
 func (s *DB) ListRoles(ctx context.Context) ([]store.Role, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+roleCols+` FROM roles ORDER BY name`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+roleCols+` FROM roles ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list roles: %w", err)
 	}
@@ -289,7 +289,7 @@ func scanToken(sc scanner) (store.Token, error) {
 // CreateToken stores t. ErrConflict if its ID or hash exists, ErrNotFound
 // if its user does not.
 func (s *DB) CreateToken(ctx context.Context, t store.Token) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens(`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO tokens(`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.Kind, t.Name, t.User, t.Hash, fmtTime(nowIfZero(t.Created)), fmtTime(t.Expires), fmtTime(t.LastUsed), t.Revoked)
 	switch kind := constraint(err); kind {
 	case nil:
@@ -305,7 +305,7 @@ func (s *DB) CreateToken(ctx context.Context, t store.Token) error {
 }
 
 func (s *DB) getToken(ctx context.Context, col, val, what string) (store.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+col+` = ?`, val))
+	t, err := scanToken(s.q(ctx).QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+col+` = ?`, val))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("%s: %w", what, errdefs.ErrNotFound)
 	}
@@ -334,7 +334,7 @@ func (s *DB) ListTokens(ctx context.Context, user string) ([]store.Token, error)
 		q += ` WHERE user_name = ?`
 		args = append(args, user)
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY created, id`, args...)
+	rows, err := s.q(ctx).QueryContext(ctx, q+` ORDER BY created, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list tokens: %w", err)
 	}
@@ -353,19 +353,19 @@ func (s *DB) ListTokens(ctx context.Context, user string) ([]store.Token, error)
 // RevokeToken marks the token revoked; ErrNotFound if absent. Revoking a
 // revoked token is not an error.
 func (s *DB) RevokeToken(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, id)
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = ?`, id)
 	return affected(res, err, fmt.Sprintf("token %q", id))
 }
 
 // TouchToken records that the token was used at at.
 func (s *DB) TouchToken(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, fmtTime(at), id)
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, fmtTime(at), id)
 	return affected(res, err, fmt.Sprintf("token %q", id))
 }
 
 // DeleteExpiredTokens removes the tokens that expired before now.
 func (s *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE expires <> '' AND expires < ?`, fmtTime(now))
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM tokens WHERE expires <> '' AND expires < ?`, fmtTime(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: delete expired tokens: %w", err)
 	}

@@ -15,7 +15,7 @@ var _ store.AppStore = (*DB)(nil)
 // CreateApp inserts a.
 func (s *DB) CreateApp(ctx context.Context, a store.App) error {
 	now := nowIfZero(a.Created)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO apps(name, read_roles, write_roles, created_by, created, updated) VALUES (?,?,?,?,?,?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO apps(name, read_roles, write_roles, created_by, created, updated) VALUES (?,?,?,?,?,?)`,
 		a.Name, encList(a.Read), encList(a.Write), a.CreatedBy, fmtTime(now), fmtTime(nowIfZero(a.Updated)))
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("app %q already exists: %w", a.Name, kind)
@@ -39,7 +39,7 @@ const appCols = `name, read_roles, write_roles, created_by, created, updated`
 
 // GetApp returns the app called name.
 func (s *DB) GetApp(ctx context.Context, name string) (store.App, error) {
-	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appCols+` FROM apps WHERE name = ?`, name))
+	a, err := scanApp(s.q(ctx).QueryRowContext(ctx, `SELECT `+appCols+` FROM apps WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.App{}, fmt.Errorf("app %q: %w", name, errdefs.ErrNotFound)
 	}
@@ -51,7 +51,7 @@ func (s *DB) GetApp(ctx context.Context, name string) (store.App, error) {
 
 // ListApps returns every app by name.
 func (s *DB) ListApps(ctx context.Context) ([]store.App, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appCols+` FROM apps ORDER BY name`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+appCols+` FROM apps ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list apps: %w", err)
 	}
@@ -69,7 +69,7 @@ func (s *DB) ListApps(ctx context.Context) ([]store.App, error) {
 
 // UpdateApp changes the roles of a.Name.
 func (s *DB) UpdateApp(ctx context.Context, a store.App) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE apps SET read_roles = ?, write_roles = ?, updated = ? WHERE name = ?`,
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE apps SET read_roles = ?, write_roles = ?, updated = ? WHERE name = ?`,
 		encList(a.Read), encList(a.Write), fmtTime(nowIfZero(a.Updated)), a.Name)
 	return affected(res, err, fmt.Sprintf("app %q", a.Name))
 }
@@ -94,7 +94,7 @@ func (s *DB) AppUsage(ctx context.Context, name string) (store.AppUsage, error) 
 // DeleteApp removes an app that holds no object.
 func (s *DB) DeleteApp(ctx context.Context, name string) (store.AppUsage, error) {
 	var u store.AppUsage
-	err := s.modelTx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if u, err = appUsage(ctx, tx, name); err != nil {
 			return err

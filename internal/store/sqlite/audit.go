@@ -41,7 +41,7 @@ func (s *DB) AppendAudit(ctx context.Context, rec store.AuditRecord, ev store.Ev
 // AuditHead returns the last record of the chain, or ErrNotFound.
 func (s *DB) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 	var r store.AuditRecord
-	err := s.db.QueryRowContext(ctx, `SELECT seq, prev_hash, hash, mac, body FROM audit_chain ORDER BY seq DESC LIMIT 1`).
+	err := s.q(ctx).QueryRowContext(ctx, `SELECT seq, prev_hash, hash, mac, body FROM audit_chain ORDER BY seq DESC LIMIT 1`).
 		Scan(&r.Seq, &r.PrevHash, &r.Hash, &r.MAC, &r.Body)
 	if err == sql.ErrNoRows {
 		return r, errdefs.NotFound("the audit chain is empty")
@@ -55,7 +55,7 @@ func (s *DB) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 // AuditRecords streams records from seq from on, in seq order.
 func (s *DB) AuditRecords(ctx context.Context, from int64) iter.Seq2[store.AuditRecord, error] {
 	return func(yield func(store.AuditRecord, error) bool) {
-		rows, err := s.db.QueryContext(ctx, `SELECT a.seq, a.prev_hash, a.hash, a.mac, a.body, coalesce(e.raw, '')
+		rows, err := s.q(ctx).QueryContext(ctx, `SELECT a.seq, a.prev_hash, a.hash, a.mac, a.body, coalesce(e.raw, '')
 			FROM audit_chain a LEFT JOIN events e ON e.id = a.event_id WHERE a.seq >= ? ORDER BY a.seq`, from)
 		if err != nil {
 			yield(store.AuditRecord{}, fmt.Errorf("sqlite store: audit records: %w", err))
@@ -92,7 +92,7 @@ func (s *DB) AddAuditCheckpoint(ctx context.Context, cp store.AuditCheckpoint) e
 
 // ListAuditCheckpoints returns every checkpoint, oldest first.
 func (s *DB) ListAuditCheckpoints(ctx context.Context) ([]store.AuditCheckpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT count, head, time, key_id, signature, keyed_from FROM audit_checkpoints ORDER BY id`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT count, head, time, key_id, signature, keyed_from FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list audit checkpoints: %w", err)
 	}

@@ -46,7 +46,7 @@ func (s *DB) CreateContainer(ctx context.Context, c store.Container) (store.Cont
 	if c.Updated.IsZero() {
 		c.Updated = c.Created
 	}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO containers(name, scope, owner, image, runtime, desired, status,
+	err := s.q(ctx).QueryRowContext(ctx, `INSERT INTO containers(name, scope, owner, image, runtime, desired, status,
 		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		c.Name, c.Scope, c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs,
@@ -63,7 +63,7 @@ func (s *DB) CreateContainer(ctx context.Context, c store.Container) (store.Cont
 
 // GetContainer returns the record (name, scope).
 func (s *DB) GetContainer(ctx context.Context, name, scope string) (store.Container, error) {
-	c, err := scanContainer(s.db.QueryRowContext(ctx, `SELECT `+containerCols+` FROM containers WHERE name = ? AND scope = ?`, name, scope))
+	c, err := scanContainer(s.q(ctx).QueryRowContext(ctx, `SELECT `+containerCols+` FROM containers WHERE name = ? AND scope = ?`, name, scope))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errdefs.NotFound(fmt.Sprintf("container not found: %s", name))
 	}
@@ -75,7 +75,7 @@ func (s *DB) GetContainer(ctx context.Context, name, scope string) (store.Contai
 
 // ListContainers returns every record.
 func (s *DB) ListContainers(ctx context.Context) ([]store.Container, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+containerCols+` FROM containers ORDER BY name, scope`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+containerCols+` FROM containers ORDER BY name, scope`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list containers: %w", err)
 	}
@@ -94,7 +94,7 @@ func (s *DB) ListContainers(ctx context.Context) ([]store.Container, error) {
 // UpdateContainer replaces the record's mutable fields.
 func (s *DB) UpdateContainer(ctx context.Context, c store.Container) error {
 	c.Updated = nowIfZero(c.Updated)
-	res, err := s.db.ExecContext(ctx, `UPDATE containers SET owner = ?, image = ?, runtime = ?, desired = ?, status = ?,
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE containers SET owner = ?, image = ?, runtime = ?, desired = ?, status = ?,
 		message = ?, endpoint = ?, model = ?, gpus = ?, runtime_id = ?, started = ?, started_by = ?, token_sealed = ?,
 		token_hint = ?, ca_pem = ?, roles = ?, updated = ? WHERE id = ?`,
 		c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs, c.RuntimeID,
@@ -104,6 +104,6 @@ func (s *DB) UpdateContainer(ctx context.Context, c store.Container) error {
 
 // DeleteContainer removes the record id.
 func (s *DB) DeleteContainer(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM containers WHERE id = ?`, id)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM containers WHERE id = ?`, id)
 	return affected(res, err, fmt.Sprintf("container %d", id))
 }

@@ -19,6 +19,9 @@ var _ store.EventStore = (*DB)(nil)
 // synchronous=FULL, so that the commit is on disk (WAL fsynced) when it
 // returns, not only safe against a process crash.
 func (s *DB) durableTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.txOf(ctx) != nil {
+		return s.tx(ctx, fn) // a savepoint of the caller's (durable) transaction
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite store: %w", err)
@@ -46,7 +49,7 @@ func (s *DB) durableTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // CreateIndex adds an index; ErrConflict if the name exists.
 func (s *DB) CreateIndex(ctx context.Context, ix store.IndexInfo) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO event_indexes(name, builtin, created) VALUES (?, ?, ?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO event_indexes(name, builtin, created) VALUES (?, ?, ?)`,
 		ix.Name, ix.Builtin, fmtTime(nowIfZero(ix.Created)))
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("index %q already exists: %w", ix.Name, kind)
@@ -70,7 +73,7 @@ func scanIndex(sc scanner) (store.IndexInfo, error) {
 
 // GetIndex returns one index, or ErrNotFound.
 func (s *DB) GetIndex(ctx context.Context, name string) (store.IndexInfo, error) {
-	ix, err := scanIndex(s.db.QueryRowContext(ctx, `SELECT i.name, i.builtin, i.created,
+	ix, err := scanIndex(s.q(ctx).QueryRowContext(ctx, `SELECT i.name, i.builtin, i.created,
 		(SELECT count(*) FROM events e WHERE e.idx = i.name) FROM event_indexes i WHERE i.name = ?`, name))
 	if err == sql.ErrNoRows {
 		return ix, errdefs.NotFound(fmt.Sprintf("index %q not found", name))
@@ -83,7 +86,7 @@ func (s *DB) GetIndex(ctx context.Context, name string) (store.IndexInfo, error)
 
 // ListIndexes returns every index, sorted by name.
 func (s *DB) ListIndexes(ctx context.Context) ([]store.IndexInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, builtin, created, 0 FROM event_indexes ORDER BY name`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT name, builtin, created, 0 FROM event_indexes ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list indexes: %w", err)
 	}

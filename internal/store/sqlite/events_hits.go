@@ -67,7 +67,7 @@ func (s *DB) listHitPage(ctx context.Context, query string, args []any, hits *[]
 		return 0, err
 	}
 	defer leave()
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.q(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: search events: %w", err)
 	}

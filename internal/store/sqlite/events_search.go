@@ -54,7 +54,7 @@ func (s *DB) readPage(ctx context.Context, query string, args ...any) ([]eventRo
 		return nil, err
 	}
 	defer leave()
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.q(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: search events: %w", err)
 	}
@@ -104,7 +104,7 @@ func (s *DB) SearchEvents(ctx context.Context, q store.EventQuery) iter.Seq2[sto
 			return
 		}
 		var high int64 // the last event stored when the search began
-		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&high); err != nil {
+		if err := s.q(ctx).QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&high); err != nil {
 			yield(store.EventRecord{}, fmt.Errorf("sqlite store: search events: %w", err))
 			return
 		}

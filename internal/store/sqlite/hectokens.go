@@ -27,7 +27,7 @@ func scanHECToken(sc scanner) (store.HECToken, error) {
 
 // CreateHECToken adds t; ErrConflict if the name or hash exists.
 func (s *DB) CreateHECToken(ctx context.Context, t store.HECToken) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO hec_tokens(`+hecCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO hec_tokens(`+hecCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Name, t.Hash, t.Last4, encList(t.Indexes), t.DefaultIndex, t.Disabled, t.Creator, fmtTime(nowIfZero(t.Created)), t.UseAck)
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("HEC token %q already exists: %w", t.Name, kind)
@@ -40,7 +40,7 @@ func (s *DB) CreateHECToken(ctx context.Context, t store.HECToken) error {
 
 // GetHECTokenByHash returns the token with the given hash, or ErrNotFound.
 func (s *DB) GetHECTokenByHash(ctx context.Context, hash string) (store.HECToken, error) {
-	t, err := scanHECToken(s.db.QueryRowContext(ctx, `SELECT `+hecCols+` FROM hec_tokens WHERE hash = ?`, hash))
+	t, err := scanHECToken(s.q(ctx).QueryRowContext(ctx, `SELECT `+hecCols+` FROM hec_tokens WHERE hash = ?`, hash))
 	if err == sql.ErrNoRows {
 		return t, errdefs.NotFound("HEC token not found")
 	}
@@ -52,7 +52,7 @@ func (s *DB) GetHECTokenByHash(ctx context.Context, hash string) (store.HECToken
 
 // ListHECTokens returns every token, sorted by name.
 func (s *DB) ListHECTokens(ctx context.Context) ([]store.HECToken, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+hecCols+` FROM hec_tokens ORDER BY name`)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+hecCols+` FROM hec_tokens ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list HEC tokens: %w", err)
 	}
@@ -70,12 +70,12 @@ func (s *DB) ListHECTokens(ctx context.Context) ([]store.HECToken, error) {
 
 // SetHECTokenDisabled disables or enables the named token.
 func (s *DB) SetHECTokenDisabled(ctx context.Context, name string, disabled bool) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE hec_tokens SET disabled = ? WHERE name = ?`, disabled, name)
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE hec_tokens SET disabled = ? WHERE name = ?`, disabled, name)
 	return affected(res, err, fmt.Sprintf("HEC token %q", name))
 }
 
 // DeleteHECToken removes the named token.
 func (s *DB) DeleteHECToken(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM hec_tokens WHERE name = ?`, name)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM hec_tokens WHERE name = ?`, name)
 	return affected(res, err, fmt.Sprintf("HEC token %q", name))
 }

@@ -32,7 +32,7 @@ func (s *DB) CreateLookup(ctx context.Context, l store.Lookup) (store.Lookup, er
 	if l.Updated.IsZero() {
 		l.Updated = l.Created
 	}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO lookups(name, app, owner, sharing, scope_owner, read_roles,
+	err := s.q(ctx).QueryRowContext(ctx, `INSERT INTO lookups(name, app, owner, sharing, scope_owner, read_roles,
 		write_roles, digest, size, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		l.Name, l.App, l.Owner, l.Sharing, lookupScope(l), encList(l.Read), encList(l.Write), l.Digest, l.Size,
 		fmtTime(l.Created), fmtTime(l.Updated)).Scan(&l.ID)
@@ -47,7 +47,7 @@ func (s *DB) CreateLookup(ctx context.Context, l store.Lookup) (store.Lookup, er
 
 // GetLookup returns the lookup with id.
 func (s *DB) GetLookup(ctx context.Context, id int64) (store.Lookup, error) {
-	l, err := scanLookup(s.db.QueryRowContext(ctx, `SELECT `+lookupCols+` FROM lookups WHERE id = ?`, id))
+	l, err := scanLookup(s.q(ctx).QueryRowContext(ctx, `SELECT `+lookupCols+` FROM lookups WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, fmt.Errorf("lookup %d: %w", id, errdefs.ErrNotFound)
 	}
@@ -71,7 +71,7 @@ func (s *DB) ListLookups(ctx context.Context, app string) ([]store.Lookup, error
 }
 
 func (s *DB) queryLookups(ctx context.Context, q string, args ...any) ([]store.Lookup, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.q(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: lookups: %w", err)
 	}
@@ -90,7 +90,7 @@ func (s *DB) queryLookups(ctx context.Context, q string, args ...any) ([]store.L
 // UpdateLookup changes a lookup's content, sharing and roles.
 func (s *DB) UpdateLookup(ctx context.Context, l store.Lookup) error {
 	l.Updated = nowIfZero(l.Updated)
-	res, err := s.db.ExecContext(ctx, `UPDATE lookups SET sharing = ?, scope_owner = ?, read_roles = ?, write_roles = ?,
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE lookups SET sharing = ?, scope_owner = ?, read_roles = ?, write_roles = ?,
 		digest = ?, size = ?, updated = ? WHERE id = ?`,
 		l.Sharing, lookupScope(l), encList(l.Read), encList(l.Write), l.Digest, l.Size, fmtTime(l.Updated), l.ID)
 	if kind := constraint(err); kind != nil {
@@ -101,6 +101,6 @@ func (s *DB) UpdateLookup(ctx context.Context, l store.Lookup) error {
 
 // DeleteLookup removes a lookup.
 func (s *DB) DeleteLookup(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM lookups WHERE id = ?`, id)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM lookups WHERE id = ?`, id)
 	return affected(res, err, fmt.Sprintf("lookup %d", id))
 }

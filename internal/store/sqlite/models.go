@@ -67,22 +67,6 @@ func writeModelSets(ctx context.Context, tx *sql.Tx, m store.Model) error {
 	return nil
 }
 
-// modelTx runs fn in a transaction (IMMEDIATE, through the DSN's _txlock).
-func (s *DB) modelTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite store: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite store: commit: %w", err)
-	}
-	return nil
-}
-
 // CreateModel inserts a model.
 func (s *DB) CreateModel(ctx context.Context, m store.Model) (store.Model, error) {
 	m.Created = nowIfZero(m.Created)
@@ -90,7 +74,7 @@ func (s *DB) CreateModel(ctx context.Context, m store.Model) (store.Model, error
 		m.Updated = m.Created
 	}
 	m.Latest, m.Current, m.Algo = 0, 0, ""
-	err := s.modelTx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO models(name, app, owner, sharing, scope_owner, read_roles,
 			write_roles, read_open, description, tags, created, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 			m.Name, m.App, m.Owner, m.Sharing, scopeOwner(m), encList(m.Read), encList(m.Write), readOpen(m),
@@ -111,7 +95,7 @@ func (s *DB) CreateModel(ctx context.Context, m store.Model) (store.Model, error
 
 // GetModel returns the model with id.
 func (s *DB) GetModel(ctx context.Context, id int64) (store.Model, error) {
-	m, err := scanModel(s.db.QueryRowContext(ctx, `SELECT `+modelCols+` FROM models m WHERE m.id = ?`, id))
+	m, err := scanModel(s.q(ctx).QueryRowContext(ctx, `SELECT `+modelCols+` FROM models m WHERE m.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("model %d: %w", id, errdefs.ErrNotFound)
 	}
@@ -123,9 +107,19 @@ func (s *DB) GetModel(ctx context.Context, id int64) (store.Model, error) {
 
 // FindModels returns every model called name.
 func (s *DB) FindModels(ctx context.Context, name string) ([]store.Model, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+modelCols+` FROM models m WHERE m.name = ? ORDER BY m.app, m.owner, m.id`, name)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+modelCols+` FROM models m WHERE m.name = ? ORDER BY m.app, m.owner, m.id`, name)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: find models %q: %w", name, err)
+	}
+	return collectModels(rows)
+}
+
+// ModelsWithoutVersions returns the models that have no version.
+func (s *DB) ModelsWithoutVersions(ctx context.Context) ([]store.Model, error) {
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+modelCols+` FROM models m
+		WHERE NOT EXISTS (SELECT 1 FROM model_versions v WHERE v.model_id = m.id) ORDER BY m.id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: models without versions: %w", err)
 	}
 	return collectModels(rows)
 }
@@ -146,7 +140,7 @@ func collectModels(rows *sql.Rows) ([]store.Model, error) {
 // UpdateModel changes a model's sharing, roles, description and tags.
 func (s *DB) UpdateModel(ctx context.Context, m store.Model) error {
 	m.Updated = nowIfZero(m.Updated)
-	return s.modelTx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE models SET sharing = ?, scope_owner = ?, read_roles = ?, write_roles = ?,
 			read_open = ?, description = ?, tags = ?, updated = ? WHERE id = ?`,
 			m.Sharing, scopeOwner(m), encList(m.Read), encList(m.Write), readOpen(m), m.Description,
@@ -163,7 +157,7 @@ func (s *DB) UpdateModel(ctx context.Context, m store.Model) error {
 
 // DeleteModel removes a model and everything it holds.
 func (s *DB) DeleteModel(ctx context.Context, id int64) error {
-	return s.modelTx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM model_aliases WHERE model_id = ?`, id); err != nil {
 			return fmt.Errorf("sqlite store: delete model %d aliases: %w", id, err)
 		}

@@ -91,7 +91,7 @@ func (s *DB) ListModels(ctx context.Context, q store.ModelQuery) (store.ModelPag
 	}
 	query += " ORDER BY m.name, m.id LIMIT ?"
 	args = append(append(fromArgs, args...), q.Limit+1)
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.q(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return store.ModelPage{}, fmt.Errorf("sqlite store: list models: %w", err)
 	}
@@ -113,7 +113,7 @@ func (s *DB) ListModels(ctx context.Context, q store.ModelQuery) (store.ModelPag
 // modelDriveLimit; on error it answers false, which keeps the plain plan.
 func (s *DB) fewMatches(ctx context.Context, countQuery string, arg any) bool {
 	var n int
-	if err := s.db.QueryRowContext(ctx, countQuery, arg, modelDriveLimit+1).Scan(&n); err != nil {
+	if err := s.q(ctx).QueryRowContext(ctx, countQuery, arg, modelDriveLimit+1).Scan(&n); err != nil {
 		return false
 	}
 	return n <= modelDriveLimit
@@ -123,7 +123,7 @@ func (s *DB) fewMatches(ctx context.Context, countQuery string, arg any) bool {
 // contain term according to the trigram index, when there are at most
 // modelDriveLimit of them.
 func (s *DB) searchIDs(ctx context.Context, term string) (string, bool) {
-	rows, err := s.db.QueryContext(ctx, `SELECT rowid FROM model_search WHERE model_search MATCH ? LIMIT ?`, modelSearchPhrase(term), modelDriveLimit+1)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT rowid FROM model_search WHERE model_search MATCH ? LIMIT ?`, modelSearchPhrase(term), modelDriveLimit+1)
 	if err != nil {
 		return "", false
 	}

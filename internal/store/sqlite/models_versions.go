@@ -40,7 +40,7 @@ func (s *DB) AddModelVersion(ctx context.Context, modelID int64, nv store.NewVer
 	v.ModelID = modelID
 	v.Created = nowIfZero(v.Created)
 	var mv store.AliasMove
-	err := s.modelTx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE models SET latest_version = latest_version + 1, updated = ?
 			WHERE id = ? RETURNING latest_version`, fmtTime(v.Created), modelID).Scan(&v.Version)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -108,7 +108,7 @@ func recordMove(ctx context.Context, tx *sql.Tx, modelID int64, mv *store.AliasM
 
 // GetModelVersion returns one version.
 func (s *DB) GetModelVersion(ctx context.Context, modelID int64, version int) (store.ModelVersion, error) {
-	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? AND version = ?`, modelID, version))
+	v, err := scanVersion(s.q(ctx).QueryRowContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? AND version = ?`, modelID, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("version %d: %w", version, errdefs.ErrNotFound)
 	}
@@ -120,7 +120,7 @@ func (s *DB) GetModelVersion(ctx context.Context, modelID int64, version int) (s
 
 // ListModelVersions returns a model's versions, newest first.
 func (s *DB) ListModelVersions(ctx context.Context, modelID int64) ([]store.ModelVersion, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? ORDER BY version DESC`, modelID)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+versionCols+` FROM model_versions WHERE model_id = ? ORDER BY version DESC`, modelID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list versions of model %d: %w", modelID, err)
 	}
@@ -142,7 +142,7 @@ func (s *DB) PruneModelVersions(ctx context.Context, modelID int64, keep int) ([
 	if keep <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `DELETE FROM model_versions WHERE model_id = ?1
+	rows, err := s.q(ctx).QueryContext(ctx, `DELETE FROM model_versions WHERE model_id = ?1
 		AND version NOT IN (SELECT version FROM model_versions WHERE model_id = ?1 ORDER BY version DESC LIMIT ?2)
 		AND version NOT IN (SELECT version FROM model_aliases WHERE model_id = ?1)
 		RETURNING version`, modelID, keep)
@@ -168,7 +168,7 @@ func (s *DB) PruneModelVersions(ctx context.Context, modelID int64, keep int) ([
 func (s *DB) SetModelAlias(ctx context.Context, modelID int64, alias string, version int, user, reason string, at time.Time) (store.AliasMove, error) {
 	at = nowIfZero(at)
 	var mv store.AliasMove
-	err := s.modelTx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		mv, err = moveAlias(ctx, tx, modelID, alias, version, user, reason, at)
 		return err
@@ -180,7 +180,7 @@ func (s *DB) SetModelAlias(ctx context.Context, modelID int64, alias string, ver
 func (s *DB) DeleteModelAlias(ctx context.Context, modelID int64, alias, user, reason string, at time.Time) (store.AliasMove, error) {
 	at = nowIfZero(at)
 	mv := store.AliasMove{Alias: alias, User: user, At: at, Reason: reason}
-	err := s.modelTx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `DELETE FROM model_aliases WHERE model_id = ? AND alias = ? RETURNING version`,
 			modelID, alias).Scan(&mv.From)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -199,7 +199,7 @@ func (s *DB) DeleteModelAlias(ctx context.Context, modelID int64, alias, user, r
 
 // ListModelAliases returns a model's aliases by name.
 func (s *DB) ListModelAliases(ctx context.Context, modelID int64) ([]store.ModelAlias, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT alias, version, updated, updated_by FROM model_aliases WHERE model_id = ? ORDER BY alias`, modelID)
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT alias, version, updated, updated_by FROM model_aliases WHERE model_id = ? ORDER BY alias`, modelID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list aliases of model %d: %w", modelID, err)
 	}
@@ -221,7 +221,7 @@ func (s *DB) ListModelAliases(ctx context.Context, modelID int64) ([]store.Model
 
 // ListModelAliasHistory returns every alias move of a model, oldest first.
 func (s *DB) ListModelAliasHistory(ctx context.Context, modelID int64) ([]store.AliasMove, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, alias, from_version, to_version, user_name, at, reason
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT id, alias, from_version, to_version, user_name, at, reason
 		FROM model_alias_history WHERE model_id = ? ORDER BY id`, modelID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: alias history of model %d: %w", modelID, err)

@@ -32,7 +32,7 @@ func (s *DB) CreateNotebook(ctx context.Context, n store.Notebook) (store.Notebo
 		n.Updated = n.Created
 	}
 	n.Latest = 0
-	err := s.db.QueryRowContext(ctx, `INSERT INTO notebooks(name, app, owner, sharing, scope_owner, read_roles,
+	err := s.q(ctx).QueryRowContext(ctx, `INSERT INTO notebooks(name, app, owner, sharing, scope_owner, read_roles,
 		write_roles, created, updated) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`,
 		n.Name, n.App, n.Owner, n.Sharing, notebookScope(n), encList(n.Read), encList(n.Write),
 		fmtTime(n.Created), fmtTime(n.Updated)).Scan(&n.ID)
@@ -47,7 +47,7 @@ func (s *DB) CreateNotebook(ctx context.Context, n store.Notebook) (store.Notebo
 
 // GetNotebook returns the notebook id.
 func (s *DB) GetNotebook(ctx context.Context, id int64) (store.Notebook, error) {
-	n, err := scanNotebook(s.db.QueryRowContext(ctx, `SELECT `+notebookCols+` FROM notebooks WHERE id = ?`, id))
+	n, err := scanNotebook(s.q(ctx).QueryRowContext(ctx, `SELECT `+notebookCols+` FROM notebooks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, errdefs.NotFound(fmt.Sprintf("notebook %d not found", id))
 	}
@@ -58,7 +58,7 @@ func (s *DB) GetNotebook(ctx context.Context, id int64) (store.Notebook, error) 
 }
 
 func (s *DB) queryNotebooks(ctx context.Context, q string, args ...any) ([]store.Notebook, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.q(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: notebooks: %w", err)
 	}
@@ -87,7 +87,7 @@ func (s *DB) ListNotebooks(ctx context.Context) ([]store.Notebook, error) {
 // UpdateNotebook changes sharing and roles.
 func (s *DB) UpdateNotebook(ctx context.Context, n store.Notebook) error {
 	n.Updated = nowIfZero(n.Updated)
-	res, err := s.db.ExecContext(ctx, `UPDATE notebooks SET sharing = ?, scope_owner = ?, read_roles = ?, write_roles = ?,
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE notebooks SET sharing = ?, scope_owner = ?, read_roles = ?, write_roles = ?,
 		updated = ? WHERE id = ?`, n.Sharing, notebookScope(n), encList(n.Read), encList(n.Write), fmtTime(n.Updated), n.ID)
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("notebook %q in app %q exists at that sharing level: %w", n.Name, n.App, kind)
@@ -97,7 +97,7 @@ func (s *DB) UpdateNotebook(ctx context.Context, n store.Notebook) error {
 
 // DeleteNotebook removes a notebook and its versions.
 func (s *DB) DeleteNotebook(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM notebooks WHERE id = ?`, id)
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM notebooks WHERE id = ?`, id)
 	return affected(res, err, fmt.Sprintf("notebook %d", id))
 }
 
@@ -105,31 +105,26 @@ func (s *DB) DeleteNotebook(ctx context.Context, id int64) error {
 func (s *DB) AddNotebookVersion(ctx context.Context, id int64, v store.NotebookVersion) (store.NotebookVersion, error) {
 	v.Created = nowIfZero(v.Created)
 	v.NotebookID = id
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return v, fmt.Errorf("sqlite store: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, `UPDATE notebooks SET latest = latest + 1, updated = ? WHERE id = ? RETURNING latest`,
-		fmtTime(v.Created), id).Scan(&v.Version); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return v, errdefs.NotFound(fmt.Sprintf("notebook %d not found", id))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `UPDATE notebooks SET latest = latest + 1, updated = ? WHERE id = ? RETURNING latest`,
+			fmtTime(v.Created), id).Scan(&v.Version); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errdefs.NotFound(fmt.Sprintf("notebook %d not found", id))
+			}
+			return fmt.Errorf("sqlite store: notebook version: %w", err)
 		}
-		return v, fmt.Errorf("sqlite store: notebook version: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notebook_versions(notebook_id, version, format, digest, size, author, source, created)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notebook_versions(notebook_id, version, format, digest, size, author, source, created)
 		VALUES (?,?,?,?,?,?,?,?)`, id, v.Version, v.Format, v.Digest, v.Size, v.Author, v.Source, fmtTime(v.Created)); err != nil {
-		return v, fmt.Errorf("sqlite store: notebook version: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return v, fmt.Errorf("sqlite store: commit: %w", err)
-	}
-	return v, nil
+			return fmt.Errorf("sqlite store: notebook version: %w", err)
+		}
+		return nil
+	})
+	return v, err
 }
 
 // NotebookVersions returns the versions of a notebook, oldest first.
 func (s *DB) NotebookVersions(ctx context.Context, id int64) ([]store.NotebookVersion, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT notebook_id, version, format, digest, size, author, source, created
+	rows, err := s.q(ctx).QueryContext(ctx, `SELECT notebook_id, version, format, digest, size, author, source, created
 		FROM notebook_versions WHERE notebook_id = ? ORDER BY version`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: notebook versions: %w", err)

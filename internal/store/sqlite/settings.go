@@ -13,7 +13,7 @@ import (
 // GetSetting returns the value stored under key, or ErrNotFound.
 func (s *DB) GetSetting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := s.q(ctx).QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("setting %q: %w", key, errdefs.ErrNotFound)
 	}
@@ -25,7 +25,7 @@ func (s *DB) GetSetting(ctx context.Context, key string) (string, error) {
 
 // PutSetting sets key to value, replacing any earlier value.
 func (s *DB) PutSetting(ctx context.Context, key, value string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO settings(key, value, updated) VALUES (?, ?, ?)
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO settings(key, value, updated) VALUES (?, ?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
 		key, value, fmtTime(time.Now()))
 	if err != nil {

@@ -31,6 +31,7 @@ var domains = []struct {
 	{"containers", testContainers},
 	{"notebooks", testNotebooks},
 	{"apps", testApps},
+	{"tx", testTx},
 }
 
 // Run runs the whole conformance suite against the implementation that
