@@ -70,7 +70,9 @@ func (s *Server) openSync(_ context.Context, interval time.Duration) (*nbsync.Sy
 	if interval > 0 {
 		// Push-based: each running container's agent says when its
 		// files changed, and the server pulls them at once.
-		wg.Go(func() { sy.Watch(ctx, s.Config.Containers.SyncWatchScan) })
+		if s.Config.Containers.SyncWatchScan > 0 {
+			wg.Go(func() { sy.Watch(ctx, s.Config.Containers.SyncWatchScan) })
+		}
 		// stop and remove store a running container's edits first.
 		s.Containers.SetFinalSync(sy.Flush, s.Config.Containers.FinalSyncTimeout)
 	}
