@@ -205,3 +205,67 @@ func TestSyncFaultAgentKilled(t *testing.T) {
 	}
 	waitFor(t, "the edit made before the kill is saved", func() error { return newest(ctx, alice, "nb", nbSource("'killed'")) })
 }
+
+// TestSyncFaultPushWithoutPass: with the passes of sync_interval an hour
+// apart, an edit is stored by the push path alone (the agent reports the
+// change, the server pulls it).
+func TestSyncFaultPushWithoutPass(t *testing.T) {
+	ctx := context.Background()
+	h, alice, dir := syncFaultSetup(t)
+	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte(nbSource("'pushed'")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the edit is pushed", func() error { return newest(ctx, alice, "nb", nbSource("'pushed'")) })
+	if all := auditActions(t, h); !hasEvent(all, `"notebook.sync"`, `"alice"`, `container:box`, `"success"`) {
+		t.Errorf("no notebook.sync audit event for the pushed edit")
+	}
+}
+
+// TestSyncFaultServerOutage: the server is down for a while (30 s; 3 s
+// with -short) as notebooks in a running container change; a new server
+// on the same data directory adopts the container and stores the last
+// content of every notebook.
+func TestSyncFaultServerOutage(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	cfg := syncFaultConfig(t, dataDir)
+	h1 := servertest.StartConfig(t, cfg)
+	cleanupContainers(t, h1)
+	alice := h1.User("alice", access.RoleContainerUser)
+	if _, err := alice.PushNotebook(ctx, "nb", "py", "", []byte(nbSource("0"))); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	dir := startBox(t, h1, alice)
+	h1.Stop()
+
+	outage := 30 * time.Second
+	if testing.Short() {
+		outage = 3 * time.Second
+	}
+	end := time.Now().Add(outage)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last string
+	for i := 1; time.Now().Before(end); i++ {
+		last = nbSource(fmt.Sprint(i))
+		if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte(last), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("during%d.py", i%3)), []byte(last), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		<-tick.C
+	}
+
+	h2 := servertest.StartConfig(t, cfg)
+	alice2 := h2.User("alice", access.RoleContainerUser)
+	waitFor(t, "the last edit of the outage is stored", func() error { return newest(ctx, alice2, "nb", last) })
+	for i := range 3 {
+		name := fmt.Sprintf("during%d", i)
+		b, err := os.ReadFile(filepath.Join(dir, name+".py"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, name+" is stored", func() error { return newest(ctx, alice2, name, string(b)) })
+	}
+}
