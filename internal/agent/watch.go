@@ -51,6 +51,7 @@ type changeFeed struct {
 	timer   *time.Timer
 	bumped  chan struct{} // closed and replaced at each new sequence number
 	stamps  map[string]fileStamp
+	evented bool // an fsnotify event came since the last rescan
 }
 
 func newChangeFeed(nbDir, modelDir string, quiet, scan time.Duration) *changeFeed {
@@ -129,8 +130,15 @@ func (f *changeFeed) snapshot() map[string]fileStamp {
 // skipDir: only the top level of notebooks/ holds notebooks.
 func (f *changeFeed) skipDir(p string) bool { return filepath.Dir(p) == f.nbDir }
 
+// rescan touches when sizes or modification times changed since the last
+// rescan and no fsnotify event came in between (those changes are already
+// counted; touching again would only stretch their quiet period).
 func (f *changeFeed) rescan() {
 	now := f.snapshot()
+	f.mu.Lock()
+	evented := f.evented
+	f.evented = false
+	f.mu.Unlock()
 	changed := len(now) != len(f.stamps)
 	for p, st := range now {
 		if old, ok := f.stamps[p]; !ok || old != st {
@@ -139,7 +147,7 @@ func (f *changeFeed) rescan() {
 		}
 	}
 	f.stamps = now
-	if changed {
+	if changed && !evented {
 		f.touch()
 	}
 }
@@ -173,6 +181,9 @@ func (f *changeFeed) run(ctx context.Context, log interface{ Warn(string, ...any
 				}
 			}
 			if !strings.HasPrefix(filepath.Base(ev.Name), ".upload-") {
+				f.mu.Lock()
+				f.evented = true
+				f.mu.Unlock()
 				f.touch()
 			}
 		case err := <-errs:
