@@ -1,6 +1,10 @@
 // Package nbsync keeps the notebooks in running containers and the central
 // notebook store in step, pulled by the server (agents need no credentials
-// for the server):
+// for the server). Watch follows each running container's change feed
+// (the agent's GET /v1/changes long poll) and syncs a container as soon as
+// its files changed and settled; Flush is the final sync that stop and
+// remove wait for; Run is the full pass every sync interval, which also
+// catches anything the push path missed:
 //
 //   - Out of containers: every pass lists each running, runtime-managed
 //     container's notebooks (name and SHA-256) and stores every one whose
