@@ -39,7 +39,20 @@ func (s *Service) flush(ctx context.Context, p *access.Principal, c store.Contai
 		return nil
 	}
 	if c = s.refresh(ctx, c); c.Status != StatusRunning {
-		return nil // a stopped container's files are synced at its next start
+		// A stopped container's files stay and are synced at its next
+		// start; one that exited on its own (crashed, killed) had no final
+		// sync, so removing it with its files needs force.
+		if action != "container.remove" || c.Status != StatusExited || c.Desired != DesiredRunning {
+			return nil
+		}
+		if force {
+			details["final_sync"], details["forced"] = "skipped: the container exited without one", true
+			return nil
+		}
+		msg := fmt.Sprintf("remove container %q refused: it exited without a final sync, so notebook edits in it may not be saved; start it again (its edits are then synced) and remove it, or pass --force to remove it and lose them", c.Name)
+		s.record(ctx, audit.Event{User: p.User, Action: action, Object: object(c), Result: audit.ResultFailure, Message: msg,
+			Details: map[string]any{"final_sync": "none: exited", "owner": c.Owner}})
+		return errdefs.Conflict(msg)
 	}
 	fctx, cancel := ctx, context.CancelFunc(func() {})
 	if s.finalSyncTimeout > 0 {

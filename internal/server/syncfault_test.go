@@ -200,6 +200,10 @@ func TestSyncFaultAgentKilled(t *testing.T) {
 		}
 		return err
 	})
+	// Removing it now would delete the edit with its files: refused.
+	if err := alice.RemoveContainer(ctx, "box"); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "start it again") {
+		t.Fatalf("remove of a container that exited without a final sync = %v, want a conflict", err)
+	}
 	if _, err := alice.StartContainer(ctx, "box", wire.ContainerStart{}); err != nil {
 		t.Fatalf("start again: %v", err)
 	}
