@@ -52,6 +52,7 @@ type changeFeed struct {
 	bumped  chan struct{} // closed and replaced at each new sequence number
 	stamps  map[string]fileStamp
 	evented bool // an fsnotify event came since the last rescan
+	stopped chan struct{} // closed when run ends (the agent is closing): long polls answer
 }
 
 func newChangeFeed(nbDir, modelDir string, quiet, scan time.Duration) *changeFeed {
@@ -61,7 +62,7 @@ func newChangeFeed(nbDir, modelDir string, quiet, scan time.Duration) *changeFee
 	if scan <= 0 {
 		scan = DefaultScanInterval
 	}
-	f := &changeFeed{quiet: quiet, scan: scan, dirs: []string{nbDir, modelDir}, nbDir: nbDir, seq: 1, bumped: make(chan struct{})}
+	f := &changeFeed{quiet: quiet, scan: scan, dirs: []string{nbDir, modelDir}, nbDir: nbDir, seq: 1, bumped: make(chan struct{}), stopped: make(chan struct{})}
 	f.stamps = f.snapshot()
 	return f
 }
@@ -99,6 +100,8 @@ func (f *changeFeed) wait(ctx context.Context, after uint64) (seq uint64, pendin
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			return seq, pending
+		case <-f.stopped:
 			return seq, pending
 		}
 	}
@@ -154,6 +157,7 @@ func (f *changeFeed) rescan() {
 
 // run watches until ctx ends; without fsnotify it relies on the rescans.
 func (f *changeFeed) run(ctx context.Context, log interface{ Warn(string, ...any) }) {
+	defer close(f.stopped)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		log.Warn("file watcher unavailable; changes are found by rescans only", "err", err)
