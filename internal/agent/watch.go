@@ -51,7 +51,7 @@ type changeFeed struct {
 	timer   *time.Timer
 	bumped  chan struct{} // closed and replaced at each new sequence number
 	stamps  map[string]fileStamp
-	evented bool // an fsnotify event came since the last rescan
+	evented bool          // an fsnotify event came since the last rescan
 	stopped chan struct{} // closed when run ends (the agent is closing): long polls answer
 }
 
