@@ -220,9 +220,13 @@ func TestSyncFaultPushWithoutPass(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the edit is pushed", func() error { return newest(ctx, alice, "nb", nbSource("'pushed'")) })
-	if all := auditActions(t, h); !hasEvent(all, `"notebook.sync"`, `"alice"`, `container:box`, `"success"`) {
-		t.Errorf("no notebook.sync audit event for the pushed edit")
-	}
+	// The audit event is written just after the version.
+	waitFor(t, "a notebook.sync audit event for the pushed edit", func() error {
+		if !hasEvent(auditActions(t, h), `"notebook.sync"`, `"alice"`, `container:box`, `"success"`) {
+			return fmt.Errorf("none yet")
+		}
+		return nil
+	})
 }
 
 // TestSyncFaultServerOutage: the server is down for a while (30 s; 3 s
