@@ -86,7 +86,7 @@ func TestChangeFeedRescan(t *testing.T) {
 		t.Fatalf("staged data is watched: %v", snap)
 	}
 	f.rescan()
-	if f.pending {
+	if f.isPending() {
 		t.Fatal("a change under notebooks/data counted")
 	}
 	if err := os.WriteFile(filepath.Join(nb, "missed.ipynb"), []byte(`{"cells": []}`), 0o644); err != nil {
@@ -98,9 +98,11 @@ func TestChangeFeedRescan(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(nb, "seen.py"), []byte("x = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	f.mu.Lock()
 	f.evented = true
+	f.mu.Unlock()
 	f.rescan()
-	if f.pending {
+	if f.isPending() {
 		t.Fatal("a rescan counted a change an event had already counted")
 	}
 }
@@ -108,3 +110,9 @@ func TestChangeFeedRescan(t *testing.T) {
 type discardWarn struct{}
 
 func (discardWarn) Warn(string, ...any) {}
+
+func (f *changeFeed) isPending() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pending
+}
