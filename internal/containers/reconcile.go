@@ -96,8 +96,9 @@ func (s *Service) reconcile(ctx context.Context, periodic bool) (Report, error) 
 				}
 			}
 			if !ok {
-				s.lost(ctx, rec)
-				rep.Lost = append(rep.Lost, object(rec))
+				if s.lost(ctx, rec) {
+					rep.Lost = append(rep.Lost, object(rec))
+				}
 				continue
 			}
 			claimed[rc.ID] = true
@@ -144,8 +145,15 @@ func (s *Service) adopt(ctx context.Context, rec store.Container, rc runtime.Con
 		Details: map[string]any{"runtime": rec.Runtime, "runtime_id": rc.ID, "state": string(rc.State), "owner": rec.Owner}})
 }
 
-func (s *Service) lost(ctx context.Context, rec store.Container) {
+func (s *Service) lost(ctx context.Context, rec store.Container) bool {
 	defer s.lock(rec.Name, rec.Scope)()
+	// Read again under the lock: a removal or a new start may have
+	// finished since the list.
+	cur, err := s.o.Store.GetContainer(ctx, rec.Name, rec.Scope)
+	if err != nil || cur.RuntimeID != rec.RuntimeID {
+		return false
+	}
+	rec = cur
 	old := rec.RuntimeID
 	rec.Status, rec.Endpoint, rec.RuntimeID, rec.Updated = StatusLost, "", "", s.now()
 	rec.Message = fmt.Sprintf("its container %s vanished from the %s runtime while the server was down; start it again", old, rec.Runtime)
@@ -154,6 +162,7 @@ func (s *Service) lost(ctx context.Context, rec store.Container) {
 	}
 	s.record(ctx, audit.Event{User: access.SystemUser, Action: "container.lost", Object: object(rec), Result: audit.ResultFailure,
 		Message: rec.Message, Details: map[string]any{"runtime": rec.Runtime, "runtime_id": old}})
+	return true
 }
 
 // quarantine stops an orphan (a container of this server without a
