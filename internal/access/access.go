@@ -31,6 +31,7 @@ const (
 	CapUseGPU             Capability = "use_gpu"                  // run containers with GPUs
 	CapEditImages         Capability = "edit_images"              // image catalogue and image policy
 	CapPublishNotebooks   Capability = "publish_notebooks"        // share notebooks with an app or globally, where others' fits may run them
+	CapAdminStorage       Capability = "admin_storage"            // garbage-collect the blob store and take backups (which hold every secret)
 )
 
 // AllCapabilities lists every capability, sorted.
@@ -39,6 +40,7 @@ func AllCapabilities() []Capability {
 		CapSearch, CapListContainer, CapControlContainer, CapConfigureContainer,
 		CapEditUser, CapEditRoles, CapEditOwnTokens, CapEditAllTokens, CapEditHECToken,
 		CapEditIndexes, CapReadAudit, CapAdminAllObjects, CapUseGPU, CapEditImages, CapPublishNotebooks,
+		CapAdminStorage,
 	}
 	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
 	return c

@@ -67,7 +67,7 @@ func benchCase(b *testing.B, mode, op string, n int, csv []byte) {
 	rt, err := process.New(process.Config{BaseDir: b.TempDir(), Issuer: ca, Python: "/usr/bin/python3",
 		Command: func(args []string) *exec.Cmd {
 			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "DOCKYARD_TEST_AGENT=1")
+			cmd.Env = []string{"DOCKYARD_TEST_AGENT=1"}
 			return cmd
 		}})
 	if err != nil {

@@ -139,10 +139,12 @@ func TestMainEnvFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	ca := agenttest.NewCA(t)
+	// Unsandboxed: the agent must see the env file at its host path.
 	rt, err := process.New(process.Config{BaseDir: t.TempDir(), Issuer: ca, StartTimeout: 20 * time.Second,
+		Sandbox: process.SandboxOff,
 		Command: func(args []string) *exec.Cmd {
 			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "DOCKYARD_TEST_AGENT=1")
+			cmd.Env = []string{"DOCKYARD_TEST_AGENT=1"}
 			return cmd
 		}})
 	if err != nil {

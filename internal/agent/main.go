@@ -51,6 +51,9 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("dockyard agent: unexpected arguments %q", fs.Args())
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	if err := protectProcess(); err != nil {
+		return fmt.Errorf("dockyard agent: making the process non-dumpable (so notebooks cannot read its environment): %w", err)
+	}
 	if *envFile != "" {
 		names, err := ApplyEnvFile(*envFile)
 		if err != nil {

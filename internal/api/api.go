@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -116,27 +117,38 @@ func bearer(r *http.Request) string {
 }
 
 func (a *API) wrap(rt Route) http.Handler {
+	route := rt.Method + " " + rt.Pattern
+	if rt.Pattern == "" {
+		route = "(no route)"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
+		st := &reqState{route: route}
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		ctx = audit.WithRequest(ctx, audit.Request{Source: remoteHost(r), ID: id})
+		ctx = context.WithValue(ctx, reqStateKey{}, st)
 		r = r.WithContext(ctx)
-		err := a.serve(w, r, rt)
+		gw := &guardWriter{ResponseWriter: w, st: st}
+		err := a.serveRecover(gw, r, rt)
+		if aerr := st.auditFailure(); err == nil && aerr != nil {
+			if gw.wrote {
+				// The answer left before the event was recorded (a
+				// streamed search's last event): only the log can tell.
+				a.Log.Error("audit event not recorded after the answer was sent", "request_id", id, "route", route,
+					"user", st.user, "err", aerr.Error(), "causes", causeChain(aerr))
+			} else {
+				err = &auditFailed{err: aerr}
+			}
+		}
 		if err != nil {
-			writeError(w, r, err)
+			gw.released = true
+			a.writeError(gw, r, err)
 		}
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "id", id,
-			"user", userOf(r.Context()), "err", err, "took", time.Since(start))
+			"user", st.user, "err", err, "took", time.Since(start))
 	})
-}
-
-func userOf(ctx context.Context) string {
-	if p := access.FromContext(ctx); p != nil {
-		return p.User
-	}
-	return ""
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
@@ -155,6 +167,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 		return err
 	}
 	r = r.WithContext(access.WithPrincipal(r.Context(), p))
+	if st := stateOf(r.Context()); st != nil {
+		st.user = p.User
+	}
 	if rt.Cap != Authenticated && !p.Can(rt.Cap) {
 		err := errMissingCap(p, rt.Cap)
 		a.refused(r, rt, p.User, err)
@@ -173,10 +188,22 @@ func (a *API) refused(r *http.Request, rt Route, user string, err error) {
 }
 
 // record writes an audit event with the request's source and id filled in.
-// An audit failure is logged loudly; the request has already acted.
+// When the event cannot be recorded, the request fails: its answer is held
+// back and replaced by a 500 naming the audit failure (see wrap).
 func (a *API) record(r *http.Request, e audit.Event) {
+	if err := a.recordErr(r, e); err != nil {
+		if st := stateOf(r.Context()); st != nil {
+			st.failAudit(err)
+		}
+	}
+}
+
+// recordErr writes an audit event and returns the error when it could not
+// be recorded (logged here too), for handlers that must not act without
+// their event (a search records its start before it runs).
+func (a *API) recordErr(r *http.Request, e audit.Event) error {
 	if a.Audit == nil {
-		return
+		return nil
 	}
 	ctx := r.Context()
 	if e.User == "" {
@@ -193,6 +220,19 @@ func (a *API) record(r *http.Request, e audit.Event) {
 		e.Result = audit.ResultSuccess
 	}
 	if err := a.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
-		a.Log.Error("audit event not recorded", "action", e.Action, "err", err)
+		a.Log.Error("audit event not recorded", "action", e.Action, "request_id", e.RequestID, "err", err)
+		return fmt.Errorf("audit event %q: %w", e.Action, err)
 	}
+	return nil
+}
+
+// userOf is the authenticated user of the request, or "".
+func userOf(ctx context.Context) string {
+	if p := access.FromContext(ctx); p != nil {
+		return p.User
+	}
+	if st := stateOf(ctx); st != nil {
+		return st.user
+	}
+	return ""
 }

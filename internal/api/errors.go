@@ -28,6 +28,8 @@ func notFoundRoute(r *http.Request) error {
 // statusOf maps an error kind to an HTTP status and a wire code.
 func statusOf(err error) (int, string) {
 	switch {
+	case diskFull(err):
+		return http.StatusInsufficientStorage, "disk_full"
 	case errdefs.IsNotFound(err):
 		return http.StatusNotFound, "not_found"
 	case errdefs.IsConflict(err):
@@ -46,17 +48,81 @@ func statusOf(err error) (int, string) {
 	return http.StatusInternalServerError, "internal"
 }
 
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+// auditFailed is the error of a request whose audit event could not be
+// recorded: it fails, whatever it did.
+type auditFailed struct{ err error }
+
+func (e *auditFailed) Error() string {
+	return "its audit event could not be recorded: " + e.err.Error()
+}
+func (e *auditFailed) Unwrap() error { return e.err }
+
+// writeError answers err. A 500 is logged here, once, with the request id,
+// route, user and the whole cause chain; the client sees only the id.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := statusOf(err)
 	msg := err.Error()
+	var af *auditFailed
+	if errors.As(err, &af) {
+		status, code = http.StatusInternalServerError, "internal"
+	}
 	if status == http.StatusInternalServerError {
+		a.logInternal(r, err)
 		// Internal details stay in the server log; the client gets the id.
 		msg = "internal error; the server log has the details under request id " + RequestID(r.Context())
+		if af != nil {
+			msg = "this request failed because its audit event could not be recorded (what it changed may have been made); " +
+				"the server log has the details under request id " + RequestID(r.Context())
+		}
+	}
+	if status == http.StatusInsufficientStorage {
+		msg = diskFullMessage(r)
+		a.Log.Error("request failed: the disk is full", "request_id", RequestID(r.Context()), "method", r.Method,
+			"path", r.URL.Path, "user", userOf(r.Context()), "err", err.Error(), "causes", causeChain(err))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dockyard"`)
 	}
 	writeJSON(w, status, wire.Error{Error: msg, Code: code, RequestID: RequestID(r.Context())})
+}
+
+// logInternal logs an internal error with what an operator needs to find
+// and understand it.
+func (a *API) logInternal(r *http.Request, err error) {
+	route, user := r.Method+" "+r.URL.Path, userOf(r.Context())
+	if st := stateOf(r.Context()); st != nil {
+		route = st.route
+		if st.user != "" {
+			user = st.user
+		}
+	}
+	a.Log.Error("internal error", "request_id", RequestID(r.Context()), "route", route, "path", r.URL.Path,
+		"user", user, "err", err.Error(), "causes", causeChain(err))
+}
+
+// causeChain lists err and every error it wraps, outermost first, each as
+// "TYPE: message", so that the log shows where each layer came from.
+func causeChain(err error) []string {
+	var out []string
+	var walk func(e error)
+	walk = func(e error) {
+		for e != nil && len(out) < 32 {
+			out = append(out, fmt.Sprintf("%T: %v", e, e))
+			switch u := e.(type) {
+			case interface{ Unwrap() []error }:
+				for _, x := range u.Unwrap() {
+					walk(x)
+				}
+				return
+			case interface{ Unwrap() error }:
+				e = u.Unwrap()
+			default:
+				return
+			}
+		}
+	}
+	walk(err)
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -3,6 +3,8 @@ package api
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,6 +87,15 @@ func (s *SearchAPI) search(w http.ResponseWriter, r *http.Request) error {
 		s.auditSearch(r, req.Search, 0, start, err, false)
 		return err
 	}
+	// No search runs without its audit event: the start is recorded first,
+	// and a failure to record it fails the request. It names the search by
+	// digest (the "search" event at the end carries the text), so that a
+	// search of _internal does not find its own start.
+	sum := sha256.Sum256([]byte(req.Search))
+	if err := s.recordErr(r, audit.Event{Action: "search.start", Details: map[string]any{
+		"search_sha256": hex.EncodeToString(sum[:]), "search_bytes": len(req.Search)}}); err != nil {
+		return &auditFailed{err: err}
+	}
 	env := s.NewEnv(ctx, p.App)
 	st := newResultStream(w, start)
 	go st.tick()
@@ -98,10 +109,7 @@ func (s *SearchAPI) search(w http.ResponseWriter, r *http.Request) error {
 			return nil // nobody to tell
 		}
 		if !st.started {
-			if _, code := statusOf(err); code == "internal" {
-				s.Log.Error("search failed", "err", err, "request_id", RequestID(r.Context()))
-			}
-			return err // nothing sent yet: an ordinary error answer
+			return err // nothing sent yet: an ordinary error answer (a 500 is logged by wrap)
 		}
 		st.final(wire.SearchFrame{Error: s.errorFrame(r, err)})
 		return nil
@@ -121,7 +129,7 @@ func (s *SearchAPI) errorFrame(r *http.Request, err error) *wire.SearchError {
 	_, code := statusOf(err)
 	f := &wire.SearchError{Message: err.Error(), Code: code}
 	if code == "internal" {
-		s.Log.Error("search failed", "err", err, "request_id", RequestID(r.Context()))
+		s.logInternal(r, err)
 		f.Message = "internal error; the server log has the details under request id " + RequestID(r.Context())
 	}
 	var pe *spl.ParseError

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -52,6 +53,27 @@ func linkHash(prevHash string, body []byte) string {
 	h.Write([]byte(prevHash))
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AnchorAction is the action of the event that starts the keyed part of
+// a chain written before links were keyed ("chain keyed from seq N").
+const AnchorAction = "audit.chain.keyed"
+
+// linkMAC is hex HMAC-SHA256(key, "dockyard-audit-link-v2\n" || seq || "\n" || hash):
+// the keyed seal of one link. hash already covers prev_hash and the body,
+// so a MAC on every link chains them under the key.
+func linkMAC(key []byte, seq int64, hash string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("dockyard-audit-link-v2\n"))
+	m.Write([]byte(strconv.FormatInt(seq, 10)))
+	m.Write([]byte("\n"))
+	m.Write([]byte(hash))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// macOK compares a stored MAC with the one key gives, in constant time.
+func macOK(key []byte, seq int64, hash, mac string) bool {
+	return hmac.Equal([]byte(linkMAC(key, seq, hash)), []byte(mac))
 }
 
 // encodeBody returns the canonical body of event e at seq.

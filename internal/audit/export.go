@@ -26,38 +26,50 @@ type exportLine struct {
 	Version   int       `json:"version,omitempty"`    // header
 	PublicKey string    `json:"public_key,omitempty"` // header: base64 of the 32-byte ed25519 key
 	Exported  time.Time `json:"exported,omitzero"`    // header
+	// A header also carries, in the checkpoint fields below, the checkpoint
+	// signed for this export: the export must end exactly at it.
 
-	Count     int64     `json:"count,omitempty"`     // checkpoint
-	Head      string    `json:"head,omitempty"`      // checkpoint
-	Time      time.Time `json:"time,omitzero"`       // checkpoint
-	KeyID     string    `json:"key_id,omitempty"`    // checkpoint
-	Signature string    `json:"signature,omitempty"` // checkpoint
+	Count     int64     `json:"count,omitempty"`      // checkpoint
+	Head      string    `json:"head,omitempty"`       // checkpoint
+	KeyedFrom int64     `json:"keyed_from,omitempty"` // checkpoint
+	Time      time.Time `json:"time,omitzero"`        // checkpoint
+	KeyID     string    `json:"key_id,omitempty"`     // checkpoint
+	Signature string    `json:"signature,omitempty"`  // checkpoint
 
 	Seq      int64           `json:"seq,omitempty"`       // event
 	PrevHash string          `json:"prev_hash,omitempty"` // event
 	Hash     string          `json:"hash,omitempty"`      // event
+	MAC      string          `json:"mac,omitempty"`       // event: "" on links before the chain was keyed
 	Event    json.RawMessage `json:"event,omitempty"`     // event: the canonical body
 }
 
-// Export writes the chain as JSON lines: a header with the public key, the
-// signed checkpoints, then every event with its seq, prev_hash and hash.
-// VerifyFile checks it offline.
+// Export signs a checkpoint of the current head, then writes the chain up
+// to that head as JSON lines: a header with the public key, the signed
+// checkpoints (from the external file and the database), then every event
+// with its seq, prev_hash, hash and MAC. VerifyFile checks it offline.
 func (l *Log) Export(ctx context.Context, w io.Writer) error {
+	head, err := l.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	fileCPs, dbCPs, err := l.checkpointsNow(ctx)
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(exportLine{Type: "header", Format: ExportFormat, Version: 1,
-		PublicKey: base64.StdEncoding.EncodeToString(l.pub), Exported: l.now().UTC()}); err != nil {
+		PublicKey: base64.StdEncoding.EncodeToString(l.pub), Exported: l.now().UTC(),
+		Count: head.Count, Head: head.Head, KeyedFrom: head.KeyedFrom, Time: head.Time, KeyID: head.KeyID, Signature: head.Signature}); err != nil {
 		return err
 	}
-	// Checkpoints first: every one read here covers only events the walk
-	// below will also read.
-	cps, err := l.st.ListAuditCheckpoints(ctx)
-	if err != nil {
-		return err
-	}
-	for _, cp := range cps {
-		if err := enc.Encode(exportLine{Type: "checkpoint", Count: cp.Count, Head: cp.Head, Time: cp.Time, KeyID: cp.KeyID, Signature: cp.Signature}); err != nil {
+	for _, cp := range mergeCheckpoints(fileCPs, dbCPs) {
+		if cp.Count > head.Count {
+			continue // signed while this export ran: beyond its events
+		}
+		if err := enc.Encode(exportLine{Type: "checkpoint", Count: cp.Count, Head: cp.Head, KeyedFrom: cp.KeyedFrom, Time: cp.Time,
+			KeyID: cp.KeyID, Signature: cp.Signature}); err != nil {
 			return err
 		}
 	}
@@ -65,22 +77,43 @@ func (l *Log) Export(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := enc.Encode(exportLine{Type: "event", Seq: rec.Seq, PrevHash: rec.PrevHash, Hash: rec.Hash, Event: json.RawMessage(rec.Body)}); err != nil {
+		if rec.Seq > head.Count {
+			break
+		}
+		if err := enc.Encode(exportLine{Type: "event", Seq: rec.Seq, PrevHash: rec.PrevHash, Hash: rec.Hash, MAC: rec.MAC,
+			Event: json.RawMessage(rec.Body)}); err != nil {
 			return fmt.Errorf("audit export: event %d: %w", rec.Seq, err)
 		}
 	}
 	return bw.Flush()
 }
 
-// VerifyFile checks an export offline. pub is the server's public key
-// (from `dockyard audit key` or the server's data dir); with nil, the key
-// in the file's header is used and Result.KeyFromFile is set.
-func VerifyFile(r io.Reader, pub ed25519.PublicKey) (Result, error) {
+// FileOptions say what VerifyFile checks an export against.
+type FileOptions struct {
+	// PublicKey is the server's public key (from `dockyard audit key`);
+	// nil: the key in the file's header is used and Result.KeyFromFile set.
+	PublicKey ed25519.PublicKey
+	// ChainKey, when set, checks every link's MAC too (the server's
+	// chain.key); without it only the signed checkpoints vouch for the links.
+	ChainKey []byte
+	// Checkpoints, when not nil, are the external checkpoints file's (or
+	// the HEC copy's): the export must not diverge from any of them, and its
+	// own final checkpoint must be among them.
+	Checkpoints []store.AuditCheckpoint
+}
+
+// VerifyFile checks an export offline: its links, then its checkpoints
+// (and opts.Checkpoints): the export fails when it has no valid checkpoint,
+// is shorter than or diverges from the latest one, or has events the latest
+// one does not cover.
+func VerifyFile(r io.Reader, opts FileOptions) (Result, error) {
+	pub := opts.PublicKey
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 64<<20)
 	var v *verifier
 	var cps []store.AuditCheckpoint
-	res := Result{}
+	var final *store.AuditCheckpoint // the header's: where the export ends
+	res := Result{MACsChecked: opts.ChainKey != nil}
 	line := 0
 	for sc.Scan() {
 		line++
@@ -105,14 +138,18 @@ func VerifyFile(r io.Reader, pub ed25519.PublicKey) (Result, error) {
 			} else if !pub.Equal(fileKey) {
 				return Result{}, &VerifyError{Reason: "the export names a different public key than the one given (key " + KeyID(fileKey) + ", want " + KeyID(pub) + ")"}
 			}
-			v = newVerifier(pub)
+			v = newVerifier(pub, opts.ChainKey)
+			if l.Signature != "" {
+				final = &store.AuditCheckpoint{Count: l.Count, Head: l.Head, KeyedFrom: l.KeyedFrom, Time: l.Time, KeyID: l.KeyID, Signature: l.Signature}
+				cps = append(cps, *final)
+			}
 			continue
 		}
 		switch l.Type {
 		case "checkpoint":
-			cps = append(cps, store.AuditCheckpoint{Count: l.Count, Head: l.Head, Time: l.Time, KeyID: l.KeyID, Signature: l.Signature})
+			cps = append(cps, store.AuditCheckpoint{Count: l.Count, Head: l.Head, KeyedFrom: l.KeyedFrom, Time: l.Time, KeyID: l.KeyID, Signature: l.Signature})
 		case "event":
-			if _, verr := v.add(l.Seq, l.PrevHash, l.Hash, l.Event); verr != nil {
+			if _, verr := v.add(l.Seq, l.PrevHash, l.Hash, l.MAC, l.Event); verr != nil {
 				return Result{}, verr
 			}
 		default:
@@ -125,9 +162,23 @@ func VerifyFile(r io.Reader, pub ed25519.PublicKey) (Result, error) {
 	if v == nil {
 		return Result{}, &VerifyError{Reason: "the file is empty"}
 	}
-	if verr := v.checkpoints(cps); verr != nil {
+	if final != nil {
+		cps = mergeCheckpoints(cps[1:], cps[:1])
+	}
+	if verr := v.checkpoints(cps, true); verr != nil {
 		return Result{}, verr
 	}
-	res.Events, res.Checkpoints = v.n, len(cps)
+	if final != nil && final.Count != v.n {
+		return Result{}, &VerifyError{Seq: min(final.Count, v.n) + 1, Reason: fmt.Sprintf("the export's signed header says it ends at seq %d, but it holds %d events (events deleted from, or added to, the file)", final.Count, v.n)}
+	}
+	if opts.Checkpoints != nil {
+		behind, verr := v.against(opts.Checkpoints, final)
+		if verr != nil {
+			verr.Reason += " [checked against the external checkpoints]"
+			return Result{}, verr
+		}
+		res.ExternalAhead = behind
+	}
+	res.Events, res.Checkpoints, res.KeyedFrom = v.n, len(cps), v.keyedFrom
 	return res, nil
 }

@@ -1,5 +1,12 @@
 package audit
 
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+
+	"github.com/dockyard/dockyard/internal/store"
+)
+
 // Test hooks for the external tests, which play an attacker who knows the
 // chain's format.
 
@@ -19,4 +26,12 @@ func FormatBodyForTest(body string) string {
 		panic(err)
 	}
 	return FormatLine(c.Seq, c.Event)
+}
+
+// LinkMACForTest is the MAC of a link under key.
+func LinkMACForTest(key []byte, seq int64, hash string) string { return linkMAC(key, seq, hash) }
+
+// SignCheckpointForTest signs cp as the server would.
+func SignCheckpointForTest(priv ed25519.PrivateKey, cp store.AuditCheckpoint) string {
+	return base64.StdEncoding.EncodeToString(ed25519.Sign(priv, checkpointMessage(cp)))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -25,15 +26,19 @@ func newAuditCmd(env *Env, g *globals) *cobra.Command {
 }
 
 func newAuditVerifyCmd(env *Env, g *globals) *cobra.Command {
-	var file, keyFile string
+	var file, keyFile, cpFile, chainKeyFile string
 	cmd := &cobra.Command{
-		Use:   "verify [--file FILE] [--key PUB.pem]",
+		Use:   "verify [--file FILE] [--key PUB.pem] [--checkpoints CHECKPOINTS.jsonl] [--chain-key chain.key]",
 		Short: "Check the audit chain: exit 0 and \"ok: N events\" when intact, else name the first bad event",
 		Long: `Without --file, the server walks its stored chain and checkpoints.
 With --key but no --file, the chain is downloaded and checked here against that key.
 With --file, an export is checked offline, without contacting the server: give the
 server's public key (from ` + "`dockyard audit key`" + `) with --key; without it the key inside
-the file is used, which proves only that the file is consistent with itself.`,
+the file is used, which proves only that the file is consistent with itself.
+An export must end at a signed checkpoint: one that is shorter than, diverges from or
+goes beyond its latest checkpoint fails. --checkpoints checks it against the server's
+external checkpoints file (DATA/audit/checkpoints.jsonl, or a copy of it) the same
+way; --chain-key (DATA/audit/chain.key) checks every link's MAC too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var pub ed25519.PublicKey
@@ -46,20 +51,39 @@ the file is used, which proves only that the file is consistent with itself.`,
 					return errdefs.Invalid(fmt.Sprintf("--key %s is not an ed25519 public key (%v); pass the PEM that `dockyard audit key` prints", keyFile, err))
 				}
 			}
+			opts := audit.FileOptions{PublicKey: pub}
+			if cpFile != "" {
+				cps, err := audit.ReadCheckpointsFile(cpFile)
+				if err != nil {
+					return errdefs.Invalid(fmt.Sprintf("--checkpoints: %v; pass the server's DATA/audit/checkpoints.jsonl or a copy", err))
+				}
+				opts.Checkpoints = cps
+				if opts.Checkpoints == nil {
+					opts.Checkpoints = []store.AuditCheckpoint{}
+				}
+			}
+			if chainKeyFile != "" {
+				k, err := audit.ReadChainKey(chainKeyFile)
+				if err != nil {
+					return errdefs.Invalid(fmt.Sprintf("--chain-key: %v; pass the server's DATA/audit/chain.key", err))
+				}
+				opts.ChainKey = k
+			}
 			if file != "" {
-				return verifyFile(env, g, file, pub)
+				return verifyFile(env, g, file, opts)
 			}
 			c, err := env.client(g)
 			if err != nil {
 				return err
 			}
-			if pub != nil {
-				// Check the server's chain here, against a key the caller trusts.
+			if pub != nil || opts.Checkpoints != nil || opts.ChainKey != nil {
+				// Check the server's chain here, against keys and checkpoints
+				// the caller trusts.
 				var buf bytes.Buffer
 				if err := c.AuditExport(cmd.Context(), &buf); err != nil {
 					return err
 				}
-				res, err := audit.VerifyFile(&buf, pub)
+				res, err := audit.VerifyFile(&buf, opts)
 				return reportVerify(env, g, res, err)
 			}
 			v, err := c.AuditVerify(cmd.Context())
@@ -81,6 +105,8 @@ the file is used, which proves only that the file is consistent with itself.`,
 	}
 	cmd.Flags().StringVar(&file, "file", "", "verify this export offline (JSON lines from `dockyard audit export`)")
 	cmd.Flags().StringVar(&keyFile, "key", "", "the server's audit public key (PEM from `dockyard audit key`)")
+	cmd.Flags().StringVar(&cpFile, "checkpoints", "", "the server's external checkpoints file (DATA/audit/checkpoints.jsonl) to check the chain against")
+	cmd.Flags().StringVar(&chainKeyFile, "chain-key", "", "the server's chain key (DATA/audit/chain.key): check every link's MAC too")
 	return cmd
 }
 
@@ -89,13 +115,13 @@ the file is used, which proves only that the file is consistent with itself.`,
 func verifyFailed(msg string) error { return fmt.Errorf("%s", msg) }
 
 // verifyFile checks an export offline; it never contacts the server.
-func verifyFile(env *Env, g *globals, file string, pub ed25519.PublicKey) error {
+func verifyFile(env *Env, g *globals, file string, opts audit.FileOptions) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return errdefs.Invalid(fmt.Sprintf("--file: %v; pass a file written by `dockyard audit export -o FILE`", err))
 	}
 	defer f.Close()
-	res, verr := audit.VerifyFile(f, pub)
+	res, verr := audit.VerifyFile(f, opts)
 	if verr == nil && res.KeyFromFile {
 		fmt.Fprintf(env.Stderr, "warning: no --key given, so %s was checked with the public key inside it: "+
 			"that proves only that the file is consistent with itself, not that the server signed it; "+
@@ -106,6 +132,10 @@ func verifyFile(env *Env, g *globals, file string, pub ed25519.PublicKey) error 
 
 // reportVerify prints a local verification's outcome like the server's.
 func reportVerify(env *Env, g *globals, res audit.Result, err error) error {
+	if err == nil && res.ExternalAhead > 0 {
+		fmt.Fprintf(env.Stderr, "note: the checkpoints file goes on to seq %d but this chain ends at seq %d: "+
+			"it is older than the file, or was cut back to an earlier checkpoint; export again to check the whole chain\n", res.ExternalAhead, res.Events)
+	}
 	v := wire.AuditVerify{OK: err == nil, Events: res.Events, Checkpoints: res.Checkpoints, Message: res.String()}
 	var ve *audit.VerifyError
 	if errors.As(err, &ve) {

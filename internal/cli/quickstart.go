@@ -69,6 +69,11 @@ func runQuickstart(ctx context.Context, env *Env, cfg config.Config, log *slog.L
 		return err
 	}
 	defer srv.Close()
+	if ok, why := srv.ProcessSandbox(); ok {
+		fmt.Fprintln(out, "==> Containers run in a bubblewrap sandbox (containers.process.sandbox)")
+	} else if cfg.Containers.Runtime == "process" {
+		fmt.Fprintf(env.Stderr, "warning: %s\nwarning: the quickstart runs as the administrator, who may use unsandboxed containers; other users may not.\n", why)
+	}
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx) }()

@@ -20,11 +20,17 @@ var serverFlags = []struct{ flag, key, usage string }{
 	{"log-format", "log.format", "text or json"},
 }
 
+// serverBoolFlags are the server command's switches, by configuration key.
+var serverBoolFlags = []struct{ flag, key, usage string }{
+	{"dangerously-skip-integrity-check", "storage.skip_integrity_check",
+		"start even when the database fails its integrity check (risks losing more data; restore a backup instead)"},
+}
+
 // loadConfig reads the configuration: defaults, then --config FILE, then
 // DOCKYARD_* variables, then the flags that were set.
 func loadConfig(cmd *cobra.Command, env *Env, file string) (config.Config, error) {
 	set := map[string]string{}
-	for _, f := range serverFlags {
+	for _, f := range append(serverFlags, serverBoolFlags...) {
 		if fl := cmd.Flags().Lookup(f.flag); fl != nil && fl.Changed {
 			set[f.key] = fl.Value.String()
 		}
@@ -35,6 +41,9 @@ func loadConfig(cmd *cobra.Command, env *Env, file string) (config.Config, error
 func addServerFlags(cmd *cobra.Command, file *string) {
 	for _, f := range serverFlags {
 		cmd.Flags().String(f.flag, "", f.usage)
+	}
+	for _, f := range serverBoolFlags {
+		cmd.Flags().Bool(f.flag, false, f.usage)
 	}
 	cmd.Flags().StringVar(file, "config", "", "YAML configuration file")
 }

@@ -163,7 +163,7 @@ func decodeError(resp *http.Response) error {
 		return errdefs.PermissionDenied(msg)
 	case http.StatusTooManyRequests:
 		return errdefs.Limit(msg)
-	case http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable, http.StatusInsufficientStorage:
 		return errdefs.Unavailable(msg)
 	}
 	return fmt.Errorf("server error (%s): %s", resp.Status, msg)

@@ -25,11 +25,23 @@ type Config struct {
 	Audit      Audit      `yaml:"audit"`
 	HEC        HEC        `yaml:"hec"`
 	Lookups    Lookups    `yaml:"lookups"`
+	Storage    Storage    `yaml:"storage"`
+}
+
+// Storage configures the upkeep of the database and the blob store.
+type Storage struct {
+	GCInterval         time.Duration `yaml:"gc_interval" doc:"how often blobs that nothing references are garbage-collected (also at start); 0 turns periodic collection off (dockyard admin gc still runs one)"`
+	GCGrace            time.Duration `yaml:"gc_grace" doc:"an unreferenced blob is collected only once this long has passed since it was last written or checked, so that uploads, imports and fits in flight keep theirs"`
+	SkipIntegrityCheck bool          `yaml:"skip_integrity_check" doc:"DANGEROUS: start even when the database fails its integrity check at start; a damaged database can then lose or corrupt more data (restore from a backup instead)"`
 }
 
 // Audit configures the hash-chained audit trail.
 type Audit struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval" doc:"how often the server signs a checkpoint of the audit chain (also at shutdown)"`
+	CheckpointHECURL   string        `yaml:"checkpoint_hec_url" doc:"HTTP Event Collector event endpoint (https://HOST:PORT/services/collector/event) that receives every signed audit checkpoint; empty: checkpoints stay in the data dir"`
+	CheckpointHECToken string        `yaml:"checkpoint_hec_token" doc:"HEC token for audit.checkpoint_hec_url"`
+	CheckpointHECCA    string        `yaml:"checkpoint_hec_ca_file" doc:"PEM CA bundle that verifies audit.checkpoint_hec_url's certificate; empty: the system's roots"`
+	MaxTextBytes       int           `yaml:"max_text_bytes" doc:"longest message or detail text (a traceback, say) kept in an audit event, after secrets are redacted; longer ones are cut"`
 }
 
 // HEC configures the HTTP Event Collector.
@@ -64,9 +76,12 @@ type Auth struct {
 
 // Search limits search jobs.
 type Search struct {
-	MaxRows        int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
-	MaxTime        time.Duration `yaml:"max_time" doc:"longest a search job may run"`
-	DefaultIndexes string        `yaml:"default_indexes" doc:"comma-separated indexes a search reads when it names no index="`
+	MaxRows          int64         `yaml:"max_rows" doc:"most rows a search may return or send to a container"`
+	MaxTime          time.Duration `yaml:"max_time" doc:"longest a search job may run"`
+	DefaultIndexes   string        `yaml:"default_indexes" doc:"comma-separated indexes a search reads when it names no index="`
+	MaxMemory        int64         `yaml:"max_memory" doc:"most bytes of rows and values one search may keep in memory (sort, stats, eventstats, timechart, dedup, join, subsearch results)"`
+	SubsearchMaxRows int64         `yaml:"subsearch_max_rows" doc:"most rows a subsearch of append, appendpipe or join passes on; maxout= may lower it"`
+	SubsearchMaxTime time.Duration `yaml:"subsearch_max_time" doc:"longest a subsearch of append, appendpipe or join may run before its results so far are used; maxtime= may lower it"`
 }
 
 // Lookups configures CSV lookups.
@@ -93,12 +108,28 @@ type Containers struct {
 	SyncInterval time.Duration `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`
 	// SyncWatchScan, FinalSyncTimeout and ReconcileInterval: see
 	// docs/containers.md (push-based sync, final sync, reconciler).
-	SyncWatchScan     time.Duration `yaml:"sync_watch_scan" doc:"how often the server looks for newly running containers to follow their agents' change feeds (push-based sync: a change is stored within about a second of the last write); 0 turns push-based sync off, leaving the passes of sync_interval"`
-	FinalSyncTimeout  time.Duration `yaml:"final_sync_timeout" doc:"how long containers stop and remove wait for the final notebook sync; when it fails or runs out, they refuse unless --force"`
-	ReconcileInterval time.Duration `yaml:"reconcile_interval" doc:"how often the reconciler compares the runtimes' containers with the records (adopt, mark lost, quarantine orphans); it also runs at start; 0: only at start"`
-	AgentCertTTL      time.Duration `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
-	AgentCommand      string        `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
-	HECTokens         bool          `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	SyncWatchScan     time.Duration   `yaml:"sync_watch_scan" doc:"how often the server looks for newly running containers to follow their agents' change feeds (push-based sync: a change is stored within about a second of the last write); 0 turns push-based sync off, leaving the passes of sync_interval"`
+	FinalSyncTimeout  time.Duration   `yaml:"final_sync_timeout" doc:"how long containers stop and remove wait for the final notebook sync; when it fails or runs out, they refuse unless --force"`
+	ReconcileInterval time.Duration   `yaml:"reconcile_interval" doc:"how often the reconciler compares the runtimes' containers with the records (adopt, mark lost, quarantine orphans); it also runs at start; 0: only at start"`
+	AgentCertTTL      time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
+	AgentCommand      string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
+	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	Process           ProcessRuntime  `yaml:"process"`
+	Limits            ContainerLimits `yaml:"limits"`
+}
+
+// ProcessRuntime configures the process runtime's sandbox.
+type ProcessRuntime struct {
+	Sandbox string `yaml:"sandbox" doc:"required, auto or off: run each process-runtime container in a bubblewrap sandbox; auto sandboxes when bwrap works and otherwise runs unsandboxed (administrators only)"`
+	Bwrap   string `yaml:"bwrap" doc:"the bubblewrap program (Debian package bubblewrap)"`
+}
+
+// ContainerLimits are the resource limits of containers whose request
+// names none.
+type ContainerLimits struct {
+	MemoryBytes  int64 `yaml:"memory_bytes" doc:"memory each process of a container may use (process runtime: RLIMIT_DATA; docker: the container's memory limit); 0: unlimited"`
+	MaxProcs     int64 `yaml:"max_procs" doc:"processes and threads of a container (process runtime: RLIMIT_NPROC, not enforced for root; docker: pids limit); 0: unlimited"`
+	MaxOpenFiles int64 `yaml:"max_open_files" doc:"open files of each process of a container (RLIMIT_NOFILE); 0: unlimited"`
 }
 
 // Telemetry configures traces and metrics export.
@@ -125,7 +156,8 @@ func Default() Config {
 			LoginDelayMax:            5 * time.Minute,
 			LoginWindow:              15 * time.Minute,
 		},
-		Search:  Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main"},
+		Search: Search{MaxRows: 1_000_000, MaxTime: 10 * time.Minute, DefaultIndexes: "main",
+			MaxMemory: 256 << 20, SubsearchMaxRows: 50_000, SubsearchMaxTime: time.Minute},
 		Lookups: Lookups{MaxBytes: 100 << 20},
 		Models:  Models{KeepVersions: 20, PageSize: 50, MaxPageSize: 1000, MaxImportBytes: 4 << 30},
 		Containers: Containers{
@@ -139,9 +171,12 @@ func Default() Config {
 			FinalSyncTimeout:  30 * time.Second,
 			ReconcileInterval: time.Minute,
 			AgentCertTTL:      30 * 24 * time.Hour,
+			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
+			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
-		Audit:     Audit{CheckpointInterval: 5 * time.Minute},
+		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},
+		Storage:   Storage{GCInterval: 24 * time.Hour, GCGrace: time.Hour},
 	}
 }

@@ -176,6 +176,11 @@ func TestValidate(t *testing.T) {
 		{"containers.runtime", func(c *config.Config) { c.Containers.Runtime = "podman" }},
 		{"containers.python", func(c *config.Config) { c.Containers.Python = "" }},
 		{"containers.default_image", func(c *config.Config) { c.Containers.DefaultImage = "" }},
+		{"containers.process.sandbox", func(c *config.Config) { c.Containers.Process.Sandbox = "maybe" }},
+		{"containers.process.bwrap", func(c *config.Config) { c.Containers.Process.Bwrap = "" }},
+		{"containers.limits.memory_bytes", func(c *config.Config) { c.Containers.Limits.MemoryBytes = -1 }},
+		{"containers.limits.max_procs", func(c *config.Config) { c.Containers.Limits.MaxProcs = -1 }},
+		{"containers.limits.max_open_files", func(c *config.Config) { c.Containers.Limits.MaxOpenFiles = -1 }},
 		{"telemetry.otlp_endpoint", func(c *config.Config) { c.Telemetry.OTLPEndpoint = "collector" }},
 		{"telemetry.service_name", func(c *config.Config) { c.Telemetry.ServiceName = "" }},
 	}

@@ -34,6 +34,9 @@ func (c Config) Validate() error {
 		{"auth.login_delay_base", positive(c.Auth.LoginDelayBase)},
 		{"auth.login_window", positive(c.Auth.LoginWindow)},
 		{"audit.checkpoint_interval", positive(c.Audit.CheckpointInterval)},
+		{"audit.checkpoint_hec_url", hecURL(c.Audit.CheckpointHECURL)},
+		{"audit.checkpoint_hec_token", pairToken(c.Audit.CheckpointHECToken, c.Audit.CheckpointHECURL)},
+		{"audit.max_text_bytes", positiveInt(int64(c.Audit.MaxTextBytes))},
 		{"hec.max_body_bytes", positiveInt(c.HEC.MaxBodyBytes)},
 		{"hec.ack_max_ids", positiveInt(int64(c.HEC.AckMaxIDs))},
 		{"hec.ack_channel_idle", positive(c.HEC.AckChannelIdle)},
@@ -50,12 +53,22 @@ func (c Config) Validate() error {
 		{"models.max_import_bytes", positiveInt(c.Models.MaxImportBytes)},
 		{"search.max_rows", positiveInt(c.Search.MaxRows)},
 		{"search.max_time", positive(c.Search.MaxTime)},
+		{"search.max_memory", positiveInt(c.Search.MaxMemory)},
+		{"search.subsearch_max_rows", positiveInt(c.Search.SubsearchMaxRows)},
+		{"search.subsearch_max_time", positive(c.Search.SubsearchMaxTime)},
 		{"models.keep_versions", notNegative(int64(c.Models.KeepVersions))},
 		{"containers.runtime", oneOf(c.Containers.Runtime, "process", "docker", "kubernetes")},
 		{"containers.python", nonEmpty(c.Containers.Python)},
 		{"containers.default_image", nonEmpty(c.Containers.DefaultImage)},
+		{"containers.process.sandbox", oneOf(c.Containers.Process.Sandbox, "required", "auto", "off")},
+		{"containers.process.bwrap", nonEmpty(c.Containers.Process.Bwrap)},
+		{"containers.limits.memory_bytes", notNegative(c.Containers.Limits.MemoryBytes)},
+		{"containers.limits.max_procs", notNegative(c.Containers.Limits.MaxProcs)},
+		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
+		{"storage.gc_interval", notNegative(int64(c.Storage.GCInterval))},
+		{"storage.gc_grace", notNegative(int64(c.Storage.GCGrace))},
 	}
 	for _, ch := range checks {
 		if ch.err != "" {
@@ -136,4 +149,23 @@ func endpoint(s string) string {
 		return ""
 	}
 	return fmt.Sprintf("%q is neither HOST:PORT nor an http(s) URL", s)
+}
+
+// hecURL checks an HTTP Event Collector endpoint: an http(s) URL or empty.
+func hecURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return ""
+	}
+	return fmt.Sprintf("%q is not an http(s) URL (for example https://hec.example:8088/services/collector/event)", s)
+}
+
+// pairToken requires a HEC token whenever its URL is set.
+func pairToken(token, url string) string {
+	if url != "" && token == "" {
+		return "must be set when audit.checkpoint_hec_url is (the HEC token that may write there)"
+	}
+	return ""
 }

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,7 @@ func (h *HEC) parseEvents(r *http.Request, w http.ResponseWriter, tok store.HECT
 	}
 	existing, err := h.existingIndexes(r.Context())
 	if err != nil {
+		h.log.Error("HEC internal error: listing the indexes failed", "path", r.URL.Path, "token", tok.Name, "err", err)
 		return nil, &hecError{code: HECInternalError, event: -1}
 	}
 	def := h.defaults(r, tok)
@@ -100,6 +103,9 @@ func parseHECEvent(m map[string]json.RawMessage, def Event, i int) (Event, *hecE
 		if json.Compact(&b, raw) != nil {
 			return e, bad
 		}
+		if herr := reservedKeys(raw, "event", i); herr != nil {
+			return e, herr
+		}
 		e.Raw = b.String()
 	}
 	for key, dst := range map[string]*string{"host": &e.Host, "source": &e.Source, "sourcetype": &e.Sourcetype, "index": &e.Index} {
@@ -123,6 +129,9 @@ func parseHECEvent(m map[string]json.RawMessage, def Event, i int) (Event, *hecE
 		e.Time = t
 	}
 	if v, ok := m["fields"]; ok && string(v) != "null" {
+		if herr := reservedKeys(v, "fields", i); herr != nil {
+			return e, herr
+		}
 		f, err := parseIndexedFields(v)
 		if err != nil {
 			return e, &hecError{code: HECBadIndexedFields, event: i}
@@ -130,6 +139,34 @@ func parseHECEvent(m map[string]json.RawMessage, def Event, i int) (Event, *hecE
 		e.Fields = f
 	}
 	return e, nil
+}
+
+// reservedKeys refuses a JSON object (an event object or "fields") with a
+// key that starts with "_": those names (_raw, _time, _indextime, ...) are
+// the event's own fields, and a second _raw would make the event one its
+// own terms cannot find. The refusal is HEC's invalid data format, naming
+// the field. Values that are not objects are left to the other checks.
+func reservedKeys(v json.RawMessage, where string, i int) *hecError {
+	if t := bytes.TrimSpace(v); len(t) == 0 || t[0] != '{' {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil {
+		return nil
+	}
+	var bad []string
+	for k := range m {
+		if strings.HasPrefix(k, "_") {
+			bad = append(bad, strconv.Quote(k))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return &hecError{code: HECInvalidFormat, event: i, text: fmt.Sprintf(
+		"Invalid data format: field %s in %q starts with \"_\", which is reserved for the event's own fields (_raw, _time, ...): rename it",
+		strings.Join(bad, ", "), where)}
 }
 
 // maxEpoch is the largest epoch second a time_ns column holds.
@@ -211,6 +248,7 @@ func (h *HEC) parseRaw(r *http.Request, w http.ResponseWriter, tok store.HECToke
 	q := r.URL.Query()
 	existing, err := h.existingIndexes(r.Context())
 	if err != nil {
+		h.log.Error("HEC internal error: listing the indexes failed", "path", r.URL.Path, "token", tok.Name, "err", err)
 		return nil, &hecError{code: HECInternalError, event: -1}
 	}
 	ix, ok := h.resolveIndex(tok, q.Get("index"), existing)

@@ -120,6 +120,11 @@ func TestHECProtocol(t *testing.T) {
 		{"event blank", "/services/collector/event", splunk(f.tokA), `{"event":"  "}`, nil, 400, `{"text":"Event field cannot be blank","code":13,"invalid-event-number":0}`},
 		{"event null", "/services/collector/event", splunk(f.tokA), `{"event":null}`, nil, 400, `{"text":"Event field cannot be blank","code":13,"invalid-event-number":0}`},
 		{"nested fields", "/services/collector/event", splunk(f.tokA), `{"event":"x","fields":{"a":{"b":1}}}`, nil, 400, `{"text":"Error in handling indexed fields","code":15,"invalid-event-number":0}`},
+		{"_raw in an event object", "/services/collector/event", splunk(f.tokA), `{"event":"ok"}{"event":{"_raw":"forged","msg":"x"}}`, nil, 400,
+			`{"text":"Invalid data format: field \"_raw\" in \"event\" starts with \"_\", which is reserved for the event's own fields (_raw, _time, ...): rename it","code":6,"invalid-event-number":1}`},
+		{"_ fields in fields", "/services/collector/event", splunk(f.tokA), `{"event":"x","fields":{"team":"ml","_time":"1","_raw":"y"}}`, nil, 400,
+			`{"text":"Invalid data format: field \"_raw\", \"_time\" in \"fields\" starts with \"_\", which is reserved for the event's own fields (_raw, _time, ...): rename it","code":6,"invalid-event-number":0}`},
+		{"_ deeper in an event object is data", "/services/collector/event", splunk(f.tokA), `{"event":{"k":{"_raw":"nested"}}}`, nil, 200, `{"text":"Success","code":0}`},
 		{"too large", "/services/collector/event", splunk(f.tokA), big, nil, 413, `{"text":"Content too large (maximum is 4096 bytes): send smaller batches","code":6}`},
 		{"raw", "/services/collector/raw?sourcetype=rawtype&host=rh", splunk(f.tokA), "raw line one\r\n\nraw line two\n", nil, 200, `{"text":"Success","code":0}`},
 		{"raw with channel", "/services/collector/raw?channel=0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba", splunk(f.tokA), "raw with channel", nil, 200, `{"text":"Success","code":0}`},
@@ -149,7 +154,7 @@ func TestHECProtocol(t *testing.T) {
 	// refused batch was stored ("ok" events came before a bad one).
 	reader := as("reader", []string{"a", "b"})
 	got := search(t, f.svc, reader, Query{Indexes: []string{"a"}})
-	want := []string{"hello single", "first batch", `{"k":"v","n":1}`, "third batch", "bare path", "versioned", "raw line one", "raw line two", "raw with channel", "zipped event", "via basic"}
+	want := []string{`{"k":{"_raw":"nested"}}`, "hello single", "first batch", `{"k":"v","n":1}`, "third batch", "bare path", "versioned", "raw line one", "raw line two", "raw with channel", "zipped event", "via basic"}
 	gotRaw := rawsOf(got)
 	slices.Sort(gotRaw)
 	slices.Sort(want)

@@ -45,11 +45,12 @@ type Service struct {
 	log  *slog.Logger
 	now  func() time.Time
 	host string
+	busy slots // searches preparing events (slots.go)
 }
 
 // NewService returns a Service over st.
 func NewService(st store.EventStore, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Now, host: opts.Host}
+	s := &Service{st: st, log: opts.Logger, now: opts.Now, host: opts.Host, busy: newSlots()}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -198,23 +199,56 @@ func (s *Service) Search(ctx context.Context, q Query) iter.Seq2[Event, error] {
 		if len(q.Terms) == 0 {
 			sq.Limit = q.Limit
 		}
+		// Events are read and prepared a batch at a time under a slot
+		// (slots.go), which is given back before the batch goes to the
+		// consumer: after searchBatch events or searchSlice, whichever
+		// comes first, so the first results of a sparse search are not
+		// held back and no search keeps a slot long.
+		batch := make([]Event, 0, searchBatch)
 		n := 0
+		send := func() bool {
+			for _, e := range batch {
+				if !yield(e, nil) {
+					return false
+				}
+				if n++; q.Limit > 0 && n >= q.Limit {
+					return false
+				}
+			}
+			batch = batch[:0]
+			return true
+		}
+		leave, err := s.busy.take(ctx)
+		if err != nil {
+			yield(Event{}, err)
+			return
+		}
+		started := time.Now()
 		for r, err := range s.st.SearchEvents(ctx, sq) {
 			if err != nil {
+				leave()
 				yield(Event{}, err)
 				return
 			}
-			if !m.match(r.Raw, r.Fields) {
+			if m.match(r.Raw, r.Fields) {
+				batch = append(batch, fromRecord(r))
+			}
+			full := len(batch) == searchBatch || (q.Limit > 0 && n+len(batch) >= q.Limit)
+			if !full && time.Since(started) < searchSlice {
 				continue
 			}
-			if !yield(fromRecord(r), nil) {
+			leave()
+			if !send() {
 				return
 			}
-			n++
-			if q.Limit > 0 && n >= q.Limit {
+			if leave, err = s.busy.take(ctx); err != nil {
+				yield(Event{}, err)
 				return
 			}
+			started = time.Now()
 		}
+		leave()
+		send()
 	}
 }
 

@@ -67,6 +67,12 @@ func (s *Service) summary(ctx context.Context, ref models.Ref, named string, env
 	if sum.Version == 0 {
 		return kvRows(l), nil
 	}
+	if nb, ok, err := s.seedResidentSummary(ctx, p, ref, sum, named, env); ok {
+		if err != nil {
+			return nil, err
+		}
+		return kvRows(append(l, nb...)), nil
+	}
 	h, err := s.container(ctx, p, named, ref, false)
 	if err != nil && named != "" {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/ml/algos"
 	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/search"
@@ -64,6 +65,14 @@ func (s *Service) fitCode(ctx context.Context, p *access.Principal, name string)
 // the notebook v.Algo as p resolves it.
 func (s *Service) versionCode(ctx context.Context, p *access.Principal, exact models.Ref, v models.Version, env *search.Env) (code, error) {
 	l := v.Lineage
+	if l.NotebookPinned && l.Notebook == algos.Notebook {
+		c, ok := shippedByDigest(l.NotebookDigest)
+		if !ok {
+			return code{}, errdefs.Unavailable(fmt.Sprintf("model %s version %d was trained by the MLTK algorithms notebook an earlier Dockyard shipped (%s); "+
+				"this server ships %s, which is not run in its place: fit the model again", exact.Base(), v.Version, l.NotebookDigest, algos.Digest()))
+		}
+		return c, nil
+	}
 	if !l.NotebookPinned {
 		c, err := s.fitCode(ctx, p, v.Algo)
 		if err == nil && l.NotebookDigest != "" && l.NotebookDigest != c.v.Digest && env != nil {

@@ -64,6 +64,7 @@ type job struct {
 	cols columns
 	in   *input
 	env  *search.Env
+	seed bool // the container speaks only the seed's API: runSeed
 }
 
 // jobResult is a finished job: the done frame, what was sent, and the
@@ -92,6 +93,9 @@ var errJobEnded = errors.New("the container's answer ended before all rows were 
 // as search messages (capped). A notebook's failure is an error carrying
 // its traceback.
 func (s *Service) run(ctx context.Context, j *job) (_ *jobResult, err error) {
+	if j.seed {
+		return s.runSeed(ctx, j)
+	}
 	sp, err := newSpool(s.o.TempDir)
 	if err != nil {
 		return nil, err

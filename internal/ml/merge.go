@@ -41,6 +41,10 @@ type merged struct {
 	results string // CSV file of the results; "" for none
 	target  string
 	as      string
+	// verbatim keeps the notebook's column names (the shipped MLTK
+	// algorithms name theirs as MLTK does: SS_x, PC_1, cluster,
+	// predicted(y)); as still renames the first.
+	verbatim bool
 	// onEnd gets the counts when the rows are all out.
 	onEnd func(sent, results int64)
 }
@@ -67,6 +71,12 @@ func (m *merged) rows(yield func(*search.Row, error) bool) {
 			return
 		default:
 			names = resultNames(append([]string(nil), header...), m.target, m.as)
+			if m.verbatim {
+				names = append([]string(nil), header...)
+				if m.as != "" && len(names) > 0 {
+					names[0] = m.as
+				}
+			}
 		}
 	}
 	var sent, got int64

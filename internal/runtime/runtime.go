@@ -33,10 +33,15 @@ const (
 	StateExited  State = "exited"  // stopped, or its process died
 )
 
-// Limits are resource limits for a container. Zero means unlimited.
+// Limits are resource limits for a container. Zero means unlimited (or
+// the backend's configured default).
 type Limits struct {
 	CPUs        float64 `json:"cpus,omitempty"`
 	MemoryBytes int64   `json:"memory_bytes,omitempty"`
+	// MaxProcs bounds the processes (and threads) of the container.
+	MaxProcs int64 `json:"max_procs,omitempty"`
+	// MaxOpenFiles bounds the open files of each of its processes.
+	MaxOpenFiles int64 `json:"max_open_files,omitempty"`
 }
 
 // Spec describes a container to create.

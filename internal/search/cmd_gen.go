@@ -32,16 +32,24 @@ var errNoLookups = errdefs.Unavailable("lookups are not available in this search
 type inputlookup struct{ c *spl.Inputlookup }
 
 func (l inputlookup) Run(ctx context.Context, _ RowIter, env *Env) (RowIter, error) {
-	if env.Lookups == nil {
-		return nil, errNoLookups
-	}
-	rc, err := env.Lookups.Open(ctx, env.App, l.c.Lookup)
+	rc, name, err := openLookup(ctx, env, l.c.Lookup)
 	if err != nil {
 		return nil, err
 	}
+	var where pred
+	if l.c.Where != nil {
+		if where, err = compileSearchExpr(l.c.Where); err != nil {
+			rc.Close()
+			return nil, err
+		}
+	}
+	tb := &timeBounds{now: env.now()}
 	return func(yield func(*Row, error) bool) {
 		defer rc.Close()
-		for r, err := range ReadCSV(l.c.Lookup, rc) {
+		for r, err := range ReadCSV(name, rc) {
+			if err == nil && where != nil && !where(r, tb) {
+				continue
+			}
 			if !yield(r, err) || err != nil {
 				return
 			}
@@ -58,13 +66,10 @@ func (l outputlookup) Run(ctx context.Context, in RowIter, env *Env) (RowIter, e
 		return nil, errNoLookups
 	}
 	return func(yield func(*Row, error) bool) {
-		var rows []*Row
-		for r, err := range in {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			rows = append(rows, r)
+		rows, err := keepRows(in, env.mem())
+		if err != nil {
+			yield(nil, err)
+			return
 		}
 		var buf bytes.Buffer
 		if err := WriteCSV(&buf, FieldsOf(rows), rows); err != nil {

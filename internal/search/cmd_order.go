@@ -11,7 +11,8 @@ import (
 // tail keeps the last n rows and, as in Splunk, returns them last first.
 type tail struct{ n int }
 
-func (t tail) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
+func (t tail) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
+	mem := env.mem()
 	return func(yield func(*Row, error) bool) {
 		if t.n <= 0 {
 			for _, err := range in {
@@ -26,6 +27,10 @@ func (t tail) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 		next := 0
 		for r, err := range in {
 			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if err := mem.charge(rowSize(r)); err != nil {
 				yield(nil, err)
 				return
 			}
@@ -51,15 +56,12 @@ func (t tail) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 
 type sortCmd struct{ c *spl.Sort }
 
-func (s sortCmd) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
+func (s sortCmd) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 	return func(yield func(*Row, error) bool) {
-		var rows []*Row
-		for r, err := range in {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			rows = append(rows, r)
+		rows, err := keepRows(in, env.mem())
+		if err != nil {
+			yield(nil, err)
+			return
 		}
 		slices.SortStableFunc(rows, func(a, b *Row) int {
 			for _, k := range s.c.Keys {
@@ -86,7 +88,8 @@ func (s sortCmd) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 
 type dedup struct{ c *spl.Dedup }
 
-func (d dedup) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
+func (d dedup) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
+	mem := env.mem()
 	return func(yield func(*Row, error) bool) {
 		seen := map[string]int{}
 		prev, prevN := "", 0
@@ -123,6 +126,12 @@ func (d dedup) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 					continue
 				}
 			} else {
+				if _, ok := seen[key]; !ok {
+					if err := mem.charge(int64(len(key) + 48)); err != nil {
+						yield(nil, err)
+						return
+					}
+				}
 				seen[key]++
 				if seen[key] > d.c.N {
 					continue

@@ -35,8 +35,10 @@ func newAgg(fn string) agg {
 		return &stdevAgg{}
 	case "values":
 		return &valuesAgg{set: map[string]struct{}{}}
+	case "list":
+		return &listAgg{}
 	}
-	return &listAgg{}
+	return newAgg2(fn)
 }
 
 type countAgg struct{ n float64 }
@@ -180,32 +182,6 @@ func (a *listAgg) add(v Value) {
 
 func (a *listAgg) result() Value { return MultiValue(slices.Clone(a.vs)) }
 
-// group is the state of one by-combination.
-type group struct {
-	by   []Value
-	aggs []agg
-}
-
-func newGroup(c *spl.Stats, by []Value) *group {
-	g := &group{by: by, aggs: make([]agg, len(c.Aggs))}
-	for i, a := range c.Aggs {
-		g.aggs[i] = newAgg(a.Func)
-	}
-	return g
-}
-
-func (g *group) add(c *spl.Stats, r *Row) {
-	for i, a := range c.Aggs {
-		if a.Field == "" {
-			g.aggs[i].add(NullValue)
-			continue
-		}
-		if v := r.Get(a.Field); !v.IsNull() {
-			g.aggs[i].add(v)
-		}
-	}
-}
-
 // groupKey appends the by-values of r to buf as a map key; ok is false
 // when a by field is missing (such rows are not counted, as in Splunk).
 func groupKey(by []string, r *Row, buf []byte) ([]byte, bool) {
@@ -231,12 +207,14 @@ func byValues(by []string, r *Row) []Value {
 
 type stats struct{ c *spl.Stats }
 
-func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
+func (s stats) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 	return func(yield func(*Row, error) bool) {
+		pl := newPlan(s.c.Aggs)
+		pl.mem = env.mem()
 		groups := map[string]*group{}
 		var single *group
 		if len(s.c.By) == 0 {
-			single = newGroup(s.c, nil)
+			single = newGroup(pl, nil)
 		}
 		var buf []byte
 		for r, err := range in {
@@ -245,7 +223,11 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 				return
 			}
 			if single != nil {
-				single.add(s.c, r)
+				single.add(pl, r)
+				if pl.err != nil {
+					yield(nil, pl.err)
+					return
+				}
 				continue
 			}
 			var ok bool
@@ -254,10 +236,15 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 			}
 			g := groups[string(buf)]
 			if g == nil {
-				g = newGroup(s.c, byValues(s.c.By, r))
+				g = newGroup(pl, byValues(s.c.By, r))
 				groups[string(buf)] = g
+				pl.charge(int64(len(buf)+64) + 64*int64(len(pl.aggs)))
 			}
-			g.add(s.c, r)
+			g.add(pl, r)
+			if pl.err != nil {
+				yield(nil, pl.err)
+				return
+			}
 		}
 		var list []*group
 		if single != nil {
@@ -279,9 +266,7 @@ func (s stats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 			for i, f := range s.c.By {
 				out.Fields = append(out.Fields, Field{Name: f, Value: g.by[i]})
 			}
-			for i, a := range s.c.Aggs {
-				out.Set(a.OutName(), g.aggs[i].result())
-			}
+			g.set(pl, out, false)
 			if !yield(out, nil) {
 				return
 			}
@@ -293,6 +278,7 @@ type streamstats struct{ c *spl.Stats }
 
 func (s streamstats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
 	groups := map[string]*group{}
+	pl := newPlan(s.c.Aggs)
 	var buf []byte
 	return streamFn(in, func(r *Row) (*Row, bool) {
 		var ok bool
@@ -301,15 +287,11 @@ func (s streamstats) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error)
 		}
 		g := groups[string(buf)]
 		if g == nil {
-			g = newGroup(s.c, nil)
+			g = newGroup(pl, nil)
 			groups[string(buf)] = g
 		}
-		g.add(s.c, r)
-		for i, a := range s.c.Aggs {
-			if v := g.aggs[i].result(); !v.IsNull() {
-				r.Set(a.OutName(), v)
-			}
-		}
+		g.add(pl, r)
+		g.set(pl, r, true)
 		return r, true
 	}), nil
 }

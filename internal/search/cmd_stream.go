@@ -10,6 +10,28 @@ import (
 type assign struct {
 	field string
 	f     evalFn
+	tmpl  bool // field has {FIELD} parts, named by the row's values
+}
+
+// fieldTemplate expands the {FIELD} parts of an eval target with the row's
+// values; ok is false when one of them is null.
+func fieldTemplate(tmpl string, r *Row) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		j := strings.IndexByte(tmpl, '}')
+		if i < 0 || j < i {
+			b.WriteString(tmpl)
+			return b.String(), true
+		}
+		v := r.Get(tmpl[i+1 : j])
+		if v.IsNull() {
+			return "", false
+		}
+		b.WriteString(tmpl[:i])
+		b.WriteString(v.String())
+		tmpl = tmpl[j+1:]
+	}
 }
 
 type eval struct {
@@ -24,7 +46,8 @@ func compileEval(c *spl.Eval) (Command, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.assigns = append(e.assigns, assign{field: a.Field, f: f})
+		tmpl := strings.Contains(a.Field, "{") && strings.Contains(a.Field, "}")
+		e.assigns = append(e.assigns, assign{field: a.Field, f: f, tmpl: tmpl})
 	}
 	return e, nil
 }
@@ -37,10 +60,17 @@ func (e eval) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 			if err != nil {
 				return nil, err
 			}
+			field := a.field
+			if a.tmpl {
+				var ok bool
+				if field, ok = fieldTemplate(field, r); !ok {
+					continue
+				}
+			}
 			if v.IsNull() {
-				r.Delete(a.field)
+				r.Delete(field)
 			} else {
-				r.Set(a.field, v)
+				r.Set(field, v)
 			}
 		}
 		return r, nil

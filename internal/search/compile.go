@@ -49,10 +49,42 @@ func compileCommand(c spl.Command, first bool) (Command, error) {
 	case *spl.Dedup:
 		return dedup{c}, nil
 	case *spl.Stats:
-		if c.Streaming {
+		switch {
+		case c.Streaming:
 			return streamstats{c}, nil
+		case c.Event:
+			return eventstats{c}, nil
 		}
 		return stats{c}, nil
+	case *spl.Timechart:
+		return compileTimechart(c)
+	case *spl.Bin:
+		return compileBin(c)
+	case *spl.Fillnull:
+		return fillnull{c}, nil
+	case *spl.Makemv:
+		return makemv{c: c}, nil
+	case *spl.Mvexpand:
+		return mvexpand{c}, nil
+	case *spl.Rex:
+		return rex{c}, nil
+	case *spl.Top:
+		return top{c}, nil
+	case *spl.Sample:
+		return sample{c}, nil
+	case *spl.Convert:
+		return convert{c}, nil
+	case *spl.Lookup:
+		return lookup{c}, nil
+	case *spl.Append:
+		return compileAppend(c)
+	case *spl.Join:
+		return compileJoin(c)
+	case *spl.Foreach:
+		if _, err := compileSub(c.Sub, false); err != nil {
+			return nil, err
+		}
+		return foreach{c: c}, nil
 	case *spl.Fit, *spl.Apply, *spl.Summary, *spl.Listmodels, *spl.Deletemodel:
 		return mlCommand{c}, nil
 	}

@@ -21,6 +21,14 @@ type Limits struct {
 	MaxRows int
 	// MaxTime caps the wall-clock time of the whole search.
 	MaxTime time.Duration
+	// MaxMemory caps the bytes of rows and values the search's commands
+	// keep in memory (search.max_memory).
+	MaxMemory int64
+	// SubsearchMaxRows and SubsearchMaxTime cap each subsearch of append,
+	// join and appendpipe (search.subsearch_max_rows,
+	// search.subsearch_max_time); maxout= and maxtime= may lower them.
+	SubsearchMaxRows int
+	SubsearchMaxTime time.Duration
 }
 
 // Lookups reads and writes CSV lookup tables for the caller in ctx. Open of
@@ -62,6 +70,7 @@ type Env struct {
 
 	mu       sync.Mutex
 	messages []string
+	budget   *budget
 }
 
 // Message records a user-facing note about the search, such as "dropped 3

@@ -131,6 +131,9 @@ func binary(op string, l, r evalFn) evalFn {
 			if a.IsNull() || b.IsNull() {
 				return Bool(false)
 			}
+			if a.Kind() == Multi || b.Kind() == Multi {
+				return Bool(anyCompare(op, a, b))
+			}
 			return Bool(cmpOp(op, Compare(a, b)))
 		}
 	case "+":
@@ -280,4 +283,17 @@ func wildcardMatch(pat, s string, fold bool) bool {
 		s = s[i+len(p):]
 	}
 	return strings.HasSuffix(s, last) && len(s) >= len(last)
+}
+
+// anyCompare compares multivalues as Splunk does: true when some value of
+// one side compares true with some value of the other.
+func anyCompare(op string, a, b Value) bool {
+	for _, x := range a.Values() {
+		for _, y := range b.Values() {
+			if cmpOp(op, Compare(StrValue(x), StrValue(y))) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -235,6 +235,9 @@ func init() {
 			return func(*Row) Value { return NumValue(float64(x.now.Unix())) }, nil
 		}},
 	}
+	for name, spec := range moreFuncs() {
+		funcs[name] = spec
+	}
 }
 
 func finite(v float64) Value {

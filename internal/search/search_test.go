@@ -192,7 +192,7 @@ type fakeML struct{ fit *spl.Fit }
 func (f *fakeML) Fit(_ context.Context, c *spl.Fit, in RowIter, _ *Env) (RowIter, error) {
 	f.fit = c
 	return streamFn(in, func(r *Row) (*Row, bool) {
-		r.Set("predicted_"+c.Target, StrValue("p"))
+		r.Set("predicted_"+c.Target(), StrValue("p"))
 		return r, true
 	}), nil
 }

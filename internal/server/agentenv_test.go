@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,8 +30,11 @@ import (
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
-// agentEnviron returns the environment the process runtime gave the agent
-// of the container name (as owner sees it), read from /proc.
+// agentEnviron returns the environment the process runtime's agent of
+// the container name (as owner sees it) hands its notebook runner, read
+// from /proc: the runner is the agent's python descendant. (The agent
+// itself gets its per-start secrets from its start environment file, so
+// its own initial environment does not hold them.)
 func agentEnviron(t *testing.T, h *servertest.Harness, owner *access.Principal, name string) map[string]string {
 	t.Helper()
 	c, err := h.Srv.Containers.Get(context.Background(), owner, name)
@@ -47,17 +51,50 @@ func agentEnviron(t *testing.T, h *servertest.Harness, owner *access.Principal, 
 	if err := json.Unmarshal(b, &rec); err != nil || rec.PID == 0 {
 		t.Fatalf("container.json has no pid (%v): %s", err, b)
 	}
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", rec.PID))
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if pid := pythonDescendant(rec.PID); pid > 0 {
+			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{}
+			for _, kv := range strings.Split(string(raw), "\x00") {
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					env[k] = v
+				}
+			}
+			return env
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("container %s: no notebook runner under pid %d", name, rec.PID)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	env := map[string]string{}
-	for _, kv := range strings.Split(string(raw), "\x00") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
+}
+
+// pythonDescendant finds a python process below pid (0: none yet).
+func pythonDescendant(pid int) int {
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if cl, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p)); err == nil && p != pid &&
+			strings.Contains(filepath.Base(strings.SplitN(string(cl), "\x00", 2)[0]), "python") {
+			return p
+		}
+		// A child is listed under the thread that started it.
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p))
+		for _, tf := range tasks {
+			kids, _ := os.ReadFile(tf)
+			for _, f := range strings.Fields(string(kids)) {
+				if n, err := strconv.Atoi(f); err == nil {
+					queue = append(queue, n)
+				}
+			}
 		}
 	}
-	return env
+	return 0
 }
 
 // A request from the server to a container's agent continues the caller's
@@ -200,11 +237,20 @@ func TestContainerHECToken(t *testing.T) {
 	owner := &access.Principal{User: "carol", App: "search", Caps: access.CapSet{access.CapControlContainer: true}}
 	env := agentEnviron(t, h, owner, "hecbox")
 	secret, url := env[agent.EnvHECToken], env[agent.EnvHECURL]
-	if secret == "" || url != h.Srv.URL()+"/services/collector" || env[agent.EnvHECIndex] != "main" || env[agent.EnvHECCAFile] != h.Srv.CAFile() {
+	// Sandboxed, the CA file is copied into the container (its start
+	// directory, which the sandbox sees at /run/dockyard/start).
+	caFile := env[agent.EnvHECCAFile]
+	if caFile == "/run/dockyard/start/hec-ca.pem" {
+		c, _ := h.Srv.Containers.Get(ctx, owner, "hecbox")
+		caFile = filepath.Join(h.Data, "containers", c.RuntimeID, "start", "hec-ca.pem")
+	} else if caFile != h.Srv.CAFile() {
+		caFile = ""
+	}
+	if secret == "" || url != h.Srv.URL()+"/services/collector" || env[agent.EnvHECIndex] != "main" || caFile == "" {
 		t.Fatalf("agent environment: token set %t, %s=%q, %s=%q, %s=%q", secret != "",
 			agent.EnvHECURL, url, agent.EnvHECIndex, env[agent.EnvHECIndex], agent.EnvHECCAFile, env[agent.EnvHECCAFile])
 	}
-	caPEM, err := os.ReadFile(env[agent.EnvHECCAFile])
+	caPEM, err := os.ReadFile(caFile)
 	if err != nil {
 		t.Fatal(err)
 	}

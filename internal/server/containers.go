@@ -48,9 +48,19 @@ func (s *Server) openContainers(ctx context.Context) error {
 		Logger:       s.Log.With("runtime", "process"),
 		ClientCAPEM:  s.CA.CertPEM(),
 		ClientCert:   &clientCert,
+		Sandbox:      s.Config.Containers.Process.Sandbox,
+		Bwrap:        s.Config.Containers.Process.Bwrap,
+		Limits: runtime.Limits{MemoryBytes: s.Config.Containers.Limits.MemoryBytes,
+			MaxProcs: s.Config.Containers.Limits.MaxProcs, MaxOpenFiles: s.Config.Containers.Limits.MaxOpenFiles},
+		LimitsSetting: "containers.limits",
 	})
 	if err != nil {
 		return err
+	}
+	if ok, why := proc.Isolated(); ok {
+		s.Log.Info("the process runtime sandboxes its containers with bubblewrap", "sandbox", s.Config.Containers.Process.Sandbox, "bwrap", s.Config.Containers.Process.Bwrap)
+	} else {
+		s.Log.Warn("the process runtime is NOT sandboxed: only administrators may run containers there", "sandbox", s.Config.Containers.Process.Sandbox, "reason", why)
 	}
 	runtimes := map[string]runtime.Runtime{"process": proc}
 	if drt, err := s.dockerRuntime(ctx, &clientCert); err != nil {
@@ -137,7 +147,13 @@ func (s *Server) agentCommand() func(args []string) *exec.Cmd {
 			s.Log.Error("this test binary cannot run `dockyard agent`: give its package a TestMain that runs cli.Main when DOCKYARD_TEST_MAIN=1, or set containers.agent_command")
 			return exec.Command(prog, "-test.run=^$", "-test.count=1")
 		}
-		return exec.Command(prog, args...)
+		cmd := exec.Command(prog, args...)
+		if s.Config.Containers.AgentCommand == "" && strings.HasSuffix(prog, ".test") {
+			// The agent's environment is an allow-list: the test hook
+			// must be passed on explicitly.
+			cmd.Env = []string{"DOCKYARD_TEST_MAIN=1"}
+		}
+		return cmd
 	}
 }
 
@@ -209,4 +225,14 @@ func (h containerHEC) DeleteHECToken(ctx context.Context, name string) error {
 		return errdefs.Unavailable("the event index service is not open")
 	}
 	return h.s.Index.DeleteHECToken(ctx, name)
+}
+
+// ProcessSandbox reports whether the process runtime sandboxes its
+// containers and, when not, why (naming the package and the setting).
+func (s *Server) ProcessSandbox() (bool, string) {
+	rt, ok := s.runtimes["process"]
+	if !ok {
+		return false, "the process runtime is not open"
+	}
+	return runtime.IsIsolated(rt)
 }

@@ -213,7 +213,7 @@ func TestContainersAdoptedAfterRestart(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 	// An orphan: a container of this server that no record knows.
-	rt, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA})
+	rt, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA, Command: testAgentCommand})
 	if err != nil {
 		t.Fatal(err)
 	}

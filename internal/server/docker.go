@@ -34,6 +34,9 @@ func (s *Server) dockerRuntime(ctx context.Context, clientCert *tls.Certificate)
 		Logger:       s.Log.With("runtime", "docker"),
 		ClientCAPEM:  s.CA.CertPEM(),
 		ClientCert:   clientCert,
+		Limits: runtime.Limits{MemoryBytes: s.Config.Containers.Limits.MemoryBytes,
+			MaxProcs: s.Config.Containers.Limits.MaxProcs, MaxOpenFiles: s.Config.Containers.Limits.MaxOpenFiles},
+		LimitsSetting: "containers.limits",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("docker runtime: %w", err)

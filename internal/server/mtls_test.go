@@ -68,7 +68,7 @@ func TestAgentsRequireTheServersClientCertificate(t *testing.T) {
 
 	// Simulate an agent started by an older server: restart it without
 	// --client-ca. The restarted server adopts it and still reaches it.
-	plain, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA})
+	plain, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA, Command: testAgentCommand})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,10 @@ func (s *Server) openSearch(_ context.Context) error {
 // and before Serve).
 func (s *Server) SearchEnv(_ context.Context, app string) *search.Env {
 	env := &search.Env{
-		App:            app,
-		Limits:         search.Limits{MaxRows: int(s.Config.Search.MaxRows), MaxTime: s.Config.Search.MaxTime},
+		App: app,
+		Limits: search.Limits{MaxRows: int(s.Config.Search.MaxRows), MaxTime: s.Config.Search.MaxTime,
+			MaxMemory: s.Config.Search.MaxMemory, SubsearchMaxRows: int(s.Config.Search.SubsearchMaxRows),
+			SubsearchMaxTime: s.Config.Search.SubsearchMaxTime},
 		Lookups:        s.Lookups,
 		ML:             s.SearchML,
 		Logger:         s.Log.With("component", "search"),

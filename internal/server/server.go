@@ -29,6 +29,7 @@ import (
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/lookups"
+	"github.com/dockyard/dockyard/internal/maintenance"
 	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/nbsync"
 	"github.com/dockyard/dockyard/internal/notebooks"
@@ -67,6 +68,8 @@ type Server struct {
 	Images     *images.Catalogue
 	Sync       *nbsync.Syncer
 	Notebooks  *notebooks.Service
+	// Maintenance garbage-collects blobs and takes backups.
+	Maintenance *maintenance.Service
 
 	// Lookups keeps CSV lookup tables (openSearch).
 	Lookups *lookups.Service
@@ -116,16 +119,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.Data, err)
 	}
-	if s.Store, err = sqlite.Open(ctx, filepath.Join(cfg.Data, "dockyard.db")); err != nil {
+	if err := s.openStore(ctx); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, s.Store.Close)
 	if s.ID, err = s.serverID(ctx); err != nil {
 		return nil, err
 	}
-	if s.Blobs, err = blobfs.New(filepath.Join(cfg.Data, "blobs")); err != nil {
+	blobs, err := blobfs.New(filepath.Join(cfg.Data, "blobs"))
+	if err != nil {
 		return nil, err
 	}
+	s.Blobs = blobs
+	s.closers = append(s.closers, blobs.Close)
 	if err := s.openSecrets(); err != nil {
 		return nil, err
 	}
@@ -168,6 +173,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := s.openTelemetry(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.openMaintenance(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.openEvents(ctx); err != nil {
 		return nil, err
 	}
@@ -181,7 +189,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           s.API.Handler(),
+		Handler:           s.discardFailedWrites(s.API.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -269,6 +277,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.Log.Info("dockyard server ready", "url", s.URL(), "data", s.Config.Data, "server_id", s.ID)
 	go s.housekeeping(ctx)
+	go s.collectGarbage(ctx)
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {

@@ -21,10 +21,12 @@ type Makeresults struct {
 	CountSet bool
 }
 
-// Inputlookup reads the rows of a lookup table.
+// Inputlookup reads the rows of a lookup table, those matching Where
+// (search terms) if given.
 type Inputlookup struct {
 	Pos    Pos
 	Lookup string
+	Where  SearchExpr
 }
 
 // Outputlookup writes its input rows to a lookup table and passes them on.
@@ -137,10 +139,12 @@ func (a Agg) String() string {
 }
 
 // Stats aggregates rows, grouped by By. Streaming (streamstats) adds the
-// running aggregates to each row instead.
+// running aggregates to each row instead; Event (eventstats) adds each
+// group's aggregates to every row of the group.
 type Stats struct {
 	Pos       Pos
 	Streaming bool
+	Event     bool
 	Aggs      []Agg
 	By        []string
 }
@@ -165,8 +169,11 @@ func (c *Head) Name() string {
 }
 
 func (c *Stats) Name() string {
-	if c.Streaming {
+	switch {
+	case c.Streaming:
 		return "streamstats"
+	case c.Event:
+		return "eventstats"
 	}
 	return "stats"
 }
@@ -204,7 +211,12 @@ func (c *Makeresults) String() string {
 	return "makeresults"
 }
 
-func (c *Inputlookup) String() string  { return "inputlookup " + word(c.Lookup) }
+func (c *Inputlookup) String() string {
+	if c.Where != nil {
+		return "inputlookup " + word(c.Lookup) + " where " + c.Where.String()
+	}
+	return "inputlookup " + word(c.Lookup)
+}
 func (c *Outputlookup) String() string { return "outputlookup " + word(c.Lookup) }
 
 func (c *Eval) String() string {

@@ -79,15 +79,46 @@ func dumpNode(b *strings.Builder, d int, n any) {
 			line(b, d+1, a.Pos, "Agg %s field=%q as=%q", a.Func, a.Field, a.As)
 		}
 	case *Fit:
-		line(b, d, n.Pos, "Fit algorithm=%q algo=%q container=%q target=%q features=%q into=%s",
-			n.Algorithm, n.Algo, n.Container, n.Target, n.Features, n.Into)
+		line(b, d, n.Pos, "Fit algorithm=%q algo=%q container=%q targets=%q from=%v features=%q into=%s as=%q",
+			n.Algorithm, n.Algo, n.Container, n.Targets, n.From, n.Features, n.Into, n.As)
 		for _, o := range n.Params {
 			line(b, d+1, o.Pos, "Param %q=%q", o.Key, o.Value)
 		}
+	case *Timechart:
+		line(b, d, n.Pos, "Timechart options=%v by=%q", n.Options, n.By)
+		for _, a := range n.Aggs {
+			line(b, d+1, a.Pos, "Agg %s field=%q as=%q", a.Func, a.Field, a.As)
+		}
+	case *Convert:
+		line(b, d, n.Pos, "Convert options=%v", n.Options)
+		for _, cv := range n.Conversions {
+			line(b, d+1, cv.Pos, "Conversion %s field=%q as=%q", cv.Func, cv.Field, cv.As)
+		}
+	case *Inputlookup:
+		line(b, d, n.Pos, "Inputlookup lookup=%q", n.Lookup)
+		if n.Where != nil {
+			dumpNode(b, d+1, n.Where)
+		}
+	case *Append:
+		line(b, d, n.Pos, "%s options=%v", titleName(n.Name()), n.Options)
+		dumpSub(b, d+1, n.Sub.Pos, n.Sub.Pipeline)
+	case *Join:
+		line(b, d, n.Pos, "Join options=%v fields=%q", n.Options, n.Fields)
+		dumpSub(b, d+1, n.Sub.Pos, n.Sub.Pipeline)
+	case *Foreach:
+		line(b, d, n.Pos, "Foreach options=%v fields=%q body=%q", n.Options, n.Fields, n.Body)
+		dumpSub(b, d+1, n.BodyPos, n.Sub)
 	case Command:
 		line(b, d, n.Position(), "%s %+v", titleName(n.Name()), fieldsOf(n))
 	default:
 		fmt.Fprintf(b, "%s?%T\n", strings.Repeat("  ", d), n)
+	}
+}
+
+func dumpSub(b *strings.Builder, d int, pos Pos, pl *Pipeline) {
+	line(b, d, pos, "Subsearch")
+	for _, c := range pl.Commands {
+		dumpNode(b, d+1, c)
 	}
 }
 
@@ -98,8 +129,6 @@ func fieldsOf(c Command) string {
 	switch c := c.(type) {
 	case *Makeresults:
 		return fmt.Sprintf("count=%d set=%v", c.Count, c.CountSet)
-	case *Inputlookup:
-		return fmt.Sprintf("lookup=%q", c.Lookup)
 	case *Outputlookup:
 		return fmt.Sprintf("lookup=%q", c.Lookup)
 	case *Table:
@@ -126,6 +155,22 @@ func fieldsOf(c Command) string {
 		return fmt.Sprintf("model=%s", c.Model)
 	case *Deletemodel:
 		return fmt.Sprintf("model=%s", c.Model)
+	case *Bin:
+		return fmt.Sprintf("options=%v field=%q as=%q", c.Options, c.Field, c.As)
+	case *Fillnull:
+		return fmt.Sprintf("options=%v fields=%q", c.Options, c.Fields)
+	case *Makemv:
+		return fmt.Sprintf("options=%v field=%q", c.Options, c.Field)
+	case *Mvexpand:
+		return fmt.Sprintf("options=%v field=%q", c.Options, c.Field)
+	case *Rex:
+		return fmt.Sprintf("options=%v regex=%q", c.Options, c.Regex)
+	case *Top:
+		return fmt.Sprintf("options=%v fields=%q by=%q", c.Options, c.Fields, c.By)
+	case *Sample:
+		return fmt.Sprintf("options=%v", c.Options)
+	case *Lookup:
+		return fmt.Sprintf("table=%q inputs=%q output=%q outputs=%q", c.Table, c.Inputs, c.Output, c.Outputs)
 	}
 	return ""
 }

@@ -15,7 +15,8 @@ const (
 	tLParen         // (
 	tRParen         // )
 	tComma          // ,
-	tLBrack         // [ (a subsearch, which is rejected)
+	tLBrack         // [ (a subsearch)
+	tRBrack         // ]
 	tWord           // a bare word (search and argument modes)
 	tString         // a double-quoted string, unescaped
 	tIdent          // an identifier (expression mode)
@@ -48,12 +49,13 @@ type token struct {
 // mode changes.
 type lexer struct {
 	src   string
+	at    Pos     // where src starts in the whole search (1:1 unless a foreach body)
 	lines []int   // byte offset of each line start
 	runes []int32 // runes[i]: characters before byte offset i; nil when src is ASCII
 }
 
 func newLexer(src string) *lexer {
-	lx := &lexer{src: src, lines: []int{0}}
+	lx := &lexer{src: src, lines: []int{0}, at: Pos{1, 1}}
 	ascii := true
 	for i := 0; i < len(src); i++ {
 		switch {
@@ -86,10 +88,15 @@ func newLexer(src string) *lexer {
 func (lx *lexer) pos(off int) Pos {
 	line := sort.SearchInts(lx.lines, off+1) - 1 // the last line start <= off
 	start := lx.lines[line]
-	if lx.runes == nil {
-		return Pos{Line: line + 1, Col: off - start + 1}
+	p := Pos{Line: line + 1, Col: off - start + 1}
+	if lx.runes != nil {
+		p.Col = int(lx.runes[off]-lx.runes[start]) + 1
 	}
-	return Pos{Line: line + 1, Col: int(lx.runes[off]-lx.runes[start]) + 1}
+	if p.Line == 1 {
+		p.Col += lx.at.Col - 1
+	}
+	p.Line += lx.at.Line - 1
+	return p
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -137,6 +144,8 @@ func (lx *lexer) scan(off int, mode lexMode) token {
 		return single(tRParen)
 	case '[':
 		return single(tLBrack)
+	case ']':
+		return single(tRBrack)
 	case '"':
 		return lx.scanString(t, '"', tString)
 	}

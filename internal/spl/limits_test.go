@@ -21,6 +21,8 @@ func TestDeepNestingIsAnError(t *testing.T) {
 		{"function calls", "| eval x=" + strings.Repeat("abs(", n/4) + "1" + strings.Repeat(")", n/4)},
 		{"search groups", strings.Repeat("(", n) + "a" + strings.Repeat(")", n)},
 		{"search NOT", strings.Repeat("NOT ", n/4) + "a"},
+		{"subsearches", strings.Repeat("| makeresults | append [", n/25) + "| makeresults" + strings.Repeat("]", n/25)},
+		{"foreach bodies", strings.Repeat("| makeresults | foreach x [", n/25) + "eval x=1" + strings.Repeat("]", n/25)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,16 +25,32 @@ func (m ModelRef) String() string {
 
 // Fit trains a model in a container:
 //
-//	fit MLTKContainer algo=NAME [container=NAME] [k=v ...] [TARGET from] FEATURES... into [app:]MODEL
+//	fit ALGORITHM [algo=NAME] [container=NAME] [k=v ...] [[TARGET...] from] FEATURES... [into [app:]MODEL] [as PREFIX]
+//
+// Options may stand anywhere among the fields. algo= is required for
+// MLTKContainer, whose notebook it names.
 type Fit struct {
 	Pos       Pos
 	Algorithm string   // the word after fit, e.g. MLTKContainer
 	Algo      string   // algo=: the notebook to run
 	Container string   // container=: the container to run in, if given
 	Params    []Option // every other key=value, in order
-	Target    string   // empty when there is no "TARGET from"
+	Targets   []string // the fields before "from"; none without one
+	From      bool     // "from" was written (possibly with no target before it)
 	Features  []string // field names; * wildcards allowed
-	Into      ModelRef
+	Into      ModelRef // Name is empty when there is no "into": keep nothing
+	As        string   // as PREFIX: the name of the prediction field(s)
+}
+
+// HasInto reports whether the fit names a model to save into.
+func (c *Fit) HasInto() bool { return c.Into.Name != "" }
+
+// Target returns the single target field, or "" when there is none.
+func (c *Fit) Target() string {
+	if len(c.Targets) == 0 {
+		return ""
+	}
+	return c.Targets[0]
 }
 
 // Apply runs a model on the rows: apply [app:]MODEL[@REF] [container=NAME] [k=v ...] [as NAME].
@@ -87,17 +103,29 @@ func (c *Fit) Param(key string) (string, bool) {
 }
 
 func (c *Fit) String() string {
-	parts := []string{"fit", word(c.Algorithm), "algo=" + word(c.Algo)}
+	parts := []string{"fit", word(c.Algorithm)}
+	if c.Algo != "" || strings.EqualFold(c.Algorithm, "MLTKContainer") {
+		parts = append(parts, "algo="+word(c.Algo))
+	}
 	if c.Container != "" {
 		parts = append(parts, "container="+word(c.Container))
 	}
 	for _, o := range c.Params {
 		parts = append(parts, o.String())
 	}
-	if c.Target != "" {
-		parts = append(parts, word(c.Target), "from")
+	if len(c.Targets) > 0 {
+		parts = append(parts, words(c.Targets, " "))
 	}
-	parts = append(parts, words(c.Features, " "), "into", c.Into.String())
+	if c.From {
+		parts = append(parts, "from")
+	}
+	parts = append(parts, words(c.Features, " "))
+	if c.HasInto() {
+		parts = append(parts, "into", c.Into.String())
+	}
+	if c.As != "" {
+		parts = append(parts, "as", word(c.As))
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -44,7 +44,9 @@ func (p *parser) lookupName() (token, string) {
 
 func (p *parser) inputlookup(name token) Command {
 	_, n := p.lookupName()
-	return &Inputlookup{Pos: name.pos, Lookup: n}
+	c := &Inputlookup{Pos: name.pos, Lookup: n}
+	p.inputlookupWhere(c)
+	return c
 }
 
 func (p *parser) outputlookup(name token) Command {
@@ -56,11 +58,14 @@ func (p *parser) eval(name token) Command {
 	p.mode = modeExpr
 	c := &Eval{Pos: name.pos}
 	for {
-		t := p.peek()
-		if t.kind != tIdent && t.kind != tQField && t.kind != tString || t.kind == tIdent && exprKeyword(t.text) {
+		t := p.lx.scan(p.off, p.mode) // unchecked: "{" starts a template
+		if name, ok := p.templateName(t); ok {
+			t.text = name
+		} else if t = p.check(t); t.kind != tIdent && t.kind != tQField && t.kind != tString || t.kind == tIdent && exprKeyword(t.text) {
 			p.failExpected(t, "a field name to assign")
+		} else {
+			p.next()
 		}
-		p.next()
 		p.expectOp("=")
 		c.Assigns = append(c.Assigns, Assign{Pos: t.pos, Field: t.text, Expr: p.expr()})
 		if p.peek().kind != tComma {
@@ -72,6 +77,36 @@ func (p *parser) eval(name token) Command {
 		p.failExpected(p.peek(), `an operator, "," or "|"`)
 	}
 	return c
+}
+
+// templateName consumes a bare field name with {FIELD} parts, such as
+// feature_{s}, which eval names after the value of FIELD.
+func (p *parser) templateName(t token) (string, bool) {
+	src := p.lx.src
+	end := t.off
+	braces := false
+	for end < len(src) {
+		c := src[end]
+		switch {
+		case c == '{':
+			close := strings.IndexByte(src[end:], '}')
+			if close < 2 || !validName(src[end+1:end+close], true) {
+				return "", false
+			}
+			end += close + 1
+			braces = true
+			continue
+		case isIdentChar(c) || c == '.' && end > t.off:
+			end++
+			continue
+		}
+		break
+	}
+	if !braces {
+		return "", false
+	}
+	p.off = end
+	return src[t.off:end], true
 }
 
 func (p *parser) where(name token) Command {
@@ -243,28 +278,57 @@ func (p *parser) dedup(name token) Command {
 	return c
 }
 
-// StatsFuncs are the aggregation functions stats accepts; StreamstatsFuncs
-// those streamstats accepts.
-var (
-	StatsFuncs = []string{"count", "c", "dc", "distinct_count", "sum", "avg", "mean",
-		"min", "max", "median", "stdev", "values", "list"}
-	StreamstatsFuncs = []string{"count", "c", "sum", "avg", "mean", "min", "max"}
-)
+// StatsFuncs are the aggregation functions stats, streamstats, eventstats
+// and timechart accept; percN, pN, exactpercN and upperpercN take any N
+// from 0 to 100 (perc95, p99.9).
+var StatsFuncs = []string{"count", "c", "dc", "distinct_count", "sum", "avg", "mean",
+	"min", "max", "range", "median", "mode", "stdev", "stdevp", "var", "varp", "values", "list",
+	"first", "last", "earliest", "latest", "percN"}
+
+// IsStatsFunc reports whether fn (lower case) is an aggregation function.
+func IsStatsFunc(fn string) bool {
+	if _, ok := PercentileOf(fn); ok {
+		return true
+	}
+	return fn != "percn" && stopWord(fn, StatsFuncs)
+}
+
+// PercentileOf returns N for percN, pN, exactpercN and upperpercN.
+func PercentileOf(fn string) (float64, bool) {
+	for _, pre := range []string{"exactperc", "upperperc", "perc", "p"} {
+		if rest, ok := strings.CutPrefix(fn, pre); ok && rest != "" && (isDigit(rest[0]) || rest[0] == '.') {
+			n, err := strconv.ParseFloat(rest, 64)
+			return n, err == nil && n >= 0 && n <= 100
+		}
+	}
+	return 0, false
+}
 
 func (p *parser) stats(name token) Command {
-	c := &Stats{Pos: name.pos, Streaming: strings.EqualFold(name.text, "streamstats")}
-	known := StatsFuncs
-	if c.Streaming {
-		known = StreamstatsFuncs
+	c := &Stats{Pos: name.pos, Streaming: strings.EqualFold(name.text, "streamstats"), Event: strings.EqualFold(name.text, "eventstats")}
+	c.Aggs = p.aggs(c.Name(), "by")
+	if isWord(p.peek(), "by") {
+		p.next()
+		c.By = p.fieldList("a field name after \"by\"")
 	}
-	for !p.atEnd() && !isWord(p.peek(), "by") {
-		if len(c.Aggs) > 0 && p.peek().kind == tComma {
+	return c
+}
+
+// aggs parses aggregations such as count, avg(x) as m, sum(bytes_*) up to
+// the end of the command or a stop word.
+func (p *parser) aggs(cmd string, stop ...string) []Agg {
+	var out []Agg
+	for !p.atEnd() && !(p.peek().kind == tWord && stopWord(p.peek().text, stop)) {
+		if len(out) > 0 && p.peek().kind == tComma {
 			p.next()
+		}
+		if p.isOption() {
+			break
 		}
 		t := p.expectKind(tWord, "a function such as count or avg(FIELD)")
 		a := Agg{Pos: t.pos, Func: strings.ToLower(t.text)}
-		if !stopWord(a.Func, known) {
-			p.fail(t.pos, "unknown %s function %q: expected one of %s", c.Name(), t.text, strings.Join(known, ", "))
+		if !IsStatsFunc(a.Func) {
+			p.fail(t.pos, "unknown %s function %q: expected one of %s", cmd, t.text, strings.Join(StatsFuncs, ", "))
 		}
 		if p.peek().kind == tLParen {
 			p.next()
@@ -277,14 +341,10 @@ func (p *parser) stats(name token) Command {
 			p.next()
 			a.As = p.word("a name after \"as\"").text
 		}
-		c.Aggs = append(c.Aggs, a)
+		out = append(out, a)
 	}
-	if len(c.Aggs) == 0 {
+	if len(out) == 0 {
 		p.failExpected(p.peek(), "a function such as count or avg(FIELD)")
 	}
-	if isWord(p.peek(), "by") {
-		p.next()
-		c.By = p.fieldList("a field name after \"by\"")
-	}
-	return c
+	return out
 }

@@ -41,11 +41,14 @@ func (p *parser) fit(name token) Command {
 		p.failExpected(alg, "an algorithm such as MLTKContainer")
 	}
 	c.Algorithm = p.next().text
+	var fields []string // the fields since the start or since "from"
+	into := false
 	for {
 		t := p.peek()
 		switch {
 		case p.atEnd():
-			p.failExpected(t, `"into"`)
+			p.fitEnd(c, name, fields, t)
+			return c
 		case p.isOption():
 			o := p.option()
 			switch o.Key {
@@ -56,34 +59,51 @@ func (p *parser) fit(name token) Command {
 			default:
 				c.Params = append(c.Params, o)
 			}
-			continue
+		case isWord(t, "as") && c.As == "":
+			p.fitEnd(c, name, fields, t)
+			fields = nil
+			p.next()
+			c.As = p.word(`a field name after "as"`).text
+			into = true // nothing but options after as
+		case into:
+			p.failExpected(t, `key=value, "as NAME" or "|"`)
 		case isWord(t, "into"):
+			p.fitEnd(c, name, fields, t)
+			fields = nil
 			p.next()
-			if c.Algo == "" {
-				p.fail(name.pos, "fit needs algo=NOTEBOOK: the notebook that trains the model")
-			}
-			if len(c.Features) == 0 {
-				p.failExpected(t, "a feature field before \"into\"")
-			}
 			c.Into = p.modelRef()
-			for p.isOption() {
-				o := p.option()
-				c.Params = append(c.Params, o)
-			}
-			return c
+			into = true
 		case isWord(t, "from"):
-			if c.Target != "" || len(c.Features) != 1 {
-				p.fail(t.pos, "expected exactly one target field before \"from\"")
+			if c.From {
+				p.fail(t.pos, `"from" appears twice: write TARGET... from FEATURES...`)
 			}
 			p.next()
-			c.Target, c.Features = c.Features[0], nil
-			continue
+			c.Targets, c.From, fields = fields, true, nil
 		case t.kind == tComma:
 			p.next()
-			continue
+		default:
+			fields = append(fields, p.word(`a field name, "from", "into" or "|"`).text)
 		}
-		c.Features = append(c.Features, p.word(`a field name or "into"`).text)
 	}
+}
+
+// fitEnd checks a fit whose fields end at t (into, as or the end of the
+// command) and takes fields as its features.
+func (p *parser) fitEnd(c *Fit, name token, fields []string, t token) {
+	if c.Features != nil {
+		return // into was already seen
+	}
+	if c.Algo == "" && strings.EqualFold(c.Algorithm, "MLTKContainer") {
+		p.fail(name.pos, "fit needs algo=NOTEBOOK: the notebook that trains the model")
+	}
+	if len(fields) == 0 {
+		what := "a feature field"
+		if c.From {
+			what = `a feature field after "from"`
+		}
+		p.failExpected(t, what)
+	}
+	c.Features = fields
 }
 
 func (p *parser) apply(name token) Command {

@@ -7,7 +7,7 @@ func (p *parser) searchAnd() SearchExpr {
 	start := p.peek().pos
 	for {
 		t := p.peek()
-		if t.kind == tEOF || t.kind == tPipe || t.kind == tRParen {
+		if t.kind == tEOF || t.kind == tPipe || t.kind == tRParen || t.kind == tRBrack {
 			break
 		}
 		if t.kind == tWord && t.text == "AND" {
@@ -64,6 +64,9 @@ func (p *parser) searchNot() SearchExpr {
 
 func (p *parser) searchTerm() SearchExpr {
 	t := p.peek()
+	if t.kind == tLBrack {
+		p.fail(t.pos, "subsearches as search terms are not supported: use append, join or lookup with a subsearch, or run the inner search on its own")
+	}
 	if t.kind != tWord && t.kind != tString || t.kind == tWord && (t.text == "AND" || t.text == "OR") {
 		p.failExpected(t, "a search term")
 	}

@@ -72,12 +72,12 @@ func checkRoundTrip(t *testing.T, canonical string) {
 }
 
 func TestParseErrorsAreInvalid(t *testing.T) {
-	_, err := Parse("| makeresults | fit MLTKContainer algo=x a b")
+	_, err := Parse("| makeresults | fit MLTKContainer algo=x a from")
 	var pe *ParseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("got %v", err)
 	}
-	want := `line 1, column 45: expected "into", found end of search`
+	want := `line 1, column 48: expected a feature field after "from", found end of search`
 	if err.Error() != want {
 		t.Fatalf("got %q, want %q", err.Error(), want)
 	}

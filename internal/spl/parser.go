@@ -60,10 +60,20 @@ func Parse(src string) (pl *Pipeline, err error) {
 			pl, err = nil, pe
 		}
 	}()
-	pl = &Pipeline{}
 	if t := p.peek(); t.kind == tEOF {
 		p.fail(t.pos, "empty search: expected search terms or a command such as \"| makeresults\"")
 	}
+	pl = p.pipeline(tEOF)
+	if t := p.peek(); t.kind != tEOF {
+		p.failExpected(t, `"|" or end of search`)
+	}
+	return pl, nil
+}
+
+// pipeline parses commands joined by pipes up to a token of kind end (the
+// end of the search, or the "]" of a subsearch), which it does not consume.
+func (p *parser) pipeline(end tokKind) *Pipeline {
+	pl := &Pipeline{}
 	for first := true; ; first = false {
 		p.mode = modeArgs
 		t := p.peek()
@@ -71,14 +81,37 @@ func Parse(src string) (pl *Pipeline, err error) {
 		if piped {
 			p.next()
 		} else if !first {
-			p.failExpected(t, `"|" or end of search`)
+			what := `"|" or end of search`
+			if end == tRBrack {
+				what = `"|" or "]"`
+			}
+			p.failExpected(t, what)
 		}
 		pl.Commands = append(pl.Commands, p.command(first, piped))
 		p.mode = modeArgs
-		if p.peek().kind == tEOF {
-			return pl, nil
+		if k := p.peek().kind; k == end || k == tEOF {
+			return pl
 		}
 	}
+}
+
+// subsearch parses [ PIPELINE ].
+func (p *parser) subsearch(what string) *Subsearch {
+	open := p.peek()
+	if open.kind != tLBrack {
+		p.failExpected(open, what)
+	}
+	defer p.nest(open)()
+	p.next()
+	if t := p.peek(); t.kind == tRBrack || t.kind == tEOF {
+		p.failExpected(t, "a search inside [ ]")
+	}
+	mode := p.mode
+	pl := p.pipeline(tRBrack)
+	p.mode = modeArgs
+	p.expectKind(tRBrack, `"]" to close the subsearch opened at `+open.pos.String())
+	p.mode = mode
+	return &Subsearch{Pos: open.pos, Pipeline: pl}
 }
 
 func (p *parser) fail(pos Pos, format string, args ...any) {
@@ -111,8 +144,6 @@ func (p *parser) check(t token) token {
 	switch t.kind {
 	case tBad:
 		p.fail(t.pos, "%s", t.text)
-	case tLBrack:
-		p.fail(t.pos, "subsearches ([ ... ]) are not supported: run the inner search on its own and use its results, for example through a lookup")
 	}
 	return t
 }
@@ -126,7 +157,7 @@ func (p *parser) next() token {
 // atEnd reports whether the command's arguments are over.
 func (p *parser) atEnd() bool {
 	k := p.peek().kind
-	return k == tEOF || k == tPipe
+	return k == tEOF || k == tPipe || k == tRBrack
 }
 
 // isWord reports whether t is the unquoted word kw (case-insensitive).
@@ -198,6 +229,23 @@ func init() {
 		"dedup":        (*parser).dedup,
 		"stats":        (*parser).stats,
 		"streamstats":  (*parser).stats,
+		"eventstats":   (*parser).stats,
+		"timechart":    (*parser).timechart,
+		"bin":          (*parser).bin,
+		"bucket":       (*parser).bin,
+		"fillnull":     (*parser).fillnull,
+		"makemv":       (*parser).makemv,
+		"mvexpand":     (*parser).mvexpand,
+		"rex":          (*parser).rex,
+		"top":          (*parser).top,
+		"rare":         (*parser).top,
+		"sample":       (*parser).sample,
+		"convert":      (*parser).convert,
+		"lookup":       (*parser).lookup,
+		"append":       (*parser).appendCmd,
+		"appendpipe":   (*parser).appendCmd,
+		"foreach":      (*parser).foreach,
+		"join":         (*parser).join,
 		"fit":          (*parser).fit,
 		"apply":        (*parser).apply,
 		"summary":      (*parser).summary,

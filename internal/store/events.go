@@ -56,11 +56,13 @@ type HECToken struct {
 
 // AuditRecord is one link of the audit hash chain. Body is the canonical
 // JSON of the event (its seq included); Hash is hex
-// SHA-256(PrevHash || Body) as the audit package defines it.
+// SHA-256(PrevHash || Body) and MAC the keyed HMAC of Hash, as the audit
+// package defines them ("" on links written before the chain was keyed).
 type AuditRecord struct {
 	Seq      int64
 	PrevHash string
 	Hash     string
+	MAC      string
 	Body     string
 	// IndexedRaw is the _raw text of the event's searchable copy in index
 	// _internal, as read back by AuditRecords; "" when the copy is missing.
@@ -76,6 +78,9 @@ type AuditCheckpoint struct {
 	Time      time.Time
 	KeyID     string // hex SHA-256 of the signing public key, first 16 characters
 	Signature string // base64 ed25519 signature
+	// KeyedFrom is the seq from which every link carries a MAC (0 on
+	// checkpoints signed before the chain was keyed).
+	KeyedFrom int64
 }
 
 // EventStore keeps event indexes, events with a full-text index, HTTP

@@ -38,13 +38,13 @@ func Instrument(next http.Handler, m *Metrics, t *Tracing) http.Handler {
 		ctx := Extract(r.Context(), r.Header)
 		ctx, span := tracer.Start(ctx, "HTTP "+r.Method, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
-		rw := &statusWriter{ResponseWriter: w}
+		rw := &StatusWriter{ResponseWriter: w}
 		r2 := r.WithContext(ctx) // the mux sets r2.Pattern
 		next.ServeHTTP(rw, r2)
 
 		route := routeOf(r2.Pattern)
 		method := methodLabel(r.Method)
-		code := rw.code()
+		code := rw.Code()
 		m.ObserveRequest(route, method, code, time.Since(start))
 		if route == "/v1/login" && r.Method == http.MethodPost && code/100 != 2 {
 			m.LoginFailed()
@@ -98,28 +98,30 @@ func clientHost(addr string) string {
 	return addr
 }
 
-// statusWriter records the status code and keeps streaming working: it
-// forwards Flush and lets http.ResponseController reach the connection.
-type statusWriter struct {
+// StatusWriter records the status code of an answer and keeps streaming
+// working: it forwards Flush, lets protocol upgrades through and lets
+// http.ResponseController reach the connection. Wrap a ResponseWriter in
+// it and read Code after the handler returns.
+type StatusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Flush() {
+func (w *StatusWriter) Flush() {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -129,7 +131,7 @@ func (w *statusWriter) Flush() {
 }
 
 // Hijack lets protocol upgrades through the wrapper.
-func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *StatusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if h, ok := w.ResponseWriter.(http.Hijacker); ok {
 		return h.Hijack()
 	}
@@ -137,9 +139,10 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // Unwrap gives http.ResponseController the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w *statusWriter) code() int {
+// Code is the status the answer had (200 when the handler wrote nothing).
+func (w *StatusWriter) Code() int {
 	if w.status == 0 {
 		return http.StatusOK
 	}

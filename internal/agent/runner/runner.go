@@ -392,7 +392,7 @@ func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Re
 				if r.isClosed() {
 					return Result{}, fmt.Errorf("notebook %s %s stopped: %w", req.Notebook, req.Op, errClosed)
 				}
-				return Result{}, errdefs.Unavailable(fmt.Sprintf("notebook runner exited during %s (%v); it restarts on the next call: %s", req.Op, p.err, p.stderr.String()))
+				return Result{}, errdefs.Unavailable(explainMemory(fmt.Sprintf("notebook runner exited during %s (%v); it restarts on the next call: %s", req.Op, p.err, p.stderr.String())))
 			}
 			if m.ID == nil || *m.ID != id {
 				if m.Type == "log" {
@@ -402,6 +402,9 @@ func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Re
 			}
 			switch m.Type {
 			case "done":
+				if m.Result.Status == "error" {
+					m.Result.Message = explainMemory(m.Result.Message)
+				}
 				return m.Result, nil
 			case "log", "progress":
 				if onEvent != nil {

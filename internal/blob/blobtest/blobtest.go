@@ -45,6 +45,10 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 		{"TruncatedReader", testTruncatedReader},
 		{"ContextCanceled", testContextCanceled},
 		{"Verify", testVerify},
+		{"List", testList},
+		{"DeleteUnused", testDeleteUnused},
+		{"DeleteUnusedKeepsChecked", testDeleteUnusedKeepsChecked},
+		{"TrackCreated", testTrackCreated},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

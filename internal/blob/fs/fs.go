@@ -4,6 +4,13 @@
 // hashed while written, fsynced, renamed into place and made durable by
 // fsyncing the directory, so a blob is either fully present or absent.
 // Reads verify the digest as they go.
+//
+// Each Store writes its temporary files in a directory of its own under
+// root/tmp, locked while the Store lives; New removes the directories of
+// stores whose process has gone (a crash or a kill), so that no partial
+// upload outlives a restart. A blob's modification time is when it was
+// last written or found by Stat or Missing: DeleteUnused (garbage
+// collection) keeps blobs touched since its cutoff.
 package fs
 
 import (
@@ -16,20 +23,25 @@ import (
 	iofs "io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/errdefs"
 )
 
-// staleTempAge is how old a leftover temporary file (from a crash) must be
-// before New removes it.
-const staleTempAge = 24 * time.Hour
-
 // Store is a blob.Store on the local filesystem. It is safe for concurrent
-// use, also by several processes sharing the same root.
+// use, also by several processes sharing the same root (garbage collection
+// excepted: run it in the one server that owns the root).
 type Store struct {
 	root string
+	tmp  string   // this store's own directory of temporary files
+	lock *os.File // held while the store lives; marks tmp as in use
+
+	// mu orders DeleteUnused against the renames of Put and the touches
+	// of Stat, so that a blob written or checked during a collection is
+	// never removed.
+	mu sync.Mutex
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -46,7 +58,22 @@ func New(dir string) (*Store, error) {
 		}
 	}
 	s.removeStaleTemps()
+	if err := s.openTempDir(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// Close releases the store's temporary directory. Using the store after
+// Close fails.
+func (s *Store) Close() error {
+	if s.lock == nil {
+		return nil
+	}
+	err := os.RemoveAll(s.tmp)
+	s.lock.Close()
+	s.lock = nil
+	return err
 }
 
 // Root returns the directory the store lives in.
@@ -59,19 +86,6 @@ func (s *Store) tmpDir() string  { return filepath.Join(s.root, "tmp") }
 func (s *Store) path(d blob.Digest) string {
 	h := d.Hex()
 	return filepath.Join(s.blobDir(), h[:2], h)
-}
-
-func (s *Store) removeStaleTemps() {
-	entries, err := os.ReadDir(s.tmpDir())
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err == nil && time.Since(info.ModTime()) > staleTempAge {
-			_ = os.Remove(filepath.Join(s.tmpDir(), e.Name()))
-		}
-	}
 }
 
 // Put stores the bytes of r and returns their digest and size.
@@ -93,9 +107,9 @@ func (s *Store) put(ctx context.Context, want blob.Digest, r io.Reader) (d blob.
 	if err := ctx.Err(); err != nil {
 		return "", 0, err
 	}
-	tmp, err := os.CreateTemp(s.tmpDir(), "put-*")
+	tmp, err := os.CreateTemp(s.tmp, "put-*")
 	if err != nil {
-		return "", 0, fmt.Errorf("blob store: create temporary file in %s: %w", s.tmpDir(), err)
+		return "", 0, fmt.Errorf("blob store: create temporary file in %s: %w", s.tmp, err)
 	}
 	tmpName := tmp.Name()
 	renamed := false
@@ -133,8 +147,20 @@ func (s *Store) put(ctx context.Context, want blob.Digest, r io.Reader) (d blob.
 		return "", 0, fmt.Errorf("blob store: create %s: %w", dir, err)
 	}
 	// Renaming over an existing copy is atomic and replaces a copy that may
-	// have been corrupted with one we have just verified.
-	if err := os.Rename(tmpName, dst); err != nil {
+	// have been corrupted with one we have just verified. The new file's
+	// modification time marks the blob as used now.
+	s.mu.Lock()
+	_, statErr := os.Lstat(dst)
+	err = os.Rename(tmpName, dst)
+	if err == nil {
+		// The kernel's clock for file times is coarse: set it exactly.
+		now := time.Now()
+		if err = os.Chtimes(dst, now, now); err == nil && errors.Is(statErr, iofs.ErrNotExist) {
+			blob.NoteCreated(ctx, d, now)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
 		return "", 0, fmt.Errorf("blob store: move blob into place at %s: %w", dst, err)
 	}
 	renamed = true
@@ -204,12 +230,21 @@ func (s *Store) Stat(ctx context.Context, d blob.Digest) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	info, err := os.Stat(s.path(d))
+	p := s.path(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info, err := os.Stat(p)
 	if err != nil {
 		if errors.Is(err, iofs.ErrNotExist) {
 			return 0, notFound(d)
 		}
 		return 0, fmt.Errorf("blob %s: stat: %w", d, err)
+	}
+	// Mark the blob as used, so that a collection running now keeps it for
+	// the writer that is about to reference it.
+	now := time.Now()
+	if err := os.Chtimes(p, now, now); err != nil {
+		return 0, fmt.Errorf("blob %s: mark as used: %w", d, err)
 	}
 	return info.Size(), nil
 }

@@ -47,12 +47,8 @@ func TestFailedPutsLeaveNoTempFiles(t *testing.T) {
 	ctx := context.Background()
 	_, _ = s.PutVerified(ctx, blob.FromBytes([]byte("other")), strings.NewReader("data"))
 	_, _, _ = s.Put(ctx, io.MultiReader(strings.NewReader("part"), errReader{}))
-	entries, err := os.ReadDir(filepath.Join(s.Root(), "tmp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 0 {
-		t.Fatalf("temporary files left behind: %v", entries)
+	if left := tempFiles(t, s.Root()); len(left) != 0 {
+		t.Fatalf("temporary files left behind: %v", left)
 	}
 	blobs, err := filepath.Glob(filepath.Join(s.Root(), "sha256", "*", "*"))
 	if err != nil || len(blobs) != 0 {

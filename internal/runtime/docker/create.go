@@ -1,16 +1,14 @@
 package docker
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"net/netip"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -32,7 +30,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	if spec.Image == "" {
 		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: no image: name an image that holds the dockyard binary at %s", spec.Name, r.cfg.Entrypoint[0]))
 	}
-	if spec.Limits.CPUs < 0 || spec.Limits.MemoryBytes < 0 {
+	if spec.Limits.CPUs < 0 || spec.Limits.MemoryBytes < 0 || spec.Limits.MaxProcs < 0 || spec.Limits.MaxOpenFiles < 0 {
 		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: limits must be 0 (unlimited) or more", spec.Name))
 	}
 	publish, err := netip.ParseAddr(r.cfg.PublishIP)
@@ -51,7 +49,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		return runtime.Container{}, fmt.Errorf("container %q: issuing the agent certificate: %w", spec.Name, err)
 	}
 	token := []byte(randomHex(32))
-	archive, err := layout(spec, certPEM, keyPEM, token, r.cfg.ClientCAPEM)
+	rootTar, secretTar, err := r.layout(spec, certPEM, keyPEM, token, r.cfg.ClientCAPEM)
 	if err != nil {
 		return runtime.Container{}, fmt.Errorf("container %q: %w", spec.Name, err)
 	}
@@ -66,7 +64,14 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		env[k] = v
 	}
 	env["DOCKYARD_CONTAINER"] = spec.Name
+	env["HOME"] = "/tmp" // the root file system is read-only
+	lim, setting := r.limits(spec.Limits)
+	if lim.MemoryBytes > 0 {
+		env["DOCKYARD_MEMORY_LIMIT"] = strconv.FormatInt(lim.MemoryBytes, 10)
+		env["DOCKYARD_MEMORY_LIMIT_SETTING"] = setting
+	}
 	cfg := &container.Config{
+		User:         r.cfg.User,
 		Image:        spec.Image,
 		Entrypoint:   r.cfg.Entrypoint,
 		Cmd:          r.agentArgs(spec.Args),
@@ -75,15 +80,9 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		WorkingDir:   AgentRoot,
 		ExposedPorts: network.PortSet{agentPort: {}},
 	}
-	host := &container.HostConfig{
-		PortBindings: network.PortMap{agentPort: {{HostIP: publish, HostPort: ""}}},
-		Resources: container.Resources{
-			NanoCPUs: int64(math.Round(spec.Limits.CPUs * 1e9)),
-			Memory:   spec.Limits.MemoryBytes,
-		},
-	}
-	if spec.GPUs > 0 {
-		host.Resources.DeviceRequests = []container.DeviceRequest{{Driver: "nvidia", Count: spec.GPUs, Capabilities: [][]string{{"gpu"}}}}
+	host := hostConfig(lim, spec.GPUs, network.PortMap{agentPort: {{HostIP: publish, HostPort: ""}}})
+	if err := checkHostConfig(spec.Name, host); err != nil {
+		return runtime.Container{}, err
 	}
 	res, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: r.dockerName(spec.Name), Config: cfg, HostConfig: host})
 	if err != nil {
@@ -100,9 +99,15 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		_, _ = r.cli.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 		r.removeState(res.ID)
 	}
-	if _, err := r.cli.CopyToContainer(ctx, res.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: bytes.NewReader(archive), CopyUIDGID: true}); err != nil {
-		undo()
-		return runtime.Container{}, r.wrap(fmt.Sprintf("container %q: copying its files in", spec.Name), err)
+	// The root file system is read-only: the files go into the volumes.
+	for _, in := range []struct {
+		dest string
+		tar  []byte
+	}{{AgentRoot, rootTar}, {SecretDir, secretTar}} {
+		if _, err := r.cli.CopyToContainer(ctx, res.ID, client.CopyToContainerOptions{DestinationPath: in.dest, Content: bytes.NewReader(in.tar), CopyUIDGID: false}); err != nil { // owners as in the tar: the agent's user
+			undo()
+			return runtime.Container{}, r.wrap(fmt.Sprintf("container %q: copying its files into %s", spec.Name, in.dest), err)
+		}
 	}
 	if err := r.writeState(res.ID, token, certPEM); err != nil {
 		undo()
@@ -141,73 +146,61 @@ func envList(env map[string]string) []string {
 	return out
 }
 
-// layout is the tar archive extracted at the container's / before its
-// first start: the agent root's directories, the spec's files under it,
-// and the secrets (0600) under SecretDir, with the client CA (clientCA,
-// when set, 0644) beside them. Entries are owned by root in
-// the archive; the daemon gives them to the image's user (CopyUIDGID).
-func layout(spec runtime.Spec, certPEM, keyPEM, token, clientCA []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	now := time.Now()
-	dirs := map[string]int64{}
-	addDir := func(p string, mode int64) {
-		for d := p; d != "." && d != "/" && d != ""; d = path.Dir(d) {
-			if _, ok := dirs[d]; !ok {
-				dirs[d] = 0o755
-			}
+// layout returns the tars of the agent's root (extracted at AgentRoot:
+// notebooks/, notebooks/data/, app/model/data/, .dockyard/tmp/ and
+// spec.Files) and of its
+// secrets (at SecretDir: cert.pem, key.pem, token, client-ca.pem, start/),
+// every entry owned by the agent's user.
+func (r *Runtime) layout(spec runtime.Spec, certPEM, keyPEM, token, clientCA []byte) (root, secrets []byte, err error) {
+	rt := r.newTar()
+	dirs := map[string]bool{}
+	var addDir func(d string) error
+	addDir = func(d string) error {
+		if d == "." || d == "" || dirs[d] {
+			return nil
 		}
-		dirs[p] = mode
+		if err := addDir(path.Dir(d)); err != nil {
+			return err
+		}
+		dirs[d] = true
+		return rt.dir(d, 0o755)
 	}
-	root := strings.TrimPrefix(AgentRoot, "/")
-	for _, d := range []string{"notebooks/data", "app/model/data"} {
-		addDir(root+"/"+d, 0o755)
+	// .dockyard/tmp: the agent's scratch space (the root file system is
+	// read-only, and the volume's top directory belongs to root).
+	for _, d := range []string{"notebooks/data", "app/model/data", ".dockyard/tmp"} {
+		if err := addDir(d); err != nil {
+			return nil, nil, err
+		}
 	}
-	secrets := strings.TrimPrefix(SecretDir, "/")
-	addDir(secrets, 0o700)
 	names := make([]string, 0, len(spec.Files))
 	for p := range spec.Files {
 		names = append(names, p)
-		addDir(path.Dir(root+"/"+p), 0o755)
 	}
 	sort.Strings(names)
-	dirNames := make([]string, 0, len(dirs))
-	for d := range dirs {
-		dirNames = append(dirNames, d)
-	}
-	sort.Strings(dirNames) // parents first
-	for _, d := range dirNames {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: dirs[d], ModTime: now}); err != nil {
-			return nil, err
-		}
-	}
-	add := func(name string, b []byte, mode int64) error {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(b)), ModTime: now}); err != nil {
-			return err
-		}
-		_, err := tw.Write(b)
-		return err
-	}
 	for _, p := range names {
-		if err := add(root+"/"+p, spec.Files[p], 0o644); err != nil {
-			return nil, err
+		if err := addDir(path.Dir(p)); err != nil {
+			return nil, nil, err
+		}
+		if err := rt.file(p, spec.Files[p], 0o644); err != nil {
+			return nil, nil, err
 		}
 	}
-	for _, f := range []struct {
-		name string
-		b    []byte
-	}{{"cert.pem", certPEM}, {"key.pem", keyPEM}, {"token", token}} {
-		if err := add(secrets+"/"+f.name, f.b, 0o600); err != nil {
-			return nil, err
-		}
+	if root, err = rt.bytes(); err != nil {
+		return nil, nil, err
 	}
+	st := r.newTar()
+	if err := st.dir(strings.TrimPrefix(StartDir, SecretDir+"/"), 0o700); err != nil {
+		return nil, nil, err
+	}
+	files := []tarFile{{SecretDir + "/cert.pem", certPEM, 0o600}, {SecretDir + "/key.pem", keyPEM, 0o600}, {SecretDir + "/token", token, 0o600}}
 	if len(clientCA) > 0 {
-		if err := add(strings.TrimPrefix(ClientCAFile, "/"), clientCA, 0o644); err != nil {
-			return nil, err
+		files = append(files, tarFile{ClientCAFile, clientCA, 0o644})
+	}
+	for _, f := range files {
+		if err := st.file(strings.TrimPrefix(f.path, SecretDir+"/"), f.b, f.mode); err != nil {
+			return nil, nil, err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	secrets, err = st.bytes()
+	return root, secrets, err
 }

@@ -54,9 +54,12 @@ const (
 const (
 	AgentRoot = "/srv"          // the agent's root: notebooks/, notebooks/data/, app/model/data/
 	SecretDir = "/run/dockyard" // cert.pem, key.pem, token (0600)
+	// StartDir is the agent user's own directory under SecretDir (the
+	// root file system is read-only, and SecretDir a volume owned by root).
+	StartDir = SecretDir + "/start"
 	// StartEnvFile holds one start's environment (StartWithEnv, 0600);
 	// the agent reads and deletes it (--env-file).
-	StartEnvFile = SecretDir + "/start.env"
+	StartEnvFile = StartDir + "/start.env"
 	// HECCAFile is where StartWithEnv copies the HEC CA file named by
 	// DOCKYARD_HEC_CA_FILE, a path on the server's machine.
 	HECCAFile = SecretDir + "/hec-ca.pem"
@@ -103,7 +106,18 @@ type Config struct {
 	// (the server's own, issued by the ClientCAPEM CA); nil presents none.
 	// An agent that asks for none ignores it.
 	ClientCert *tls.Certificate
+	// User is the numeric UID:GID the agent runs as; "" means DefaultUser.
+	// Root ("0" or "0:...") is refused.
+	User string
+	// Limits apply to containers whose spec leaves a limit at 0.
+	Limits runtime.Limits
+	// LimitsSetting names where the limits are configured, for messages
+	// (such as "containers.limits").
+	LimitsSetting string
 }
+
+// DefaultUser is the user the agents run as: nobody:nogroup.
+const DefaultUser = "65534:65534"
 
 // Runtime is the Docker runtime.
 type Runtime struct {
@@ -113,6 +127,8 @@ type Runtime struct {
 
 	mu     sync.Mutex
 	tokens map[string]string // read back from containers
+
+	uid, gid int // Config.User, parsed: the owner of the files copied in
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -152,6 +168,16 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.User == "" {
+		cfg.User = DefaultUser
+	}
+	uid, gid, err := parseUser(cfg.User)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Limits.CPUs < 0 || cfg.Limits.MemoryBytes < 0 || cfg.Limits.MaxProcs < 0 || cfg.Limits.MaxOpenFiles < 0 {
+		return nil, errdefs.Invalid("docker runtime: limits must be 0 (unlimited) or more")
+	}
 	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	if cfg.Host != "" {
 		opts = append(opts, client.WithHost(cfg.Host))
@@ -163,7 +189,7 @@ func New(cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("docker runtime: %w", err)
 	}
-	return &Runtime{cfg: cfg, cli: cli, log: cfg.Logger, tokens: map[string]string{}}, nil
+	return &Runtime{cfg: cfg, cli: cli, log: cfg.Logger, tokens: map[string]string{}, uid: uid, gid: gid}, nil
 }
 
 // Close releases the client's connections.

@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
@@ -122,14 +121,14 @@ func (r *Runtime) startEnvArchive(name string, env map[string]string) ([]byte, e
 	if caPEM != nil {
 		files = append(files, tarFile{HECCAFile, caPEM, 0o644})
 	}
-	return tarFiles(files)
+	return r.tarFiles(files)
 }
 
 // scrubStartEnv overwrites StartEnvFile with an empty one (best effort).
 func (r *Runtime) scrubStartEnv(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	archive, err := tarFiles([]tarFile{{StartEnvFile, nil, 0o600}})
+	archive, err := r.tarFiles([]tarFile{{StartEnvFile, nil, 0o600}})
 	if err == nil {
 		err = r.copyIn(ctx, id, archive)
 	}
@@ -138,35 +137,29 @@ func (r *Runtime) scrubStartEnv(ctx context.Context, id string) {
 	}
 }
 
-// copyIn extracts a tar at the container's /, owned by the image's user.
+// copyIn extracts a tar of tarFiles at the container's SecretDir (a
+// volume: the root file system is read-only).
 func (r *Runtime) copyIn(ctx context.Context, id string, archive []byte) error {
-	_, err := r.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: "/", Content: bytes.NewReader(archive), CopyUIDGID: true})
+	_, err := r.cli.CopyToContainer(ctx, id, client.CopyToContainerOptions{DestinationPath: SecretDir, Content: bytes.NewReader(archive), CopyUIDGID: false}) // owners as in the tar: the agent's user
 	return err
 }
 
 type tarFile struct {
-	path string // absolute, in the container
+	path string // absolute, in the container, under SecretDir
 	b    []byte
 	mode int64
 }
 
-func tarFiles(files []tarFile) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	now := time.Now()
+// tarFiles is the tar of files, named relative to SecretDir and owned by
+// the agent's user.
+func (r *Runtime) tarFiles(files []tarFile) ([]byte, error) {
+	t := r.newTar()
 	for _, f := range files {
-		h := &tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(f.path, "/"), Mode: f.mode, Size: int64(len(f.b)), ModTime: now}
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(f.b); err != nil {
+		if err := t.file(strings.TrimPrefix(f.path, SecretDir+"/"), f.b, f.mode); err != nil {
 			return nil, err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return t.bytes()
 }
 
 // readSmallFile reads a regular file of at most max bytes.

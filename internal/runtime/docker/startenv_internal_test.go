@@ -52,7 +52,7 @@ func untar(t *testing.T, b []byte) (map[string]string, map[string]int64) {
 			t.Fatal(err)
 		}
 		c, _ := io.ReadAll(tr)
-		files["/"+h.Name], modes["/"+h.Name] = string(c), h.Mode
+		files[SecretDir+"/"+h.Name], modes[SecretDir+"/"+h.Name] = string(c), h.Mode // extracted at SecretDir
 	}
 }
 

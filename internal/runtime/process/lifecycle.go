@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -77,38 +76,19 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	if err != nil {
 		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: no free port on 127.0.0.1: %v", rec.Name, err))
 	}
-	args := []string{"agent", "--addr", fmt.Sprintf("127.0.0.1:%d", port),
-		"--cert", filepath.Join(d, "tls", "cert.pem"), "--key", filepath.Join(d, "tls", "key.pem"),
-		"--token-file", filepath.Join(d, "token"), "--root", filepath.Join(d, "root")}
-	if len(r.cfg.ClientCAPEM) > 0 {
-		// Written at every start: a container created before mutual TLS
-		// was on gets it at its next start.
-		p := filepath.Join(d, "tls", "client-ca.pem")
-		if err := os.WriteFile(p, r.cfg.ClientCAPEM, 0o600); err != nil {
-			return nil, fmt.Errorf("container %q: writing its client CA: %w", rec.Name, err)
-		}
-		args = append(args, "--client-ca", p)
+	cmd, err := r.agentCmd(rec, port, extra)
+	if err != nil {
+		return nil, err
 	}
-	if r.cfg.Python != "" {
-		args = append(args, "--python", r.cfg.Python)
-	}
-	args = append(args, rec.Args...)
-	cmd := r.cfg.Command(args)
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
-	}
-	cmd.Env = appendEnv(cmd.Env, rec.Env)
-	cmd.Env = appendEnv(cmd.Env, extra)
-	cmd.Env = append(cmd.Env, "DOCKYARD_CONTAINER="+rec.Name)
-	cmd.Dir = filepath.Join(d, "root")
 	logf, err := os.OpenFile(filepath.Join(d, "agent.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("container %q: log file: %w", rec.Name, err)
 	}
 	defer logf.Close() // the child holds its own descriptor
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group, and no tie to the server: a restarted server
-	// adopts it.
+	// Its own process group. Unsandboxed, nothing ties it to the server: a
+	// restarted server adopts it. Sandboxed, bwrap ends it with the server
+	// (--die-with-parent).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: starting the agent: %v", rec.Name, err))
@@ -124,25 +104,13 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: reading the agent's start time: %v", rec.Name, err))
 	}
 	rec.PID, rec.PIDStart, rec.Port, rec.Started = cmd.Process.Pid, start, port, time.Now().UTC()
+	rec.Sandboxed = r.sandboxed
 	if err := r.save(rec); err != nil {
 		signalGroup(rec.PID, syscall.SIGKILL)
 		return nil, err
 	}
 	r.kids[rec.ID] = kid
 	return kid, nil
-}
-
-// appendEnv appends env as KEY=VALUE in key order (later entries win).
-func appendEnv(dst []string, env map[string]string) []string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		dst = append(dst, k+"="+env[k])
-	}
-	return dst
 }
 
 func (r *Runtime) waitHealthy(ctx context.Context, rec *record, kid *child) error {
@@ -206,7 +174,7 @@ func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) erro
 	if !r.running(rec) {
 		return nil
 	}
-	signalGroup(rec.PID, syscall.SIGTERM)
+	r.terminate(rec)
 	if !waitGone(rec.PID, rec.PIDStart, grace) {
 		r.log.Warn("container did not stop in time; killing it", "id", id, "grace", grace)
 		signalGroup(rec.PID, syscall.SIGKILL)

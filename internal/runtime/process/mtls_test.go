@@ -27,7 +27,7 @@ func newMutualRuntime(t *testing.T, base string, ca *agenttest.CA, cert tls.Cert
 		Issuer:  ca,
 		Command: func(args []string) *exec.Cmd {
 			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "DOCKYARD_TEST_AGENT=1")
+			cmd.Env = []string{"DOCKYARD_TEST_AGENT=1"}
 			return cmd
 		},
 		Python:       python(t),

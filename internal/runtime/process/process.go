@@ -11,8 +11,17 @@
 // containers started before: a recorded pid that is still the same process
 // (same start time in /proc) is running, anything else has exited.
 //
-// The process runtime does not isolate: GPUs are refused, resource limits
-// are recorded but not enforced, and the image is recorded only.
+// Unless Config.Sandbox is "off", each agent (and the notebook runner it
+// starts) runs in a bubblewrap sandbox (see sandbox.go and
+// docs/containers.md): its own mount, PID, IPC, UTS and user namespaces,
+// the system directories read-only, a private /tmp, and of the host only
+// its container's root (read-write), TLS files and token. The network is
+// shared (the agent listens on 127.0.0.1 as before), so the server still
+// reaches it with mutual TLS and the token. Whether sandboxed or not, the
+// agent's environment is an allow-list built here: nothing of the server's
+// environment passes. Memory, process and open-file limits are rlimits
+// (set with util-linux's prlimit). GPUs are refused and the image is
+// recorded only.
 package process
 
 import (
@@ -66,6 +75,15 @@ type Config struct {
 	// (the server's own, issued by the ClientCAPEM CA); nil presents none.
 	// An agent that asks for none ignores it.
 	ClientCert *tls.Certificate
+	// Sandbox is required, auto ("" too) or off: see SandboxRequired.
+	Sandbox string
+	// Bwrap is the bubblewrap program; "" means DefaultBwrap.
+	Bwrap string
+	// Limits apply to containers whose spec leaves a limit at 0.
+	Limits runtime.Limits
+	// LimitsSetting names where the limits are configured, for messages
+	// (such as "containers.limits"); "" means the container's spec.
+	LimitsSetting string
 }
 
 // Runtime is the process runtime.
@@ -74,6 +92,12 @@ type Runtime struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	kids map[string]*child // processes this instance started, by id
+
+	sandboxed      bool     // agents start in the bubblewrap sandbox
+	unsandboxedWhy string   // when not: why, naming the package and the setting
+	python         string   // the interpreter passed to agents (--python)
+	pyBinds        []string // directories the interpreter needs outside /usr
+	prlimit        string   // util-linux's prlimit, when limits are set
 }
 
 type child struct {
@@ -118,10 +142,39 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Bwrap == "" {
+		cfg.Bwrap = DefaultBwrap
+	}
+	if err := checkLimits(cfg.Limits, "process runtime"); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.BaseDir, 0o700); err != nil {
 		return nil, fmt.Errorf("process runtime: %w", err)
 	}
-	return &Runtime{cfg: cfg, log: cfg.Logger, kids: map[string]*child{}}, nil
+	r := &Runtime{cfg: cfg, log: cfg.Logger, kids: map[string]*child{}, python: cfg.Python}
+	if err := r.chooseSandbox(); err != nil {
+		return nil, err
+	}
+	if cfg.Python != "" {
+		exe, binds, err := resolvePython(cfg.Python)
+		if err != nil {
+			r.log.Warn("the notebook interpreter does not run; notebooks will fail until it does", "err", err)
+		} else {
+			r.python, r.pyBinds = exe, binds
+		}
+	}
+	if p, err := exec.LookPath("prlimit"); err == nil {
+		r.prlimit = p
+	}
+	return r, nil
+}
+
+// checkLimits refuses negative limits.
+func checkLimits(l runtime.Limits, what string) error {
+	if l.CPUs < 0 || l.MemoryBytes < 0 || l.MaxProcs < 0 || l.MaxOpenFiles < 0 {
+		return errdefs.Invalid(fmt.Sprintf("%s: limits must be 0 (unlimited) or more", what))
+	}
+	return nil
 }
 
 // record is container.json.
@@ -139,6 +192,8 @@ type record struct {
 	Port     int               `json:"port,omitempty"`
 	PID      int               `json:"pid,omitempty"`
 	PIDStart uint64            `json:"pid_start,omitempty"` // /proc/<pid>/stat start time, to tell a reused pid
+	// Sandboxed: PID is bwrap's, and the agent is its child.
+	Sandboxed bool `json:"sandboxed,omitempty"`
 }
 
 func (r *Runtime) dir(id string) string { return filepath.Join(r.cfg.BaseDir, id) }
@@ -232,6 +287,9 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	if spec.GPUs > 0 {
 		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: the process runtime cannot give a container GPUs; use the docker runtime", spec.Name))
 	}
+	if err := checkLimits(spec.Limits, fmt.Sprintf("container %q", spec.Name)); err != nil {
+		return runtime.Container{}, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	recs, err := r.all()
@@ -259,7 +317,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 }
 
 func (r *Runtime) layout(d string, spec runtime.Spec) error {
-	for _, sub := range []string{"root/notebooks/data", "root/app/model/data", "tls"} {
+	for _, sub := range []string{"root/notebooks/data", "root/app/model/data", "tls", "start"} {
 		if err := os.MkdirAll(filepath.Join(d, sub), 0o700); err != nil {
 			return err
 		}

@@ -60,19 +60,31 @@ func python(t *testing.T) string {
 	return pyPath
 }
 
+// testAgent runs this test binary as the agent.
+func testAgent(args []string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = []string{"DOCKYARD_TEST_AGENT=1"}
+	return cmd
+}
+
+// newRuntime is an unsandboxed runtime (its agents' pids are the host's,
+// which the tests below read in /proc); sandboxed runtimes are in
+// sandbox_test.go.
 func newRuntime(t *testing.T, base string, ca *agenttest.CA) *process.Runtime {
 	t.Helper()
+	return newRuntimeMode(t, base, ca, process.SandboxOff)
+}
+
+func newRuntimeMode(t *testing.T, base string, ca *agenttest.CA, sandbox string) *process.Runtime {
+	t.Helper()
 	rt, err := process.New(process.Config{
-		BaseDir: base,
-		Issuer:  ca,
-		Command: func(args []string) *exec.Cmd {
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "DOCKYARD_TEST_AGENT=1")
-			return cmd
-		},
+		BaseDir:      base,
+		Issuer:       ca,
+		Command:      testAgent,
 		Python:       python(t),
 		StartTimeout: 30 * time.Second,
 		Logger:       nil,
+		Sandbox:      sandbox,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +94,18 @@ func newRuntime(t *testing.T, base string, ca *agenttest.CA) *process.Runtime {
 
 func TestConformance(t *testing.T) {
 	ca := agenttest.NewCA(t)
-	runtimetest.Run(t,
-		func(t *testing.T) runtime.Runtime { return newRuntime(t, t.TempDir(), ca) },
-		func(t *testing.T, name string) runtime.Spec {
-			return runtime.Spec{Name: name, Image: "process", Labels: map[string]string{runtime.LabelServerID: "test"}}
+	for _, mode := range []string{process.SandboxOff, process.SandboxRequired} {
+		t.Run(mode, func(t *testing.T) {
+			if mode == process.SandboxRequired {
+				needBwrap(t)
+			}
+			runtimetest.Run(t,
+				func(t *testing.T) runtime.Runtime { return newRuntimeMode(t, t.TempDir(), ca, mode) },
+				func(t *testing.T, name string) runtime.Spec {
+					return runtime.Spec{Name: name, Image: "process", Labels: map[string]string{runtime.LabelServerID: "test"}}
+				})
 		})
+	}
 }
 
 func TestFitInContainerAndAdoptAfterRestart(t *testing.T) {
@@ -226,10 +245,14 @@ func environOf(t *testing.T, pid int) map[string]string {
 	return env
 }
 
-// StartWithEnv hands secrets to the agent through its environment only:
-// not its command line, container.json or its log; the notebook runner
-// inherits the HEC variables but not the trace exporter's token.
+// StartWithEnv hands secrets to the agent through its start environment
+// file, which the agent deletes once read: not its command line, its
+// initial environment, container.json or its log; the notebook runner
+// inherits the HEC variables but not the trace exporter's token. Nothing
+// of the server's own environment reaches the agent.
 func TestStartWithEnvKeepsSecretsOutOfFiles(t *testing.T) {
+	const canary = "server-secret-9a8b7c"
+	t.Setenv("DOCKYARD_ADMIN_PASSWORD", canary)
 	ca := agenttest.NewCA(t)
 	base := t.TempDir()
 	rt := newRuntime(t, base, ca)
@@ -250,9 +273,17 @@ func TestStartWithEnvKeepsSecretsOutOfFiles(t *testing.T) {
 	}
 	pid := pidOf(t, base, c.ID)
 	env := environOf(t, pid)
-	if env[agent.EnvHECToken] != hecSecret || env["PLAIN"] != "visible" || env[agent.EnvContainer] != "env" {
-		t.Errorf("agent environment lacks the start environment: HEC token set %t, PLAIN=%q, container=%q",
-			env[agent.EnvHECToken] == hecSecret, env["PLAIN"], env[agent.EnvContainer])
+	if env[agent.EnvHECToken] != "" || env["PLAIN"] != "visible" || env[agent.EnvContainer] != "env" {
+		t.Errorf("agent's initial environment: HEC token set %t (want not), PLAIN=%q, container=%q",
+			env[agent.EnvHECToken] != "", env["PLAIN"], env[agent.EnvContainer])
+	}
+	for k, v := range env {
+		if strings.Contains(v, canary) || !allowedEnv(k) {
+			t.Errorf("the agent's environment holds %s, which the runtime did not put there", k)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(base, c.ID, "start", "start.env")); !os.IsNotExist(err) {
+		t.Errorf("the start environment file is still there after the start: %v", err)
 	}
 	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if strings.Contains(string(cmdline), hecSecret) {
@@ -265,6 +296,9 @@ func TestStartWithEnvKeepsSecretsOutOfFiles(t *testing.T) {
 	}
 	if info.RunnerPID > 0 {
 		renv := environOf(t, info.RunnerPID)
+		if renv["DOCKYARD_ADMIN_PASSWORD"] != "" {
+			t.Errorf("the notebook runner sees the server's environment")
+		}
 		if renv[agent.EnvHECToken] != hecSecret {
 			t.Errorf("the notebook runner does not see %s", agent.EnvHECToken)
 		}
@@ -323,4 +357,14 @@ func TestPidWithoutStartTimeIsNotSignalled(t *testing.T) {
 	if err := rt2.Remove(ctx, c.ID); err != nil {
 		t.Errorf("Remove: %v", err)
 	}
+}
+
+// allowedEnv reports whether the runtime may set variable k on an agent.
+func allowedEnv(k string) bool {
+	switch k {
+	case "PATH", "HOME", "LANG", "PLAIN", "DOCKYARD_CONTAINER", "DOCKYARD_TEST_AGENT",
+		"DOCKYARD_MEMORY_LIMIT", "DOCKYARD_MEMORY_LIMIT_SETTING":
+		return true
+	}
+	return false
 }

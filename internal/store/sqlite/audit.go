@@ -26,8 +26,8 @@ func (s *DB) AppendAudit(ctx context.Context, rec store.AuditRecord, ev store.Ev
 		if err := indexRange(ctx, tx, id, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_chain(seq, prev_hash, hash, body, event_id) VALUES (?, ?, ?, ?, ?)`,
-			rec.Seq, rec.PrevHash, rec.Hash, rec.Body, id)
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_chain(seq, prev_hash, hash, mac, body, event_id) VALUES (?, ?, ?, ?, ?, ?)`,
+			rec.Seq, rec.PrevHash, rec.Hash, rec.MAC, rec.Body, id)
 		if kind := constraint(err); kind != nil {
 			return fmt.Errorf("audit event seq %d already exists: %w", rec.Seq, kind)
 		}
@@ -41,8 +41,8 @@ func (s *DB) AppendAudit(ctx context.Context, rec store.AuditRecord, ev store.Ev
 // AuditHead returns the last record of the chain, or ErrNotFound.
 func (s *DB) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 	var r store.AuditRecord
-	err := s.db.QueryRowContext(ctx, `SELECT seq, prev_hash, hash, body FROM audit_chain ORDER BY seq DESC LIMIT 1`).
-		Scan(&r.Seq, &r.PrevHash, &r.Hash, &r.Body)
+	err := s.db.QueryRowContext(ctx, `SELECT seq, prev_hash, hash, mac, body FROM audit_chain ORDER BY seq DESC LIMIT 1`).
+		Scan(&r.Seq, &r.PrevHash, &r.Hash, &r.MAC, &r.Body)
 	if err == sql.ErrNoRows {
 		return r, errdefs.NotFound("the audit chain is empty")
 	}
@@ -55,7 +55,7 @@ func (s *DB) AuditHead(ctx context.Context) (store.AuditRecord, error) {
 // AuditRecords streams records from seq from on, in seq order.
 func (s *DB) AuditRecords(ctx context.Context, from int64) iter.Seq2[store.AuditRecord, error] {
 	return func(yield func(store.AuditRecord, error) bool) {
-		rows, err := s.db.QueryContext(ctx, `SELECT a.seq, a.prev_hash, a.hash, a.body, coalesce(e.raw, '')
+		rows, err := s.db.QueryContext(ctx, `SELECT a.seq, a.prev_hash, a.hash, a.mac, a.body, coalesce(e.raw, '')
 			FROM audit_chain a LEFT JOIN events e ON e.id = a.event_id WHERE a.seq >= ? ORDER BY a.seq`, from)
 		if err != nil {
 			yield(store.AuditRecord{}, fmt.Errorf("sqlite store: audit records: %w", err))
@@ -64,7 +64,7 @@ func (s *DB) AuditRecords(ctx context.Context, from int64) iter.Seq2[store.Audit
 		defer rows.Close()
 		for rows.Next() {
 			var r store.AuditRecord
-			if err := rows.Scan(&r.Seq, &r.PrevHash, &r.Hash, &r.Body, &r.IndexedRaw); err != nil {
+			if err := rows.Scan(&r.Seq, &r.PrevHash, &r.Hash, &r.MAC, &r.Body, &r.IndexedRaw); err != nil {
 				yield(r, fmt.Errorf("sqlite store: audit records: %w", err))
 				return
 			}
@@ -81,8 +81,8 @@ func (s *DB) AuditRecords(ctx context.Context, from int64) iter.Seq2[store.Audit
 // AddAuditCheckpoint stores cp durably.
 func (s *DB) AddAuditCheckpoint(ctx context.Context, cp store.AuditCheckpoint) error {
 	return s.durableTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints(count, head, time, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
-			cp.Count, cp.Head, fmtTime(cp.Time), cp.KeyID, cp.Signature)
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints(count, head, time, key_id, signature, keyed_from) VALUES (?, ?, ?, ?, ?, ?)`,
+			cp.Count, cp.Head, fmtTime(cp.Time), cp.KeyID, cp.Signature, cp.KeyedFrom)
 		if err != nil {
 			return fmt.Errorf("sqlite store: add audit checkpoint: %w", err)
 		}
@@ -92,7 +92,7 @@ func (s *DB) AddAuditCheckpoint(ctx context.Context, cp store.AuditCheckpoint) e
 
 // ListAuditCheckpoints returns every checkpoint, oldest first.
 func (s *DB) ListAuditCheckpoints(ctx context.Context) ([]store.AuditCheckpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT count, head, time, key_id, signature FROM audit_checkpoints ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT count, head, time, key_id, signature, keyed_from FROM audit_checkpoints ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: list audit checkpoints: %w", err)
 	}
@@ -101,7 +101,7 @@ func (s *DB) ListAuditCheckpoints(ctx context.Context) ([]store.AuditCheckpoint,
 	for rows.Next() {
 		var cp store.AuditCheckpoint
 		var t string
-		if err := rows.Scan(&cp.Count, &cp.Head, &t, &cp.KeyID, &cp.Signature); err != nil {
+		if err := rows.Scan(&cp.Count, &cp.Head, &t, &cp.KeyID, &cp.Signature, &cp.KeyedFrom); err != nil {
 			return nil, fmt.Errorf("sqlite store: list audit checkpoints: %w", err)
 		}
 		if cp.Time, err = parseTime(t); err != nil {

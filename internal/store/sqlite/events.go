@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"iter"
 	"strings"
 	"time"
 	"unicode"
@@ -136,7 +135,9 @@ func insertEvent(ctx context.Context, st *sql.Stmt, e store.EventRecord) (int64,
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	res, err := st.ExecContext(ctx, e.Index, e.Time.UnixNano(), e.Host, e.Source, e.Sourcetype, e.Raw, encFields(e.Fields))
+	ns, fields := e.Time.UnixNano(), encFields(e.Fields)
+	res, err := st.ExecContext(ctx, e.Index, ns, e.Host, e.Source, e.Sourcetype, e.Raw, fields,
+		eventHash(e.Index, ns, e.Host, e.Source, e.Sourcetype, e.Raw, fields))
 	if kind := constraint(err); kind != nil {
 		return 0, fmt.Errorf("index %q: %w", e.Index, kind)
 	}
@@ -146,7 +147,7 @@ func insertEvent(ctx context.Context, st *sql.Stmt, e store.EventRecord) (int64,
 	return res.LastInsertId()
 }
 
-const insertEventSQL = `INSERT INTO events(idx, time_ns, host, source, sourcetype, raw, fields) VALUES (?, ?, ?, ?, ?, ?, ?)`
+const insertEventSQL = `INSERT INTO events(idx, time_ns, host, source, sourcetype, raw, fields, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
 // InsertEvents stores evs in one durable transaction.
 func (s *DB) InsertEvents(ctx context.Context, evs []store.EventRecord) error {
@@ -182,74 +183,6 @@ func indexRange(ctx context.Context, tx *sql.Tx, first, last int64) error {
 		return fmt.Errorf("sqlite store: full-text index: %w", err)
 	}
 	return nil
-}
-
-// SearchEvents streams the events q selects.
-func (s *DB) SearchEvents(ctx context.Context, q store.EventQuery) iter.Seq2[store.EventRecord, error] {
-	return func(yield func(store.EventRecord, error) bool) {
-		if len(q.Indexes) == 0 {
-			return
-		}
-		var where []string
-		var args []any
-		from := "events e"
-		if m := ftsMatch(q.Terms); m != "" {
-			// Drive the query from the full-text index: its cost follows
-			// the number of hits, not the size of the index.
-			from = "events_fts f JOIN events e ON e.id = f.rowid"
-			where = append(where, "events_fts MATCH ?")
-			args = append(args, m)
-		}
-		where = append(where, "e.idx IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Indexes)), ",")+")")
-		for _, ix := range q.Indexes {
-			args = append(args, ix)
-		}
-		if !q.Earliest.IsZero() {
-			where = append(where, "e.time_ns >= ?")
-			args = append(args, q.Earliest.UnixNano())
-		}
-		if !q.Latest.IsZero() {
-			where = append(where, "e.time_ns < ?")
-			args = append(args, q.Latest.UnixNano())
-		}
-		order := "e.time_ns, e.id"
-		if q.Reverse {
-			order = "e.time_ns DESC, e.id DESC"
-		}
-		query := `SELECT e.id, e.idx, e.time_ns, e.host, e.source, e.sourcetype, e.raw, e.fields FROM ` + from +
-			` WHERE ` + strings.Join(where, " AND ") + " ORDER BY " + order
-		if q.Limit > 0 {
-			query += fmt.Sprintf(" LIMIT %d", q.Limit)
-		}
-		rows, err := s.db.QueryContext(ctx, query, args...)
-		if err != nil {
-			yield(store.EventRecord{}, fmt.Errorf("sqlite store: search events: %w", err))
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e store.EventRecord
-			var ns int64
-			var fields string
-			if err := rows.Scan(&e.ID, &e.Index, &ns, &e.Host, &e.Source, &e.Sourcetype, &e.Raw, &fields); err != nil {
-				yield(e, fmt.Errorf("sqlite store: search events: %w", err))
-				return
-			}
-			e.Time = time.Unix(0, ns).UTC()
-			if fields != "" {
-				if err := json.Unmarshal([]byte(fields), &e.Fields); err != nil {
-					yield(e, fmt.Errorf("sqlite store: event %d: bad fields: %w", e.ID, err))
-					return
-				}
-			}
-			if !yield(e, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.EventRecord{}, fmt.Errorf("sqlite store: search events: %w", err))
-		}
-	}
 }
 
 // isTokenChar matches the FTS5 tokenizer of migration 0030: unicode61's

@@ -207,7 +207,7 @@ func testAuditChain(t *testing.T, s store.EventStore) {
 		t.Fatalf("AuditHead(empty) error = %v, want ErrNotFound", err)
 	}
 	for i := int64(1); i <= 3; i++ {
-		rec := store.AuditRecord{Seq: i, PrevHash: "p", Hash: "h", Body: `{"seq":1}`}
+		rec := store.AuditRecord{Seq: i, PrevHash: "p", Hash: "h", MAC: "m" + string(rune('0'+i)), Body: `{"seq":1}`}
 		ev := store.EventRecord{Index: "_internal", Time: t0, Sourcetype: "dockyard:audit", Raw: "action=x seq=" + string(rune('0'+i))}
 		if err := s.AppendAudit(ctx, rec, ev); err != nil {
 			t.Fatalf("AppendAudit(%d): %v", i, err)
@@ -220,7 +220,7 @@ func testAuditChain(t *testing.T, s store.EventStore) {
 		t.Errorf("a refused AppendAudit left its event in _internal")
 	}
 	head, err := s.AuditHead(ctx)
-	if err != nil || head.Seq != 3 {
+	if err != nil || head.Seq != 3 || head.MAC != "m3" {
 		t.Fatalf("AuditHead = %+v, %v", head, err)
 	}
 	var seqs []int64
@@ -228,7 +228,7 @@ func testAuditChain(t *testing.T, s store.EventStore) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.IndexedRaw != "action=x seq="+string(rune('0'+r.Seq)) {
+		if r.IndexedRaw != "action=x seq="+string(rune('0'+r.Seq)) || r.MAC != "m"+string(rune('0'+r.Seq)) {
 			t.Errorf("record %d IndexedRaw = %q", r.Seq, r.IndexedRaw)
 		}
 		seqs = append(seqs, r.Seq)
@@ -236,14 +236,14 @@ func testAuditChain(t *testing.T, s store.EventStore) {
 	if !slices.Equal(seqs, []int64{2, 3}) {
 		t.Errorf("AuditRecords(from 2) seqs = %v", seqs)
 	}
-	cps := []store.AuditCheckpoint{{Count: 2, Head: "h", Time: t0, KeyID: "k", Signature: "sig"}, {Count: 3, Head: "h3", Time: t0.Add(time.Second), KeyID: "k", Signature: "sig2"}}
+	cps := []store.AuditCheckpoint{{Count: 2, Head: "h", Time: t0, KeyID: "k", Signature: "sig"}, {Count: 3, Head: "h3", Time: t0.Add(time.Second), KeyID: "k", Signature: "sig2", KeyedFrom: 2}}
 	for _, cp := range cps {
 		if err := s.AddAuditCheckpoint(ctx, cp); err != nil {
 			t.Fatal(err)
 		}
 	}
 	got, err := s.ListAuditCheckpoints(ctx)
-	if err != nil || len(got) != 2 || got[1].Count != 3 || got[1].Head != "h3" || got[1].Signature != "sig2" || !got[0].Time.Equal(t0) {
+	if err != nil || len(got) != 2 || got[1].Count != 3 || got[1].Head != "h3" || got[1].Signature != "sig2" || got[1].KeyedFrom != 2 || got[0].KeyedFrom != 0 || !got[0].Time.Equal(t0) {
 		t.Fatalf("ListAuditCheckpoints = %+v, %v", got, err)
 	}
 }
