@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,20 +181,26 @@ func TestSyncFaultAgentKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hd, err := h.Srv.Containers.Ensure(ctx, p, "box", containers.EnsureOptions{})
-	if err != nil {
-		t.Fatalf("Ensure: %v", err)
+	// The process runtime's record holds the host pid of what it started
+	// (the agent, or bubblewrap around it, whose children die with it).
+	recs, _ := filepath.Glob(filepath.Join(h.Data, "containers", "*", "container.json"))
+	if len(recs) != 1 {
+		t.Fatalf("process runtime records = %v, want one", recs)
 	}
-	info, err := hd.Agent().Info(ctx)
-	if err != nil || info.PID <= 0 {
-		t.Fatalf("agent info = %+v, %v", info, err)
+	b, err := os.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		PID int `json:"pid"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil || rec.PID <= 1 {
+		t.Fatalf("process runtime record %s: pid %d, %v", recs[0], rec.PID, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "nb.py"), []byte(nbSource("'killed'")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(info.PID, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill agent: %v", err)
-	}
+	killTree(t, rec.PID)
 	waitFor(t, "the container is seen stopped", func() error {
 		c, err := h.Srv.Containers.Get(ctx, p, "box")
 		if err == nil && c.Status == containers.StatusRunning {
@@ -275,5 +283,43 @@ func TestSyncFaultServerOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, name+" is stored", func() error { return newest(ctx, alice2, name, string(b)) })
+	}
+}
+
+// killTree sends SIGKILL to pid and all its descendants (host pids, read
+// from /proc), so that the agent dies without any chance to act.
+func killTree(t *testing.T, pid int) {
+	t.Helper()
+	parent := map[int]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces; split after it.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil {
+			parent[n] = ppid
+		}
+	}
+	tree := []int{pid}
+	for i := 0; i < len(tree); i++ {
+		for c, pp := range parent {
+			if pp == tree[i] {
+				tree = append(tree, c)
+			}
+		}
+	}
+	for _, p := range tree {
+		if err := syscall.Kill(p, syscall.SIGKILL); err != nil && p == pid {
+			t.Fatalf("kill %d: %v", p, err)
+		}
 	}
 }
