@@ -56,6 +56,11 @@ type Config struct {
 	// and its steps), continuing the caller's W3C trace context; nil is
 	// off, and an incoming trace context is then still passed on.
 	Tracing *telemetry.Tracing
+	// WatchQuiet and WatchScan tune the change feed (watch.go): how long
+	// files must be quiet before a change counts, and how often the
+	// watched directories are rescanned for missed events; 0 is the
+	// default.
+	WatchQuiet, WatchScan time.Duration
 }
 
 // Paths under a container root.
@@ -78,6 +83,8 @@ type Agent struct {
 	tmpDir    string
 	runner    *lazyRunner
 	jobMu     sync.Mutex // one fit or apply at a time, so a fit's manifest is its own
+	changes   *changeFeed
+	stopWatch context.CancelFunc
 }
 
 // New prepares the container root, starts the notebook runner (a failure
@@ -115,6 +122,10 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("agent: creating %s: %w", d, err)
 		}
 	}
+	a.changes = newChangeFeed(a.nbDir, a.modelDir, cfg.WatchQuiet, cfg.WatchScan)
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopWatch = cancel
+	go a.changes.run(wctx, a.log)
 	a.runner = &lazyRunner{opts: runner.Options{Python: cfg.Python, NotebooksDir: a.nbDir, ModelDir: a.modelDir,
 		ScriptDir: filepath.Join(root, stateDir), Pandas: cfg.Pandas, Logger: a.log}}
 	if _, err := a.runner.get(ctx); err != nil {
@@ -127,7 +138,10 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 func (a *Agent) RunnerPid() int { return a.runner.pid() }
 
 // Close stops the notebook runner.
-func (a *Agent) Close() error { return a.runner.close() }
+func (a *Agent) Close() error {
+	a.stopWatch()
+	return a.runner.close()
+}
 
 // TLSConfig builds the server TLS configuration from cfg's files.
 func TLSConfig(cfg Config) (*tls.Config, error) {

@@ -35,6 +35,7 @@ func (a *Agent) Handler() http.Handler {
 	auth("PUT /v1/model/files/{path...}", a.handleModelPut)
 	auth("DELETE /v1/model/files/{path...}", a.handleModelDelete)
 	auth("GET /v1/info", a.handleInfo)
+	auth("GET /v1/changes", a.handleChanges)
 	// Anything else still needs the token, so that unknown paths do not
 	// tell an unauthenticated caller what exists.
 	auth("/", func(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
@@ -78,7 +79,11 @@ func (c *ContainersAPI) start(w http.ResponseWriter, r *http.Request) error {
 
 func (c *ContainersAPI) stop(w http.ResponseWriter, r *http.Request) error {
 	r = c.ctx(r)
-	x, err := c.Containers.Stop(r.Context(), access.FromContext(r.Context()), r.PathValue("name"))
+	force, err := forceParam(r)
+	if err != nil {
+		return err
+	}
+	x, err := c.Containers.StopWith(r.Context(), access.FromContext(r.Context()), r.PathValue("name"), containers.StopOptions{Force: force})
 	if err != nil {
 		return err
 	}
@@ -88,7 +93,11 @@ func (c *ContainersAPI) stop(w http.ResponseWriter, r *http.Request) error {
 func (c *ContainersAPI) remove(w http.ResponseWriter, r *http.Request) error {
 	r = c.ctx(r)
 	name := r.PathValue("name")
-	if err := c.Containers.Remove(r.Context(), access.FromContext(r.Context()), name); err != nil {
+	force, err := forceParam(r)
+	if err != nil {
+		return err
+	}
+	if err := c.Containers.RemoveWith(r.Context(), access.FromContext(r.Context()), name, containers.StopOptions{Force: force}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"removed": name})
@@ -158,4 +167,17 @@ func (c *ContainersAPI) share(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, ContainerWire(x))
+}
+
+// forceParam reads ?force=true|false of stop and remove.
+func forceParam(r *http.Request) (bool, error) {
+	v := r.URL.Query().Get("force")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errdefs.Invalid("force=" + v + ": give true or false")
+	}
+	return b, nil
 }

@@ -58,6 +58,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	}
 	var image, rt, model string
 	var gpus int
+	var force bool
 	start := &cobra.Command{
 		Use:   "start NAME [--image IMAGE] [--runtime process|docker] [--model MODEL] [--gpus N]",
 		Short: "Start a container (needs control_mltk_container; GPUs need use_gpu). NAME __dev__ is your development container",
@@ -79,13 +80,13 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	start.Flags().StringVar(&model, "model", "", "the model this container serves")
 	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
 	stop := &cobra.Command{
-		Use: "stop NAME", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
+		Use: "stop NAME [--force]", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := env.client(g)
 			if err != nil {
 				return err
 			}
-			x, err := c.StopContainer(cmd.Context(), args[0])
+			x, err := c.StopContainerWith(cmd.Context(), args[0], force)
 			if err != nil {
 				return err
 			}
@@ -93,14 +94,14 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	remove := &cobra.Command{
-		Use: "remove NAME", Aliases: []string{"rm"}, Short: "Stop a container you own and delete it with its files and record (needs control_mltk_container)",
+		Use: "remove NAME [--force]", Aliases: []string{"rm"}, Short: "Stop a container you own and delete it with its files and record (needs control_mltk_container)",
 		Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := env.client(g)
 			if err != nil {
 				return err
 			}
-			if err := c.RemoveContainer(cmd.Context(), args[0]); err != nil {
+			if err := c.RemoveContainerWith(cmd.Context(), args[0], force); err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -110,6 +111,8 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	stop.Flags().BoolVar(&force, "force", false, "stop even when the final notebook sync fails (unsaved edits are lost; audited)")
+	remove.Flags().BoolVar(&force, "force", false, "remove even when the final notebook sync fails (unsaved edits are lost; audited)")
 	var since string
 	logs := &cobra.Command{
 		Use: "logs NAME [--since 10m|RFC3339]", Short: "Print the output of a container you own (needs control_mltk_container)",

@@ -25,13 +25,32 @@ func (c *Client) StartContainer(ctx context.Context, name string, req wire.Conta
 
 // StopContainer stops a container (needs control_mltk_container).
 func (c *Client) StopContainer(ctx context.Context, name string) (wire.Container, error) {
+	return c.StopContainerWith(ctx, name, false)
+}
+
+// StopContainerWith stops a container; with force it is stopped even when
+// its final notebook sync fails (its unsaved edits are lost).
+func (c *Client) StopContainerWith(ctx context.Context, name string, force bool) (wire.Container, error) {
 	var out wire.Container
-	return out, c.Do(ctx, "POST", "/v1/containers/"+url.PathEscape(name)+"/stop", struct{}{}, &out)
+	return out, c.Do(ctx, "POST", "/v1/containers/"+url.PathEscape(name)+"/stop"+forceQuery(force), struct{}{}, &out)
+}
+
+func forceQuery(force bool) string {
+	if force {
+		return "?force=true"
+	}
+	return ""
 }
 
 // RemoveContainer stops a container and deletes it with its record.
 func (c *Client) RemoveContainer(ctx context.Context, name string) error {
-	return c.Do(ctx, "DELETE", "/v1/containers/"+url.PathEscape(name), nil, nil)
+	return c.RemoveContainerWith(ctx, name, false)
+}
+
+// RemoveContainerWith removes a container; with force even when its final
+// notebook sync fails (its unsaved edits are lost).
+func (c *Client) RemoveContainerWith(ctx context.Context, name string, force bool) error {
+	return c.Do(ctx, "DELETE", "/v1/containers/"+url.PathEscape(name)+forceQuery(force), nil, nil)
 }
 
 // RegisterContainer registers an external container API endpoint (needs

@@ -100,17 +100,22 @@ type Models struct {
 
 // Containers configures where fit and apply run.
 type Containers struct {
-	Runtime      string          `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
-	Python       string          `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
-	DefaultImage string          `yaml:"default_image" doc:"image used when a container is started without one"`
-	StopGrace    time.Duration   `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
-	StartTimeout time.Duration   `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
-	SyncInterval time.Duration   `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`
-	AgentCertTTL time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
-	AgentCommand string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
-	HECTokens    bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
-	Process      ProcessRuntime  `yaml:"process"`
-	Limits       ContainerLimits `yaml:"limits"`
+	Runtime      string        `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
+	Python       string        `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
+	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
+	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
+	StartTimeout time.Duration `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
+	SyncInterval time.Duration `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`
+	// SyncWatchScan, FinalSyncTimeout and ReconcileInterval: see
+	// docs/containers.md (push-based sync, final sync, reconciler).
+	SyncWatchScan     time.Duration   `yaml:"sync_watch_scan" doc:"how often the server looks for newly running containers to follow their agents' change feeds (push-based sync: a change is stored within about a second of the last write); 0 turns push-based sync off, leaving the passes of sync_interval"`
+	FinalSyncTimeout  time.Duration   `yaml:"final_sync_timeout" doc:"how long containers stop and remove wait for the final notebook sync; when it fails or runs out, they refuse unless --force"`
+	ReconcileInterval time.Duration   `yaml:"reconcile_interval" doc:"how often the reconciler compares the runtimes' containers with the records (adopt, mark lost, quarantine orphans); it also runs at start; 0: only at start"`
+	AgentCertTTL      time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
+	AgentCommand      string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
+	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	Process           ProcessRuntime  `yaml:"process"`
+	Limits            ContainerLimits `yaml:"limits"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -156,15 +161,18 @@ func Default() Config {
 		Lookups: Lookups{MaxBytes: 100 << 20},
 		Models:  Models{KeepVersions: 20, PageSize: 50, MaxPageSize: 1000, MaxImportBytes: 4 << 30},
 		Containers: Containers{
-			Runtime:      "process",
-			Python:       "python3",
-			DefaultImage: "dockyard/process",
-			StopGrace:    10 * time.Second,
-			StartTimeout: 60 * time.Second,
-			SyncInterval: 10 * time.Second,
-			AgentCertTTL: 30 * 24 * time.Hour,
-			Process:      ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
-			Limits:       ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			Runtime:           "process",
+			Python:            "python3",
+			DefaultImage:      "dockyard/process",
+			StopGrace:         10 * time.Second,
+			StartTimeout:      60 * time.Second,
+			SyncInterval:      10 * time.Second,
+			SyncWatchScan:     time.Second,
+			FinalSyncTimeout:  30 * time.Second,
+			ReconcileInterval: time.Minute,
+			AgentCertTTL:      30 * 24 * time.Hour,
+			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
+			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},

@@ -116,6 +116,10 @@ type Service struct {
 	mu        sync.Mutex
 	locks     map[string]*sync.Mutex
 	hecTokens atomic.Bool
+
+	quarantined      map[string]quarantinedContainer // orphans by runtime and id
+	finalSync        FinalSync
+	finalSyncTimeout time.Duration
 }
 
 // New returns a container service.

@@ -155,7 +155,7 @@ func (s *Service) ListFor(ctx context.Context, p *access.Principal) ([]store.Con
 			out = append(out, s.refresh(ctx, c))
 		}
 	}
-	return out, nil
+	return append(out, s.quarantinedFor(p)...), nil
 }
 
 // Share sets the roles the container name is shared with (none: only its

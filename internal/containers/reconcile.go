@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
@@ -23,8 +24,39 @@ type Report struct {
 // record's status is updated), containers without one are orphans, stopped
 // and quarantined (kept for inspection, never removed silently), and
 // records whose container vanished are marked lost. Every outcome is an
-// audit event. It runs at server start.
+// audit event. It runs at server start, and then every
+// containers.reconcile_interval (RunReconciler).
 func (s *Service) Reconcile(ctx context.Context) (Report, error) {
+	return s.reconcile(ctx, false)
+}
+
+// RunReconciler runs a reconcile pass every interval until ctx ends.
+// These passes leave records whose container still exists alone (the
+// listing refreshes their status) and quarantine an orphan once, so only
+// what changed is audited.
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := s.reconcile(ctx, true)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.o.Log.Warn("reconcile pass", "err", err)
+			}
+			continue
+		}
+		if len(rep.Lost)+len(rep.Quarantined) > 0 {
+			s.o.Log.Info("containers reconciled", "lost", rep.Lost, "quarantined", rep.Quarantined)
+		}
+	}
+}
+
+func (s *Service) reconcile(ctx context.Context, periodic bool) (Report, error) {
 	var rep Report
 	recs, err := s.o.Store.ListContainers(ctx)
 	if err != nil {
@@ -52,18 +84,36 @@ func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 				continue
 			}
 			rc, ok := byID[rec.RuntimeID]
+			if !ok && periodic {
+				// Re-read: a record may have been created or removed
+				// since the list (a start in progress).
+				cur, err := s.o.Store.GetContainer(ctx, rec.Name, rec.Scope)
+				if err != nil || cur.RuntimeID != rec.RuntimeID || cur.Status == StatusLost {
+					continue
+				}
+				if _, err := rt.Inspect(ctx, rec.RuntimeID); err == nil {
+					continue
+				}
+			}
 			if !ok {
-				s.lost(ctx, rec)
-				rep.Lost = append(rep.Lost, object(rec))
+				if s.lost(ctx, rec) {
+					rep.Lost = append(rep.Lost, object(rec))
+				}
 				continue
 			}
 			claimed[rc.ID] = true
+			if periodic {
+				continue
+			}
 			s.adopt(ctx, rec, rc)
 			rep.Adopted = append(rep.Adopted, object(rec))
 		}
 		for _, rc := range live {
-			if claimed[rc.ID] {
+			if claimed[rc.ID] || periodic && s.isQuarantined(rtName, rc.ID) {
 				continue
+			}
+			if periodic && s.claimedNow(ctx, rtName, rc.ID, rc.Labels) {
+				continue // its record was written after the list
 			}
 			s.quarantine(ctx, rt, rtName, rc)
 			rep.Quarantined = append(rep.Quarantined, rc.Name)
@@ -95,8 +145,15 @@ func (s *Service) adopt(ctx context.Context, rec store.Container, rc runtime.Con
 		Details: map[string]any{"runtime": rec.Runtime, "runtime_id": rc.ID, "state": string(rc.State), "owner": rec.Owner}})
 }
 
-func (s *Service) lost(ctx context.Context, rec store.Container) {
+func (s *Service) lost(ctx context.Context, rec store.Container) bool {
 	defer s.lock(rec.Name, rec.Scope)()
+	// Read again under the lock: a removal or a new start may have
+	// finished since the list.
+	cur, err := s.o.Store.GetContainer(ctx, rec.Name, rec.Scope)
+	if err != nil || cur.RuntimeID != rec.RuntimeID {
+		return false
+	}
+	rec = cur
 	old := rec.RuntimeID
 	rec.Status, rec.Endpoint, rec.RuntimeID, rec.Updated = StatusLost, "", "", s.now()
 	rec.Message = fmt.Sprintf("its container %s vanished from the %s runtime while the server was down; start it again", old, rec.Runtime)
@@ -105,6 +162,7 @@ func (s *Service) lost(ctx context.Context, rec store.Container) {
 	}
 	s.record(ctx, audit.Event{User: access.SystemUser, Action: "container.lost", Object: object(rec), Result: audit.ResultFailure,
 		Message: rec.Message, Details: map[string]any{"runtime": rec.Runtime, "runtime_id": old}})
+	return true
 }
 
 // quarantine stops an orphan (a container of this server without a
@@ -116,6 +174,7 @@ func (s *Service) quarantine(ctx context.Context, rt runtime.Runtime, rtName str
 			result, msg = audit.ResultFailure, "orphan container could not be stopped: "+err.Error()
 		}
 	}
+	s.noteQuarantined(rtName, rc)
 	s.o.Log.Warn("reconcile: quarantined an orphan container", "runtime", rtName, "id", rc.ID, "name", rc.Name,
 		"container", rc.Labels[runtime.LabelContainer], "owner", rc.Labels[runtime.LabelOwner], "result", result)
 	s.record(ctx, audit.Event{User: access.SystemUser, Action: "container.quarantine", Object: "container:" + rc.Name, Result: result, Message: msg,

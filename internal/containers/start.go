@@ -245,6 +245,13 @@ func (s *Service) runtimeNames() string {
 // Stopping an external container only
 // marks it stopped: Dockyard does not run it.
 func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (store.Container, error) {
+	return s.StopWith(ctx, p, name, StopOptions{})
+}
+
+// StopWith is Stop with options. A running container's notebook edits are
+// synced first (see SetFinalSync); when that fails the stop is refused
+// unless opts.Force.
+func (s *Service) StopWith(ctx context.Context, p *access.Principal, name string, opts StopOptions) (store.Container, error) {
 	n, sc, err := scope(p, name)
 	if err != nil {
 		return store.Container{}, err
@@ -258,6 +265,10 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 	if err != nil {
 		return c, err
 	}
+	details := map[string]any{}
+	if err := s.flush(ctx, p, c, "container.stop", opts.Force, details); err != nil {
+		return c, err
+	}
 	if rt, ok := s.o.Runtimes[c.Runtime]; ok && c.RuntimeID != "" {
 		if err := rt.Stop(ctx, c.RuntimeID, s.o.StopGrace); err != nil && !errdefs.IsNotFound(err) {
 			s.record(ctx, audit.Event{User: p.User, Action: "container.stop", Object: object(c), Result: audit.ResultFailure, Message: err.Error()})
@@ -269,7 +280,8 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
 		return c, err
 	}
-	s.record(ctx, audit.Event{User: p.User, Action: "container.stop", Object: object(c), Details: map[string]any{"runtime": c.Runtime, "runtime_id": c.RuntimeID, "owner": c.Owner}})
+	details["runtime"], details["runtime_id"], details["owner"] = c.Runtime, c.RuntimeID, c.Owner
+	s.record(ctx, audit.Event{User: p.User, Action: "container.stop", Object: object(c), Details: details})
 	return c, nil
 }
 
@@ -278,6 +290,18 @@ func (s *Service) Stop(ctx context.Context, p *access.Principal, name string) (s
 // (or admin_all_objects), and configure_mltk_container for an external
 // one.
 func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) error {
+	return s.RemoveWith(ctx, p, name, StopOptions{})
+}
+
+// RemoveWith is Remove with options: like StopWith, it syncs a running
+// container's notebook edits first and refuses when that fails, unless
+// opts.Force.
+func (s *Service) RemoveWith(ctx context.Context, p *access.Principal, name string, opts StopOptions) error {
+	if p.Can(access.CapControlContainer) && s.orphanNamed(ctx, name) {
+		if handled, err := s.removeQuarantined(ctx, p, name, opts.Force); handled {
+			return err
+		}
+	}
 	n, sc, err := scope(p, name)
 	if err != nil {
 		return err
@@ -297,6 +321,10 @@ func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) 
 			return err
 		}
 	}
+	details := map[string]any{}
+	if err := s.flush(ctx, p, c, "container.remove", opts.Force, details); err != nil {
+		return err
+	}
 	if rt, ok := s.o.Runtimes[c.Runtime]; ok && c.RuntimeID != "" {
 		if err := rt.Remove(ctx, c.RuntimeID); err != nil && !errdefs.IsNotFound(err) {
 			return fmt.Errorf("removing container %q: %w", n, err)
@@ -306,7 +334,8 @@ func (s *Service) Remove(ctx context.Context, p *access.Principal, name string) 
 		return err
 	}
 	s.revokeHEC(ctx, c)
-	s.record(ctx, audit.Event{User: p.User, Action: "container.remove", Object: object(c), Details: map[string]any{"runtime": c.Runtime, "runtime_id": c.RuntimeID}})
+	details["runtime"], details["runtime_id"] = c.Runtime, c.RuntimeID
+	s.record(ctx, audit.Event{User: p.User, Action: "container.remove", Object: object(c), Details: details})
 	return nil
 }
 

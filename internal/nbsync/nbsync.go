@@ -1,6 +1,10 @@
 // Package nbsync keeps the notebooks in running containers and the central
 // notebook store in step, pulled by the server (agents need no credentials
-// for the server):
+// for the server). Watch follows each running container's change feed
+// (the agent's GET /v1/changes long poll) and syncs a container as soon as
+// its files changed and settled; Flush is the final sync that stop and
+// remove wait for; Run is the full pass every sync interval, which also
+// catches anything the push path missed:
 //
 //   - Out of containers: every pass lists each running, runtime-managed
 //     container's notebooks (name and SHA-256) and stores every one whose
@@ -96,6 +100,7 @@ type Syncer struct {
 	mu       sync.Mutex
 	restored map[string]bool // containers (by start) already restored into
 	invalid  map[string]bool // container/file/sha already logged as invalid
+	failed   map[string]bool // container start/file whose failure is already audited
 }
 
 // New returns a Syncer.
@@ -106,7 +111,7 @@ func New(o Options) (*Syncer, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{o: o, restored: map[string]bool{}, invalid: map[string]bool{}}, nil
+	return &Syncer{o: o, restored: map[string]bool{}, invalid: map[string]bool{}, failed: map[string]bool{}}, nil
 }
 
 // Report says what one pass did. Entries read "CONTAINER: FILE" (the
@@ -159,11 +164,17 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Report, error) {
 		if err := s.syncContainer(ctx, c, key, &rep); err != nil {
 			rep.Failed = append(rep.Failed, display(c)+": "+err.Error())
 			s.o.Log.Warn("notebook sync: container skipped this pass", "container", display(c), "owner", c.Owner, "err", err)
+			s.auditFailureOnce(ctx, c, key, "", err)
 		}
 	}
 	for k := range s.restored {
 		if !seen[k] {
 			delete(s.restored, k)
+		}
+	}
+	for k := range s.failed {
+		if !seen[strings.SplitN(k, "\x00", 2)[0]] {
+			delete(s.failed, k)
 		}
 	}
 	for k := range s.invalid {
@@ -206,7 +217,10 @@ func (s *Syncer) syncContainer(ctx context.Context, c store.Container, key strin
 		if err := s.syncOut(ctx, c, key, p, ag, f, rep); err != nil {
 			rep.Failed = append(rep.Failed, display(c)+": "+f.Path+": "+err.Error())
 			s.o.Log.Warn("notebook sync: not stored this pass", "container", display(c), "file", f.Path, "err", err)
+			s.auditFailureOnce(ctx, c, key, f.Path, err)
+			continue
 		}
+		delete(s.failed, key+"\x00"+f.Path)
 	}
 	if s.restored[key] {
 		return nil
@@ -216,6 +230,22 @@ func (s *Syncer) syncContainer(ctx context.Context, c store.Container, key strin
 	}
 	s.restored[key] = true
 	return nil
+}
+
+// auditFailureOnce records a sync failure as an audit event once per
+// container start and file (file "" for the whole container) until it
+// succeeds again, so a failure retried every pass is not a flood.
+func (s *Syncer) auditFailureOnce(ctx context.Context, c store.Container, key, file string, err error) {
+	k := key + "\x00" + file
+	if s.failed[k] {
+		return
+	}
+	s.failed[k] = true
+	what := "sync"
+	if file != "" {
+		what = "sync of " + file
+	}
+	s.recordFailure(ctx, c, what, err)
 }
 
 // inHistory reports whether sha (hex) is the content of one of vs.

@@ -105,6 +105,12 @@ func (s *Server) openContainers(ctx context.Context) error {
 	if len(rep.Adopted)+len(rep.Lost)+len(rep.Quarantined) > 0 {
 		s.Log.Info("containers reconciled", "adopted", rep.Adopted, "lost", rep.Lost, "quarantined", rep.Quarantined)
 	}
+	if iv := s.Config.Containers.ReconcileInterval; iv > 0 {
+		rctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); s.Containers.RunReconciler(rctx, iv) }()
+		s.closers = append(s.closers, func() error { cancel(); <-done; return nil })
+	}
 	c := &api.ContainersAPI{API: s.API, Containers: s.Containers}
 	s.API.Extra = append(s.API.Extra, c.Routes()...)
 	return nil

@@ -67,6 +67,15 @@ func (s *Server) openSync(_ context.Context, interval time.Duration) (*nbsync.Sy
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { sy.Run(ctx, interval) })
+	if interval > 0 {
+		// Push-based: each running container's agent says when its
+		// files changed, and the server pulls them at once.
+		if s.Config.Containers.SyncWatchScan > 0 {
+			wg.Go(func() { sy.Watch(ctx, s.Config.Containers.SyncWatchScan) })
+		}
+		// stop and remove store a running container's edits first.
+		s.Containers.SetFinalSync(sy.Flush, s.Config.Containers.FinalSyncTimeout)
+	}
 	s.closers = append(s.closers, func() error { cancel(); wg.Wait(); return nil })
 	return sy, nil
 }

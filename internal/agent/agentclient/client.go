@@ -13,7 +13,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/agent"
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -349,4 +351,23 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 		return Info{}, errdefs.Unavailable(fmt.Sprintf("agent /v1/info: bad answer: %v", err))
 	}
 	return in, nil
+}
+
+// Changes is GET /v1/changes: it waits up to wait for the agent's change
+// feed to pass after and returns its sequence number (after, unchanged,
+// when nothing changed in time). A new agent process starts at 1.
+func (c *Client) Changes(ctx context.Context, after uint64, wait time.Duration) (uint64, error) {
+	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "wait": {strconv.FormatFloat(wait.Seconds(), 'f', 3, 64)}}
+	resp, err := c.do(ctx, "GET", "/v1/changes?"+q.Encode(), nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return 0, errdefs.Unavailable(fmt.Sprintf("agent changes: bad answer: %v", err))
+	}
+	return out.Seq, nil
 }

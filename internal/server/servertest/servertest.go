@@ -13,6 +13,7 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/config"
+	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/server"
 	"github.com/dockyard/dockyard/internal/telemetry"
 )
@@ -34,6 +35,9 @@ func Config(dir string) config.Config {
 	cfg := config.Default()
 	cfg.Data = dir
 	cfg.Addr = "127.0.0.1:0"
+	// Tests drive sync passes themselves (Server.NotebookSyncer) and read
+	// their reports; a test of push-based sync sets this again.
+	cfg.Containers.SyncWatchScan = 0
 	return cfg
 }
 
@@ -140,7 +144,8 @@ func (h *Harness) removeContainers() {
 	for _, c := range list {
 		// Acting as the owner reaches per-user dev containers too.
 		p := &access.Principal{User: c.Owner, Roles: []string{access.RoleAdmin}, Caps: caps}
-		if err := h.Srv.Containers.Remove(ctx, p, c.Name); err != nil {
+		// Forced: a notebook a test left invalid must not keep its agent.
+		if err := h.Srv.Containers.RemoveWith(ctx, p, c.Name, containers.StopOptions{Force: true}); err != nil {
 			h.T.Logf("removing container %s: %v", c.Name, err)
 		}
 	}
