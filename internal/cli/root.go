@@ -1,5 +1,5 @@
 // Package cli implements the dockyard command line: the server and agent
-// commands and every client command of INTERFACE.md, with table, JSON and
+// commands and every client command docs/cli.md lists, with table, JSON and
 // CSV output.
 package cli
 

@@ -118,7 +118,7 @@ func containerName(h *containers.Handle) string {
 	return h.Name
 }
 
-// container picks the container a model command runs in, as INTERFACE.md
+// container picks the container a model command runs in, as docs/fit.md
 // says: the one named by container=, else the model's own running
 // container, else the caller's development container, which is started on
 // demand when start is true. With start false and no running container it

@@ -6,7 +6,7 @@ import (
 )
 
 // TestModelSummaryFlattensLineage: `models show -o json` carries the
-// lineage fields at the top level, as INTERFACE.md lists them.
+// lineage fields at the top level, as docs/models.md lists them.
 func TestModelSummaryFlattensLineage(t *testing.T) {
 	b, err := json.Marshal(ModelSummary{Name: "M", ModelLineage: ModelLineage{Notebook: "nb", NotebookDigest: "sha256:ab", Rows: 3, Target: "y"}})
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package wire holds the JSON types that the server, the agent and the CLI
 // exchange, and the protocol version. Field names are the contract of
-// INTERFACE.md's `-o json` output: change them only by adding.
+// the `-o json` output docs/cli.md describes: change them only by adding.
 package wire
 
 import "time"
