@@ -237,25 +237,35 @@ func notebookName(name string) error {
 	return validName("notebook", base)
 }
 
-func (a *Agent) handleNotebookPut(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if err := notebookName(name); err != nil {
-		writeError(w, err)
-		return
-	}
+// readNotebookBody reads a notebook sent to the agent (at most
+// maxNotebookBytes); an .ipynb must be nbformat JSON with a cells list.
+// what names the kind of notebook in the error ("notebook", "pinned notebook").
+func readNotebookBody(w http.ResponseWriter, r *http.Request, what, name string) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNotebookBytes))
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, err
 	}
 	if strings.HasSuffix(name, ".ipynb") {
 		var nb struct {
 			Cells []json.RawMessage `json:"cells"`
 		}
 		if err := json.Unmarshal(body, &nb); err != nil || nb.Cells == nil {
-			writeError(w, errdefs.Invalid(fmt.Sprintf("notebook %q is not nbformat JSON with a \"cells\" list", name)))
-			return
+			return nil, errdefs.Invalid(fmt.Sprintf("%s %q is not nbformat JSON with a \"cells\" list", what, name))
 		}
+	}
+	return body, nil
+}
+
+func (a *Agent) handleNotebookPut(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := notebookName(name); err != nil {
+		writeError(w, err)
+		return
+	}
+	body, err := readNotebookBody(w, r, "notebook", name)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	fi, err := a.putFile(a.nbDir, name, strings.NewReader(string(body)), r.Header.Get("X-Dockyard-SHA256"))
 	if err != nil {

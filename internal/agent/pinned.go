@@ -2,9 +2,7 @@ package agent
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,19 +56,10 @@ func (a *Agent) handlePinnedPut(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxNotebookBytes))
+	body, err := readNotebookBody(w, r, "pinned notebook", name)
 	if err != nil {
 		writeError(w, err)
 		return
-	}
-	if strings.HasSuffix(name, ".ipynb") {
-		var nb struct {
-			Cells []json.RawMessage `json:"cells"`
-		}
-		if err := json.Unmarshal(body, &nb); err != nil || nb.Cells == nil {
-			writeError(w, errdefs.Invalid(fmt.Sprintf("pinned notebook %q is not nbformat JSON with a \"cells\" list", name)))
-			return
-		}
 	}
 	dir := filepath.Join(a.root, filepath.FromSlash(pinnedDir))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
