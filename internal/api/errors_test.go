@@ -21,6 +21,7 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/search"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
 	"github.com/dockyard/dockyard/internal/wire"
@@ -118,6 +119,8 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		return &search.Env{App: app}
 	}}
 	a.Extra = append(a.Extra, sa.Routes()...)
+	ea := &api.EventsAPI{API: a, Index: index.NewService(db, index.Options{Logger: log})}
+	a.Extra = append(a.Extra, ea.Routes()...)
 	f.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
