@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/store"
+	"github.com/dockyard/dockyard/internal/telemetry"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -136,5 +138,37 @@ func TestIndexAndHECTokenChangesRollBackWithoutTheirAuditEvents(t *testing.T) {
 	ts, err := f.db.ListHECTokens(ctx)
 	if err != nil || len(ts) != 1 || ts[0].Disabled {
 		t.Fatalf("the HEC token was changed without its audit event: %+v %v", ts, err)
+	}
+}
+
+// An observability settings change whose audit event cannot be written is
+// neither saved nor applied.
+func TestObservabilityChangeRollsBackWithoutItsAuditEvent(t *testing.T) {
+	f := start(t, failingRecorder{})
+	ctx := context.Background()
+	status, e := f.do(t, "PUT", "/v1/settings/observability", `{"service_name":"elsewhere"}`)
+	wantUndone(t, "observability.update", status, e)
+	if v, err := f.db.GetSetting(ctx, telemetry.SettingKey); !errdefs.IsNotFound(err) {
+		t.Fatalf("the settings were saved without their audit event: %q %v", v, err)
+	}
+	v, err := f.obs.Get(ctx)
+	if err != nil || v.ServiceName != "dockyard" || v.Source != "config" {
+		t.Fatalf("the settings were applied without their audit event: %+v %v", v, err)
+	}
+}
+
+// A committed observability change takes effect once it commits.
+func TestObservabilityChangeAppliesOnCommit(t *testing.T) {
+	f := start(t, &audit.Memory{})
+	ctx := context.Background()
+	if status, e := f.do(t, "PUT", "/v1/settings/observability", `{"service_name":"elsewhere"}`); status != http.StatusOK {
+		t.Fatalf("observability.update = %d %+v", status, e)
+	}
+	if _, err := f.db.GetSetting(ctx, telemetry.SettingKey); err != nil {
+		t.Fatalf("the settings were not saved: %v", err)
+	}
+	v, err := f.obs.Get(ctx)
+	if err != nil || v.ServiceName != "elsewhere" || v.Source != "settings" {
+		t.Fatalf("the committed settings are not in effect: %+v %v", v, err)
 	}
 }
