@@ -178,13 +178,25 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (generate
 // error after the same argon2 work; repeated failures are throttled per
 // user and per remote address (errdefs.ErrLimit, password not checked).
 func (s *Service) Login(ctx context.Context, user, password, remoteAddr string) (string, store.Token, error) {
+	u, err := s.CheckPassword(ctx, user, password, remoteAddr)
+	if err != nil {
+		return "", store.Token{}, err
+	}
+	return s.StartSession(ctx, u, remoteAddr)
+}
+
+// CheckPassword is Login's check of user's password, without the session:
+// it returns the user, or the same error for an unknown user and a wrong
+// password (throttled as Login says). It does the slow password work, so
+// call it outside a store transaction, and StartSession within one.
+func (s *Service) CheckPassword(ctx context.Context, user, password, remoteAddr string) (store.User, error) {
 	if err := s.throttle.Allow(user, remoteAddr); err != nil {
 		s.log.Warn("login throttled", "user", user, "remote", remoteAddr)
-		return "", store.Token{}, err
+		return store.User{}, err
 	}
 	u, err := s.st.GetUser(ctx, user)
 	if err != nil && !errdefs.IsNotFound(err) {
-		return "", store.Token{}, fmt.Errorf("login: %w", err)
+		return store.User{}, fmt.Errorf("login: %w", err)
 	}
 	known := err == nil && u.PasswordHash != ""
 	hash := s.dummyHash
@@ -202,11 +214,11 @@ func (s *Service) Login(ctx context.Context, user, password, remoteAddr string) 
 		}
 		ok, verr = VerifyPassword(password, hash)
 	}); err != nil {
-		return "", store.Token{}, err
+		return store.User{}, err
 	}
 	if terr != nil {
 		s.log.Warn("login throttled", "user", user, "remote", remoteAddr)
-		return "", store.Token{}, terr
+		return store.User{}, terr
 	}
 	if verr != nil {
 		s.log.Error("stored password hash is unusable; reset the password", "user", user, "err", verr)
@@ -214,7 +226,7 @@ func (s *Service) Login(ctx context.Context, user, password, remoteAddr string) 
 	if !known || !ok || verr != nil {
 		s.throttle.Fail(user, remoteAddr)
 		s.log.Info("login failed", "user", user, "remote", remoteAddr)
-		return "", store.Token{}, errBadLogin
+		return store.User{}, errBadLogin
 	}
 	s.throttle.Succeed(user)
 	if NeedsRehash(u.PasswordHash, s.opts.Password) {
@@ -225,11 +237,17 @@ func (s *Service) Login(ctx context.Context, user, password, remoteAddr string) 
 			}
 		}
 	}
+	return u, nil
+}
+
+// StartSession creates a session token for u, authenticated by
+// CheckPassword, and returns its secret (shown once) and record.
+func (s *Service) StartSession(ctx context.Context, u store.User, remoteAddr string) (string, store.Token, error) {
 	secret, tok, err := s.newToken(ctx, u.Name, store.TokenSession, "", s.opts.SessionTTL)
 	if err != nil {
 		return "", store.Token{}, fmt.Errorf("login: %w", err)
 	}
-	s.log.Info("login", "user", u.Name, "remote", remoteAddr, "token_id", tok.ID)
+	store.AfterCommit(ctx, func() { s.log.Info("login", "user", u.Name, "remote", remoteAddr, "token_id", tok.ID) })
 	return secret, tok, nil
 }
 

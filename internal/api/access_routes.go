@@ -37,7 +37,12 @@ func (a *API) accessRoutes() []Route {
 // recordErr, on the request fn gets), in one store transaction: both
 // commit or neither does.
 func (a *API) change(r *http.Request, fn func(r *http.Request) error) error {
-	err := a.Access.InTx(r.Context(), func(ctx context.Context) error { return fn(r.WithContext(ctx)) })
+	return a.changeIn(a.Access, r, fn)
+}
+
+// changeIn is change in a transaction of t, the store fn's change writes.
+func (a *API) changeIn(t store.Transactor, r *http.Request, fn func(r *http.Request) error) error {
+	err := t.InTx(r.Context(), func(ctx context.Context) error { return fn(r.WithContext(ctx)) })
 	if st := stateOf(r.Context()); err != nil && st != nil {
 		if aerr := st.auditFailure(); aerr != nil {
 			return &auditFailed{err: aerr, undone: true}
@@ -72,12 +77,24 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	secret, tok, err := a.Access.Login(r.Context(), req.User, req.Password, remoteHost(r))
+	// The password is checked outside the transaction (slow work); the
+	// session token and its login event commit together.
+	var secret string
+	var tok store.Token
+	u, err := a.Access.CheckPassword(r.Context(), req.User, req.Password, remoteHost(r))
+	if err == nil {
+		err = a.change(r, func(r *http.Request) error {
+			var err error
+			if secret, tok, err = a.Access.StartSession(r.Context(), u, remoteHost(r)); err != nil {
+				return err
+			}
+			return a.recordErr(r, audit.Event{User: tok.User, Action: "login", Object: "token:" + tok.ID})
+		})
+	}
 	if err != nil {
 		a.record(r, audit.Event{User: req.User, Action: "login", Result: audit.ResultFailure, Message: err.Error()})
 		return err
 	}
-	a.record(r, audit.Event{User: tok.User, Action: "login", Object: "token:" + tok.ID})
 	return writeJSON(w, http.StatusOK, wire.LoginResponse{User: tok.User, Token: secret, Expires: tok.Expires})
 }
 

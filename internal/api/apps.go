@@ -65,11 +65,16 @@ func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	x, err := a.Access.CreateApp(r.Context(), req.Name, derefList(req.Read), derefList(req.Write), p.User)
-	if err != nil {
+	var x store.App
+	if err := a.change(r, func(r *http.Request) error {
+		var err error
+		if x, err = a.Access.CreateApp(r.Context(), req.Name, derefList(req.Read), derefList(req.Write), p.User); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "app.create", Object: "app:" + x.Name, Details: map[string]any{"read": x.Read, "write": x.Write}})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "app.create", Object: "app:" + x.Name, Details: map[string]any{"read": x.Read, "write": x.Write}})
 	return writeJSON(w, http.StatusCreated, appWire(p, x))
 }
 
@@ -79,20 +84,31 @@ func (a *API) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	before, after, err := a.Access.UpdateApp(r.Context(), p, r.PathValue("name"), access.AppUpdate{Read: derefList(req.Read), Write: derefList(req.Write)})
-	if err != nil {
+	var after store.App
+	if err := a.change(r, func(r *http.Request) error {
+		before, upd, err := a.Access.UpdateApp(r.Context(), p, r.PathValue("name"), access.AppUpdate{Read: derefList(req.Read), Write: derefList(req.Write)})
+		if err != nil {
+			return err
+		}
+		after = upd
+		return a.recordErr(r, audit.Event{Action: "app.update", Object: "app:" + after.Name, Details: map[string]any{
+			"before": map[string]any{"read": before.Read, "write": before.Write}, "read": after.Read, "write": after.Write}})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "app.update", Object: "app:" + after.Name, Details: map[string]any{
-		"before": map[string]any{"read": before.Read, "write": before.Write}, "read": after.Read, "write": after.Write}})
 	return writeJSON(w, http.StatusOK, appWire(p, after))
 }
 
 func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) error {
-	x, err := a.Access.DeleteApp(r.Context(), access.FromContext(r.Context()), r.PathValue("name"))
-	if err != nil {
+	var x store.App
+	if err := a.change(r, func(r *http.Request) error {
+		var err error
+		if x, err = a.Access.DeleteApp(r.Context(), access.FromContext(r.Context()), r.PathValue("name")); err != nil {
+			return err
+		}
+		return a.recordErr(r, audit.Event{Action: "app.delete", Object: "app:" + x.Name, Details: map[string]any{"read": x.Read, "write": x.Write}})
+	}); err != nil {
 		return err
 	}
-	a.record(r, audit.Event{Action: "app.delete", Object: "app:" + x.Name, Details: map[string]any{"read": x.Read, "write": x.Write}})
 	return writeJSON(w, http.StatusOK, map[string]string{"deleted": x.Name})
 }

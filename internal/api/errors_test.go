@@ -21,8 +21,11 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/search"
+	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
+	"github.com/dockyard/dockyard/internal/telemetry"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -57,6 +60,7 @@ type fixture struct {
 	log   *syncBuffer
 	token string
 	envs  atomic.Int32
+	obs   *telemetry.Observability
 }
 
 func start(t *testing.T, rec audit.Recorder) *fixture {
@@ -118,6 +122,20 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		return &search.Env{App: app}
 	}}
 	a.Extra = append(a.Extra, sa.Routes()...)
+	ea := &api.EventsAPI{API: a, Index: index.NewService(db, index.Options{Logger: log})}
+	a.Extra = append(a.Extra, ea.Routes()...)
+	box, err := secrets.New(secrets.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := telemetry.NewTracing(log, nil, telemetry.TracingOptions{})
+	t.Cleanup(func() { tr.Shutdown(context.Background()) })
+	f.obs = telemetry.NewObservability(db, box, tr, telemetry.Settings{ServiceName: "dockyard"})
+	if err := f.obs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ta := &api.TelemetryAPI{API: a, Observability: f.obs}
+	a.Extra = append(a.Extra, ta.Routes()...)
 	f.srv = httptest.NewServer(a.Handler())
 	t.Cleanup(f.srv.Close)
 	return f

@@ -59,23 +59,32 @@ func (e *EventsAPI) createHECToken(w http.ResponseWriter, r *http.Request) error
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	nt, err := e.Index.CreateHECTokenWith(r.Context(), req.Name, req.Indexes, req.DefaultIndex,
-		index.HECTokenOptions{UseAck: req.UseAck})
-	if err != nil {
+	var nt index.NewHECToken
+	if err := e.changeIn(e.Index, r, func(r *http.Request) error {
+		var err error
+		if nt, err = e.Index.CreateHECTokenWith(r.Context(), req.Name, req.Indexes, req.DefaultIndex,
+			index.HECTokenOptions{UseAck: req.UseAck}); err != nil {
+			return err
+		}
+		return e.recordErr(r, audit.Event{Action: "hec_token.create", Object: "hec_token:" + nt.Name,
+			Details: map[string]any{"indexes": nt.Indexes, "default_index": nt.DefaultIndex, "use_ack": nt.UseAck}})
+	}); err != nil {
 		return err
 	}
-	e.record(r, audit.Event{Action: "hec_token.create", Object: "hec_token:" + nt.Name,
-		Details: map[string]any{"indexes": nt.Indexes, "default_index": nt.DefaultIndex, "use_ack": nt.UseAck}})
 	return writeJSON(w, http.StatusCreated, wire.NewHECToken{Name: nt.Name, Token: nt.Token,
 		Indexes: nonNil(nt.Indexes), DefaultIndex: nt.DefaultIndex, UseAck: nt.UseAck})
 }
 
 func (e *EventsAPI) deleteHECToken(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := e.Index.DeleteHECToken(r.Context(), name); err != nil {
+	if err := e.changeIn(e.Index, r, func(r *http.Request) error {
+		if err := e.Index.DeleteHECToken(r.Context(), name); err != nil {
+			return err
+		}
+		return e.recordErr(r, audit.Event{Action: "hec_token.delete", Object: "hec_token:" + name})
+	}); err != nil {
 		return err
 	}
-	e.record(r, audit.Event{Action: "hec_token.delete", Object: "hec_token:" + name})
 	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
 }
 
@@ -86,10 +95,14 @@ func (e *EventsAPI) setHECTokenDisabled(disabled bool) HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name := r.PathValue("name")
-		if err := e.Index.SetHECTokenDisabled(r.Context(), name, disabled); err != nil {
+		if err := e.changeIn(e.Index, r, func(r *http.Request) error {
+			if err := e.Index.SetHECTokenDisabled(r.Context(), name, disabled); err != nil {
+				return err
+			}
+			return e.recordErr(r, audit.Event{Action: action, Object: "hec_token:" + name})
+		}); err != nil {
 			return err
 		}
-		e.record(r, audit.Event{Action: action, Object: "hec_token:" + name})
 		return writeJSON(w, http.StatusOK, map[string]string{state: name})
 	}
 }
@@ -117,19 +130,28 @@ func (e *EventsAPI) createIndex(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	info, err := e.Index.CreateIndex(r.Context(), req.Name)
-	if err != nil {
+	var info index.Info
+	if err := e.changeIn(e.Index, r, func(r *http.Request) error {
+		var err error
+		if info, err = e.Index.CreateIndex(r.Context(), req.Name); err != nil {
+			return err
+		}
+		return e.recordErr(r, audit.Event{Action: "index.create", Object: "index:" + info.Name})
+	}); err != nil {
 		return err
 	}
-	e.record(r, audit.Event{Action: "index.create", Object: "index:" + info.Name})
 	return writeJSON(w, http.StatusCreated, indexWire(info))
 }
 
 func (e *EventsAPI) deleteIndex(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := e.Index.DeleteIndex(r.Context(), name); err != nil {
+	if err := e.changeIn(e.Index, r, func(r *http.Request) error {
+		if err := e.Index.DeleteIndex(r.Context(), name); err != nil {
+			return err
+		}
+		return e.recordErr(r, audit.Event{Action: "index.delete", Object: "index:" + name})
+	}); err != nil {
 		return err
 	}
-	e.record(r, audit.Event{Action: "index.delete", Object: "index:" + name})
 	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
 }

@@ -53,20 +53,27 @@ func (t *TelemetryAPI) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	v, err := t.Observability.Put(r.Context(), p.User, telemetry.Update{
-		Enabled: req.Enabled, Endpoint: req.Endpoint, Token: req.Token,
-		TokenHeader: req.TokenHeader, ServiceName: req.ServiceName,
-	})
-	if err != nil {
+	var v telemetry.View
+	// The settings and their audit event commit together; the new
+	// settings take effect once they have.
+	if err := t.changeIn(t.Observability, r, func(r *http.Request) error {
+		var err error
+		if v, err = t.Observability.Put(r.Context(), p.User, telemetry.Update{
+			Enabled: req.Enabled, Endpoint: req.Endpoint, Token: req.Token,
+			TokenHeader: req.TokenHeader, ServiceName: req.ServiceName,
+		}); err != nil {
+			return err
+		}
+		// What changed, never the token itself (keys avoid the words the
+		// audit redactor blanks, so that the booleans stay readable).
+		details := map[string]any{"enabled": v.Enabled, "endpoint": v.Endpoint, "service_name": v.ServiceName,
+			"auth_configured": v.TokenSet, "auth_changed": req.Token != nil}
+		if req.TokenHeader != nil {
+			details["auth_header"] = v.TokenHeader
+		}
+		return t.recordErr(r, audit.Event{Action: "observability.update", Object: "settings:observability", Details: details})
+	}); err != nil {
 		return err
 	}
-	// What changed, never the token itself (keys avoid the words the
-	// audit redactor blanks, so that the booleans stay readable).
-	details := map[string]any{"enabled": v.Enabled, "endpoint": v.Endpoint, "service_name": v.ServiceName,
-		"auth_configured": v.TokenSet, "auth_changed": req.Token != nil}
-	if req.TokenHeader != nil {
-		details["auth_header"] = v.TokenHeader
-	}
-	t.record(r, audit.Event{Action: "observability.update", Object: "settings:observability", Details: details})
 	return writeJSON(w, http.StatusOK, observabilityWire(v))
 }

@@ -262,3 +262,9 @@ func fromRecord(r store.EventRecord) Event {
 	}
 	return Event{Index: r.Index, Time: r.Time, Host: r.Host, Source: r.Source, Sourcetype: r.Sourcetype, Raw: r.Raw, Fields: f, Seq: r.ID}
 }
+
+// InTx runs fn in one transaction of the event store (store.Transactor):
+// a token or index change and its audit event commit together.
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.st.InTx(ctx, fn)
+}

@@ -156,6 +156,11 @@ func (w *workload) accountChange(ctx context.Context, rng *rand.Rand, i int) boo
 		w.led.mu.Unlock()
 		if exists {
 			if err := w.c.DeleteUser(ctx, name); err != nil {
+				// An unacknowledged delete may have committed before the
+				// kill: the user's existence is no longer known.
+				w.led.mu.Lock()
+				delete(w.led.users, name)
+				w.led.mu.Unlock()
 				return w.failed("user delete", err)
 			}
 			w.led.ack("user.delete", name, func() { w.led.users[name] = false })

@@ -37,6 +37,7 @@ import (
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/search"
 	"github.com/dockyard/dockyard/internal/secrets"
+	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
 	"github.com/dockyard/dockyard/internal/telemetry"
 )
@@ -317,13 +318,18 @@ func (s *Server) AdminToken(ctx context.Context, name string, ttl time.Duration)
 	if err != nil {
 		return "", err
 	}
-	secret, tok, err := s.Access.CreateAPIToken(ctx, p, name, ttl)
-	if err != nil {
-		return "", err
-	}
-	s.Audit.Record(ctx, audit.Event{User: access.AdminUser, Action: "token.create", Object: "token:" + tok.ID,
-		Result: audit.ResultSuccess, Message: "minted in-process by the owner of the data dir", Details: map[string]any{"name": name}})
-	return secret, nil
+	// The token and its audit event commit together or not at all.
+	return store.Run(ctx, s.Access, func(ctx context.Context) (string, error) {
+		secret, tok, err := s.Access.CreateAPIToken(ctx, p, name, ttl)
+		if err != nil {
+			return "", err
+		}
+		if err := s.Audit.Record(ctx, audit.Event{User: access.AdminUser, Action: "token.create", Object: "token:" + tok.ID,
+			Result: audit.ResultSuccess, Message: "minted in-process by the owner of the data dir", Details: map[string]any{"name": name}}); err != nil {
+			return "", fmt.Errorf("the token's audit event could not be recorded, so no token was made: %w", err)
+		}
+		return secret, nil
+	})
 }
 
 // housekeeping runs periodic chores until ctx ends: expired tokens are

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/secrets"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // SettingKey is the settings-store key holding the observability settings.
@@ -20,6 +21,7 @@ const tokenPurpose = "observability:token"
 
 // SettingsStore keeps small server-wide values (store.SettingsStore).
 type SettingsStore interface {
+	store.Transactor
 	GetSetting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
 }
@@ -141,12 +143,14 @@ func (o *Observability) Get(ctx context.Context) (View, error) {
 	return o.view(), nil
 }
 
-func (o *Observability) view() View {
-	s := o.current
+func (o *Observability) view() View { return viewOf(o.current, o.saved) }
+
+// viewOf shows settings s, saved as saved (nil: from the configuration).
+func viewOf(s Settings, saved *stored) View {
 	v := View{Enabled: s.Enabled, Endpoint: s.Endpoint, TokenHeader: s.TokenHeader, ServiceName: s.serviceName(),
 		TokenSet: s.Token != "", TokenLast4: secrets.Last4(s.Token), Source: "config"}
-	if o.saved != nil {
-		v.Source, v.Updated, v.UpdatedBy = "settings", o.saved.Updated, o.saved.UpdatedBy
+	if saved != nil {
+		v.Source, v.Updated, v.UpdatedBy = "settings", saved.Updated, saved.UpdatedBy
 	}
 	if v.TokenHeader == "" && v.TokenSet {
 		v.TokenHeader = DefaultTokenHeader
@@ -198,7 +202,33 @@ func (o *Observability) Put(ctx context.Context, by string, u Update) (View, err
 		shutdown(p)
 		return View{}, fmt.Errorf("saving observability settings: %w", err)
 	}
-	o.tracing.swap(p, s)
-	o.current, o.saved = s, &st
-	return o.view(), nil
+	apply := func() {
+		o.tracing.swap(p, s)
+		o.current, o.saved = s, &st
+	}
+	if store.TxFrom(ctx) == nil {
+		apply()
+		return o.view(), nil
+	}
+	// Within a transaction (the change with its audit event), the new
+	// settings take effect once it commits; a rollback leaves the old ones.
+	applied := false
+	store.AfterCommit(ctx, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		apply()
+		applied = true
+	})
+	store.AfterTx(ctx, func(context.Context) {
+		if !applied {
+			shutdown(p)
+		}
+	})
+	return viewOf(s, &st), nil
+}
+
+// InTx runs fn in one transaction of the settings store: Put with the
+// audit event of the change commits together.
+func (o *Observability) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return o.store.InTx(ctx, fn)
 }

@@ -42,6 +42,11 @@ func (s *memStore) PutSetting(_ context.Context, k, v string) error {
 	return nil
 }
 
+// InTx runs fn as is: the memory store has no transactions.
+func (s *memStore) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return fn(ctx)
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func TestObservabilityRoundTripSealsToken(t *testing.T) {
