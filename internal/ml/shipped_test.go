@@ -82,7 +82,7 @@ func TestMergeVerbatim(t *testing.T) {
 	results := filepath.Join(dir, "r.csv")
 	os.WriteFile(results, []byte("predicted(y),probability(y=a)\n1.5,0.2\n"), 0o600)
 	for _, c := range []struct{ as, first string }{{"", "predicted(y)"}, {"guess", "guess"}} {
-		m := &merged{sp: sp, results: results, target: "y", as: c.as, verbatim: true}
+		m := &merged{sp: sp, results: results, targets: []string{"y"}, as: c.as, verbatim: true}
 		n := 0
 		for r, err := range m.rows {
 			n++
