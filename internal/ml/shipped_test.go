@@ -26,6 +26,8 @@ func TestFitAlgo(t *testing.T) {
 		{spl.Fit{Algorithm: "kmeans"}, "KMeans", true, ""},
 		{spl.Fit{Algorithm: "KMeans", Algo: "KMeans"}, "KMeans", true, ""},
 		{spl.Fit{Algorithm: "KMeans", Algo: "mine"}, "", false, "algo=mine does not apply"},
+		{spl.Fit{Algorithm: "MLTKContainer", Algo: "nb", Targets: []string{"y1", "y2"}}, "nb", false, ""},
+		{spl.Fit{Algorithm: "LinearRegression", Targets: []string{"y1", "y2"}}, "", false, "takes one target before from, not 2"},
 		{spl.Fit{Algorithm: "DBSCAN"}, "", false, "fit DBSCAN is not available: Dockyard runs the MLTK algorithms IsolationForest, KMeans"},
 	} {
 		algo, shipped, err := fitAlgo(&c.cmd)
