@@ -26,7 +26,7 @@ func (s *Service) Apply(ctx context.Context, cmd *spl.Apply, in search.RowIter, 
 	return func(yield func(*search.Row, error) bool) {
 		next, stop := iter.Pull2(in)
 		defer stop()
-		res, target, shipped, err := s.apply(ctx, cmd, ref, next, env)
+		res, targets, shipped, err := s.apply(ctx, cmd, ref, next, env)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -35,43 +35,45 @@ func (s *Service) Apply(ctx context.Context, cmd *spl.Apply, in search.RowIter, 
 			return
 		}
 		defer res.remove()
-		m := &merged{sp: res.sp, results: res.results, target: target, as: cmd.As, verbatim: shipped, onEnd: mismatch("apply", env)}
+		m := &merged{sp: res.sp, results: res.results, targets: targets, as: cmd.As, verbatim: shipped, onEnd: mismatch("apply", env)}
 		m.rows(yield)
 	}, nil
 }
 
-func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, next func() (*search.Row, error, bool), env *search.Env) (_ *jobResult, _ string, shipped bool, err error) {
+func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, next func() (*search.Row, error, bool), env *search.Env) (_ *jobResult, _ []string, shipped bool, err error) {
 	p, err := caller(ctx)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, false, err
 	}
 	v, files, err := s.o.Models.Files(ctx, ref)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, false, err
 	}
 	if v.Algo == "" {
-		return nil, "", false, errdefs.Invalid(fmt.Sprintf("model %s version %d names no notebook (algo) to apply it with: import it again with --algo NOTEBOOK", ref.Base(), v.Version))
+		return nil, nil, false, errdefs.Invalid(fmt.Sprintf("model %s version %d names no notebook (algo) to apply it with: import it again with --algo NOTEBOOK", ref.Base(), v.Version))
 	}
 	exact := ref
 	exact.Version, exact.Alias = v.Version, ""
 	in, err := peek(next)
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, false, err
 	}
-	target := v.Lineage.Target
+	targets := splitTargets(v.Lineage.Target)
 	features := v.Lineage.Features
 	if len(features) == 0 {
 		features = []string{"*"} // an imported version: every field but the target
 	}
 	if len(in.peeked) == 0 {
-		return nil, "", false, nil // nothing to predict
+		return nil, nil, false, nil // nothing to predict
 	}
-	cols, err := selectColumns("", features, in.peeked)
+	cols, err := selectColumns(nil, features, in.peeked)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("apply %s: %w", ref.Base(), err)
+		return nil, nil, false, fmt.Errorf("apply %s: %w", ref.Base(), err)
 	}
-	if len(v.Lineage.Features) == 0 && target != "" {
-		cols.Features = removeString(cols.Features, target)
+	if len(v.Lineage.Features) == 0 {
+		for _, t := range targets {
+			cols.Features = removeString(cols.Features, t)
+		}
 	}
 	seed := seedResident(files)
 	var h *containers.Handle
@@ -81,38 +83,38 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 		h, err = s.agentContainer(ctx, p, cmd.Container, ref, exact, v)
 	}
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, false, err
 	}
 	nb := code{name: v.Algo}
 	if !seed {
 		if nb, err = s.versionCode(ctx, p, exact, v, env); err != nil {
-			return nil, "", false, err
+			return nil, nil, false, err
 		}
 	}
 	args := append([]string{}, cols.Features...)
 	meta, err := buildMeta(metaInput{Algo: v.Algo, ModelName: v.Model, Params: optionsOf(v.Params, cmd.Params), Args: args,
-		Columns: columns{Target: target, Features: cols.Features}, Limits: env.Limits})
+		Columns: columns{Targets: targets, Features: cols.Features}, Limits: env.Limits})
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, false, err
 	}
 	unlock := s.lock(h)
 	defer unlock()
 	if !seed {
 		if err := s.place(ctx, h, nb); err != nil {
-			return nil, "", false, err
+			return nil, nil, false, err
 		}
 		if err := s.syncFiles(ctx, h, exact, v, files, env); err != nil {
-			return nil, "", false, err
+			return nil, nil, false, err
 		}
 	}
 	res, err := s.run(ctx, &job{op: "apply", h: h, code: nb, meta: meta, cols: cols, in: in, env: env, seed: seed})
 	if err != nil {
-		return nil, "", false, err
+		return nil, nil, false, err
 	}
 	if msg := missingMessage("apply", res.stats, cols.Names()); msg != "" {
 		env.Message("%s", msg)
 	}
-	return res, target, v.Lineage.Notebook == algos.Notebook, nil
+	return res, targets, v.Lineage.Notebook == algos.Notebook, nil
 }
 
 // syncFiles makes the container's model directory hold the files of

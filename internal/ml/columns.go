@@ -13,33 +13,52 @@ import (
 // the feature wildcards and check that the named fields exist.
 const peekRows = 1000
 
-// columns are the fields sent to a notebook: the target (if any) first,
-// then the features.
+// columns are the fields sent to a notebook: the targets (if any) first,
+// in the order typed, then the features.
 type columns struct {
-	Target   string
+	Targets  []string
 	Features []string
 }
 
-// Names returns the CSV header: target first, then the features.
+// Names returns the CSV header: the targets first, then the features.
 func (c columns) Names() []string {
-	if c.Target == "" {
-		return c.Features
+	return append(append([]string{}, c.Targets...), c.Features...)
+}
+
+// joinTargets is how a version's lineage records its targets: comma-joined,
+// as the features are listed (a model from before several targets has one).
+func joinTargets(targets []string) string { return strings.Join(targets, ",") }
+
+// splitTargets reads a lineage target back into the targets.
+func splitTargets(s string) []string {
+	if s == "" {
+		return nil
 	}
-	return append([]string{c.Target}, c.Features...)
+	return strings.Split(s, ",")
 }
 
 // selectColumns expands the feature patterns (* wildcards allowed) against
 // the fields of the first rows, in first-seen order. Wildcards skip the
-// target and internal fields (those starting with "_"); a field named
+// targets and internal fields (those starting with "_"); a field named
 // without a wildcard must appear in the rows.
-func selectColumns(target string, patterns []string, rows []*search.Row) (columns, error) {
+func selectColumns(targets []string, patterns []string, rows []*search.Row) (columns, error) {
 	seen := search.FieldsOf(rows)
 	has := func(name string) bool { return slices.Contains(seen, name) }
-	if target != "" && !has(target) {
-		return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q is not in the rows the fit receives (fields: %s): check its name", target, list(seen)))
+	c := columns{}
+	added := map[string]bool{}
+	for _, t := range targets {
+		if !has(t) {
+			return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q is not in the rows the fit receives (fields: %s): check its name", t, list(seen)))
+		}
+		if strings.Contains(t, ",") {
+			return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q has a comma in its name, which a model's lineage cannot record: rename it with rename first", t))
+		}
+		if added[t] {
+			return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q is named twice before from: name each target once", t))
+		}
+		added[t] = true
+		c.Targets = append(c.Targets, t)
 	}
-	c := columns{Target: target}
-	added := map[string]bool{target: target != ""}
 	for _, pat := range patterns {
 		if !strings.Contains(pat, "*") {
 			if !has(pat) {
@@ -65,7 +84,7 @@ func selectColumns(target string, patterns []string, rows []*search.Row) (column
 		}
 	}
 	if len(c.Features) == 0 {
-		return columns{}, errdefs.Invalid("no feature fields are left to send: name at least one field besides the target")
+		return columns{}, errdefs.Invalid("no feature fields are left to send: name at least one field besides the targets")
 	}
 	return c, nil
 }

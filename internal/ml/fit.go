@@ -22,9 +22,6 @@ import (
 // registers the files its save wrote as a new version of cmd.Into; the
 // rows come back with the predictions of the fit's apply step merged in.
 func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env *search.Env) (search.RowIter, error) {
-	if len(cmd.Targets) > 1 {
-		return nil, errdefs.Invalid(fmt.Sprintf("fit with %d target fields before from is not available yet: name one target, or pass the others as features", len(cmd.Targets)))
-	}
 	algo, shipped, err := fitAlgo(cmd)
 	if err != nil {
 		return nil, err
@@ -48,7 +45,7 @@ func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env 
 			return
 		}
 		defer res.remove()
-		m := &merged{sp: res.sp, results: res.results, target: cmd.Target(), as: cmd.As, verbatim: shipped}
+		m := &merged{sp: res.sp, results: res.results, targets: cmd.Targets, as: cmd.As, verbatim: shipped}
 		if res.done.Status == "staged" {
 			m.results = ""
 		} else {
@@ -109,7 +106,7 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 	if len(in.peeked) == 0 {
 		return nil, errdefs.Invalid(fmt.Sprintf("fit %s received no rows: check the search before fit", fc.algo))
 	}
-	cols, err := selectColumns(cmd.Target(), cmd.Features, in.peeked)
+	cols, err := selectColumns(cmd.Targets, cmd.Features, in.peeked)
 	if err != nil {
 		return nil, err
 	}
@@ -139,10 +136,7 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 		}
 	}
 	fi.NotebookDigest = nb.v.Digest
-	args := cmd.Features
-	if cmd.Target() != "" {
-		args = append([]string{cmd.Target()}, cmd.Features...)
-	}
+	args := append(append([]string{}, cmd.Targets...), cmd.Features...)
 	modelName := ref.Name
 	if !keep {
 		modelName = unkeptModelName
@@ -263,7 +257,7 @@ func (s *Service) register(ctx context.Context, h *containers.Handle, fc fitCall
 		Lineage: models.Lineage{
 			Notebook: nb.name, NotebookDigest: nbv.Digest, NotebookVersion: nbv.Version, NotebookFormat: nbv.Format,
 			NotebookID: nbv.NotebookID, NotebookPinned: !fc.seed, Image: h.Image, ImageDigest: imageDigest, Container: containerName(h),
-			Runtime: h.Runtime, Rows: res.stats.Sent, Features: cols.Features, Target: cols.Target,
+			Runtime: h.Runtime, Rows: res.stats.Sent, Features: cols.Features, Target: joinTargets(cols.Targets),
 			DataFingerprint: res.stats.Fingerprint,
 		},
 	})

@@ -11,20 +11,20 @@ import (
 	"github.com/dockyard/dockyard/internal/search"
 )
 
-// resultNames names the result columns as DESIGN.md's results merge says:
-// with a target, the first column becomes predicted_<target> (or the as
-// name) and the others keep theirs; without one, the first column takes
-// the as name when given and every other column gets the prefix
-// predicted_.
-func resultNames(header []string, target, as string) []string {
+// resultNames names the result columns as docs/fit.md's results merge
+// says: with N targets, the first N columns become predicted_<target_i>
+// (the as name replaces the first only) and the others keep theirs;
+// without one, the first column takes the as name when given and every
+// other column gets the prefix predicted_.
+func resultNames(header []string, targets []string, as string) []string {
 	out := make([]string, len(header))
 	for i, h := range header {
 		switch {
 		case i == 0 && as != "":
 			out[i] = as
-		case i == 0 && target != "":
-			out[i] = "predicted_" + target
-		case target != "":
+		case i < len(targets):
+			out[i] = "predicted_" + targets[i]
+		case len(targets) > 0:
 			out[i] = h
 		default:
 			out[i] = "predicted_" + h
@@ -39,7 +39,7 @@ func resultNames(header []string, target, as string) []string {
 type merged struct {
 	sp      *spool
 	results string // CSV file of the results; "" for none
-	target  string
+	targets []string
 	as      string
 	// verbatim keeps the notebook's column names (the shipped MLTK
 	// algorithms name theirs as MLTK does: SS_x, PC_1, cluster,
@@ -70,7 +70,7 @@ func (m *merged) rows(yield func(*search.Row, error) bool) {
 			yield(nil, fmt.Errorf("the notebook's results are not valid CSV: %w", err))
 			return
 		default:
-			names = resultNames(append([]string(nil), header...), m.target, m.as)
+			names = resultNames(append([]string(nil), header...), m.targets, m.as)
 			if m.verbatim {
 				names = append([]string(nil), header...)
 				if m.as != "" && len(names) > 0 {

@@ -14,7 +14,7 @@ type metaInput struct {
 	Algo      string
 	ModelName string
 	Params    []spl.Option // every value stays a string, as typed
-	Args      []string     // the fields as typed in the search (target first)
+	Args      []string     // the fields as typed in the search (targets first)
 	Columns   columns
 	Limits    search.Limits
 }
@@ -31,10 +31,7 @@ func buildMeta(in metaInput) (json.RawMessage, error) {
 		params[o.Key] = o.Value
 	}
 	params["algo"] = in.Algo
-	targets := []string{}
-	if in.Columns.Target != "" {
-		targets = append(targets, in.Columns.Target)
-	}
+	targets := append([]string{}, in.Columns.Targets...)
 	features := append([]string{}, in.Columns.Features...)
 	args := append([]string{}, in.Args...)
 	limits := map[string]string{

@@ -57,16 +57,19 @@ func TestSelectColumns(t *testing.T) {
 		{name: "missing feature", target: "y", patterns: []string{"nope"}, err: `feature field "nope"`},
 		{name: "pattern matching nothing", target: "y", patterns: []string{"zz*"}, err: `"zz*" matches no field`},
 		{name: "only the target", target: "y", patterns: []string{"y"}, err: "no feature fields"},
+		{name: "star skips every target", target: "y,petal", patterns: []string{"*"}, want: []string{"sepal_a", "sepal_b", "late"}},
+		{name: "second target missing", target: "y,nope", patterns: []string{"*"}, err: `target field "nope"`},
+		{name: "target twice", target: "y,y", patterns: []string{"*"}, err: "named twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := selectColumns(c.target, c.patterns, rows)
+			got, err := selectColumns(splitTargets(c.target), c.patterns, rows)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)
 				}
 				return
 			}
-			if err != nil || !reflect.DeepEqual(got.Features, c.want) || got.Target != c.target {
+			if err != nil || !reflect.DeepEqual(got.Features, c.want) || joinTargets(got.Targets) != c.target {
 				t.Fatalf("got %+v, %v; want features %v", got, err, c.want)
 			}
 		})
@@ -83,8 +86,11 @@ func TestResultNames(t *testing.T) {
 		{[]string{"prediction", "proba"}, "y", "p", []string{"p", "proba"}},
 		{[]string{"cluster", "dist"}, "", "", []string{"predicted_cluster", "predicted_dist"}},
 		{[]string{"cluster", "dist"}, "", "c", []string{"c", "predicted_dist"}},
+		{[]string{"a", "b", "proba"}, "y1,y2", "", []string{"predicted_y1", "predicted_y2", "proba"}},
+		{[]string{"a", "b", "proba"}, "y1,y2", "p", []string{"p", "predicted_y2", "proba"}},
+		{[]string{"a"}, "y1,y2", "", []string{"predicted_y1"}},
 	} {
-		if got := resultNames(c.header, c.target, c.as); !reflect.DeepEqual(got, c.want) {
+		if got := resultNames(c.header, splitTargets(c.target), c.as); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("resultNames(%v, %q, %q) = %v, want %v", c.header, c.target, c.as, got, c.want)
 		}
 	}
@@ -93,7 +99,7 @@ func TestResultNames(t *testing.T) {
 func TestBuildMetaHasTheSeedShape(t *testing.T) {
 	b, err := buildMeta(metaInput{
 		Algo: "nb", ModelName: "M", Params: []spl.Option{{Key: "epochs", Value: "10"}, {Key: "rate", Value: "0.5"}},
-		Args: []string{"y", "x*"}, Columns: columns{Target: "y", Features: []string{"x1", "x2"}},
+		Args: []string{"y", "x*"}, Columns: columns{Targets: []string{"y"}, Features: []string{"x1", "x2"}},
 		Limits: search.Limits{MaxRows: 100, MaxTime: time.Minute},
 	})
 	if err != nil {
@@ -161,7 +167,7 @@ func TestFeedAndMerge(t *testing.T) {
 	results := filepath.Join(dir, "r.csv")
 	os.WriteFile(results, []byte("prediction,score\n3.1,0.9\n"), 0o600) // one result short
 	var sent, got int64
-	m := &merged{sp: sp, results: results, target: "y", onEnd: func(s, g int64) { sent, got = s, g }}
+	m := &merged{sp: sp, results: results, targets: []string{"y"}, onEnd: func(s, g int64) { sent, got = s, g }}
 	var out []*search.Row
 	for r, err := range m.rows {
 		if err != nil {
@@ -206,5 +212,31 @@ func TestFlatten(t *testing.T) {
 	want := []kv{{"nb.a.l", "1,x"}, {"nb.a.z", "s"}, {"nb.b", "1.5"}, {"nb.m", `[{"k":1}]`}}
 	if !reflect.DeepEqual(out, want) {
 		t.Errorf("flatten = %v, want %v", out, want)
+	}
+}
+
+func TestBuildMetaCarriesEveryTarget(t *testing.T) {
+	cols := columns{Targets: []string{"y1", "y2"}, Features: []string{"x1", "x2"}}
+	if got, want := cols.Names(), []string{"y1", "y2", "x1", "x2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("columns sent = %v, want %v (targets first)", got, want)
+	}
+	b, err := buildMeta(metaInput{Algo: "nb", ModelName: "M", Args: []string{"y1", "y2", "x*"}, Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Options struct {
+			Args           []string `json:"args"`
+			TargetVariable []string `json:"target_variable"`
+		} `json:"options"`
+		TargetVariables []string `json:"target_variables"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"y1", "y2"}
+	if !reflect.DeepEqual(m.TargetVariables, want) || !reflect.DeepEqual(m.Options.TargetVariable, want) ||
+		!reflect.DeepEqual(m.Options.Args, []string{"y1", "y2", "x*"}) {
+		t.Errorf("meta = %s, want both targets in target_variables and options.target_variable", b)
 	}
 }

@@ -28,6 +28,10 @@ func fitAlgo(cmd *spl.Fit) (algo string, shipped bool, err error) {
 		return "", false, errdefs.Invalid(fmt.Sprintf("fit %s runs Dockyard's shipped %s, so algo=%s does not apply: "+
 			"to run your notebook %s write fit MLTKContainer algo=%s ...", cmd.Algorithm, name, cmd.Algo, cmd.Algo, cmd.Algo))
 	}
+	if len(cmd.Targets) > 1 {
+		return "", false, errdefs.Invalid(fmt.Sprintf("fit %s takes one target before from, not %d: name one, or run your own notebook with fit MLTKContainer algo=NOTEBOOK %s from ...",
+			cmd.Algorithm, len(cmd.Targets), strings.Join(cmd.Targets, " ")))
+	}
 	return name, true, nil
 }
 

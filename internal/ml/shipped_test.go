@@ -26,6 +26,8 @@ func TestFitAlgo(t *testing.T) {
 		{spl.Fit{Algorithm: "kmeans"}, "KMeans", true, ""},
 		{spl.Fit{Algorithm: "KMeans", Algo: "KMeans"}, "KMeans", true, ""},
 		{spl.Fit{Algorithm: "KMeans", Algo: "mine"}, "", false, "algo=mine does not apply"},
+		{spl.Fit{Algorithm: "MLTKContainer", Algo: "nb", Targets: []string{"y1", "y2"}}, "nb", false, ""},
+		{spl.Fit{Algorithm: "LinearRegression", Targets: []string{"y1", "y2"}}, "", false, "takes one target before from, not 2"},
 		{spl.Fit{Algorithm: "DBSCAN"}, "", false, "fit DBSCAN is not available: Dockyard runs the MLTK algorithms IsolationForest, KMeans"},
 	} {
 		algo, shipped, err := fitAlgo(&c.cmd)
@@ -82,7 +84,7 @@ func TestMergeVerbatim(t *testing.T) {
 	results := filepath.Join(dir, "r.csv")
 	os.WriteFile(results, []byte("predicted(y),probability(y=a)\n1.5,0.2\n"), 0o600)
 	for _, c := range []struct{ as, first string }{{"", "predicted(y)"}, {"guess", "guess"}} {
-		m := &merged{sp: sp, results: results, target: "y", as: c.as, verbatim: true}
+		m := &merged{sp: sp, results: results, targets: []string{"y"}, as: c.as, verbatim: true}
 		n := 0
 		for r, err := range m.rows {
 			n++
