@@ -102,7 +102,7 @@ func TestDiskFull(t *testing.T) {
 	cfg.Storage.GCInterval = 0
 	h := servertest.StartWith(t, cfg, log)
 	alice := h.User("alice", access.RoleUser, access.RoleAdmin)
-	if _, _, err := alice.ImportModelDir(ctx, "before", storageDir(t, map[string]string{"model.pkl": "weights before"}), ""); err != nil {
+	if _, _, err := alice.ImportModelDir(ctx, "before", modelDir(t, map[string]string{"model.pkl": "weights before"}), ""); err != nil {
 		t.Fatal(err)
 	}
 	filler := fill(t, mnt)
@@ -112,7 +112,7 @@ func TestDiskFull(t *testing.T) {
 		do   func() error
 	}{
 		{"model import", func() error {
-			_, _, err := alice.ImportModelDir(ctx, "during", storageDir(t, map[string]string{"model.pkl": randomText(t, 200<<10)}), "")
+			_, _, err := alice.ImportModelDir(ctx, "during", modelDir(t, map[string]string{"model.pkl": randomText(t, 200<<10)}), "")
 			return err
 		}},
 		{"lookup upload", func() error {
@@ -169,7 +169,7 @@ func TestDiskFull(t *testing.T) {
 	if v, err := h.Admin.AuditVerify(ctx); err != nil || !v.OK {
 		t.Fatalf("audit verify after the disk was full: %+v, %v", v, err)
 	}
-	if _, _, err := alice.ImportModelDir(ctx, "after", storageDir(t, map[string]string{"model.pkl": "weights after"}), ""); err != nil {
+	if _, _, err := alice.ImportModelDir(ctx, "after", modelDir(t, map[string]string{"model.pkl": "weights after"}), ""); err != nil {
 		t.Fatalf("import once space returned: %v", err)
 	}
 	if _, err := alice.UploadLookup(ctx, "after.csv", strings.NewReader("a\n1\n")); err != nil {

@@ -108,7 +108,7 @@ func TestGCDuringImportsKeepsTheirBlobs(t *testing.T) {
 	h := startStorage(t, t.TempDir())
 	alice := populate(t, h)
 	// Garbage the imports below store again: a deleted model's file.
-	if _, _, err := alice.ImportModelDir(ctx, "old", storageDir(t, map[string]string{"model.pkl": "weights-old"}), ""); err != nil {
+	if _, _, err := alice.ImportModelDir(ctx, "old", modelDir(t, map[string]string{"model.pkl": "weights-old"}), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := alice.DeleteModel(ctx, "old"); err != nil {
@@ -148,7 +148,7 @@ func TestGCDuringImportsKeepsTheirBlobs(t *testing.T) {
 	for i := range n {
 		// "weights-old" sits in the store, unreferenced, since its model
 		// was deleted; each import stores it again beside bytes of its own.
-		dir := storageDir(t, map[string]string{"model.pkl": "weights-old", "own.bin": randomText(t, 2000)})
+		dir := modelDir(t, map[string]string{"model.pkl": "weights-old", "own.bin": randomText(t, 2000)})
 		if _, _, err := alice.ImportModelDir(ctx, "during"+string(rune('a'+i)), dir, ""); err != nil {
 			close(stop)
 			wg.Wait()
@@ -258,7 +258,7 @@ func TestRefusedImportsLeaveNothing(t *testing.T) {
 	alice := populate(t, h)
 	before, _ := blobFiles(t, h.Data)
 
-	big := storageDir(t, map[string]string{"a.bin": randomText(t, 40<<10), "b.bin": randomText(t, 40<<10), "shared": "weights-1"})
+	big := modelDir(t, map[string]string{"a.bin": randomText(t, 40<<10), "b.bin": randomText(t, 40<<10), "shared": "weights-1"})
 	if _, _, err := alice.ImportModelDir(ctx, "toobig2", big, ""); !errdefs.IsInvalid(err) {
 		t.Fatalf("import over max_import_bytes = %v, want refused", err)
 	}

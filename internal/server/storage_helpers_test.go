@@ -24,22 +24,6 @@ import (
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-// storageDir writes files (path → content) under a new directory.
-func storageDir(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // randomText returns n hex digits no other call returns.
 func randomText(t *testing.T, n int) string {
 	t.Helper()
@@ -69,13 +53,13 @@ func populate(t *testing.T, h *servertest.Harness) (alice *client.Client) {
 	t.Helper()
 	ctx := context.Background()
 	alice = h.User("alice", access.RoleUser)
-	if _, _, err := alice.ImportModelDir(ctx, "keep", storageDir(t, map[string]string{"model.pkl": "weights-1", "cols.json": `["a"]`}), "sklearn"); err != nil {
+	if _, _, err := alice.ImportModelDir(ctx, "keep", modelDir(t, map[string]string{"model.pkl": "weights-1", "cols.json": `["a"]`}), "sklearn"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := alice.ImportModelDir(ctx, "keep", storageDir(t, map[string]string{"model.pkl": "weights-2", "cols.json": `["a"]`}), "sklearn"); err != nil {
+	if _, _, err := alice.ImportModelDir(ctx, "keep", modelDir(t, map[string]string{"model.pkl": "weights-2", "cols.json": `["a"]`}), "sklearn"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := alice.ImportModelDir(ctx, "gone", storageDir(t, map[string]string{"model.pkl": randomText(t, 5000)}), "sklearn"); err != nil {
+	if _, _, err := alice.ImportModelDir(ctx, "gone", modelDir(t, map[string]string{"model.pkl": randomText(t, 5000)}), "sklearn"); err != nil {
 		t.Fatal(err)
 	}
 	if err := alice.DeleteModel(ctx, "gone"); err != nil {
@@ -97,7 +81,7 @@ func populate(t *testing.T, h *servertest.Harness) (alice *client.Client) {
 	}
 	// Refused: larger than models.max_import_bytes (its first file is
 	// stored before the limit is reached).
-	big := storageDir(t, map[string]string{"a.bin": randomText(t, 40<<10), "b.bin": randomText(t, 40<<10)})
+	big := modelDir(t, map[string]string{"a.bin": randomText(t, 40<<10), "b.bin": randomText(t, 40<<10)})
 	if _, _, err := alice.ImportModelDir(ctx, "toobig", big, ""); !errdefs.IsInvalid(err) {
 		t.Fatalf("import over max_import_bytes = %v, want refused", err)
 	}

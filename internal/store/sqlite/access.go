@@ -168,20 +168,7 @@ func (s *DB) DeleteUser(ctx context.Context, name string) error {
 
 // ListUsers returns every user sorted by name.
 func (s *DB) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: list users: %w", err)
-	}
-	defer rows.Close()
-	out := []store.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: list users: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "list users", scanUser, `SELECT `+userCols+` FROM users ORDER BY name`)
 }
 
 // --- roles ---
@@ -249,20 +236,7 @@ func (s *DB) DeleteRole(ctx context.Context, name string) error {
 
 // ListRoles returns every role sorted by name.
 func (s *DB) ListRoles(ctx context.Context) ([]store.Role, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+roleCols+` FROM roles ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: list roles: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Role{}
-	for rows.Next() {
-		r, err := scanRole(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: list roles: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "list roles", scanRole, `SELECT `+roleCols+` FROM roles ORDER BY name`)
 }
 
 // --- tokens ---
@@ -334,20 +308,7 @@ func (s *DB) ListTokens(ctx context.Context, user string) ([]store.Token, error)
 		q += ` WHERE user_name = ?`
 		args = append(args, user)
 	}
-	rows, err := s.q(ctx).QueryContext(ctx, q+` ORDER BY created, id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: list tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "list tokens", scanToken, q+` ORDER BY created, id`, args...)
 }
 
 // RevokeToken marks the token revoked; ErrNotFound if absent. Revoking a

@@ -51,20 +51,7 @@ func (s *DB) GetApp(ctx context.Context, name string) (store.App, error) {
 
 // ListApps returns every app by name.
 func (s *DB) ListApps(ctx context.Context) ([]store.App, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, `SELECT `+appCols+` FROM apps ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: list apps: %w", err)
-	}
-	defer rows.Close()
-	out := []store.App{}
-	for rows.Next() {
-		a, err := scanApp(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: list apps: %w", err)
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "list apps", scanApp, `SELECT `+appCols+` FROM apps ORDER BY name`)
 }
 
 // UpdateApp changes the roles of a.Name.

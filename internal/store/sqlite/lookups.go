@@ -71,20 +71,7 @@ func (s *DB) ListLookups(ctx context.Context, app string) ([]store.Lookup, error
 }
 
 func (s *DB) queryLookups(ctx context.Context, q string, args ...any) ([]store.Lookup, error) {
-	rows, err := s.q(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite store: lookups: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Lookup{}
-	for rows.Next() {
-		l, err := scanLookup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: lookups: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "lookups", scanLookup, q, args...)
 }
 
 // UpdateLookup changes a lookup's content, sharing and roles.
