@@ -11,7 +11,6 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -40,8 +39,16 @@ func (a *API) change(r *http.Request, fn func(r *http.Request) error) error {
 	return a.changeIn(a.Access, r, fn)
 }
 
-// changeIn is change in a transaction of t, the store fn's change writes.
-func (a *API) changeIn(t store.Transactor, r *http.Request, fn func(r *http.Request) error) error {
+// transactor runs a group of a service's changes as one transaction of its
+// store; an audit event recorded with the transaction's context joins it.
+// The access, index and observability services implement it.
+type transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// changeIn is change in a transaction of t, the service whose store fn's
+// change writes.
+func (a *API) changeIn(t transactor, r *http.Request, fn func(r *http.Request) error) error {
 	err := t.InTx(r.Context(), func(ctx context.Context) error { return fn(r.WithContext(ctx)) })
 	if st := stateOf(r.Context()); err != nil && st != nil {
 		if aerr := st.auditFailure(); aerr != nil {
@@ -80,7 +87,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	// The password is checked outside the transaction (slow work); the
 	// session token and its login event commit together.
 	var secret string
-	var tok store.Token
+	var tok access.Token
 	u, err := a.Access.CheckPassword(r.Context(), req.User, req.Password, remoteHost(r))
 	if err == nil {
 		err = a.change(r, func(r *http.Request) error {
@@ -130,7 +137,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func userWire(u store.User) wire.User {
+func userWire(u access.User) wire.User {
 	return wire.User{Name: u.Name, Roles: nonNil(u.Roles), DefaultApp: u.DefaultApp, Created: u.Created}
 }
 
@@ -169,7 +176,7 @@ func (a *API) addUser(w http.ResponseWriter, r *http.Request) error {
 	if nu.PasswordHash, err = a.Access.HashPassword(r.Context(), nu.Password); err != nil {
 		return err
 	}
-	var u store.User
+	var u access.User
 	if err := a.change(r, func(r *http.Request) error {
 		var err error
 		if u, err = a.Access.AddUser(r.Context(), nu); err != nil {
@@ -204,7 +211,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	var u store.User
+	var u access.User
 	err := a.change(r, func(r *http.Request) error {
 		var err error
 		u, err = a.Access.UpdateUser(r.Context(), name, up)
@@ -252,8 +259,8 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 // roleWire shows a role with its capabilities after inheritance, which
 // it works out from all the roles (each visited once, so a cycle that
 // slipped into the store cannot loop).
-func roleWire(ro store.Role, all []store.Role) wire.Role {
-	byName := map[string]store.Role{}
+func roleWire(ro access.Role, all []access.Role) wire.Role {
+	byName := map[string]access.Role{}
 	for _, x := range all {
 		byName[x.Name] = x
 	}
@@ -301,7 +308,7 @@ func (a *API) addRole(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	ro := store.Role{Name: req.Name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes}
+	ro := access.Role{Name: req.Name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes}
 	if err := a.Access.CheckRoleGrant(r.Context(), access.FromContext(r.Context()), ro); err != nil {
 		return err
 	}
@@ -335,7 +342,7 @@ func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
 }
 
-func tokenWire(t store.Token) wire.Token {
+func tokenWire(t access.Token) wire.Token {
 	out := wire.Token{ID: t.ID, Name: t.Name, User: t.User, Kind: t.Kind, Created: t.Created, Revoked: t.Revoked}
 	if !t.Expires.IsZero() {
 		e := t.Expires
@@ -378,7 +385,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 		ttl = d
 	}
 	var secret string
-	var tok store.Token
+	var tok access.Token
 	if err := a.change(r, func(r *http.Request) error {
 		var err error
 		if secret, tok, err = a.Access.CreateAPIToken(r.Context(), access.FromContext(r.Context()), req.Name, ttl); err != nil {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
-	"github.com/dockyard/dockyard/internal/store"
 )
 
 // Pseudo-capabilities a route may declare instead of a real capability.
@@ -134,7 +133,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		r = r.WithContext(ctx)
 		gw := &guardWriter{ResponseWriter: w, st: st}
 		err := a.serveRecover(gw, r, rt)
-		if aerr := st.auditFailure(); aerr != nil && err != nil && errors.Is(err, store.ErrTxFailed) {
+		if aerr := st.auditFailure(); aerr != nil && err != nil && errors.Is(err, audit.ErrTxFailed) {
 			// A service's change was rolled back with its event.
 			err = &auditFailed{err: aerr, undone: true}
 		} else if err == nil && aerr != nil {

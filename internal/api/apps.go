@@ -5,7 +5,6 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
-	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -22,7 +21,7 @@ func (a *API) appRoutes() []Route {
 	}
 }
 
-func appWire(p *access.Principal, x store.App) wire.App {
+func appWire(p *access.Principal, x access.App) wire.App {
 	return wire.App{Name: x.Name, Read: nonNil(x.Read), Write: nonNil(x.Write), CreatedBy: x.CreatedBy,
 		Created: x.Created, Updated: x.Updated, CanWrite: p.CanWriteApp(x.Name) || p.Can(access.CapAdminAllObjects)}
 }
@@ -65,7 +64,7 @@ func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	var x store.App
+	var x access.App
 	if err := a.change(r, func(r *http.Request) error {
 		var err error
 		if x, err = a.Access.CreateApp(r.Context(), req.Name, derefList(req.Read), derefList(req.Write), p.User); err != nil {
@@ -84,7 +83,7 @@ func (a *API) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	var after store.App
+	var after access.App
 	if err := a.change(r, func(r *http.Request) error {
 		before, upd, err := a.Access.UpdateApp(r.Context(), p, r.PathValue("name"), access.AppUpdate{Read: derefList(req.Read), Write: derefList(req.Write)})
 		if err != nil {
@@ -100,7 +99,7 @@ func (a *API) updateApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) error {
-	var x store.App
+	var x access.App
 	if err := a.change(r, func(r *http.Request) error {
 		var err error
 		if x, err = a.Access.DeleteApp(r.Context(), access.FromContext(r.Context()), r.PathValue("name")); err != nil {

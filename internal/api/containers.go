@@ -9,7 +9,6 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -35,7 +34,7 @@ func (c *ContainersAPI) Routes() []Route {
 }
 
 // ContainerWire converts a record for the API; the token never leaves.
-func ContainerWire(c store.Container) wire.Container {
+func ContainerWire(c containers.Container) wire.Container {
 	w := wire.Container{Name: containers.DisplayName(c), Image: c.Image, Runtime: c.Runtime, Status: c.Status, Model: c.Model,
 		Owner: c.Owner, GPUs: c.GPUs, Endpoint: c.Endpoint, StartedBy: c.StartedBy, Desired: c.Desired, Message: c.Message,
 		Created: c.Created, TokenHint: c.TokenHint, Roles: c.Roles}

@@ -10,7 +10,6 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/notebooks"
-	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -42,7 +41,7 @@ func notebookWire(i notebooks.Info) wire.Notebook {
 		Author: i.Current.Author, Updated: i.Updated, Created: i.Created}
 }
 
-func notebookVersionWire(v store.NotebookVersion) wire.NotebookVersion {
+func notebookVersionWire(v notebooks.Version) wire.NotebookVersion {
 	return wire.NotebookVersion{Version: v.Version, Digest: v.Digest, Size: v.Size, Author: v.Author, Created: v.Created, Format: v.Format, Source: v.Source}
 }
 

@@ -71,6 +71,11 @@ type Log struct {
 
 var _ Recorder = (*Log)(nil)
 
+// ErrTxFailed is wrapped by the error of a store transaction that Record
+// marked failed (store.Fail) because its event could not be written: the
+// change rolled back with its event.
+var ErrTxFailed = store.ErrTxFailed
+
 // Open loads (or creates) the signing key, the chain key and the external
 // checkpoints file, and reads the chain's head. A chain written before links
 // were keyed is anchored: an audit.chain.keyed event, keyed, is appended

@@ -108,6 +108,11 @@ type Options struct {
 	Roles RoleChecker
 }
 
+// Container is a container's record as the service's callers see it: the
+// store's record (an alias), named here so that the API needs no import of
+// the store.
+type Container = store.Container
+
 // Service manages containers.
 type Service struct {
 	o   Options

@@ -53,10 +53,14 @@ func object(n store.Notebook) knowledge.Object {
 	return knowledge.Object{ID: n.ID, Name: n.Name, ACL: ACL(n)}
 }
 
+// Version is one stored version of a notebook: the store's record (an
+// alias), named here so that the API needs no import of the store.
+type Version = store.NotebookVersion
+
 // Info is a notebook with its newest version (zero before the first).
 type Info struct {
 	store.Notebook
-	Current store.NotebookVersion
+	Current Version
 }
 
 // ACL is the notebook's permission record.
