@@ -4,32 +4,10 @@
 // store, and the HTTP Event Collector that ingests them.
 package index
 
-import (
-	"time"
-)
+import "github.com/dockyard/dockyard/internal/events"
 
-// Event is one stored event.
-type Event struct {
-	Index      string            `json:"index"`
-	Time       time.Time         `json:"_time"`
-	Host       string            `json:"host"`
-	Source     string            `json:"source"`
-	Sourcetype string            `json:"sourcetype"`
-	Raw        string            `json:"_raw"`
-	Fields     map[string]string `json:"fields,omitempty"` // extracted or indexed fields
-	Seq        int64             `json:"seq"`              // store order within the index
-}
+// Event is one stored event (events.Event, shared with the search language).
+type Event = events.Event
 
-// Query selects events. Terms narrow the candidates through the full-text
-// index: an event matches when its _raw (or a field value) contains every
-// term; a term with spaces is a phrase. The search language applies its full
-// boolean expression to the events a Query returns, so Terms only needs to
-// be a superset filter (the positive terms of an AND).
-type Query struct {
-	Indexes  []string  // required; "*" is every index the caller may read except _internal
-	Terms    []string  // every term or phrase must occur (case-insensitive)
-	Earliest time.Time // zero: unbounded
-	Latest   time.Time // zero: unbounded
-	Limit    int       // 0: unlimited
-	Reverse  bool      // newest first (the search language's default order)
-}
+// Query selects events (events.Query, which the search language builds).
+type Query = events.Query

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/events"
 	"github.com/dockyard/dockyard/internal/spl"
 )
 
@@ -242,8 +242,8 @@ func indexNames(e spl.SearchExpr, out *[]string) {
 
 // Query returns the index query a leading search runs: its indexes, the
 // positive terms of its top-level AND, and its time range.
-func Query(c *spl.Search, now time.Time, defaults []string) (index.Query, error) {
-	q := index.Query{Reverse: true}
+func Query(c *spl.Search, now time.Time, defaults []string) (events.Query, error) {
+	q := events.Query{Reverse: true}
 	indexNames(c.Expr, &q.Indexes)
 	if len(q.Indexes) == 0 {
 		if len(defaults) == 0 {
@@ -302,7 +302,7 @@ func (s eventSearch) Run(ctx context.Context, _ RowIter, env *Env) (RowIter, err
 
 // EventRow turns an event into a row: _time (epoch seconds), index, host,
 // source, sourcetype, the event's fields (sorted by name), then _raw.
-func EventRow(ev index.Event) *Row {
+func EventRow(ev events.Event) *Row {
 	r := NewRow(6 + len(ev.Fields))
 	r.Fields = append(r.Fields,
 		Field{"_time", NumValue(float64(ev.Time.UnixNano()) / 1e9)},

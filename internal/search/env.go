@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/events"
 	"github.com/dockyard/dockyard/internal/spl"
 )
 
@@ -40,7 +40,7 @@ type Lookups interface {
 
 // Events reads events from the event indexes the caller in ctx may search.
 type Events interface {
-	Events(ctx context.Context, q index.Query) iter.Seq2[index.Event, error]
+	Events(ctx context.Context, q events.Query) iter.Seq2[events.Event, error]
 }
 
 // ML runs the model commands. The implementation talks to the container

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/events"
 )
 
 // memLookups is a Lookups kept in memory, keyed by app/name.
@@ -60,13 +60,13 @@ func loadLookups(t testing.TB) *memLookups {
 // memEvents serves a fixed list of events, filtering by index, terms and
 // time as the real index does (a superset is allowed; this is exact).
 type memEvents struct {
-	events  []index.Event
-	queries []index.Query
+	events  []events.Event
+	queries []events.Query
 }
 
-func (m *memEvents) Events(_ context.Context, q index.Query) iter.Seq2[index.Event, error] {
+func (m *memEvents) Events(_ context.Context, q events.Query) iter.Seq2[events.Event, error] {
 	m.queries = append(m.queries, q)
-	return func(yield func(index.Event, error) bool) {
+	return func(yield func(events.Event, error) bool) {
 		for i := range m.events {
 			ev := m.events[len(m.events)-1-i] // newest first
 			if !matchesIndex(q.Indexes, ev.Index) ||
@@ -100,7 +100,7 @@ var testNow = time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
 
 func testEvents() *memEvents {
 	at := func(h int) time.Time { return testNow.Add(-time.Duration(h) * time.Hour) }
-	return &memEvents{events: []index.Event{
+	return &memEvents{events: []events.Event{
 		{Index: "main", Time: at(48), Host: "web-01", Source: "/var/log/auth", Sourcetype: "auth", Raw: "failed login for alice", Fields: map[string]string{"user": "alice", "status": "401"}},
 		{Index: "main", Time: at(5), Host: "web-01", Source: "/var/log/auth", Sourcetype: "auth", Raw: "failed login for bob", Fields: map[string]string{"user": "bob", "status": "401"}},
 		{Index: "main", Time: at(4), Host: "web-02", Source: "/var/log/auth", Sourcetype: "auth", Raw: "login ok for carol", Fields: map[string]string{"user": "carol", "status": "200"}},

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/events"
 	"github.com/dockyard/dockyard/internal/spl"
 )
 
@@ -48,15 +48,15 @@ func TestRowLimit(t *testing.T) {
 // slowEvents yields events forever until ctx ends.
 type slowEvents struct{}
 
-func (slowEvents) Events(ctx context.Context, q index.Query) iter.Seq2[index.Event, error] {
-	return func(yield func(index.Event, error) bool) {
+func (slowEvents) Events(ctx context.Context, q events.Query) iter.Seq2[events.Event, error] {
+	return func(yield func(events.Event, error) bool) {
 		for {
 			if err := ctx.Err(); err != nil {
-				yield(index.Event{}, err)
+				yield(events.Event{}, err)
 				return
 			}
 			time.Sleep(time.Millisecond)
-			if !yield(index.Event{Index: "main", Raw: "x"}, nil) {
+			if !yield(events.Event{Index: "main", Raw: "x"}, nil) {
 				return
 			}
 		}
