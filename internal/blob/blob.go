@@ -6,39 +6,22 @@ package blob
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/transfer"
 )
 
-// Digest names a blob: "sha256:" followed by 64 lowercase hex digits.
-type Digest string
+// Digest names a blob: "sha256:" followed by 64 lowercase hex digits. It
+// is the digest of the model archive format (transfer.Digest).
+type Digest = transfer.Digest
 
 // ParseDigest validates s as a digest.
-func ParseDigest(s string) (Digest, error) {
-	hexPart, ok := strings.CutPrefix(s, "sha256:")
-	if !ok || len(hexPart) != 64 {
-		return "", errdefs.Invalid(fmt.Sprintf("digest %q: want sha256: and 64 hex digits", s))
-	}
-	if _, err := hex.DecodeString(hexPart); err != nil || strings.ToLower(hexPart) != hexPart {
-		return "", errdefs.Invalid(fmt.Sprintf("digest %q: want sha256: and 64 lowercase hex digits", s))
-	}
-	return Digest(s), nil
-}
-
-// Hex returns the hex part of the digest.
-func (d Digest) Hex() string { return strings.TrimPrefix(string(d), "sha256:") }
+func ParseDigest(s string) (Digest, error) { return transfer.ParseDigest(s) }
 
 // FromBytes returns the digest of b.
-func FromBytes(b []byte) Digest {
-	sum := sha256.Sum256(b)
-	return Digest("sha256:" + hex.EncodeToString(sum[:]))
-}
+func FromBytes(b []byte) Digest { return transfer.FromBytes(b) }
 
 // ErrCorrupt marks a blob whose bytes no longer match its digest. It is of
 // kind errdefs.ErrUnavailable: the data exists but cannot be served.

@@ -1,10 +1,7 @@
 package client
 
 import (
-	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +9,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/dockyard/dockyard/internal/blob"
-	"github.com/dockyard/dockyard/internal/models"
+	"github.com/dockyard/dockyard/internal/transfer"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -173,14 +169,14 @@ func (c *Client) importModel(ctx context.Context, ref, algo, source string, arch
 // file against it. It returns messages for skipped entries (links, special
 // files).
 func (c *Client) ImportModelDir(ctx context.Context, ref, dir, algo string) (wire.ModelVersion, []string, error) {
-	files, skipped, err := models.DirFiles(dir)
+	files, skipped, err := transfer.DirFiles(dir)
 	if err != nil {
 		return wire.ModelVersion{}, skipped, err
 	}
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
 	go func() {
-		err := WriteModelTar(pw, files)
+		err := transfer.WriteFiles(pw, files)
 		pw.CloseWithError(err)
 		werr <- err
 	}()
@@ -190,59 +186,6 @@ func (c *Client) ImportModelDir(ctx context.Context, ref, dir, algo string) (wir
 		return wire.ModelVersion{}, skipped, packErr
 	}
 	return v, skipped, err
-}
-
-// WriteModelTar writes files (opened with File.Open) as a model archive:
-// files/<path> entries, then manifest.json with each file's size and
-// SHA-256 as read, then metadata.json with the manifest's digest.
-func WriteModelTar(w io.Writer, files []models.File) error {
-	tw := tar.NewWriter(w)
-	var man models.Manifest
-	for _, f := range files {
-		got, err := writeTarFile(tw, f)
-		if err != nil {
-			return err
-		}
-		man.Files = append(man.Files, got)
-	}
-	body, digest, err := man.Canonical()
-	if err != nil {
-		return err
-	}
-	meta, err := json.Marshal(models.ExportMetadata{Digest: digest})
-	if err != nil {
-		return err
-	}
-	for _, e := range []struct {
-		name string
-		b    []byte
-	}{{models.TarManifest, body}, {models.TarMetadata, meta}} {
-		if err := tw.WriteHeader(&tar.Header{Name: e.name, Size: int64(len(e.b)), Mode: 0o644, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(e.b); err != nil {
-			return err
-		}
-	}
-	return tw.Close()
-}
-
-// writeTarFile copies one file into the archive, hashing it on the way.
-func writeTarFile(tw *tar.Writer, f models.File) (models.File, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return models.File{}, fmt.Errorf("file %s: %w", f.Path, err)
-	}
-	defer rc.Close()
-	if err := tw.WriteHeader(&tar.Header{Name: models.TarFilesDir + f.Path, Size: f.Size, Mode: 0o644, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-		return models.File{}, fmt.Errorf("file %s: %w", f.Path, err)
-	}
-	h := sha256.New()
-	n, err := io.CopyN(io.MultiWriter(tw, h), rc, f.Size)
-	if err != nil {
-		return models.File{}, fmt.Errorf("file %s: read %d of %d bytes: %w; did it change during the import? try again", f.Path, n, f.Size, err)
-	}
-	return models.File{Path: f.Path, Size: n, Digest: blob.Digest("sha256:" + hex.EncodeToString(h.Sum(nil)))}, nil
 }
 
 // ModelExport describes a downloaded version.

@@ -21,6 +21,7 @@ import (
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
+	"github.com/dockyard/dockyard/internal/transfer"
 )
 
 // Options tune the registry. Their defaults live in internal/config.
@@ -93,30 +94,9 @@ func (m Model) ACL() access.ACL {
 	return access.ACL{Owner: m.Owner, App: m.App, Sharing: m.Sharing, Read: m.Read, Write: m.Write}
 }
 
-// Lineage says where a version came from; fit fills it.
-type Lineage struct {
-	Notebook       string `json:"notebook,omitempty"`
-	NotebookDigest string `json:"notebook_digest,omitempty"`
-	// NotebookVersion, NotebookFormat and NotebookID name the stored
-	// notebook version whose content (NotebookDigest) the fit ran.
-	NotebookVersion int    `json:"notebook_version,omitempty"`
-	NotebookFormat  string `json:"notebook_format,omitempty"`
-	NotebookID      int64  `json:"notebook_id,omitempty"`
-	// NotebookPinned is set only by a fit on this server: apply and
-	// summary then run exactly the content NotebookDigest names, for
-	// anyone who may read the model. An imported version never has it
-	// (an archive could name any digest); it runs the notebook Notebook
-	// as the caller resolves it.
-	NotebookPinned  bool     `json:"notebook_pinned,omitempty"`
-	Image           string   `json:"image,omitempty"`
-	ImageDigest     string   `json:"image_digest,omitempty"`
-	Container       string   `json:"container,omitempty"`
-	Runtime         string   `json:"runtime,omitempty"`
-	Rows            int64    `json:"rows,omitempty"`
-	Features        []string `json:"features,omitempty"`
-	Target          string   `json:"target,omitempty"`
-	DataFingerprint string   `json:"data_fingerprint,omitempty"`
-}
+// Lineage says where a version came from; fit fills it. It travels in
+// model archives (transfer.Lineage).
+type Lineage = transfer.Lineage
 
 // Version is one immutable version of a model.
 type Version struct {

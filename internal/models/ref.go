@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -106,16 +105,6 @@ func (r Ref) String() string {
 func (r Ref) unversioned(op string) error {
 	if r.Version > 0 || r.Alias != "" {
 		return errdefs.Invalid(fmt.Sprintf("%s acts on a whole model: use %s without @%s", op, r.Base(), strings.TrimPrefix(r.String(), r.Base()+"@")))
-	}
-	return nil
-}
-
-// ValidatePath checks a file path inside a version: relative, clean,
-// slash-separated, without "." or ".." elements.
-func ValidatePath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p ||
-		p == "." || p == ".." || strings.HasPrefix(p, "../") || strings.ContainsRune(p, 0) {
-		return errdefs.Invalid(fmt.Sprintf("file path %q is not valid: use a clean relative path with '/' separators", p))
 	}
 	return nil
 }

@@ -14,38 +14,17 @@ import (
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/knowledge"
 	"github.com/dockyard/dockyard/internal/store"
+	"github.com/dockyard/dockyard/internal/transfer"
 )
 
-// File is one file of a version. To register it, give its bytes through
-// Reader or Open (with Digest, when known, to verify them), or give only
-// Digest and Size of a blob that is already stored.
-type File struct {
-	Path   string      `json:"path"`
-	Size   int64       `json:"size"`
-	Digest blob.Digest `json:"digest"`
-
-	Reader io.Reader                     `json:"-"`
-	Open   func() (io.ReadCloser, error) `json:"-"`
-}
+// File is one file of a version (transfer.File). To register it, give its
+// bytes through Reader or Open (with Digest, when known, to verify them),
+// or give only Digest and Size of a blob that is already stored.
+type File = transfer.File
 
 // Manifest lists a version's files sorted by path; the digest of its
-// canonical JSON is the version's digest.
-type Manifest struct {
-	Files []File `json:"files"`
-}
-
-// Canonical returns the manifest's canonical JSON (files sorted by path)
-// and its digest.
-func (m Manifest) Canonical() ([]byte, blob.Digest, error) {
-	files := make([]File, len(m.Files))
-	copy(files, m.Files)
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	b, err := json.Marshal(Manifest{Files: files})
-	if err != nil {
-		return nil, "", err
-	}
-	return b, blob.FromBytes(b), nil
-}
+// canonical JSON is the version's digest (transfer.Manifest).
+type Manifest = transfer.Manifest
 
 // VersionInput is what a new version is made of.
 type VersionInput struct {
@@ -192,7 +171,7 @@ func (r *Registry) storeFiles(ctx context.Context, files []File) (Manifest, int6
 	var man Manifest
 	var total int64
 	for _, f := range files {
-		if err := ValidatePath(f.Path); err != nil {
+		if err := transfer.ValidatePath(f.Path); err != nil {
 			return Manifest{}, 0, err
 		}
 		if seen[f.Path] {

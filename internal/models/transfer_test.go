@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/blob"
+	"github.com/dockyard/dockyard/internal/transfer"
 )
 
 // exportOne registers a two-file version with lineage and exports it.
@@ -136,17 +137,17 @@ func TestImportTarRejectsTampering(t *testing.T) {
 		}, nil), `"dir/b.json"`},
 		{"extra file", rewriteTar(t, archive, keep, map[string]string{"files/evil.py": "import os"}), `"evil.py"`},
 		{"no manifest", rewriteTar(t, archive, func(n string, b []byte) []byte {
-			if n == TarManifest {
+			if n == transfer.ManifestName {
 				return nil
 			}
 			return b
-		}, nil), TarManifest},
+		}, nil), transfer.ManifestName},
 		{"manifest rewritten to match a changed file", rewriteTar(t, archive, func(n string, b []byte) []byte {
-			if n == TarManifest {
+			if n == transfer.ManifestName {
 				return bytes.Replace(b, []byte(`"path":"a.bin","size":5`), []byte(`"path":"a.bin","size":6`), 1)
 			}
 			return b
-		}, nil), TarManifest},
+		}, nil), transfer.ManifestName},
 		{"path escape", rewriteTar(t, archive, keep, map[string]string{"files/../x": "x"}), "../x"},
 		{"not a tar", []byte("hello, this is not a tar archive at all, but it is long enough to be read"), "tar"},
 	}
