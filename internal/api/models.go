@@ -340,12 +340,12 @@ func summaryWire(s models.Summary) wire.ModelSummary {
 		ReadRoles: nonNil(s.ReadRoles), WriteRoles: nonNil(s.WriteRoles), Perms: wire.ModelPerms(s.Perms),
 		Description: s.Description, Tags: nonNil(s.Tags), Version: s.Version, Digest: s.Digest, Algo: s.Algo,
 		Created: s.Created, Creator: s.Creator, Params: s.Params, FitInfo: s.FitInfo,
-		ModelLineage: wire.ModelLineage(s.Lineage), Files: s.Files, Size: s.Size, Aliases: s.Aliases}
+		ModelLineage: s.Lineage, Files: s.Files, Size: s.Size, Aliases: s.Aliases}
 }
 
 func versionWire(v models.Version) wire.ModelVersion {
 	return wire.ModelVersion{Model: v.Model, App: v.App, Version: v.Version, Digest: string(v.Digest), Created: v.Created,
-		Creator: v.Creator, Algo: v.Algo, Params: v.Params, FitInfo: v.FitInfo, Lineage: wire.ModelLineage(v.Lineage),
+		Creator: v.Creator, Algo: v.Algo, Params: v.Params, FitInfo: v.FitInfo, Lineage: v.Lineage,
 		Files: v.Files, Size: v.Size, Aliases: nonNil(v.Aliases)}
 }
 

@@ -5,8 +5,8 @@
 // files/<path> for each file of the manifest, in any order. It also holds
 // the content digest (sha256) that names blobs and versions.
 //
-// The package imports nothing of Dockyard but errdefs, so that the client
-// can read and write archives without the server's code.
+// The package imports nothing of Dockyard but wire and errdefs, so that the
+// client can read and write archives without the server's code.
 package transfer
 
 import (
@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // Names of the entries of a model archive.
@@ -87,30 +88,9 @@ func (m Manifest) Canonical() ([]byte, Digest, error) {
 	return b, FromBytes(b), nil
 }
 
-// Lineage says where a version came from; fit fills it.
-type Lineage struct {
-	Notebook       string `json:"notebook,omitempty"`
-	NotebookDigest string `json:"notebook_digest,omitempty"`
-	// NotebookVersion, NotebookFormat and NotebookID name the stored
-	// notebook version whose content (NotebookDigest) the fit ran.
-	NotebookVersion int    `json:"notebook_version,omitempty"`
-	NotebookFormat  string `json:"notebook_format,omitempty"`
-	NotebookID      int64  `json:"notebook_id,omitempty"`
-	// NotebookPinned is set only by a fit on this server: apply and
-	// summary then run exactly the content NotebookDigest names, for
-	// anyone who may read the model. An imported version never has it
-	// (an archive could name any digest); it runs the notebook Notebook
-	// as the caller resolves it.
-	NotebookPinned  bool     `json:"notebook_pinned,omitempty"`
-	Image           string   `json:"image,omitempty"`
-	ImageDigest     string   `json:"image_digest,omitempty"`
-	Container       string   `json:"container,omitempty"`
-	Runtime         string   `json:"runtime,omitempty"`
-	Rows            int64    `json:"rows,omitempty"`
-	Features        []string `json:"features,omitempty"`
-	Target          string   `json:"target,omitempty"`
-	DataFingerprint string   `json:"data_fingerprint,omitempty"`
-}
+// Lineage says where a version came from; fit fills it. It is the API's
+// wire.ModelLineage: an archive records what the API shows.
+type Lineage = wire.ModelLineage
 
 // Metadata describes the archived version in metadata.json. An archive a
 // client packs from a directory carries only Digest.
