@@ -99,9 +99,10 @@ func newUsersCmd(env *Env, g *globals) *cobra.Command {
 	var roles, app string
 	var stdin bool
 	add := &cobra.Command{
-		Use:   "add NAME --roles R1,R2 [--password-stdin] [--default-app APP]",
-		Short: "Create a user (the password from standard input, or asked for on the terminal)",
-		Args:  needArgs(1, "the new user's NAME"),
+		Use:     "add NAME --roles R1,R2 [--password-stdin] [--default-app APP]",
+		Aliases: []string{"create"},
+		Short:   "Create a user (the password from standard input, or asked for on the terminal)",
+		Args:    needArgs(1, "the new user's NAME"),
 		RunE: env.withClient(g, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			pw, err := env.password(cmd, stdin, "Password for the new user "+args[0], true)
 			if err != nil {
@@ -194,9 +195,10 @@ func newRolesCmd(env *Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "roles", Short: "Manage roles (needs edit_roles)"}
 	var caps, inherit, indexes string
 	add := &cobra.Command{
-		Use:   "add NAME --capabilities C1,C2 [--inherit R1,R2] [--indexes I1,I2]",
-		Short: "Create a role",
-		Args:  needArgs(1, "the new role's NAME"),
+		Use:     "add NAME --capabilities C1,C2 [--inherit R1,R2] [--indexes I1,I2]",
+		Aliases: []string{"create"},
+		Short:   "Create a role",
+		Args:    needArgs(1, "the new role's NAME"),
 		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Role, error) {
 			return c.AddRole(cmd.Context(), wire.RoleRequest{
 				Name: args[0], Capabilities: splitList(caps), Inherit: splitList(inherit), SearchIndexes: splitList(indexes),

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -64,6 +65,8 @@ func TestExitCodes(t *testing.T) {
 		{none, []string{"models", "list", "--bogus"}, ExitUsage, "unknown flag: --bogus"},
 		{none, []string{"models", "show"}, ExitUsage, "needs the MODEL"},
 		{none, []string{"version", "extra"}, ExitUsage, "unknown command"},
+		{none, []string{"help", "models", "bogus"}, ExitUsage, `unknown help topic "models bogus"`},
+		{none, []string{"help", "models", "list"}, ExitOK, ""},
 		{none, []string{"-o", "xml", "version"}, ExitUsage, `output format "xml"`},
 		{none, []string{"login", "--user", "admin"}, ExitUsage, "--password-stdin"},
 		{admin, []string{"indexes", "delete", "main"}, ExitUsage, "pass --yes"},
@@ -79,6 +82,10 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 
+	// help is help.
+	if out, _, code := mainRun(t, none, devNull(t), "help", "models", "list"); code != ExitOK || !strings.Contains(out, "dockyard models list [flags]") {
+		t.Errorf("dockyard help models list: exit %d, %s", code, out)
+	}
 	// A command that only groups others prints its help and succeeds.
 	out, _, code := mainRun(t, none, devNull(t), "models")
 	if code != ExitOK || !strings.Contains(out, "Available Commands") {
@@ -183,6 +190,15 @@ func TestYAMLOutput(t *testing.T) {
 	json.Unmarshal([]byte(jout), &wj)
 	if err := yaml.Unmarshal([]byte(yout), &wy); code != 0 || err != nil || !reflect.DeepEqual(wj, wy) || wy["user"] != "admin" {
 		t.Errorf("whoami -o yaml = %v (%v, %s), want %v", wy, err, e, wj)
+	}
+	// Search results too.
+	jout, _, _ = run(t, admin, "", "search", "| makeresults count=2 | streamstats count as i", "-o", "json")
+	yout, e, code = run(t, admin, "", "search", "| makeresults count=2 | streamstats count as i", "-o", "yaml")
+	var sj, sy map[string]any
+	json.Unmarshal([]byte(jout), &sj)
+	yaml.Unmarshal([]byte(yout), &sy)
+	if code != 0 || sy["results"] == nil || fmt.Sprint(sj) != fmt.Sprint(sy) {
+		t.Errorf("search -o yaml = %v (%s), want %v", sy, e, sj)
 	}
 	// Commands that print a sentence print the object instead.
 	if _, e, code := run(t, admin, "", "indexes", "create", "web"); code != 0 {

@@ -64,6 +64,19 @@ func usageChecks(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usagef("%v (see `%s --help`)", err, cmd.CommandPath())
 	})
+	root.InitDefaultHelpCmd()
+	for _, help := range root.Commands() {
+		if help.Name() == "help" && help.Run != nil {
+			show := help.Run
+			help.RunE = func(cmd *cobra.Command, args []string) error {
+				if topic, rest, err := root.Find(args); err != nil || topic == nil || len(rest) > 0 {
+					return usagef("unknown help topic %q (see `%s --help`)", strings.Join(args, " "), root.CommandPath())
+				}
+				show(cmd, args)
+				return nil
+			}
+		}
+	}
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {
 		if cmd.HasSubCommands() && !cmd.Runnable() {
