@@ -1,50 +1,34 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
-
-// readPassword reads one line from stdin (for --password-stdin).
-func readPassword(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	if pw == "" {
-		return "", errdefs.Invalid("no password on standard input: pipe it in, e.g. `echo \"$PW\" | dockyard ... --password-stdin`")
-	}
-	return pw, nil
-}
 
 func newLoginCmd(env *Env, g *globals) *cobra.Command {
 	var user string
 	var stdin bool
 	cmd := &cobra.Command{
-		Use:   "login --user NAME --password-stdin",
+		Use:   "login --user NAME [--password-stdin]",
 		Short: "Log in and keep a session token in the config dir",
-		Args:  cobra.NoArgs,
+		Long: "Log in and keep a session token in the config dir. The password is read from standard input\n" +
+			"with --password-stdin, else asked for on the terminal (hidden).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if user == "" {
-				return errdefs.Invalid("login needs --user NAME")
+				return usagef("login needs --user NAME")
 			}
-			if !stdin {
-				return errdefs.Invalid("login reads the password from standard input only: pass --password-stdin")
-			}
-			pw, err := readPassword(env.Stdin)
+			c, err := env.client(g)
 			if err != nil {
 				return err
 			}
-			c, err := env.client(g)
+			pw, err := env.password(cmd, stdin, fmt.Sprintf("Password for %s at %s", user, c.Server()), false)
 			if err != nil {
 				return err
 			}
@@ -60,16 +44,19 @@ func newLoginCmd(env *Env, g *globals) *cobra.Command {
 			if err := saveCredentials(env.configDir(g), creds); err != nil {
 				return fmt.Errorf("logged in, but could not save the token: %w", err)
 			}
-			if g.output == "json" {
-				return env.print(g, map[string]any{"user": res.User, "expires": res.Expires}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Logged in to %s as %s (session expires %s).\n", c.Server(), res.User, fmtTime(res.Expires))
-			return nil
+			return env.say(g, map[string]any{"user": res.User, "expires": res.Expires},
+				"Logged in to %s as %s (session expires %s).", c.Server(), res.User, fmtTime(res.Expires))
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "user name")
-	cmd.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from standard input")
+	passwordStdinFlag(cmd, &stdin)
 	return cmd
+}
+
+// passwordStdinFlag adds --password-stdin; without it the password is asked
+// for on the terminal.
+func passwordStdinFlag(cmd *cobra.Command, stdin *bool) {
+	cmd.Flags().BoolVar(stdin, "password-stdin", false, "read the password from standard input (default: ask on the terminal)")
 }
 
 func newLogoutCmd(env *Env, g *globals) *cobra.Command {
@@ -77,11 +64,7 @@ func newLogoutCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "logout",
 		Short: "Revoke the saved session token and forget it",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			if err := c.Logout(cmd.Context()); err != nil {
 				return err
 			}
@@ -92,7 +75,7 @@ func newLogoutCmd(env *Env, g *globals) *cobra.Command {
 			}
 			fmt.Fprintln(env.Stdout, "Logged out.")
 			return nil
-		},
+		}),
 	}
 }
 
@@ -101,19 +84,13 @@ func newWhoamiCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "whoami",
 		Short: "Show who you are logged in as, your roles and capabilities",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			w, err := c.Whoami(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) (wire.Whoami, error) {
+			return c.Whoami(cmd.Context())
+		}, func(w wire.Whoami) *table {
 			t := &table{header: []string{"user", "roles", "default_app", "capabilities"}}
 			t.add(w.User, joinList(w.Roles), w.DefaultApp, joinList(w.Capabilities))
-			return env.print(g, w, t)
-		},
+			return t
+		}),
 	}
 }
 
@@ -122,18 +99,12 @@ func newUsersCmd(env *Env, g *globals) *cobra.Command {
 	var roles, app string
 	var stdin bool
 	add := &cobra.Command{
-		Use:   "add NAME --roles R1,R2 --password-stdin [--default-app APP]",
-		Short: "Create a user",
-		Args:  needArgs(1, "the new user's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !stdin {
-				return errdefs.Invalid("users add reads the password from standard input only: pass --password-stdin")
-			}
-			pw, err := readPassword(env.Stdin)
-			if err != nil {
-				return err
-			}
-			c, err := env.client(g)
+		Use:     "add NAME --roles R1,R2 [--password-stdin] [--default-app APP]",
+		Aliases: []string{"create"},
+		Short:   "Create a user (the password from standard input, or asked for on the terminal)",
+		Args:    needArgs(1, "the new user's NAME"),
+		RunE: env.withClient(g, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			pw, err := env.password(cmd, stdin, "Password for the new user "+args[0], true)
 			if err != nil {
 				return err
 			}
@@ -147,30 +118,22 @@ func newUsersCmd(env *Env, g *globals) *cobra.Command {
 				return err
 			}
 			return env.print(g, u, usersTable([]wire.User{u}))
-		},
+		}),
 	}
 	add.Flags().StringVar(&roles, "roles", "user", "comma-separated roles")
 	add.Flags().StringVar(&app, "default-app", "", "the user's default app")
-	add.Flags().BoolVar(&stdin, "password-stdin", false, "read the password from standard input")
+	passwordStdinFlag(add, &stdin)
 
 	list := &cobra.Command{
 		Use: "list", Short: "List users", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			us, err := c.Users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, us, usersTable(us))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.User, error) {
+			return c.Users(cmd.Context())
+		}, usersTable),
 	}
 	var setRoles string
-	var setPw bool
+	var setPw, promptPw bool
 	set := &cobra.Command{
-		Use:   "set NAME [--roles R1,R2] [--password-stdin] [--default-app APP]",
+		Use:   "set NAME [--roles R1,R2] [--password-stdin | --prompt-password] [--default-app APP]",
 		Short: "Change a user's roles, password or default app",
 		Args:  needArgs(1, "the user's NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -182,12 +145,18 @@ func newUsersCmd(env *Env, g *globals) *cobra.Command {
 			if cmd.Flags().Changed("default-app") {
 				req.DefaultApp = &app
 			}
-			if setPw {
-				pw, err := readPassword(env.Stdin)
+			if setPw && promptPw {
+				return usagef("pass --password-stdin or --prompt-password, not both")
+			}
+			if setPw || promptPw {
+				pw, err := env.password(cmd, setPw, "New password for "+args[0], true)
 				if err != nil {
 					return err
 				}
 				req.Password = &pw
+			}
+			if req == (wire.UserRequest{}) {
+				return usagef("users set changes nothing: pass --roles, --default-app, --password-stdin or --prompt-password")
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -203,20 +172,13 @@ func newUsersCmd(env *Env, g *globals) *cobra.Command {
 	set.Flags().StringVar(&setRoles, "roles", "", "comma-separated roles (replaces the list)")
 	set.Flags().StringVar(&app, "default-app", "", "the user's default app")
 	set.Flags().BoolVar(&setPw, "password-stdin", false, "read a new password from standard input")
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "Delete a user and revoke their tokens", Args: needArgs(1, "the user's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteUser(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Deleted user %s.\n", args[0])
-			return nil
+	set.Flags().BoolVar(&promptPw, "prompt-password", false, "ask for a new password on the terminal (hidden, twice)")
+	del := env.deleteCmd(g, deleteSpec{
+		use: "delete NAME", short: "Delete a user and revoke their tokens", argWhat: "the user's NAME", noun: "user",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteUser(cmd.Context(), name)
 		},
-	}
+	})
 	cmd.AddCommand(add, list, set, del)
 	return cmd
 }
@@ -233,54 +195,31 @@ func newRolesCmd(env *Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "roles", Short: "Manage roles (needs edit_roles)"}
 	var caps, inherit, indexes string
 	add := &cobra.Command{
-		Use:   "add NAME --capabilities C1,C2 [--inherit R1,R2] [--indexes I1,I2]",
-		Short: "Create a role",
-		Args:  needArgs(1, "the new role's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			r, err := c.AddRole(cmd.Context(), wire.RoleRequest{
+		Use:     "add NAME --capabilities C1,C2 [--inherit R1,R2] [--indexes I1,I2]",
+		Aliases: []string{"create"},
+		Short:   "Create a role",
+		Args:    needArgs(1, "the new role's NAME"),
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Role, error) {
+			return c.AddRole(cmd.Context(), wire.RoleRequest{
 				Name: args[0], Capabilities: splitList(caps), Inherit: splitList(inherit), SearchIndexes: splitList(indexes),
 			})
-			if err != nil {
-				return err
-			}
-			return env.print(g, r, rolesTable([]wire.Role{r}))
-		},
+		}, one(rolesTable)),
 	}
 	add.Flags().StringVar(&caps, "capabilities", "", "comma-separated capabilities")
 	add.Flags().StringVar(&inherit, "inherit", "", "comma-separated roles to inherit from")
 	add.Flags().StringVar(&indexes, "indexes", "", "comma-separated event indexes members may search")
 	list := &cobra.Command{
 		Use: "list", Short: "List roles", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			rs, err := c.Roles(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, rs, rolesTable(rs))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.Role, error) {
+			return c.Roles(cmd.Context())
+		}, rolesTable),
 	}
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "Delete a role", Args: needArgs(1, "the role's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteRole(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Deleted role %s.\n", args[0])
-			return nil
+	del := env.deleteCmd(g, deleteSpec{
+		use: "delete NAME", short: "Delete a role", argWhat: "the role's NAME", noun: "role",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteRole(cmd.Context(), name)
 		},
-	}
+	})
 	cmd.AddCommand(add, list, del)
 	return cmd
 }
@@ -302,7 +241,7 @@ func newTokensCmd(env *Env, g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" {
-				return errdefs.Invalid("tokens create needs --name NAME")
+				return usagef("tokens create needs --name NAME")
 			}
 			if expires != "" {
 				if _, err := time.ParseDuration(expires); err != nil {
@@ -317,11 +256,7 @@ func newTokensCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return env.print(g, tok, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Token %s (id %s), expires %s. It is shown only now:\n%s\n", tok.Name, tok.ID, fmtTimePtr(tok.Expires), tok.Token)
-			return nil
+			return env.say(g, tok, "Token %s (id %s), expires %s. It is shown only now:\n%s", tok.Name, tok.ID, fmtTimePtr(tok.Expires), tok.Token)
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "a name for the token")
@@ -329,37 +264,28 @@ func newTokensCmd(env *Env, g *globals) *cobra.Command {
 	var all bool
 	list := &cobra.Command{
 		Use: "list [--all]", Short: "List your API tokens (never their secrets)", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			ts, err := c.Tokens(cmd.Context(), all)
-			if err != nil {
-				return err
-			}
-			t := &table{header: []string{"id", "name", "user", "kind", "created", "expires", "last_used", "revoked"}}
-			for _, k := range ts {
-				t.add(k.ID, k.Name, k.User, k.Kind, fmtTime(k.Created), fmtTimePtr(k.Expires), fmtTimePtr(k.LastUsed), fmt.Sprint(k.Revoked))
-			}
-			return env.print(g, ts, t)
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.Token, error) {
+			return c.Tokens(cmd.Context(), all)
+		}, tokensTable),
 	}
 	list.Flags().BoolVar(&all, "all", false, "everybody's tokens (needs edit_tokens_all)")
 	revoke := &cobra.Command{
 		Use: "revoke ID", Short: "Revoke a token", Args: needArgs(1, "the token ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if err := c.RevokeToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "Revoked token %s.\n", args[0])
-			return nil
-		},
+			return env.say(g, map[string]string{"revoked": args[0]}, "Revoked token %s.", args[0])
+		}),
 	}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+func tokensTable(ts []wire.Token) *table {
+	t := &table{header: []string{"id", "name", "user", "kind", "created", "expires", "last_used", "revoked"}}
+	for _, k := range ts {
+		t.add(k.ID, k.Name, k.User, k.Kind, fmtTime(k.Created), fmtTimePtr(k.Expires), fmtTimePtr(k.LastUsed), fmt.Sprint(k.Revoked))
+	}
+	return t
 }

@@ -2,12 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/maintenance"
@@ -16,9 +17,8 @@ import (
 func init() { extraCommands = append(extraCommands, newAdminCmd) }
 
 func newAdminCmd(env *Env, g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "admin", Short: "Storage upkeep: garbage collection, backup and restore (see docs/operations.md)"}
-	cmd.AddCommand(newAdminGCCmd(env, g), newAdminBackupCmd(env, g), newAdminRestoreCmd(env, g))
-	return cmd
+	return group("admin", "Storage upkeep: garbage collection, backup and restore (see docs/operations.md)",
+		newAdminGCCmd(env, g), newAdminBackupCmd(env, g), newAdminRestoreCmd(env, g))
 }
 
 func newAdminGCCmd(env *Env, g *globals) *cobra.Command {
@@ -31,11 +31,7 @@ references and that nobody wrote or checked within the grace period (storage.gc_
 default 1h): uploads, imports and fits in flight keep their blobs. --grace 0s collects
 everything unreferenced; use it only while nothing is being uploaded.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			r, err := c.AdminGC(cmd.Context(), grace)
 			if err != nil {
 				return err
@@ -50,7 +46,7 @@ everything unreferenced; use it only while nothing is being uploaded.`,
 				fmt.Fprintf(env.Stderr, "warning: %d blobs that the database references are missing; restore them from a backup (see docs/operations.md)\n", r.MissingRefs)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&grace, "grace", "", "keep unreferenced blobs used within this long (default: the server's storage.gc_grace)")
 	return cmd
@@ -69,50 +65,29 @@ keep it so. Restore it with ` + "`dockyard admin restore --file FILE --data DIR`
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
-				return errdefs.Invalid("admin backup needs --file FILE")
+				return usagef("admin backup needs --file FILE")
 			}
 			c, err := env.client(g)
 			if err != nil {
 				return err
 			}
-			// Write next to the target and rename once complete, so that a
-			// failed download never leaves a file that looks like a backup.
-			tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+			var h maintenance.Header
+			var tr maintenance.Trailer
+			err = writeFileAtomic(file, func(w io.Writer) error { return c.Backup(cmd.Context(), w) },
+				func(f *os.File) error {
+					var err error
+					if h, tr, err = maintenance.Inspect(f); err != nil {
+						return fmt.Errorf("the server sent %w", err)
+					}
+					return nil
+				})
 			if err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			defer os.Remove(tmp.Name())
-			if err := tmp.Chmod(0o600); err != nil {
-				tmp.Close()
-				return fmt.Errorf("backup: %w", err)
-			}
-			if err := c.Backup(cmd.Context(), tmp); err != nil {
-				tmp.Close()
 				return fmt.Errorf("backup: %w; no backup was written", err)
 			}
-			if err := tmp.Sync(); err != nil {
-				tmp.Close()
-				return fmt.Errorf("backup: %w", err)
-			}
-			if _, err := tmp.Seek(0, 0); err != nil {
-				tmp.Close()
-				return fmt.Errorf("backup: %w", err)
-			}
-			h, tr, err := maintenance.Inspect(tmp)
-			tmp.Close()
-			if err != nil {
-				return fmt.Errorf("backup: the server sent %w; no backup was written", err)
-			}
-			if err := os.Rename(tmp.Name(), file); err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			if g.output == "json" {
-				return env.print(g, map[string]any{"file": file, "header": h, "trailer": tr}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Wrote the backup %s: database %d bytes, %d blobs (%d bytes), %d key and state files.\n"+
-				"It holds the server's keys: keep it owner-only and somewhere safe. Restore with `dockyard admin restore --file %s --data DIR`.\n",
+			return env.say(g, map[string]any{"file": file, "header": h, "trailer": tr},
+				"Wrote the backup %s: database %d bytes, %d blobs (%d bytes), %d key and state files.\n"+
+					"It holds the server's keys: keep it owner-only and somewhere safe. Restore with `dockyard admin restore --file %s --data DIR`.",
 				file, tr.DBBytes, tr.Blobs, tr.BlobBytes, tr.Files, file)
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "the backup file to write")
@@ -133,7 +108,7 @@ Stop the server first, and start it afterwards with --data DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
-				return errdefs.Invalid("admin restore needs --file FILE (written by `dockyard admin backup`)")
+				return usagef("admin restore needs --file FILE (written by `dockyard admin backup`)")
 			}
 			data = env.setting(data, "DOCKYARD_DATA", config.Default().Data)
 			f, err := os.Open(file)
@@ -145,7 +120,7 @@ Stop the server first, and start it afterwards with --data DIR.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.structured() {
 				return env.print(g, res, nil)
 			}
 			fmt.Fprintf(env.Stdout, "Restored the backup of %s (server %s) into %s: database %d bytes, %d blobs (%d bytes), %d key and state files.\n",

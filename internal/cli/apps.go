@@ -32,8 +32,7 @@ func roleListFlag(cmd *cobra.Command, flag, value string) *[]string {
 }
 
 func newAppsCmd(env *Env, g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "apps", Short: "List apps, and create, change or delete them (needs admin_all_objects)"}
-	cmd.AddCommand(newAppsCreateCmd(env, g), newAppsListCmd(env, g), newAppsShowCmd(env, g),
+	return group("apps", "List apps, and create, change or delete them (needs admin_all_objects)",
+		newAppsCreateCmd(env, g), newAppsListCmd(env, g), newAppsShowCmd(env, g),
 		newAppsUpdateCmd(env, g), newAppsDeleteCmd(env, g))
-	return cmd
 }

@@ -46,7 +46,7 @@ func TestAppsCommands(t *testing.T) {
 	if _, e, code := run(t, nora, "", "apps", "create", "mine"); code == 0 || !strings.Contains(e, "admin_all_objects") {
 		t.Errorf("nora apps create: %s", e)
 	}
-	if out, e, code := run(t, admin, "", "apps", "delete", "hr"); code != 0 || !strings.Contains(out, "Deleted app hr") {
+	if out, e, code := run(t, admin, "", "apps", "delete", "hr", "--yes"); code != 0 || !strings.Contains(out, "Deleted app hr") {
 		t.Errorf("apps delete: %s %s", out, e)
 	}
 }

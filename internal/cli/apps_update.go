@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -16,7 +15,7 @@ func newAppsUpdateCmd(env *Env, g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := wire.AppRequest{Read: roleListFlag(cmd, "read", read), Write: roleListFlag(cmd, "write", write)}
 			if req.Read == nil && req.Write == nil {
-				return errdefs.Invalid("apps update changes nothing: pass --read ROLES, --write ROLES or both")
+				return usagef("apps update changes nothing: pass --read ROLES, --write ROLES or both")
 			}
 			c, err := env.client(g)
 			if err != nil {

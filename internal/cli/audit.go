@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/wire"
@@ -20,9 +20,8 @@ import (
 func init() { extraCommands = append(extraCommands, newAuditCmd) }
 
 func newAuditCmd(env *Env, g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "Verify, export and check the tamper-evident audit trail (needs read_audit)"}
-	cmd.AddCommand(newAuditVerifyCmd(env, g), newAuditExportCmd(env, g), newAuditKeyCmd(env, g))
-	return cmd
+	return group("audit", "Verify, export and check the tamper-evident audit trail (needs read_audit)",
+		newAuditVerifyCmd(env, g), newAuditExportCmd(env, g), newAuditKeyCmd(env, g))
 }
 
 func newAuditVerifyCmd(env *Env, g *globals) *cobra.Command {
@@ -90,17 +89,7 @@ way; --chain-key (DATA/audit/chain.key) checks every link's MAC too.`,
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				if err := env.print(g, v, nil); err != nil {
-					return err
-				}
-			} else if v.OK {
-				fmt.Fprintln(env.Stdout, v.Message)
-			}
-			if !v.OK {
-				return verifyFailed(v.Message)
-			}
-			return nil
+			return printVerify(env, g, v)
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "verify this export offline (JSON lines from `dockyard audit export`)")
@@ -118,7 +107,7 @@ func verifyFailed(msg string) error { return fmt.Errorf("%s", msg) }
 func verifyFile(env *Env, g *globals, file string, opts audit.FileOptions) error {
 	f, err := os.Open(file)
 	if err != nil {
-		return errdefs.Invalid(fmt.Sprintf("--file: %v; pass a file written by `dockyard audit export -o FILE`", err))
+		return errdefs.Invalid(fmt.Sprintf("--file: %v; pass a file written by `dockyard audit export --file FILE`", err))
 	}
 	defer f.Close()
 	res, verr := audit.VerifyFile(f, opts)
@@ -143,9 +132,15 @@ func reportVerify(env *Env, g *globals, res audit.Result, err error) error {
 	} else if err != nil {
 		return err
 	}
-	if g.output == "json" {
-		if perr := env.print(g, v, nil); perr != nil {
-			return perr
+	return printVerify(env, g, v)
+}
+
+// printVerify prints a verification's outcome: the object with -o json or
+// yaml, else the message when the chain is intact; a broken chain is an error.
+func printVerify(env *Env, g *globals, v wire.AuditVerify) error {
+	if g.structured() {
+		if err := env.print(g, v, nil); err != nil {
+			return err
 		}
 	} else if v.OK {
 		fmt.Fprintln(env.Stdout, v.Message)
@@ -157,47 +152,35 @@ func reportVerify(env *Env, g *globals, res audit.Result, err error) error {
 }
 
 func newAuditExportCmd(env *Env, g *globals) *cobra.Command {
-	var out string
+	var file string
 	cmd := &cobra.Command{
-		Use:   "export -o FILE",
-		Short: "Write the audit chain with its signed checkpoints as JSON lines (- for standard output)",
+		Use:   "export --file FILE",
+		Short: "Write the audit chain with its signed checkpoints as JSON lines (--file - for standard output)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return errdefs.Invalid("audit export needs -o FILE (or -o - for standard output)")
+		RunE: env.withClient(g, func(cmd *cobra.Command, _ []string, c *client.Client) error {
+			if file == "" {
+				return usagef("audit export needs --file FILE (or --file - for standard output)")
 			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if out == "-" {
+			if file == "-" {
 				return c.AuditExport(cmd.Context(), env.Stdout)
 			}
-			// Write next to the target and rename, so that a failed download
-			// never leaves a short file that looks like an export.
-			tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+			cw := &countWriter{}
+			err := writeFileAtomic(file, func(w io.Writer) error {
+				cw.w = w
+				return c.AuditExport(cmd.Context(), cw)
+			}, nil)
 			if err != nil {
-				return fmt.Errorf("audit export: %w", err)
-			}
-			defer os.Remove(tmp.Name())
-			cw := &countWriter{w: tmp}
-			if err := c.AuditExport(cmd.Context(), cw); err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return fmt.Errorf("audit export: %w", err)
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
 				return fmt.Errorf("audit export: %w", err)
 			}
 			fmt.Fprintf(env.Stderr, "Wrote the audit export to %s (%d lines); check it with `dockyard audit verify --file %s --key PUB.pem`.\n",
-				out, cw.lines, out)
+				file, cw.lines, file)
+			if g.structured() {
+				return env.print(g, map[string]any{"file": file, "lines": cw.lines}, nil)
+			}
 			return nil
-		},
+		}),
 	}
-	// -o here is the file, shadowing the global output format.
-	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (- for standard output)")
+	cmd.Flags().StringVar(&file, "file", "", "the file to write (- for standard output)")
 	return cmd
 }
 
@@ -217,11 +200,7 @@ func newAuditKeyCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "key",
 		Short: "Print the server's audit public key (PEM) that verifies exports offline",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			pem, err := c.AuditKey(cmd.Context())
 			if err != nil {
 				return err
@@ -230,11 +209,11 @@ func newAuditKeyCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("the server's answer is not a public key: %w", err)
 			}
-			if g.output == "json" {
+			if g.structured() {
 				return env.print(g, map[string]string{"key_id": audit.KeyID(pub), "public_key_pem": string(pem)}, nil)
 			}
 			_, err = env.Stdout.Write(pem)
 			return err
-		},
+		}),
 	}
 }

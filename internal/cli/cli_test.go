@@ -25,13 +25,7 @@ func run(t *testing.T, vars map[string]string, stdin string, args ...string) (st
 			return l
 		},
 	}
-	root := NewRoot(env)
-	root.SetArgs(args)
-	code := 0
-	if err := root.Execute(); err != nil {
-		errb.WriteString("error: " + err.Error() + "\n")
-		code = 1
-	}
+	code := env.Run(t.Context(), args)
 	return out.String(), errb.String(), code
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
@@ -44,17 +45,9 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "containers", Short: "List, start and stop the containers fits run in"}
 	list := &cobra.Command{
 		Use: "list", Short: "List your containers and those shared with your roles (needs list_mltk_container)", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			cs, err := c.Containers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, cs, containersTable(cs))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.Container, error) {
+			return c.Containers(cmd.Context())
+		}, containersTable),
 	}
 	var image, rt, model string
 	var gpus int
@@ -63,17 +56,9 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "start NAME [--image IMAGE] [--runtime process|docker] [--model MODEL] [--gpus N]",
 		Short: "Start a container (needs control_mltk_container; GPUs need use_gpu). NAME __dev__ is your development container",
 		Args:  needArgs(1, "the container NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			x, err := c.StartContainer(cmd.Context(), args[0], wire.ContainerStart{Image: image, Runtime: rt, Model: model, GPUs: gpus})
-			if err != nil {
-				return err
-			}
-			return env.print(g, x, containersTable([]wire.Container{x}))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Container, error) {
+			return c.StartContainer(cmd.Context(), args[0], wire.ContainerStart{Image: image, Runtime: rt, Model: model, GPUs: gpus})
+		}, one(containersTable)),
 	}
 	start.Flags().StringVar(&image, "image", "", "container image (default: the server's default image)")
 	start.Flags().StringVar(&rt, "runtime", "", "container runtime: process or docker (default: the server's)")
@@ -81,36 +66,18 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
 	stop := &cobra.Command{
 		Use: "stop NAME [--force]", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			x, err := c.StopContainerWith(cmd.Context(), args[0], force)
-			if err != nil {
-				return err
-			}
-			return env.print(g, x, containersTable([]wire.Container{x}))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Container, error) {
+			return c.StopContainerWith(cmd.Context(), args[0], force)
+		}, one(containersTable)),
 	}
-	remove := &cobra.Command{
-		Use: "remove NAME [--force]", Aliases: []string{"rm"}, Short: "Stop a container you own and delete it with its files and record (needs control_mltk_container)",
-		Args: needArgs(1, "the container NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.RemoveContainerWith(cmd.Context(), args[0], force); err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, map[string]string{"removed": args[0]}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Removed container %s.\n", args[0])
-			return nil
+	remove := env.deleteCmd(g, deleteSpec{
+		use: "remove NAME [--force]", short: "Stop a container you own and delete it with its files and record (needs control_mltk_container)",
+		argWhat: "the container NAME", noun: "container", more: " with its files and record", remove: true,
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.RemoveContainerWith(cmd.Context(), name, force)
 		},
-	}
+	})
+	remove.Aliases = []string{"rm"}
 	stop.Flags().BoolVar(&force, "force", false, "stop even when the final notebook sync fails (unsaved edits are lost; audited)")
 	remove.Flags().BoolVar(&force, "force", false, "remove even when the final notebook sync fails (unsaved edits are lost; audited)")
 	var since string
@@ -159,10 +126,10 @@ func newContainersRegisterCmd(env *Env, g *globals) *cobra.Command {
 		Args: needArgs(1, "the container NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if u == "" {
-				return errdefs.Invalid("containers register needs --url https://HOST:PORT of the container API")
+				return usagef("containers register needs --url https://HOST:PORT of the container API")
 			}
 			if !tokenStdin {
-				return errdefs.Invalid("containers register reads the container's token from standard input only: pass --token-stdin")
+				return usagef("containers register reads the container's token from standard input only: pass --token-stdin")
 			}
 			b, err := io.ReadAll(io.LimitReader(env.Stdin, 64<<10))
 			if err != nil {

@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -22,7 +21,7 @@ func newContainersShareCmd(env *Env, g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set := cmd.Flags().Changed("roles")
 			if set == clear {
-				return errdefs.Invalid("containers share needs exactly one of --roles ROLE1,ROLE2 (the roles to share with) and --clear (share with none)")
+				return usagef("containers share needs exactly one of --roles ROLE1,ROLE2 (the roles to share with) and --clear (share with none)")
 			}
 			c, err := env.client(g)
 			if err != nil {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -30,7 +30,7 @@ func newHECCreateCmd(env *Env, g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ixs := splitList(indexes)
 			if len(ixs) == 0 {
-				return errdefs.Invalid("hec tokens create needs --index INDEX[,INDEX] (the indexes the token may write to; * for every index but _internal)")
+				return usagef("hec tokens create needs --index INDEX[,INDEX] (the indexes the token may write to; * for every index but _internal)")
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -40,7 +40,7 @@ func newHECCreateCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.structured() {
 				return env.print(g, nt, nil)
 			}
 			t := &table{header: []string{"name", "token", "indexes", "default_index", "use_ack"}}
@@ -74,40 +74,20 @@ func newHECListCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List HEC tokens (never their secrets: only the last four characters)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			ts, err := c.HECTokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, ts, hecTable(ts))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.HECToken, error) {
+			return c.HECTokens(cmd.Context())
+		}, hecTable),
 	}
 }
 
 func newHECDeleteCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete a HEC token; its secret stops working at once",
-		Args:  needArgs(1, "the token's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteHECToken(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, map[string]string{"deleted": args[0]}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Deleted HEC token %s.\n", args[0])
-			return nil
+	return env.deleteCmd(g, deleteSpec{
+		use: "delete NAME", short: "Delete a HEC token; its secret stops working at once",
+		argWhat: "the token's NAME", noun: "HEC token",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteHECToken(cmd.Context(), name)
 		},
-	}
+	})
 }
 
 func newHECSetDisabledCmd(env *Env, g *globals, disabled bool) *cobra.Command {
@@ -119,19 +99,11 @@ func newHECSetDisabledCmd(env *Env, g *globals, disabled bool) *cobra.Command {
 		Use:   verb + " NAME",
 		Short: short,
 		Args:  needArgs(1, "the token's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if err := c.SetHECTokenDisabled(cmd.Context(), args[0], disabled); err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return env.print(g, map[string]string{verb + "d": args[0]}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "HEC token %s %sd.\n", args[0], verb)
-			return nil
-		},
+			return env.say(g, map[string]string{verb + "d": args[0]}, "HEC token %s %sd.", args[0], verb)
+		}),
 	}
 }

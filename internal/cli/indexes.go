@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -16,53 +17,25 @@ func newIndexesCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List the indexes you may search, with event counts",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			is, err := c.Indexes(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, is, indexTable(is))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.Index, error) {
+			return c.Indexes(cmd.Context())
+		}, indexTable),
 	}
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create an event index (needs edit_indexes)",
 		Args:  needArgs(1, "the new index's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			ix, err := c.CreateIndex(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return env.print(g, ix, indexTable([]wire.Index{ix}))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Index, error) {
+			return c.CreateIndex(cmd.Context(), args[0])
+		}, one(indexTable)),
 	}
-	del := &cobra.Command{
-		Use:   "delete NAME",
-		Short: "Delete an event index and all its events (needs edit_indexes)",
-		Args:  needArgs(1, "the index's NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteIndex(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, map[string]string{"deleted": args[0]}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Deleted index %s and its events.\n", args[0])
-			return nil
+	del := env.deleteCmd(g, deleteSpec{
+		use: "delete NAME", short: "Delete an event index and all its events (needs edit_indexes)",
+		argWhat: "the index's NAME", noun: "index", more: " and its events",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteIndex(cmd.Context(), name)
 		},
-	}
+	})
 	cmd.AddCommand(list, create, del)
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/lookups"
 	"github.com/dockyard/dockyard/internal/wire"
@@ -25,20 +26,23 @@ func lookupsTable(ls []wire.Lookup) *table {
 }
 
 func newLookupsCmd(env *Env, g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "lookups", Short: "Upload, list, share and delete CSV lookup tables"}
-	cmd.AddCommand(newLookupsUploadCmd(env, g), newLookupsListCmd(env, g), newLookupsShowCmd(env, g),
+	return group("lookups", "Upload, list, share and delete CSV lookup tables",
+		newLookupsUploadCmd(env, g), newLookupsListCmd(env, g), newLookupsShowCmd(env, g),
 		newLookupsDeleteCmd(env, g), newLookupsShareCmd(env, g))
-	return cmd
 }
 
 func newLookupsUploadCmd(env *Env, g *globals) *cobra.Command {
-	var name string
-	c := &cobra.Command{
-		Use:   "upload FILE.csv [--name NAME.csv] [--app APP]",
+	var name, file string
+	cmd := &cobra.Command{
+		Use:   "upload --file FILE.csv [--name NAME.csv] [--app APP]",
 		Short: "Upload a CSV file as a lookup (private to you in the app until shared)",
-		Args:  needArgs(1, "the CSV FILE to upload"),
+		Long:  "Upload a CSV file as a lookup (private to you in the app until shared). The file may also be given as the one argument.",
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
+			file, err := inputFile(cmd, file, args, "FILE.csv")
+			if err != nil {
+				return err
+			}
 			n := name
 			if n == "" {
 				n = filepath.Base(file)
@@ -59,34 +63,21 @@ func newLookupsUploadCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return env.print(g, l, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Uploaded lookup %s (%d bytes, %s) in app %s, owner %s, sharing %s.\n", l.Name, l.Size, l.Digest, l.App, l.Owner, l.Sharing)
-			return nil
+			return env.say(g, l, "Uploaded lookup %s (%d bytes, %s) in app %s, owner %s, sharing %s.", l.Name, l.Size, l.Digest, l.App, l.Owner, l.Sharing)
 		},
 	}
-	c.Flags().StringVar(&name, "name", "", "lookup name, ending in .csv (default: the file's name)")
-	return c
+	fileFlag(cmd, &file, "the CSV file to upload")
+	cmd.Flags().StringVar(&name, "name", "", "lookup name, ending in .csv (default: the file's name)")
+	return cmd
 }
 
 func newLookupsListCmd(env *Env, g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "list", Short: "List the lookups you may read", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.Lookup, error) {
 			ls, err := c.Lookups(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if ls == nil {
-				ls = []wire.Lookup{}
-			}
-			return env.print(g, ls, lookupsTable(ls))
-		},
+			return nonNil(ls), err
+		}, lookupsTable),
 	}
 }
 
@@ -96,11 +87,7 @@ func newLookupsShowCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "show NAME [--content]",
 		Short: "Show a lookup's owner, sharing and digest, or with --content its CSV",
 		Args:  needArgs(1, "the lookup NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, args []string, c *client.Client) error {
 			if content {
 				rc, err := c.LookupContent(cmd.Context(), args[0])
 				if err != nil {
@@ -127,65 +114,26 @@ func newLookupsShowCmd(env *Env, g *globals) *cobra.Command {
 			t.add("updated", fmtTime(l.Updated))
 			t.add("perms", fmt.Sprintf("read=%t write=%t share=%t", l.Perms.Read, l.Perms.Write, l.Perms.Share))
 			return env.print(g, l, t)
-		},
+		}),
 	}
 	c.Flags().BoolVar(&content, "content", false, "print the lookup's CSV instead of its metadata")
 	return c
 }
 
 func newLookupsDeleteCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use: "delete NAME", Short: "Delete a lookup (its owner or an administrator)",
-		Args: needArgs(1, "the lookup NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteLookup(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Deleted lookup %s.\n", args[0])
-			return nil
+	return env.deleteCmd(g, deleteSpec{
+		use: "delete NAME", short: "Delete a lookup (its owner or an administrator)", argWhat: "the lookup NAME", noun: "lookup",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteLookup(cmd.Context(), name)
 		},
-	}
+	})
 }
 
 func newLookupsShareCmd(env *Env, g *globals) *cobra.Command {
-	var sharing, read, write string
-	c := &cobra.Command{
-		Use:   "share NAME --sharing user|app|global [--read R1,R2] [--write R1]",
-		Short: "Change who may see, read and change a lookup",
-		Args:  needArgs(1, "the lookup NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if sharing == "" {
-				return errdefs.Invalid("lookups share needs --sharing user, app or global")
-			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			l, err := c.ShareLookup(cmd.Context(), args[0], wire.LookupShare{Sharing: sharing,
-				Read: nonNilList(splitList(read)), Write: nonNilList(splitList(write))})
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, l, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Lookup %s in app %s: sharing %s, read %s, write %s.\n", l.Name, l.App, l.Sharing, joinList(l.Read), joinList(l.Write))
-			return nil
+	return shareCmd(env, g, "lookup", "Change who may see, read and change a lookup",
+		"comma-separated roles that may change it (empty: only the owner)",
+		func(cmd *cobra.Command, c *client.Client, name, sharing string, read, write []string) (wire.Lookup, error) {
+			return c.ShareLookup(cmd.Context(), name, wire.LookupShare{Sharing: sharing, Read: read, Write: write})
 		},
-	}
-	c.Flags().StringVar(&sharing, "sharing", "", "user (private), app or global")
-	c.Flags().StringVar(&read, "read", "", "comma-separated roles that may read (empty: everyone it is shared with; * for every role)")
-	c.Flags().StringVar(&write, "write", "", "comma-separated roles that may change it (empty: only the owner)")
-	return c
-}
-
-func nonNilList(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+		func(l wire.Lookup) shared { return shared{l.Name, l.App, l.Sharing, l.Read, l.Write} })
 }

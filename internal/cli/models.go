@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockyard/dockyard/internal/client"
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -95,17 +94,9 @@ func newModelsShowCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "show MODEL",
 		Short: "Show a model and its current version (or the version MODEL@N or MODEL@ALIAS names)",
 		Args:  needArgs(1, "the MODEL ([app:]NAME[@VERSION|@ALIAS])"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			s, err := c.Model(cmd.Context(), args[0], client.ModelOwner(owner))
-			if err != nil {
-				return err
-			}
-			return env.print(g, s, summaryTable(s))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.ModelSummary, error) {
+			return c.Model(cmd.Context(), args[0], client.ModelOwner(owner))
+		}, summaryTable),
 	}
 	ownerFlag(cmd, &owner)
 	return cmd
@@ -177,25 +168,21 @@ func newModelsVersionsCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "versions MODEL",
 		Short: "List a model's versions, newest first, with the aliases that point at each",
 		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			vs, err := c.ModelVersions(cmd.Context(), args[0], client.ModelOwner(owner))
-			if err != nil {
-				return err
-			}
-			t := &table{header: []string{"version", "digest", "algo", "files", "size", "creator", "created", "aliases"}}
-			for _, v := range vs {
-				t.add(strconv.Itoa(v.Version), shortDigest(v.Digest), dash(v.Algo), strconv.Itoa(v.Files), strconv.FormatInt(v.Size, 10),
-					v.Creator, fmtTime(v.Created), joinList(v.Aliases))
-			}
-			return env.print(g, vs, t)
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) ([]wire.ModelVersion, error) {
+			return c.ModelVersions(cmd.Context(), args[0], client.ModelOwner(owner))
+		}, versionsTable),
 	}
 	ownerFlag(cmd, &owner)
 	return cmd
+}
+
+func versionsTable(vs []wire.ModelVersion) *table {
+	t := &table{header: []string{"version", "digest", "algo", "files", "size", "creator", "created", "aliases"}}
+	for _, v := range vs {
+		t.add(strconv.Itoa(v.Version), shortDigest(v.Digest), dash(v.Algo), strconv.Itoa(v.Files), strconv.FormatInt(v.Size, 10),
+			v.Creator, fmtTime(v.Created), joinList(v.Aliases))
+	}
+	return t
 }
 
 func newModelsShareCmd(env *Env, g *globals) *cobra.Command {
@@ -217,7 +204,7 @@ func newModelsShareCmd(env *Env, g *globals) *cobra.Command {
 				req.Write = &l
 			}
 			if req.Sharing == "" && req.Read == nil && req.Write == nil {
-				return errdefs.Invalid("models share needs --sharing user|app|global, --read ROLES or --write ROLES")
+				return usagef("models share needs --sharing user|app|global, --read ROLES or --write ROLES")
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -227,12 +214,8 @@ func newModelsShareCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return env.print(g, m, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Model %s of app %s is shared at %s level; read: %s; write: %s.\n",
+			return env.say(g, m, "Model %s of app %s is shared at %s level; read: %s; write: %s.",
 				m.Name, m.App, m.Sharing, rolesText(m.Read, "every role"), rolesText(m.Write, "the owner only"))
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&sharing, "sharing", "", "user (private), app or global")
@@ -259,7 +242,7 @@ func newModelsUpdateCmd(env *Env, g *globals) *cobra.Command {
 				u.Tags = &l
 			}
 			if u.Description == nil && u.Tags == nil {
-				return errdefs.Invalid("models update needs --description TEXT or --tag T1,T2 (--tag \"\" removes every tag)")
+				return usagef("models update needs --description TEXT or --tag T1,T2 (--tag \"\" removes every tag)")
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -269,11 +252,7 @@ func newModelsUpdateCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return env.print(g, m, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Updated model %s of app %s; description: %s; tags: %s.\n", m.Name, m.App, dash(m.Description), joinList(m.Tags))
-			return nil
+			return env.say(g, m, "Updated model %s of app %s; description: %s; tags: %s.", m.Name, m.App, dash(m.Description), joinList(m.Tags))
 		},
 	}
 	cmd.Flags().StringVar(&description, "description", "", "what the model is for (\"\" removes it)")
@@ -284,25 +263,13 @@ func newModelsUpdateCmd(env *Env, g *globals) *cobra.Command {
 
 func newModelsDeleteCmd(env *Env, g *globals) *cobra.Command {
 	var owner string
-	cmd := &cobra.Command{
-		Use:   "delete MODEL",
-		Short: "Delete a model with all its versions, aliases and history (needs write permission)",
-		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteModel(cmd.Context(), args[0], client.ModelOwner(owner)); err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, map[string]string{"deleted": args[0]}, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Deleted model %s.\n", args[0])
-			return nil
+	cmd := env.deleteCmd(g, deleteSpec{
+		use: "delete MODEL", short: "Delete a model with all its versions, aliases and history (needs write permission)",
+		argWhat: "the MODEL ([app:]NAME)", noun: "model", more: " with all its versions",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteModel(cmd.Context(), name, client.ModelOwner(owner))
 		},
-	}
+	})
 	ownerFlag(cmd, &owner)
 	return cmd
 }

@@ -17,21 +17,15 @@ func newModelsHistoryCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "history MODEL",
 		Short: "List every alias move of a model, oldest first: who, when, from, to, why",
 		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			mvs, err := c.ModelHistory(cmd.Context(), args[0], client.ModelOwner(owner))
-			if err != nil {
-				return err
-			}
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) ([]wire.ModelAliasMove, error) {
+			return c.ModelHistory(cmd.Context(), args[0], client.ModelOwner(owner))
+		}, func(mvs []wire.ModelAliasMove) *table {
 			t := &table{header: []string{"time", "alias", "from", "to", "user", "reason"}}
 			for _, mv := range mvs {
 				t.add(fmtTime(mv.Time), mv.Alias, versionText(mv.From), versionText(mv.To), mv.User, dash(mv.Reason))
 			}
-			return env.print(g, mvs, t)
-		},
+			return t
+		}),
 	}
 	ownerFlag(cmd, &owner)
 	return cmd
@@ -47,7 +41,7 @@ func newModelsRollbackCmd(env *Env, g *globals) *cobra.Command {
 		Args:  needArgs(1, "the MODEL ([app:]NAME)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to <= 0 {
-				return errdefs.Invalid("models rollback needs --to N, a version from `dockyard models versions " + args[0] + "`")
+				return usagef("models rollback needs --to N, a version from `dockyard models versions %s`", args[0])
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -99,6 +93,7 @@ func newModelsAliasCmd(env *Env, g *globals) *cobra.Command {
 func newModelsAliasRemoveCmd(env *Env, g *globals) *cobra.Command {
 	var reason string
 	var owner string
+	var yes bool
 	cmd := &cobra.Command{
 		Use:   "remove MODEL ALIAS [--reason R]",
 		Short: "Remove ALIAS from a model (needs write permission); current cannot be removed, only moved",
@@ -108,6 +103,9 @@ func newModelsAliasRemoveCmd(env *Env, g *globals) *cobra.Command {
 				return errdefs.Invalid(fmt.Sprintf("the alias current cannot be removed, only moved: "+
 					"move it with `dockyard models rollback %s --to N` (versions: `dockyard models versions %s`)", args[0], args[0]))
 			}
+			if err := env.confirm(cmd, yes, fmt.Sprintf("Remove alias %s of model %s", args[1], args[0])); err != nil {
+				return err
+			}
 			c, err := env.client(g)
 			if err != nil {
 				return err
@@ -116,20 +114,17 @@ func newModelsAliasRemoveCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
-				return env.print(g, mv, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Removed alias %s of model %s (it pointed at version %d).\n", mv.Alias, args[0], mv.From)
-			return nil
+			return env.say(g, mv, "Removed alias %s of model %s (it pointed at version %d).", mv.Alias, args[0], mv.From)
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded in the history")
 	ownerFlag(cmd, &owner)
+	yesFlag(cmd, &yes)
 	return cmd
 }
 
 func printMove(env *Env, g *globals, model string, mv wire.ModelAliasMove) error {
-	if g.output == "json" {
+	if g.structured() {
 		return env.print(g, mv, nil)
 	}
 	if mv.From == 0 {

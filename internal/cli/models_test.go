@@ -42,13 +42,15 @@ func TestModelsCommands(t *testing.T) {
 		Digest  string `json:"digest"`
 		Files   int    `json:"files"`
 	}
-	modelsJSON(t, modelsRunOK(t, admin, "models", "import", "churn", "--from", dir, "--algo", "sklearn", "-o", "json"), &v1)
+	modelsJSON(t, modelsRunOK(t, admin, "models", "import", "churn", "--file", dir, "--algo", "sklearn", "-o", "json"), &v1)
 	if v1.Version != 1 || v1.Files != 2 || !strings.HasPrefix(v1.Digest, "sha256:") {
 		t.Fatalf("import v1 = %+v", v1)
 	}
 	os.WriteFile(weights, []byte("weights-2"), 0o644)
-	if out := modelsRunOK(t, admin, "models", "import", "churn", "--from", dir, "--algo", "sklearn"); !strings.Contains(out, "version 2 of model churn") {
-		t.Fatalf("import v2 says %q", out)
+	// --from, the flag's old name, still works, with a warning.
+	if out, e, code := run(t, admin, "", "models", "import", "churn", "--from", dir, "--algo", "sklearn"); code != 0 ||
+		!strings.Contains(out, "version 2 of model churn") || !strings.Contains(e, "pass --file") {
+		t.Fatalf("import v2 with --from: code %d, says %q, %q", code, out, e)
 	}
 	var vs []map[string]any
 	modelsJSON(t, modelsRunOK(t, admin, "models", "versions", "churn", "-o", "json"), &vs)
@@ -90,9 +92,9 @@ func TestModelsCommands(t *testing.T) {
 		t.Errorf("list = %v", list)
 	}
 
-	// Export version 1 (-o names the file) and import it elsewhere.
+	// Export version 1 and import it elsewhere.
 	tarFile := filepath.Join(t.TempDir(), "churn.tar")
-	out, e, code := run(t, admin, "", "models", "export", "churn@1", "-o", tarFile)
+	out, e, code := run(t, admin, "", "models", "export", "churn@1", "--file", tarFile)
 	if code != 0 || out != "" || !strings.Contains(e, "Wrote version 1") {
 		t.Fatalf("export: code %d, stdout %q, stderr %q", code, out, e)
 	}
@@ -103,14 +105,14 @@ func TestModelsCommands(t *testing.T) {
 		Digest  string `json:"digest"`
 		Algo    string `json:"algo"`
 	}
-	modelsJSON(t, modelsRunOK(t, admin2, "models", "import", "app:churn", "--from", tarFile, "-o", "json"), &imported)
+	modelsJSON(t, modelsRunOK(t, admin2, "models", "import", "app:churn", "--file", tarFile, "-o", "json"), &imported)
 	if imported.Version != 1 || imported.Digest != v1.Digest || imported.Algo != "sklearn" {
 		t.Fatalf("import of the export = %+v, want digest %s", imported, v1.Digest)
 	}
 	b, _ := os.ReadFile(tarFile)
 	bad := filepath.Join(t.TempDir(), "bad.tar")
 	os.WriteFile(bad, bytes.Replace(b, []byte(`["a","b"]`), []byte(`["a","c"]`), 1), 0o644)
-	if _, e, code := run(t, admin2, "", "models", "import", "app:churn", "--from", bad); code == 0 || !strings.Contains(e, `"meta/cols.json"`) {
+	if _, e, code := run(t, admin2, "", "models", "import", "app:churn", "--file", bad); code == 0 || !strings.Contains(e, `"meta/cols.json"`) {
 		t.Errorf("tampered import: code %d, %s", code, e)
 	}
 
@@ -135,10 +137,10 @@ func TestModelsCommands(t *testing.T) {
 	if show["sharing"] != "app" {
 		t.Errorf("bob show after share = %v", show)
 	}
-	if _, e, code := run(t, bob, "", "models", "delete", "churn"); code == 0 || !strings.Contains(e, "write permission") {
+	if _, e, code := run(t, bob, "", "models", "delete", "churn", "--yes"); code == 0 || !strings.Contains(e, "write permission") {
 		t.Errorf("bob delete: code %d, %s", code, e)
 	}
-	modelsRunOK(t, admin, "models", "delete", "churn")
+	modelsRunOK(t, admin, "models", "delete", "churn", "-y")
 	if _, e, code := run(t, admin, "", "models", "show", "churn"); code == 0 || !strings.Contains(e, "model not found: churn") {
 		t.Errorf("show after delete: %s", e)
 	}
@@ -161,7 +163,7 @@ func TestModelsAliasRemoveUpdateOwner(t *testing.T) {
 	bob := loginVars(t, h, "bob", "bob-password-1")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "model.pkl"), []byte("weights"), 0o644)
-	modelsRunOK(t, alice, "models", "import", "churn", "--from", dir, "--algo", "sklearn")
+	modelsRunOK(t, alice, "models", "import", "churn", "--file", dir, "--algo", "sklearn")
 
 	var hist []struct {
 		Alias, Reason string
@@ -173,7 +175,7 @@ func TestModelsAliasRemoveUpdateOwner(t *testing.T) {
 	}
 
 	modelsRunOK(t, alice, "models", "alias", "set", "churn", "production", "1")
-	if out := modelsRunOK(t, alice, "models", "alias", "remove", "churn", "production", "--reason", "retired"); !strings.Contains(out, "Removed alias production") ||
+	if out := modelsRunOK(t, alice, "models", "alias", "remove", "churn", "production", "--reason", "retired", "--yes"); !strings.Contains(out, "Removed alias production") ||
 		!strings.Contains(out, "version 1") {
 		t.Errorf("alias remove says %q", out)
 	}
@@ -181,7 +183,7 @@ func TestModelsAliasRemoveUpdateOwner(t *testing.T) {
 		!strings.Contains(e, "cannot be removed") || !strings.Contains(e, "models rollback churn --to N") {
 		t.Errorf("alias remove current: code %d, %s", code, e)
 	}
-	if _, e, code := run(t, alice, "", "models", "alias", "remove", "churn", "production"); code == 0 || !strings.Contains(e, `no alias "production"`) {
+	if _, e, code := run(t, alice, "", "models", "alias", "remove", "churn", "production", "--yes"); code == 0 || !strings.Contains(e, `no alias "production"`) {
 		t.Errorf("alias remove again: code %d, %s", code, e)
 	}
 	modelsJSON(t, modelsRunOK(t, alice, "models", "history", "churn", "-o", "json"), &hist)
@@ -213,9 +215,9 @@ func TestModelsAliasRemoveUpdateOwner(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"models", "versions", "churn"}, {"models", "history", "churn"},
-		{"models", "alias", "set", "churn", "staging", "1"}, {"models", "alias", "remove", "churn", "staging"},
+		{"models", "alias", "set", "churn", "staging", "1"}, {"models", "alias", "remove", "churn", "staging", "--yes"},
 		{"models", "rollback", "churn", "--to", "1"}, {"models", "update", "churn", "--tag", "audited"},
-		{"models", "share", "churn", "--read", "user"}, {"models", "export", "churn", "-o", filepath.Join(t.TempDir(), "c.tar")},
+		{"models", "share", "churn", "--read", "user"}, {"models", "export", "churn", "--file", filepath.Join(t.TempDir(), "c.tar")},
 	} {
 		withOwner := append(append([]string{}, args...), "--owner", "alice")
 		modelsRunOK(t, admin, withOwner...)
@@ -235,10 +237,10 @@ func TestModelsAliasRemoveUpdateOwner(t *testing.T) {
 	if tags, _ := show["tags"].([]any); len(tags) != 1 || tags[0] != "audited" {
 		t.Errorf("alice sees tags %v after the admin's update", show["tags"])
 	}
-	if _, e, code := run(t, bob, "", "models", "delete", "churn", "--owner", "alice"); code == 0 || !strings.Contains(e, "model not found: churn") {
+	if _, e, code := run(t, bob, "", "models", "delete", "churn", "--owner", "alice", "--yes"); code == 0 || !strings.Contains(e, "model not found: churn") {
 		t.Errorf("bob delete --owner alice: code %d, %s", code, e)
 	}
-	modelsRunOK(t, admin, "models", "delete", "churn", "--owner", "alice")
+	modelsRunOK(t, admin, "models", "delete", "churn", "--owner", "alice", "--yes")
 	if _, e, code := run(t, alice, "", "models", "show", "churn"); code == 0 || !strings.Contains(e, "model not found: churn") {
 		t.Errorf("alice show after the admin's delete: %s", e)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/wire"
@@ -24,13 +25,18 @@ func notebooksTable(ns []wire.Notebook) *table {
 
 func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "notebooks", Short: "Push, share and delete notebooks and see their history"}
-	var name, sharing string
+	var name, sharing, file string
 	push := &cobra.Command{
-		Use:   "push FILE.ipynb|FILE.py [--name NAME] [--app APP]",
+		Use:   "push --file FILE.ipynb|FILE.py [--name NAME] [--app APP]",
 		Short: "Store a notebook as a new version (when it changed); private to you in the app unless --sharing says otherwise",
-		Args:  needArgs(1, "the notebook FILE (.ipynb or .py)"),
+		Long: "Store a notebook as a new version (when it changed); private to you in the app unless --sharing says otherwise.\n" +
+			"The file may also be given as the one argument.",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file := args[0]
+			file, err := inputFile(cmd, file, args, "FILE.ipynb|FILE.py")
+			if err != nil {
+				return err
+			}
 			format, err := notebooks.FormatOf(file)
 			if err != nil {
 				return err
@@ -58,7 +64,7 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == "json" {
+			if g.structured() {
 				return env.print(g, res, nil)
 			}
 			if res.Changed {
@@ -69,53 +75,26 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	fileFlag(push, &file, "the notebook file (.ipynb or .py)")
 	push.Flags().StringVar(&name, "name", "", "notebook name, the algo= of a fit (default: the file name without extension)")
 	push.Flags().StringVar(&sharing, "sharing", "", "sharing of a new notebook: user (default), app or global (app and global need publish_notebooks)")
 	list := &cobra.Command{
 		Use: "list", Short: "List the notebooks you may read", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			ns, err := c.Notebooks(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, ns, notebooksTable(ns))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) ([]wire.Notebook, error) {
+			return c.Notebooks(cmd.Context())
+		}, notebooksTable),
 	}
 	history := &cobra.Command{
 		Use: "history NAME", Short: "List a notebook's versions", Args: needArgs(1, "the notebook NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			vs, err := c.NotebookHistory(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			t := &table{header: []string{"version", "digest", "size", "author", "source", "created"}}
-			for _, v := range vs {
-				src := v.Source
-				if src == "" {
-					src = "push"
-				}
-				t.add(strconv.Itoa(v.Version), v.Digest, strconv.FormatInt(v.Size, 10), v.Author, src, fmtTime(v.Created))
-			}
-			return env.print(g, vs, t)
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) ([]wire.NotebookVersion, error) {
+			return c.NotebookHistory(cmd.Context(), args[0])
+		}, notebookVersionsTable),
 	}
 	var version int
 	show := &cobra.Command{
-		Use: "show NAME [--version N]", Short: "Print a notebook's content", Args: needArgs(1, "the notebook NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
+		Use: "show NAME [--version N]", Short: "Print a notebook's content (with -o json or yaml: its metadata)", Args: needArgs(1, "the notebook NAME"),
+		RunE: env.withClient(g, func(cmd *cobra.Command, args []string, c *client.Client) error {
+			if g.structured() {
 				n, err := c.Notebook(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -128,58 +107,40 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 			}
 			_, err = env.Stdout.Write(b)
 			return err
-		},
+		}),
 	}
 	show.Flags().IntVar(&version, "version", 0, "version to print (default: the newest)")
 	cmd.AddCommand(push, list, history, show, newNotebooksShareCmd(env, g), newNotebooksDeleteCmd(env, g))
 	return cmd
 }
 
-func newNotebooksShareCmd(env *Env, g *globals) *cobra.Command {
-	var sharing, read, write string
-	c := &cobra.Command{
-		Use:   "share NAME --sharing user|app|global [--read R1,R2] [--write R1]",
-		Short: "Change who may see, read and change a notebook (its owner or an administrator)",
-		Args:  needArgs(1, "the notebook NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if sharing == "" {
-				return errdefs.Invalid("notebooks share needs --sharing user, app or global")
-			}
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			n, err := c.ShareNotebook(cmd.Context(), args[0], sharing, nonNilList(splitList(read)), nonNilList(splitList(write)))
-			if err != nil {
-				return err
-			}
-			if g.output == "json" {
-				return env.print(g, n, nil)
-			}
-			fmt.Fprintf(env.Stdout, "Notebook %s in app %s: sharing %s, read %s, write %s.\n", n.Name, n.App, n.Sharing, joinList(n.Read), joinList(n.Write))
-			return nil
-		},
+func notebookVersionsTable(vs []wire.NotebookVersion) *table {
+	t := &table{header: []string{"version", "digest", "size", "author", "source", "created"}}
+	for _, v := range vs {
+		src := v.Source
+		if src == "" {
+			src = "push"
+		}
+		t.add(strconv.Itoa(v.Version), v.Digest, strconv.FormatInt(v.Size, 10), v.Author, src, fmtTime(v.Created))
 	}
-	c.Flags().StringVar(&sharing, "sharing", "", "user (private), app or global")
-	c.Flags().StringVar(&read, "read", "", "comma-separated roles that may read (empty: everyone it is shared with; * for every role)")
-	c.Flags().StringVar(&write, "write", "", "comma-separated roles that may change or delete it (empty: only the owner)")
-	return c
+	return t
+}
+
+func newNotebooksShareCmd(env *Env, g *globals) *cobra.Command {
+	return shareCmd(env, g, "notebook", "Change who may see, read and change a notebook (its owner or an administrator)",
+		"comma-separated roles that may change or delete it (empty: only the owner)",
+		func(cmd *cobra.Command, c *client.Client, name, sharing string, read, write []string) (wire.Notebook, error) {
+			return c.ShareNotebook(cmd.Context(), name, sharing, read, write)
+		},
+		func(n wire.Notebook) shared { return shared{n.Name, n.App, n.Sharing, n.Read, n.Write} })
 }
 
 func newNotebooksDeleteCmd(env *Env, g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use: "delete NAME", Short: "Delete a notebook and its version history (needs write permission)",
-		Args: needArgs(1, "the notebook NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteNotebook(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "Deleted notebook %s.\n", args[0])
-			return nil
+	return env.deleteCmd(g, deleteSpec{
+		use: "delete NAME", short: "Delete a notebook and its version history (needs write permission)",
+		argWhat: "the notebook NAME", noun: "notebook", more: " and its version history",
+		del: func(cmd *cobra.Command, c *client.Client, name string) error {
+			return c.DeleteNotebook(cmd.Context(), name)
 		},
-	}
+	})
 }

@@ -5,18 +5,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockyard/dockyard/internal/client"
-	"github.com/dockyard/dockyard/internal/errdefs"
 )
 
 // Env is what a command runs with: its streams and the environment.
@@ -37,23 +36,20 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Environ: os.Environ}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRoot(env)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		var ec exitCode
-		if errors.As(err, &ec) {
-			return int(ec)
-		}
-		return 1
-	}
-	return 0
+	return env.Run(ctx, args)
 }
 
-// exitCode lets a command choose its exit status without printing more.
-type exitCode int
-
-func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+// Run runs the command line args in env, prints the error if any, and
+// returns the exit code (see ExitCodesHelp).
+func (env *Env) Run(ctx context.Context, args []string) int {
+	root := NewRoot(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "error:", err)
+	}
+	return exitCodeOf(err)
+}
 
 // NewRoot builds the command tree.
 func NewRoot(env *Env) *cobra.Command {
@@ -61,6 +57,8 @@ func NewRoot(env *Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "dockyard",
 		Short:         "Dockyard: machine learning in throwaway containers, with governance built in",
+		Long:          "Dockyard: machine learning in throwaway containers, with governance built in.\n\n" + ExitCodesHelp,
+		Version:       buildVersion().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -73,7 +71,8 @@ func NewRoot(env *Env) *cobra.Command {
 	pf.StringVar(&g.token, "token", "", "bearer token (env DOCKYARD_TOKEN)")
 	pf.StringVar(&g.configDir, "config-dir", "", "where login keeps its token (env DOCKYARD_CONFIG_DIR, default ~/.config/dockyard)")
 	pf.StringVar(&g.app, "app", "", "app context (env DOCKYARD_APP, default: your default app)")
-	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or csv")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: "+strings.Join(outputFormats, ", "))
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return checkOutput(cmd, g) }
 
 	root.AddCommand(
 		newServerCmd(env),
@@ -84,10 +83,13 @@ func NewRoot(env *Env) *cobra.Command {
 		newUsersCmd(env, g),
 		newRolesCmd(env, g),
 		newTokensCmd(env, g),
+		newVersionCmd(env, g),
 	)
 	for _, add := range extraCommands {
 		root.AddCommand(add(env, g))
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	usageChecks(root) // last: it walks the whole tree
 	return root
 }
 
@@ -143,7 +145,7 @@ func (env *Env) client(g *globals) (*client.Client, error) {
 func needArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return errdefs.Invalid(fmt.Sprintf("%s needs %s (see `%s --help`)", cmd.CommandPath(), what, cmd.CommandPath()))
+			return usagef("%s needs %s (see `%s --help`)", cmd.CommandPath(), what, cmd.CommandPath())
 		}
 		return nil
 	}

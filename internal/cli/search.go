@@ -2,10 +2,8 @@ package cli
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockyard/dockyard/internal/client"
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -21,27 +18,23 @@ func init() { extraCommands = append(extraCommands, newSearchCmd) }
 
 func newSearchCmd(env *Env, g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "search [--app APP] 'SPL' [-o json|csv|table]",
+		Use:   "search [--app APP] 'SPL' [-o table|json|yaml|csv]",
 		Short: "Run a search and print its results",
 		Long: `Run an ML-SPL search on the server and print its results: aligned columns
 (-o table, the default), CSV with a header of every field (-o csv), or
-{"results": [...], "messages": [...]} (-o json). Messages go to stderr in
+{"results": [...], "messages": [...]} (-o json, or the same as YAML with
+-o yaml). Messages go to stderr in
 table and csv output. On a terminal a long search shows its progress on
 stderr. See docs/search.md for the language.`,
 		Example: `  dockyard search '| makeresults count=10 | streamstats count as i | eval s = i % 3 | stats count by s'
   dockyard search -o csv '| inputlookup x.csv | where a > 2'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return errdefs.Invalid("search needs the search to run, quoted as one argument: dockyard search '| makeresults count=3'")
+				return usagef("search needs the search to run, quoted as one argument: dockyard search '| makeresults count=3'")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch g.output {
-			case "json", "csv", "table", "":
-			default:
-				return errdefs.Invalid(fmt.Sprintf("output format %q is not one of table, json, csv", g.output))
-			}
 			c, err := env.client(g)
 			if err != nil {
 				return err
@@ -64,10 +57,8 @@ stderr. See docs/search.md for the language.`,
 			if msgs == nil {
 				msgs = []string{}
 			}
-			if g.output == "json" {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(wire.SearchResults{Results: rows, Messages: msgs})
+			if g.structured() {
+				return env.print(g, wire.SearchResults{Results: rows, Messages: msgs}, nil)
 			}
 			for _, m := range msgs {
 				fmt.Fprintln(env.Stderr, m)
@@ -190,14 +181,4 @@ func (p *progressLine) clear() {
 		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", p.width)+"\r")
 		p.shown = false
 	}
-}
-
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

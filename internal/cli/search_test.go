@@ -149,7 +149,7 @@ func TestLookupsCommands(t *testing.T) {
 	if out, _, code := run(t, bob, "", "lookups", "show", "x.csv", "--content"); code != 0 || !strings.HasPrefix(out, "a,b,c\n1,10,x") {
 		t.Fatalf("show --content: %s", out)
 	}
-	if _, e, code := run(t, bob, "", "lookups", "delete", "x.csv"); code == 0 || !strings.Contains(e, "may not delete") {
+	if _, e, code := run(t, bob, "", "lookups", "delete", "x.csv", "--yes"); code == 0 || !strings.Contains(e, "may not delete") {
 		t.Fatalf("bob's delete: %s", e)
 	}
 
@@ -159,7 +159,7 @@ func TestLookupsCommands(t *testing.T) {
 		t.Fatalf("outputlookup: stdout %q stderr %q", out, e)
 	}
 
-	if _, e, code := run(t, alice, "", "lookups", "delete", "x.csv"); code != 0 {
+	if _, e, code := run(t, alice, "", "lookups", "delete", "x.csv", "--yes"); code != 0 {
 		t.Fatalf("delete: %s", e)
 	}
 	if _, e, code := run(t, alice, "", "lookups", "show", "x.csv"); code == 0 || !strings.Contains(e, "lookup not found") {

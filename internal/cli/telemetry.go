@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
@@ -49,17 +50,9 @@ func newObservabilityCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "show",
 		Short: "Show the trace export settings (the token only by its last four characters)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
-			s, err := c.Observability(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return env.print(g, s, observabilityTable(s))
-		},
+		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) (wire.ObservabilitySettings, error) {
+			return c.Observability(cmd.Context())
+		}, observabilityTable),
 	}
 	var endpoint, header, service string
 	var tokenStdin, clearToken, enable, disable bool
@@ -75,9 +68,9 @@ func newObservabilityCmd(env *Env, g *globals) *cobra.Command {
 			f := cmd.Flags()
 			switch {
 			case enable && disable:
-				return errdefs.Invalid("pass --enable or --disable, not both")
+				return usagef("pass --enable or --disable, not both")
 			case tokenStdin && clearToken:
-				return errdefs.Invalid("pass --token-stdin or --clear-token, not both")
+				return usagef("pass --token-stdin or --clear-token, not both")
 			case enable:
 				u.Enabled = obsBool(true)
 			case disable:
@@ -105,7 +98,7 @@ func newObservabilityCmd(env *Env, g *globals) *cobra.Command {
 				u.Token = &tok
 			}
 			if u == (wire.ObservabilityUpdate{}) {
-				return errdefs.Invalid("nothing to change: pass --endpoint, --token-stdin, --service-name, --enable or --disable (see `dockyard observability set --help`)")
+				return usagef("nothing to change: pass --endpoint, --token-stdin, --service-name, --enable or --disable (see `dockyard observability set --help`)")
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -137,17 +130,13 @@ func newMetricsCmd(env *Env, g *globals) *cobra.Command {
 		Use:   "metrics",
 		Short: "Print the server's Prometheus metrics (needs configure_mltk_container)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := env.client(g)
-			if err != nil {
-				return err
-			}
+		RunE: env.withClient(g, func(cmd *cobra.Command, _ []string, c *client.Client) error {
 			out, err := c.Metrics(cmd.Context())
 			if err != nil {
 				return err
 			}
 			_, err = io.WriteString(env.Stdout, out)
 			return err
-		},
+		}),
 	}
 }

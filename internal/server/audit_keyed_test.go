@@ -100,7 +100,7 @@ func TestAuditVerifyFileAgainstCheckpoints(t *testing.T) {
 	userToken(t, h, "bob", access.RoleUser)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "audit.jsonl")
-	if _, e, code := cliRun(t, h, admin, "audit", "export", "-o", file); code != 0 {
+	if _, e, code := cliRun(t, h, admin, "audit", "export", "--file", file); code != 0 {
 		t.Fatalf("audit export: %s", e)
 	}
 	pem, _, _ := cliRun(t, h, admin, "audit", "key")

@@ -137,7 +137,7 @@ func TestAuditVerifyExportOfflineAndTamper(t *testing.T) {
 
 	dir := t.TempDir()
 	file, keyFile := filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "audit.pem")
-	if _, e, code := cliRun(t, h, admin, "audit", "export", "-o", file); code != 0 {
+	if _, e, code := cliRun(t, h, admin, "audit", "export", "--file", file); code != 0 {
 		t.Fatalf("audit export: %s", e)
 	}
 	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm()&0o077 != 0 {
@@ -350,7 +350,7 @@ func TestHECTokensIngestAndSearch(t *testing.T) {
 	if status, _ := hecPost(t, h, "/services/collector/event", nt.Token, `{"event": "x"}`); status != 200 {
 		t.Fatalf("re-enabled token: %d", status)
 	}
-	if _, e, code := cliRun(t, h, admin, "hec", "tokens", "delete", "ci"); code != 0 {
+	if _, e, code := cliRun(t, h, admin, "hec", "tokens", "delete", "ci", "--yes"); code != 0 {
 		t.Fatalf("delete: %s", e)
 	}
 	if status, rep := hecPost(t, h, "/services/collector/event", nt.Token, `{"event": "x"}`); status != 403 || rep.Code != index.HECInvalidToken {
