@@ -11,6 +11,7 @@ import (
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/maintenance"
+	"github.com/dockyard/dockyard/internal/server"
 )
 
 func init() { extraCommands = append(extraCommands, newAdminCmd) }
@@ -141,7 +142,7 @@ Stop the server first, and start it afterwards with --data DIR.`,
 				return errdefs.Invalid(fmt.Sprintf("--file: %v", err))
 			}
 			defer f.Close()
-			res, err := maintenance.Restore(cmd.Context(), f, data, force)
+			res, err := server.Restore(cmd.Context(), config.Default(), f, data, force)
 			if err != nil {
 				return err
 			}
