@@ -109,42 +109,31 @@ func containerLimits(cfg config.Config) runtime.Limits {
 		MaxProcs: cfg.Containers.Limits.MaxProcs, MaxOpenFiles: cfg.Containers.Limits.MaxOpenFiles}
 }
 
-// containerDeps are what the container service is built from.
-type containerDeps struct {
-	store     store.ContainerStore
-	runtimes  runtimes
-	secrets   *secrets.Box
-	notebooks *notebooks.Service
-	access    *access.Service
-	audit     audit.Recorder
-	// hec issues the containers' HEC tokens; agentEnv is the trace
-	// exporter's environment for the agents.
-	hec      containers.HECIssuer
-	agentEnv func(ctx context.Context) (map[string]string, error)
-	endpoint *endpoint
-}
-
 // newContainers builds the container service and its routes, and runs the
-// reconcile pass that adopts this server's containers.
-func newContainers(ctx context.Context, cfg config.Config, serverID string, d containerDeps, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
+// reconcile pass that adopts this server's containers. Their agents get
+// the trace exporter's environment of obs and, when containers.hec_tokens
+// is on, HEC tokens for the indexes of ix.
+func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *endpoint, rts runtimes,
+	st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder,
+	ix *index.Service, obs observability, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
 	svc, err := containers.New(containers.Options{
-		Store:          d.store,
-		Runtimes:       d.runtimes.byName,
+		Store:          st,
+		Runtimes:       rts.byName,
 		DefaultRuntime: cfg.Containers.Runtime,
 		DefaultImage:   cfg.Containers.DefaultImage,
 		ServerID:       serverID,
-		AgentTLS:       d.runtimes.agentTLS(),
-		Secrets:        d.secrets,
-		Notebooks:      d.notebooks,
-		Audit:          d.audit,
+		AgentTLS:       rts.agentTLS(),
+		Secrets:        box,
+		Notebooks:      nbs,
+		Audit:          rec,
 		Log:            log.With("component", "containers"),
 		StopGrace:      cfg.Containers.StopGrace,
-		AgentEnv:       d.agentEnv,
-		HEC:            d.hec,
-		HECURL:         d.endpoint.url() + "/services/collector",
-		HECCAFile:      d.endpoint.hecCAFile(cfg),
-		Principals:     d.access,
-		Roles:          d.access,
+		AgentEnv:       obs.agentEnv,
+		HEC:            containerHEC{index: ix, events: st},
+		HECURL:         ep.url() + "/services/collector",
+		HECCAFile:      ep.hecCAFile(cfg),
+		Principals:     acc,
+		Roles:          acc,
 		HECTokens:      cfg.Containers.HECTokens,
 	})
 	if err != nil {

@@ -173,10 +173,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	s.runtimes = rts
 	s.onClose(closeRuntimes)
-	s.containers, routes, err = newContainers(ctx, cfg, s.id, containerDeps{
-		store: st, runtimes: rts, secrets: box, notebooks: s.notebooks, access: s.access, audit: s.audit,
-		hec: containerHEC{index: s.index, events: st}, agentEnv: s.obs.agentEnv, endpoint: s.endpoint,
-	}, log, s.api)
+	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts,
+		st, box, s.notebooks, s.access, s.audit, s.index, s.obs, log, s.api)
 	if err != nil {
 		return nil, err
 	}
