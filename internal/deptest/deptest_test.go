@@ -129,7 +129,7 @@ var rules = []rule{
 		deny:   append(append(slices.Clone(services), implementations...), "internal/server/...", "internal/api", "internal/maintenance", "internal/pki"),
 	},
 	{
-		why:   "the CLI imports the server only for the commands that run one (server, quickstart)",
+		why:   "the CLI imports the server only for the commands that run one or work offline on its data directory (server, quickstart, admin restore in server_restore.go)",
 		from:  []string{"internal/cli"},
 		deny:  []string{"internal/server/..."},
 		files: []string{"server", "quickstart"},

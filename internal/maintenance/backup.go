@@ -14,18 +14,15 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/blob"
-	"github.com/dockyard/dockyard/internal/store/sqlite"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
-// Snapshotter writes a consistent copy of the database (*sqlite.DB).
-type Snapshotter interface {
-	Snapshot(ctx context.Context, dst string) error
-}
-
-// BackupSource is what Backup reads: the live database, the data dir
-// holding the keys, and the server's id for the header.
+// BackupSource is what Backup reads: the live database, how to open the
+// snapshot it writes, the data dir holding the keys, and the server's id
+// for the header.
 type BackupSource struct {
-	DB       Snapshotter
+	DB       store.Snapshotter
+	Files    store.Files // of DB's implementation
 	DataDir  string
 	ServerID string
 }
@@ -51,7 +48,7 @@ func (s *Service) Backup(ctx context.Context, src BackupSource, w io.Writer) (Tr
 	if err := src.DB.Snapshot(ctx, snap); err != nil {
 		return tr, fmt.Errorf("backup: %w", err)
 	}
-	refs, err := snapshotRefs(ctx, snap, s.Blobs)
+	refs, err := snapshotRefs(ctx, src.Files, snap, s.Blobs)
 	if err != nil {
 		return tr, err
 	}
@@ -89,8 +86,8 @@ func (s *Service) Backup(ctx context.Context, src BackupSource, w io.Writer) (Tr
 // snapshotRefs opens the snapshot and lists, sorted, every blob it
 // references (manifests expanded). A referenced blob that is missing from
 // the store fails the backup: the archive could not be restored whole.
-func snapshotRefs(ctx context.Context, snap string, blobs blob.Store) ([]blob.Digest, error) {
-	db, err := sqlite.Open(ctx, snap)
+func snapshotRefs(ctx context.Context, files store.Files, snap string, blobs blob.Store) ([]blob.Digest, error) {
+	db, err := files.Open(ctx, snap)
 	if err != nil {
 		return nil, fmt.Errorf("backup: open the snapshot: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/dockyard/dockyard/internal/blob"
 	blobfs "github.com/dockyard/dockyard/internal/blob/fs"
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/store/sqlite"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // RestoreResult says what a restore put in place.
@@ -32,8 +32,9 @@ type RestoreResult struct {
 // and that every blob it references is there, and only then puts the
 // directory in place. dataDir must be absent or empty unless force, in
 // which case its contents are moved aside (the result says where), not
-// deleted. On any failure dataDir is left as it was.
-func Restore(ctx context.Context, r io.Reader, dataDir string, force bool) (RestoreResult, error) {
+// deleted. On any failure dataDir is left as it was. files opens the
+// archive's database (the store implementation that wrote it).
+func Restore(ctx context.Context, files store.Files, r io.Reader, dataDir string, force bool) (RestoreResult, error) {
 	res := RestoreResult{DataDir: dataDir}
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
@@ -61,7 +62,7 @@ func Restore(ctx context.Context, r io.Reader, dataDir string, force bool) (Rest
 	if res.Header, res.Trailer, err = unpack(ctx, r, stage); err != nil {
 		return res, err
 	}
-	if err := checkRestored(ctx, stage); err != nil {
+	if err := checkRestored(ctx, files, stage); err != nil {
 		return res, err
 	}
 	if len(entries) > 0 {
@@ -185,12 +186,12 @@ func unpack(ctx context.Context, r io.Reader, dir string) (Header, Trailer, erro
 
 // checkRestored checks the restored database's integrity and that every
 // blob it references was restored.
-func checkRestored(ctx context.Context, dir string) error {
+func checkRestored(ctx context.Context, files store.Files, dir string) error {
 	path := filepath.Join(dir, DBName)
-	if err := sqlite.Check(ctx, path); err != nil {
+	if err := files.Check(ctx, path); err != nil {
 		return fmt.Errorf("restore: the database in the backup is damaged: %w", err)
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := files.Open(ctx, path)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -37,7 +37,7 @@ import (
 // its own initial environment does not hold them.)
 func agentEnviron(t *testing.T, h *servertest.Harness, owner *access.Principal, name string) map[string]string {
 	t.Helper()
-	c, err := h.Srv.Containers.Get(context.Background(), owner, name)
+	c, err := h.Srv.Containers().Get(context.Background(), owner, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestAgentSpansJoinTheCallersTrace(t *testing.T) {
 	h := servertest.Start(t)
 	cleanupContainers(t, h)
 	on, ep, tok, svc := true, col.URL(), "otlp-token-5e6f7a8b", "dockyard-test"
-	if _, err := h.Srv.Observability.Put(ctx, "admin", telemetry.Update{Enabled: &on, Endpoint: &ep, Token: &tok, ServiceName: &svc}); err != nil {
+	if _, err := h.Srv.Observability().Put(ctx, "admin", telemetry.Update{Enabled: &on, Endpoint: &ep, Token: &tok, ServiceName: &svc}); err != nil {
 		t.Fatal(err)
 	}
 	carol := h.User("carol", access.RoleContainerUser)
@@ -117,7 +117,7 @@ func TestAgentSpansJoinTheCallersTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := &access.Principal{User: "carol", App: "search", Caps: access.CapSet{access.CapControlContainer: true}}
-	hd, err := h.Srv.Containers.Ensure(ctx, owner, "traced", containers.EnsureOptions{})
+	hd, err := h.Srv.Containers().Ensure(ctx, owner, "traced", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestAgentSpansJoinTheCallersTrace(t *testing.T) {
 		}
 	}
 	// The token reached the agent through its environment only.
-	c, _ := h.Srv.Containers.Get(ctx, owner, "traced")
+	c, _ := h.Srv.Containers().Get(ctx, owner, "traced")
 	for _, f := range []string{"container.json", "agent.log"} {
 		b, _ := os.ReadFile(filepath.Join(h.Data, "containers", c.RuntimeID, f))
 		if bytes.Contains(b, []byte(tok)) {
@@ -225,8 +225,8 @@ func TestContainerHECToken(t *testing.T) {
 	logs := &lockedBuffer{}
 	h := servertest.StartWith(t, servertest.Config(t.TempDir()), slog.New(slog.NewTextHandler(logs, nil)))
 	cleanupContainers(t, h)
-	h.Srv.Containers.SetHECTokens(true)
-	if _, err := h.Srv.Index.CreateIndex(ctx, "restricted"); err != nil {
+	h.Srv.Containers().SetHECTokens(true)
+	if _, err := h.Srv.Index().CreateIndex(ctx, "restricted"); err != nil {
 		t.Fatal(err)
 	}
 	carol := h.User("carol", access.RoleContainerUser)
@@ -241,7 +241,7 @@ func TestContainerHECToken(t *testing.T) {
 	// directory, which the sandbox sees at /run/dockyard/start).
 	caFile := env[agent.EnvHECCAFile]
 	if caFile == "/run/dockyard/start/hec-ca.pem" {
-		c, _ := h.Srv.Containers.Get(ctx, owner, "hecbox")
+		c, _ := h.Srv.Containers().Get(ctx, owner, "hecbox")
 		caFile = filepath.Join(h.Data, "containers", c.RuntimeID, "start", "hec-ca.pem")
 	} else if caFile != h.Srv.CAFile() {
 		caFile = ""
@@ -270,7 +270,7 @@ func TestContainerHECToken(t *testing.T) {
 			t.Errorf("HEC %s = %d code %d, want %d code %d", tc.event, st, cd, tc.status, tc.cd)
 		}
 	}
-	toks, err := h.Srv.Index.ListHECTokens(ctx)
+	toks, err := h.Srv.Index().ListHECTokens(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestContainerHECToken(t *testing.T) {
 	if !found {
 		t.Errorf("no HEC token container-hecbox in %+v", toks)
 	}
-	c, _ := h.Srv.Containers.Get(ctx, owner, "hecbox")
+	c, _ := h.Srv.Containers().Get(ctx, owner, "hecbox")
 	agentLog, _ := os.ReadFile(filepath.Join(h.Data, "containers", c.RuntimeID, "agent.log"))
 	record, _ := os.ReadFile(filepath.Join(h.Data, "containers", c.RuntimeID, "container.json"))
 	answer, _ := json.Marshal(started)

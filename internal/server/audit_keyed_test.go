@@ -61,7 +61,7 @@ func TestAuditCheckpointsLeaveTheDatabase(t *testing.T) {
 	}
 
 	// The attacker can write the database only.
-	db := h.Srv.Store.SQL()
+	db := h.Srv.SQLite().SQL()
 	var prev string
 	if err := db.QueryRow(`SELECT hash FROM audit_chain WHERE seq = ?`, v.Events).Scan(&prev); err != nil {
 		t.Fatal(err)

@@ -150,12 +150,12 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("lookup on the restored server: %q, %v", b, err)
 	}
 	rc.Close()
-	p, err := h2.Srv.Access.EffectivePrincipal(ctx, access.AdminUser, "")
+	p, err := h2.Srv.Access().EffectivePrincipal(ctx, access.AdminUser, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
-	for ev, err := range h2.Srv.Index.Search(access.WithPrincipal(ctx, p), index.Query{Indexes: []string{"main"}, Terms: []string{"build=42"}}) {
+	for ev, err := range h2.Srv.Index().Search(access.WithPrincipal(ctx, p), index.Query{Indexes: []string{"main"}, Terms: []string{"build=42"}}) {
 		if err != nil {
 			t.Fatal(err)
 		}

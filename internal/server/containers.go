@@ -4,132 +4,163 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/pki"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/runtime/process"
+	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store"
 )
-
-// openContainers builds the process runtime (agents issued certificates by
-// the server CA, under DATA/containers), the container service, its API
-// routes, and runs the reconcile pass that adopts this server's containers.
-//
-// The server and the agents it starts authenticate each other (mutual
-// TLS): the agents' certificates are issued by the server CA, and the
-// server presents its client certificate (DATA/pki/client.pem, issued by
-// the same CA) to every agent, which requires it (--client-ca) besides
-// its bearer token.
-func (s *Server) openContainers(ctx context.Context) error {
-	if err := s.openNotebooks(ctx); err != nil {
-		return err
-	}
-	clientCert, err := s.agentClientCert()
-	if err != nil {
-		return err
-	}
-	proc, err := process.New(process.Config{
-		BaseDir:      filepath.Join(s.Config.Data, "containers"),
-		Issuer:       s.CA,
-		Command:      s.agentCommand(),
-		CertTTL:      s.Config.Containers.AgentCertTTL,
-		StartTimeout: s.Config.Containers.StartTimeout,
-		RemoveGrace:  s.Config.Containers.StopGrace,
-		Python:       s.Config.Containers.Python,
-		Logger:       s.Log.With("runtime", "process"),
-		ClientCAPEM:  s.CA.CertPEM(),
-		ClientCert:   &clientCert,
-		Sandbox:      s.Config.Containers.Process.Sandbox,
-		Bwrap:        s.Config.Containers.Process.Bwrap,
-		Limits: runtime.Limits{MemoryBytes: s.Config.Containers.Limits.MemoryBytes,
-			MaxProcs: s.Config.Containers.Limits.MaxProcs, MaxOpenFiles: s.Config.Containers.Limits.MaxOpenFiles},
-		LimitsSetting: "containers.limits",
-	})
-	if err != nil {
-		return err
-	}
-	if ok, why := proc.Isolated(); ok {
-		s.Log.Info("the process runtime sandboxes its containers with bubblewrap", "sandbox", s.Config.Containers.Process.Sandbox, "bwrap", s.Config.Containers.Process.Bwrap)
-	} else {
-		s.Log.Warn("the process runtime is NOT sandboxed: only administrators may run containers there", "sandbox", s.Config.Containers.Process.Sandbox, "reason", why)
-	}
-	runtimes := map[string]runtime.Runtime{"process": proc}
-	if drt, err := s.dockerRuntime(ctx, &clientCert); err != nil {
-		if s.Config.Containers.Runtime == "docker" {
-			return err
-		}
-		s.Log.Info("the docker runtime is not available", "err", err)
-	} else {
-		runtimes["docker"] = drt
-	}
-	s.runtimes = runtimes
-	// Agents started without --client-ca (by an older server, adopted
-	// below) ignore the certificate they did not ask for.
-	agentTLS := pki.MutualTLSClientConfig(s.CA, clientCert)
-	s.Containers, err = containers.New(containers.Options{
-		Store:          s.Store,
-		Runtimes:       runtimes,
-		DefaultRuntime: s.Config.Containers.Runtime,
-		DefaultImage:   s.Config.Containers.DefaultImage,
-		ServerID:       s.ID,
-		AgentTLS:       agentTLS,
-		Secrets:        s.Secrets,
-		Notebooks:      s.Notebooks,
-		Audit:          s.Audit,
-		Log:            s.Log.With("component", "containers"),
-		StopGrace:      s.Config.Containers.StopGrace,
-		AgentEnv:       s.agentTraceEnv,
-		HEC:            containerHEC{s},
-		HECURL:         s.URL() + "/services/collector",
-		HECCAFile:      s.hecCAFile(),
-		Principals:     s.Access,
-		Roles:          s.Access,
-		HECTokens:      s.Config.Containers.HECTokens,
-	})
-	if err != nil {
-		return err
-	}
-	rep, err := s.Containers.Reconcile(ctx)
-	if err != nil {
-		return fmt.Errorf("reconciling containers: %w", err)
-	}
-	if len(rep.Adopted)+len(rep.Lost)+len(rep.Quarantined) > 0 {
-		s.Log.Info("containers reconciled", "adopted", rep.Adopted, "lost", rep.Lost, "quarantined", rep.Quarantined)
-	}
-	if iv := s.Config.Containers.ReconcileInterval; iv > 0 {
-		rctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); s.Containers.RunReconciler(rctx, iv) }()
-		s.closers = append(s.closers, func() error { cancel(); <-done; return nil })
-	}
-	c := &api.ContainersAPI{API: s.API, Containers: s.Containers}
-	s.API.Extra = append(s.API.Extra, c.Routes()...)
-	return nil
-}
 
 // agentClientCert loads the server's client certificate for the agents
 // from DATA/pki, issuing it (CN "dockyard-server ID", valid for
 // tls.server_cert_ttl) on first start and again when it has less than 30
 // days left or the CA changed.
-func (s *Server) agentClientCert() (tls.Certificate, error) {
-	dir := filepath.Join(s.Config.Data, "pki")
-	cert, issued, err := pki.LoadOrCreateClientCert(dir, s.CA, "dockyard-server "+s.ID, s.Config.TLS.ServerCertTTL)
+//
+// The server and the agents it starts authenticate each other (mutual
+// TLS): the agents' certificates are issued by the server CA, and the
+// server presents this certificate (issued by the same CA) to every agent,
+// which requires it (--client-ca) besides its bearer token.
+func agentClientCert(cfg config.Config, ca *pki.CA, serverID string, log *slog.Logger) (tls.Certificate, error) {
+	dir := filepath.Join(cfg.Data, "pki")
+	cert, issued, err := pki.LoadOrCreateClientCert(dir, ca, "dockyard-server "+serverID, cfg.TLS.ServerCertTTL)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("the server's client certificate for its containers: %w", err)
 	}
 	if issued {
-		s.Log.Info("issued the server's client certificate for its containers", "file", filepath.Join(dir, pki.ClientCertFile))
+		log.Info("issued the server's client certificate for its containers", "file", filepath.Join(dir, pki.ClientCertFile))
 	}
 	return cert, nil
+}
+
+// runtimes are the container backends by name, with the CA and client
+// certificate through which the server reaches their agents.
+type runtimes struct {
+	byName     map[string]runtime.Runtime
+	ca         *pki.CA
+	clientCert tls.Certificate
+}
+
+// agentTLS verifies the agents (the server CA) and presents the server's
+// client certificate. Agents started without --client-ca (by an older
+// server, adopted at start) ignore the certificate they did not ask for.
+func (r runtimes) agentTLS() *tls.Config { return pki.MutualTLSClientConfig(r.ca, r.clientCert) }
+
+// openRuntimes builds the process runtime (agents issued certificates by
+// the server CA, under DATA/containers) and, when its daemon answers, the
+// Docker runtime. The caller closes them with the returned closer.
+func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *pki.CA, clientCert tls.Certificate, log *slog.Logger) (runtimes, func() error, error) {
+	rts := runtimes{byName: map[string]runtime.Runtime{}, ca: ca, clientCert: clientCert}
+	proc, err := process.New(process.Config{
+		BaseDir:       filepath.Join(cfg.Data, "containers"),
+		Issuer:        ca,
+		Command:       agentCommand(cfg, log),
+		CertTTL:       cfg.Containers.AgentCertTTL,
+		StartTimeout:  cfg.Containers.StartTimeout,
+		RemoveGrace:   cfg.Containers.StopGrace,
+		Python:        cfg.Containers.Python,
+		Logger:        log.With("runtime", "process"),
+		ClientCAPEM:   ca.CertPEM(),
+		ClientCert:    &rts.clientCert,
+		Sandbox:       cfg.Containers.Process.Sandbox,
+		Bwrap:         cfg.Containers.Process.Bwrap,
+		Limits:        containerLimits(cfg),
+		LimitsSetting: "containers.limits",
+	})
+	if err != nil {
+		return rts, nil, err
+	}
+	if ok, why := proc.Isolated(); ok {
+		log.Info("the process runtime sandboxes its containers with bubblewrap", "sandbox", cfg.Containers.Process.Sandbox, "bwrap", cfg.Containers.Process.Bwrap)
+	} else {
+		log.Warn("the process runtime is NOT sandboxed: only administrators may run containers there", "sandbox", cfg.Containers.Process.Sandbox, "reason", why)
+	}
+	rts.byName["process"] = proc
+	closer := func() error { return nil }
+	if drt, err := dockerRuntime(ctx, cfg, serverID, ca, &rts.clientCert, log); err != nil {
+		if cfg.Containers.Runtime == "docker" {
+			return rts, nil, err
+		}
+		log.Info("the docker runtime is not available", "err", err)
+	} else {
+		rts.byName["docker"] = drt
+		closer = drt.Close
+	}
+	return rts, closer, nil
+}
+
+// containerLimits are the resource limits of every container.
+func containerLimits(cfg config.Config) runtime.Limits {
+	return runtime.Limits{MemoryBytes: cfg.Containers.Limits.MemoryBytes,
+		MaxProcs: cfg.Containers.Limits.MaxProcs, MaxOpenFiles: cfg.Containers.Limits.MaxOpenFiles}
+}
+
+// newContainers builds the container service and its routes, and runs the
+// reconcile pass that adopts this server's containers. Their agents get
+// the trace exporter's environment of obs and, when containers.hec_tokens
+// is on, HEC tokens for the indexes of ix.
+func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *endpoint, rts runtimes,
+	st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder,
+	ix *index.Service, obs observability, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
+	svc, err := containers.New(containers.Options{
+		Store:          st,
+		Runtimes:       rts.byName,
+		DefaultRuntime: cfg.Containers.Runtime,
+		DefaultImage:   cfg.Containers.DefaultImage,
+		ServerID:       serverID,
+		AgentTLS:       rts.agentTLS(),
+		Secrets:        box,
+		Notebooks:      nbs,
+		Audit:          rec,
+		Log:            log.With("component", "containers"),
+		StopGrace:      cfg.Containers.StopGrace,
+		AgentEnv:       obs.agentEnv,
+		HEC:            containerHEC{index: ix, events: st},
+		HECURL:         ep.url() + "/services/collector",
+		HECCAFile:      ep.hecCAFile(cfg),
+		Principals:     acc,
+		Roles:          acc,
+		HECTokens:      cfg.Containers.HECTokens,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := svc.Reconcile(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconciling containers: %w", err)
+	}
+	if len(rep.Adopted)+len(rep.Lost)+len(rep.Quarantined) > 0 {
+		log.Info("containers reconciled", "adopted", rep.Adopted, "lost", rep.Lost, "quarantined", rep.Quarantined)
+	}
+	c := &api.ContainersAPI{API: a, Containers: svc}
+	return svc, c.Routes(), nil
+}
+
+// runReconciler reconciles the containers every containers.reconcile_interval
+// (0 turns it off) until the returned stop is called.
+func runReconciler(cfg config.Config, svc *containers.Service) (stop func() error) {
+	iv := cfg.Containers.ReconcileInterval
+	if iv <= 0 {
+		return func() error { return nil }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); svc.RunReconciler(ctx, iv) }()
+	return func() error { cancel(); <-done; return nil }
 }
 
 // agentCommand is how the process runtime starts an agent: the configured
@@ -140,15 +171,15 @@ func (s *Server) agentClientCert() (tls.Certificate, error) {
 // that can act as the agent say so by handling DOCKYARD_TEST_MAIN=1 in
 // their TestMain and setting it (see containers_test.go); any other test
 // binary is run with no tests selected, so the start fails quickly instead.
-func (s *Server) agentCommand() func(args []string) *exec.Cmd {
+func agentCommand(cfg config.Config, log *slog.Logger) func(args []string) *exec.Cmd {
 	return func(args []string) *exec.Cmd {
-		prog := s.agentExecutable()
-		if s.Config.Containers.AgentCommand == "" && strings.HasSuffix(prog, ".test") && os.Getenv("DOCKYARD_TEST_MAIN") != "1" {
-			s.Log.Error("this test binary cannot run `dockyard agent`: give its package a TestMain that runs cli.Main when DOCKYARD_TEST_MAIN=1, or set containers.agent_command")
+		prog := agentExecutable(cfg)
+		if cfg.Containers.AgentCommand == "" && strings.HasSuffix(prog, ".test") && os.Getenv("DOCKYARD_TEST_MAIN") != "1" {
+			log.Error("this test binary cannot run `dockyard agent`: give its package a TestMain that runs cli.Main when DOCKYARD_TEST_MAIN=1, or set containers.agent_command")
 			return exec.Command(prog, "-test.run=^$", "-test.count=1")
 		}
 		cmd := exec.Command(prog, args...)
-		if s.Config.Containers.AgentCommand == "" && strings.HasSuffix(prog, ".test") {
+		if cfg.Containers.AgentCommand == "" && strings.HasSuffix(prog, ".test") {
 			// The agent's environment is an allow-list: the test hook
 			// must be passed on explicitly.
 			cmd.Env = []string{"DOCKYARD_TEST_MAIN=1"}
@@ -158,9 +189,9 @@ func (s *Server) agentCommand() func(args []string) *exec.Cmd {
 }
 
 // agentExecutable is the program the process runtime runs as the agent.
-func (s *Server) agentExecutable() string {
-	if s.Config.Containers.AgentCommand != "" {
-		return s.Config.Containers.AgentCommand
+func agentExecutable(cfg config.Config) string {
+	if cfg.Containers.AgentCommand != "" {
+		return cfg.Containers.AgentCommand
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -169,30 +200,19 @@ func (s *Server) agentExecutable() string {
 	return self
 }
 
-// hecCAFile is the CA file that verifies the server's own certificate, for
-// notebooks that send events to its collector; "" when an operator's
-// certificate (verified by the system's roots) is served.
-func (s *Server) hecCAFile() string {
-	if s.Config.TLS.CertFile != "" {
-		return ""
-	}
-	return s.caFile
-}
-
 // containerHEC issues the containers' HEC tokens through the event index
-// service, which is opened after the containers (so it is read at call
-// time).
-type containerHEC struct{ s *Server }
+// service.
+type containerHEC struct {
+	index  *index.Service
+	events store.EventStore
+}
 
 // CreateHECToken replaces the token name with one for those of indexes
 // that exist ("*" for all but _internal); main is its default index when
 // it may write there.
 func (h containerHEC) CreateHECToken(ctx context.Context, name string, indexes []string) (string, string, error) {
-	ix := h.s.Index
-	if ix == nil {
-		return "", "", errdefs.Unavailable("the event index service is not open")
-	}
-	all, err := h.s.Store.ListIndexes(ctx)
+	ix := h.index
+	all, err := h.events.ListIndexes(ctx)
 	if err != nil {
 		return "", "", err
 	}
@@ -221,16 +241,13 @@ func (h containerHEC) CreateHECToken(ctx context.Context, name string, indexes [
 
 // DeleteHECToken deletes the token name.
 func (h containerHEC) DeleteHECToken(ctx context.Context, name string) error {
-	if h.s.Index == nil {
-		return errdefs.Unavailable("the event index service is not open")
-	}
-	return h.s.Index.DeleteHECToken(ctx, name)
+	return h.index.DeleteHECToken(ctx, name)
 }
 
 // ProcessSandbox reports whether the process runtime sandboxes its
 // containers and, when not, why (naming the package and the setting).
 func (s *Server) ProcessSandbox() (bool, string) {
-	rt, ok := s.runtimes["process"]
+	rt, ok := s.runtimes.byName["process"]
 	if !ok {
 		return false, "the process runtime is not open"
 	}

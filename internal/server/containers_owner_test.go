@@ -171,12 +171,12 @@ func TestContainerOwnershipMatrix(t *testing.T) {
 	cfg.Containers.SyncInterval = 0 // no notebook sync: the test reads what the fits placed
 	h := servertest.StartConfig(t, cfg)
 	cleanupContainers(t, h)
-	if _, err := h.Srv.Access.AddRole(ctx, store.Role{Name: "analysts"}); err != nil {
+	if _, err := h.Srv.Access().AddRole(ctx, store.Role{Name: "analysts"}); err != nil {
 		t.Fatal(err)
 	}
 	login := func(name string, roles ...string) *rawClient {
 		t.Helper()
-		if _, err := h.Srv.Access.AddUser(ctx, access.NewUser{Name: name, Password: servertest.UserPassword, Roles: roles}); err != nil {
+		if _, err := h.Srv.Access().AddUser(ctx, access.NewUser{Name: name, Password: servertest.UserPassword, Roles: roles}); err != nil {
 			t.Fatal(err)
 		}
 		res, err := h.Client("").Login(ctx, name, servertest.UserPassword)
@@ -225,7 +225,7 @@ func TestContainerOwnershipMatrix(t *testing.T) {
 	// under .dockyard/pinned/ in the container's root.
 	placed := func(nb string) bool {
 		t.Helper()
-		c, err := h.Srv.Store.GetContainer(ctx, "box", "")
+		c, err := h.Srv.Store().GetContainer(ctx, "box", "")
 		if err != nil {
 			t.Fatalf("reading box's record: %v", err)
 		}

@@ -66,7 +66,7 @@ func reapAgents() {
 // dir when the test ends: they outlive the server by design.
 func cleanupContainers(t *testing.T, h *servertest.Harness) {
 	t.Cleanup(func() {
-		rt, err := process.New(process.Config{BaseDir: filepath.Join(h.Data, "containers"), Issuer: h.Srv.CA})
+		rt, err := process.New(process.Config{BaseDir: filepath.Join(h.Data, "containers"), Issuer: h.Srv.CA()})
 		if err != nil {
 			t.Errorf("cleanup: %v", err)
 			return
@@ -81,7 +81,7 @@ func cleanupContainers(t *testing.T, h *servertest.Harness) {
 func auditActions(t *testing.T, h *servertest.Harness) string {
 	t.Helper()
 	var b strings.Builder
-	for rec, err := range h.Srv.Store.AuditRecords(context.Background(), 0) {
+	for rec, err := range h.Srv.Store().AuditRecords(context.Background(), 0) {
 		if err != nil {
 			t.Fatalf("audit records: %v", err)
 		}
@@ -157,11 +157,11 @@ func TestContainersThroughTheAPI(t *testing.T) {
 		t.Fatalf("list as power = %+v, %v; want none of carol's", cs, err)
 	}
 	// The agent answers over TLS verified by the server CA, with its token.
-	pc, err := h.Srv.Access.EffectivePrincipal(ctx, "carol", "")
+	pc, err := h.Srv.Access().EffectivePrincipal(ctx, "carol", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hd, err := h.Srv.Containers.Ensure(ctx, pc, "web", containers.EnsureOptions{})
+	hd, err := h.Srv.Containers().Ensure(ctx, pc, "web", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure: %v", err)
 	}
@@ -213,11 +213,11 @@ func TestContainersAdoptedAfterRestart(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 	// An orphan: a container of this server that no record knows.
-	rt, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA, Command: testAgentCommand})
+	rt, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA(), Command: testAgentCommand})
 	if err != nil {
 		t.Fatal(err)
 	}
-	orphan, err := rt.Create(ctx, runtime.Spec{Name: "orphan", Labels: map[string]string{runtime.LabelServerID: h1.Srv.ID, runtime.LabelOwner: "mallory"}})
+	orphan, err := rt.Create(ctx, runtime.Spec{Name: "orphan", Labels: map[string]string{runtime.LabelServerID: h1.Srv.ID(), runtime.LabelOwner: "mallory"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,7 +163,7 @@ func TestDiskFull(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Srv.Store.QuickCheck(ctx, "dockyard.db"); err != nil {
+	if err := h.Srv.SQLite().QuickCheck(ctx, "dockyard.db"); err != nil {
 		t.Fatalf("database after the disk was full: %v", err)
 	}
 	if v, err := h.Admin.AuditVerify(ctx); err != nil || !v.OK {

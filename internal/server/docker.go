@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/runtime"
+	"github.com/dockyard/dockyard/internal/pki"
 	"github.com/dockyard/dockyard/internal/runtime/docker"
 )
 
@@ -21,21 +23,21 @@ const dockerPingTimeout = 5 * time.Second
 // kept under DATA/docker, and containers scoped to this server's id, so a
 // restarted server adopts its own containers and never sees another
 // server's. Containers it creates require clientCert's CA (the server CA)
-// for mutual TLS, and its readiness probe presents clientCert. It returns an error of kind errdefs.ErrUnavailable, saying why,
-// when the daemon cannot be reached; the caller then runs without it.
-func (s *Server) dockerRuntime(ctx context.Context, clientCert *tls.Certificate) (runtime.Runtime, error) {
+// for mutual TLS, and its readiness probe presents clientCert. It returns an
+// error of kind errdefs.ErrUnavailable, saying why, when the daemon cannot
+// be reached; the caller then runs without it, and otherwise closes it.
+func dockerRuntime(ctx context.Context, cfg config.Config, serverID string, ca *pki.CA, clientCert *tls.Certificate, log *slog.Logger) (*docker.Runtime, error) {
 	rt, err := docker.New(docker.Config{
-		StateDir:     filepath.Join(s.Config.Data, "docker"),
-		Issuer:       s.CA,
-		Scope:        s.ID,
-		CertTTL:      s.Config.Containers.AgentCertTTL,
-		StartTimeout: s.Config.Containers.StartTimeout,
-		RemoveGrace:  s.Config.Containers.StopGrace,
-		Logger:       s.Log.With("runtime", "docker"),
-		ClientCAPEM:  s.CA.CertPEM(),
-		ClientCert:   clientCert,
-		Limits: runtime.Limits{MemoryBytes: s.Config.Containers.Limits.MemoryBytes,
-			MaxProcs: s.Config.Containers.Limits.MaxProcs, MaxOpenFiles: s.Config.Containers.Limits.MaxOpenFiles},
+		StateDir:      filepath.Join(cfg.Data, "docker"),
+		Issuer:        ca,
+		Scope:         serverID,
+		CertTTL:       cfg.Containers.AgentCertTTL,
+		StartTimeout:  cfg.Containers.StartTimeout,
+		RemoveGrace:   cfg.Containers.StopGrace,
+		Logger:        log.With("runtime", "docker"),
+		ClientCAPEM:   ca.CertPEM(),
+		ClientCert:    clientCert,
+		Limits:        containerLimits(cfg),
 		LimitsSetting: "containers.limits",
 	})
 	if err != nil {
@@ -50,6 +52,5 @@ func (s *Server) dockerRuntime(ctx context.Context, clientCert *tls.Certificate)
 		}
 		return nil, err
 	}
-	s.closers = append(s.closers, rt.Close)
 	return rt, nil
 }

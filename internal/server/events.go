@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,49 +16,42 @@ import (
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/index"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // openAudit opens the keyed, hash-chained audit log: every state change
 // and every refused request is recorded there and indexed into _internal.
 // Its keys and the external checkpoints file live in DATA/audit/, outside
 // the database; checkpoints are also forwarded to an HEC when configured.
-func (s *Server) openAudit(ctx context.Context) error {
+func openAudit(ctx context.Context, cfg config.Config, st store.AuditStore, log *slog.Logger) (*audit.Log, error) {
 	host, _ := os.Hostname()
-	fwd, err := checkpointForwarder(s.Config.Audit, host)
+	fwd, err := checkpointForwarder(cfg.Audit, host)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := audit.Open(ctx, s.Store, audit.Options{
-		KeyFile: filepath.Join(s.Config.Data, "audit", "ed25519.pem"),
+	return audit.Open(ctx, st, audit.Options{
+		KeyFile: filepath.Join(cfg.Data, "audit", "ed25519.pem"),
 		Forward: fwd,
-		MaxText: s.Config.Audit.MaxTextBytes,
+		MaxText: cfg.Audit.MaxTextBytes,
 		Host:    host,
-		Logger:  s.Log,
+		Logger:  log,
 	})
-	if err != nil {
-		return err
-	}
-	s.AuditLog = l
-	// An event that cannot be recorded fails the API request it belongs
-	// to, also where a service only logs the error.
-	s.Audit = api.FailRequests(l)
-	return nil
 }
 
-// openEvents builds the event index service and mounts the HTTP Event
-// Collector, which authenticates its own requests with HEC tokens.
-func (s *Server) openEvents(ctx context.Context) error {
+// newEvents builds the event index service, the HTTP Event Collector
+// (which authenticates its own requests with HEC tokens, so the caller
+// mounts it beside the routes) and the routes of the audit trail, HEC
+// tokens and event indexes.
+func newEvents(cfg config.Config, st store.EventStore, rec audit.Recorder, chain *audit.Log, log *slog.Logger, a *api.API) (*index.Service, *index.HEC, []api.Route, error) {
 	host, _ := os.Hostname()
-	s.Index = index.NewService(s.Store, index.Options{Logger: s.Log, Host: host})
-	hec, err := index.NewHEC(s.Index, index.HECOptions{MaxBodyBytes: s.Config.HEC.MaxBodyBytes, Logger: s.Log, Audit: s.Audit,
-		AckMaxIDs: s.Config.HEC.AckMaxIDs, AckChannelIdle: s.Config.HEC.AckChannelIdle})
+	ix := index.NewService(st, index.Options{Logger: log, Host: host})
+	hec, err := index.NewHEC(ix, index.HECOptions{MaxBodyBytes: cfg.HEC.MaxBodyBytes, Logger: log, Audit: rec,
+		AckMaxIDs: cfg.HEC.AckMaxIDs, AckChannelIdle: cfg.HEC.AckChannelIdle})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	s.HEC = hec
-	s.API.Mounts["/services/collector/"] = hec
-	s.API.Mounts["/services/collector"] = hec
-	return nil
+	e := &api.EventsAPI{API: a, Index: ix, Chain: chain}
+	return ix, hec, e.Routes(), nil
 }
 
 // checkpointForwarder builds the HEC client of audit.checkpoint_hec_url, or

@@ -214,7 +214,7 @@ func TestAuditVerifyFindsTamperingInTheStore(t *testing.T) {
 	if ev == nil {
 		t.Fatal("bob's login is not in the audit chain")
 	}
-	if _, err := h.Srv.Store.SQL().Exec(`UPDATE audit_chain SET body = replace(body, '"user":"bob"', '"user":"mallory"') WHERE seq = ?`, ev.Seq); err != nil {
+	if _, err := h.Srv.SQLite().SQL().Exec(`UPDATE audit_chain SET body = replace(body, '"user":"bob"', '"user":"mallory"') WHERE seq = ?`, ev.Seq); err != nil {
 		t.Fatal(err)
 	}
 	v, err := h.Admin.AuditVerify(context.Background())
@@ -316,12 +316,12 @@ func TestHECTokensIngestAndSearch(t *testing.T) {
 		t.Fatalf("HEC post to an index the token may not write: %d %+v", status, rep)
 	}
 
-	p, err := h.Srv.Access.EffectivePrincipal(ctx, access.AdminUser, "")
+	p, err := h.Srv.Access().EffectivePrincipal(ctx, access.AdminUser, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for ev, err := range h.Srv.Index.Search(access.WithPrincipal(ctx, p), index.Query{Indexes: []string{"web"}, Terms: []string{"deploy"}}) {
+	for ev, err := range h.Srv.Index().Search(access.WithPrincipal(ctx, p), index.Query{Indexes: []string{"web"}, Terms: []string{"deploy"}}) {
 		if err != nil {
 			t.Fatal(err)
 		}

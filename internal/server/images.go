@@ -1,29 +1,29 @@
 package server
 
 import (
-	"context"
-
 	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/config"
+	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/runtime"
 )
 
-// openImages builds the image catalogue and its route.
-func (s *Server) openImages(ctx context.Context) error {
+// newImages builds the image catalogue (the images the containers use, with
+// their digests from the runtimes that tell them) and its route.
+func newImages(cfg config.Config, rts runtimes, ctrs *containers.Service, a *api.API) (*images.Catalogue, []api.Route) {
 	digesters := map[string]runtime.ImageDigester{}
-	for name, rt := range s.runtimes {
+	for name, rt := range rts.byName {
 		if d, ok := rt.(runtime.ImageDigester); ok {
 			digesters[name] = d
 		}
 	}
-	s.Images = images.New(images.Options{
+	cat := images.New(images.Options{
 		Digesters:         digesters,
-		DefaultImage:      s.Config.Containers.DefaultImage,
-		DefaultRuntime:    s.Config.Containers.Runtime,
-		ProcessExecutable: s.agentExecutable(),
-		Containers:        s.Containers.List,
+		DefaultImage:      cfg.Containers.DefaultImage,
+		DefaultRuntime:    cfg.Containers.Runtime,
+		ProcessExecutable: agentExecutable(cfg),
+		Containers:        ctrs.List,
 	})
-	i := &api.ImagesAPI{API: s.API, Images: s.Images}
-	s.API.Extra = append(s.API.Extra, i.Routes()...)
-	return nil
+	i := &api.ImagesAPI{API: a, Images: cat}
+	return cat, i.Routes()
 }

@@ -127,7 +127,7 @@ func TestSearchLoadFairness(t *testing.T) {
 				Raw: fmt.Sprintf(`host=web%d action=%s user=user%d status=%d bytes=%d path=/app/page%d msg="request served" id=%d`,
 					i%50, actions[i%len(actions)], i%1000, 200+i%5, i*7%100000, i%300, i)})
 		}
-		if err := h.Srv.Store.InsertEvents(ctx, evs); err != nil {
+		if err := h.Srv.Store().InsertEvents(ctx, evs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,10 +170,10 @@ func TestSearchLoadFairness(t *testing.T) {
 			}
 		}()
 	}
-	loadBefore, stats0 := loadavg(), h.Srv.Store.SQL().Stats()
+	loadBefore, stats0 := loadavg(), h.Srv.SQLite().SQL().Stats()
 	var models, hec probe
 	runProber(lctx, h, hc, tok.Token, &models, &hec)
-	loadAfter, stats1 := loadavg(), h.Srv.Store.SQL().Stats()
+	loadAfter, stats1 := loadavg(), h.Srv.SQLite().SQL().Stats()
 	wg.Wait()
 
 	report := fmt.Sprintf(`search load: %d events, 12 concurrent searches for %ds, GOMAXPROCS=%d NumCPU=%d

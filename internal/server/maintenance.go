@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -10,25 +11,33 @@ import (
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/maintenance"
+	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/telemetry"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
-// openMaintenance builds garbage collection and backups and mounts their
-// admin routes. It runs after openTelemetry (for the metrics).
-func (s *Server) openMaintenance(_ context.Context) error {
-	s.Maintenance = &maintenance.Service{
-		Store: s.Store, Blobs: s.Blobs, Grace: s.Config.Storage.GCGrace, Log: s.Log.With("component", "maintenance"),
+// newMaintenance builds garbage collection and backups (of st, whose
+// snapshots files opens) and their admin routes.
+func newMaintenance(cfg config.Config, serverID string, st store.Store, files store.Files, blobs blob.Store, metrics *telemetry.Metrics, log *slog.Logger, a *api.API) (*maintenance.Service, []api.Route) {
+	m := &maintenance.Service{Store: st, Blobs: blobs, Grace: cfg.Storage.GCGrace, Log: log.With("component", "maintenance")}
+	m.Register(metrics)
+	src := maintenance.BackupSource{DB: st, Files: files, DataDir: cfg.Data, ServerID: serverID}
+	backup := func(ctx context.Context, w io.Writer) (map[string]any, error) {
+		tr, err := m.Backup(ctx, src, w)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"files": tr.Files, "db_bytes": tr.DBBytes, "blobs": tr.Blobs, "blob_bytes": tr.BlobBytes}, nil
 	}
-	s.Maintenance.Register(s.Metrics)
-	a := &api.AdminAPI{API: s.API, GC: s.gc, Backup: s.backup}
-	s.API.Extra = append(s.API.Extra, a.Routes()...)
-	return nil
+	ad := &api.AdminAPI{API: a, GC: func(ctx context.Context, grace time.Duration) (wire.GCResult, error) { return gc(ctx, m, grace) }, Backup: backup}
+	return m, ad.Routes()
 }
 
-func (s *Server) gc(ctx context.Context, grace time.Duration) (wire.GCResult, error) {
-	r, err := s.Maintenance.GC(ctx, grace)
+// gc runs one collection (grace < 0: the configured one).
+func gc(ctx context.Context, m *maintenance.Service, grace time.Duration) (wire.GCResult, error) {
+	r, err := m.GC(ctx, grace)
 	if err != nil {
 		return wire.GCResult{}, err
 	}
@@ -39,20 +48,12 @@ func (s *Server) gc(ctx context.Context, grace time.Duration) (wire.GCResult, er
 	}, nil
 }
 
-func (s *Server) backup(ctx context.Context, w io.Writer) (map[string]any, error) {
-	tr, err := s.Maintenance.Backup(ctx, maintenance.BackupSource{DB: s.Store, DataDir: s.Config.Data, ServerID: s.ID}, w)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"files": tr.Files, "db_bytes": tr.DBBytes, "blobs": tr.Blobs, "blob_bytes": tr.BlobBytes}, nil
-}
-
 // collectGarbage runs a collection at start and then every
 // storage.gc_interval until ctx ends; a run that deletes anything (or
 // fails) is audited as the system user, every run is logged. An interval
 // of 0 turns it off.
 func (s *Server) collectGarbage(ctx context.Context) {
-	every := s.Config.Storage.GCInterval
+	every := s.cfg.Storage.GCInterval
 	if every <= 0 {
 		return
 	}
@@ -69,16 +70,16 @@ func (s *Server) collectGarbage(ctx context.Context) {
 }
 
 func (s *Server) collectOnce(ctx context.Context) {
-	r, err := s.gc(ctx, -1)
+	r, err := gc(ctx, s.maintenance, -1)
 	if ctx.Err() != nil {
 		return
 	}
 	e := audit.Event{User: access.SystemUser, Action: "storage.gc", Object: "blobs", Result: audit.ResultSuccess}
 	if err != nil {
-		s.Log.Error("garbage collection of the blob store", "err", err)
+		s.log.Error("garbage collection of the blob store", "err", err)
 		e.Result, e.Message = audit.ResultFailure, err.Error()
 	} else {
-		s.Log.Info("garbage collection of the blob store", "deleted", r.Deleted, "deleted_bytes", r.DeletedBytes,
+		s.log.Info("garbage collection of the blob store", "deleted", r.Deleted, "deleted_bytes", r.DeletedBytes,
 			"live", r.Live, "recent", r.Recent, "took", r.Took)
 		e.Details = map[string]any{"blobs": r.Blobs, "bytes": r.Bytes, "deleted": r.Deleted, "deleted_bytes": r.DeletedBytes,
 			"live": r.Live, "recent": r.Recent, "missing_refs": r.MissingRefs, "grace": r.Grace}
@@ -86,8 +87,8 @@ func (s *Server) collectOnce(ctx context.Context) {
 	if err == nil && r.Deleted == 0 {
 		return // nothing changed
 	}
-	if err := s.Audit.Record(context.WithoutCancel(ctx), e); err != nil {
-		s.Log.Error("audit event not recorded", "action", e.Action, "err", err)
+	if err := s.audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		s.log.Error("audit event not recorded", "action", e.Action, "err", err)
 	}
 }
 
@@ -95,7 +96,7 @@ func (s *Server) collectOnce(ctx context.Context) {
 // error (a refused import, an upload cut short) discards the blobs it alone
 // created, rather than leaving them for garbage collection. Streaming
 // answers that fail after their status was sent keep theirs until then.
-func (s *Server) discardFailedWrites(h http.Handler) http.Handler {
+func discardFailedWrites(h http.Handler, m *maintenance.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, created := blob.TrackCreated(r.Context())
 		sw := &telemetry.StatusWriter{ResponseWriter: w}
@@ -107,13 +108,13 @@ func (s *Server) discardFailedWrites(h http.Handler) http.Handler {
 		if sw.Code() < 400 || created.Len() == 0 {
 			return
 		}
-		n, size, err := s.Maintenance.DiscardCreated(context.WithoutCancel(ctx), created.Blobs())
+		n, size, err := m.DiscardCreated(context.WithoutCancel(ctx), created.Blobs())
 		if err != nil {
-			s.Log.Error("discarding the blobs of a failed request", "path", r.URL.Path, "err", err)
+			log.Error("discarding the blobs of a failed request", "path", r.URL.Path, "err", err)
 			return
 		}
 		if n > 0 {
-			s.Log.Info("discarded the blobs of a failed request", "path", r.URL.Path, "blobs", n, "bytes", size)
+			log.Info("discarded the blobs of a failed request", "path", r.URL.Path, "blobs", n, "bytes", size)
 		}
 	})
 }

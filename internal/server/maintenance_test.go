@@ -179,7 +179,7 @@ func TestGCDuringImportsKeepsTheirBlobs(t *testing.T) {
 func TestTamperedEventFailsTheSearch(t *testing.T) {
 	ctx := context.Background()
 	h := startStorage(t, t.TempDir())
-	if err := h.Srv.Store.InsertEvents(ctx, []store.EventRecord{
+	if err := h.Srv.Store().InsertEvents(ctx, []store.EventRecord{
 		{Index: "main", Time: time.Now().Add(-time.Minute), Raw: "payment ok amount=10"},
 		{Index: "main", Time: time.Now(), Raw: "payment ok amount=20"},
 	}); err != nil {
@@ -190,10 +190,10 @@ func TestTamperedEventFailsTheSearch(t *testing.T) {
 		t.Fatalf("search before tampering: %d results, %v", len(res.Results), err)
 	}
 	var id int64
-	if err := h.Srv.Store.SQL().QueryRow(`SELECT id FROM events WHERE raw LIKE '%amount=20'`).Scan(&id); err != nil {
+	if err := h.Srv.SQLite().SQL().QueryRow(`SELECT id FROM events WHERE raw LIKE '%amount=20'`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Srv.Store.SQL().Exec(`UPDATE events SET raw = 'payment ok amount=90' WHERE id = ?`, id); err != nil {
+	if _, err := h.Srv.SQLite().SQL().Exec(`UPDATE events SET raw = 'payment ok amount=90' WHERE id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
 	res, err = h.Admin.SearchAll(ctx, "search index=main payment", "")

@@ -3,39 +3,40 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/config"
+	"github.com/dockyard/dockyard/internal/containers"
+	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/ml"
+	"github.com/dockyard/dockyard/internal/models"
+	"github.com/dockyard/dockyard/internal/notebooks"
 )
 
-// openML builds the model commands of searches (fit, apply, summary,
-// listmodels, deletemodel) over the model registry and the container
-// service, and hands them to the search API through s.SearchML. It runs
-// after openModels and openContainers.
-func (s *Server) openML(_ context.Context) error {
-	// Spool files of fits and applies; a previous run's leftovers go.
-	tmp := filepath.Join(s.Config.Data, "tmp")
+// newML builds the model commands of searches (fit, apply, summary,
+// listmodels, deletemodel) over the model registry, the container service
+// and the notebooks. Fits and applies spool under DATA/tmp, emptied here of
+// a previous run's leftovers.
+func newML(cfg config.Config, reg *models.Registry, ctrs *containers.Service, nbs *notebooks.Service, imgs *images.Catalogue, rec audit.Recorder, log *slog.Logger) (*ml.Service, error) {
+	tmp := filepath.Join(cfg.Data, "tmp")
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return fmt.Errorf("spool dir %s: %w", tmp, err)
+		return nil, fmt.Errorf("spool dir %s: %w", tmp, err)
 	}
-	svc, err := ml.New(ml.Options{
-		Models:      s.Models,
-		Containers:  s.Containers,
-		Notebooks:   s.Notebooks,
-		Audit:       s.Audit,
-		Log:         s.Log.With("component", "ml"),
+	return ml.New(ml.Options{
+		Models:      reg,
+		Containers:  ctrs,
+		Notebooks:   nbs,
+		Audit:       rec,
+		Log:         log.With("component", "ml"),
 		TempDir:     tmp,
-		ImageDigest: s.Images.Digest,
+		ImageDigest: imgs.Digest,
 		RequestInfo: func(ctx context.Context) (string, string) {
 			return "", api.RequestID(ctx)
 		},
 	})
-	if err != nil {
-		return err
-	}
-	s.SearchML = svc
-	return nil
 }

@@ -192,11 +192,11 @@ func TestFitApplySummaryEndToEnd(t *testing.T) {
 	})
 
 	t.Run("apply restores the files into a fresh container", func(t *testing.T) {
-		p, err := h.Srv.Access.EffectivePrincipal(ctx, "alice", "")
+		p, err := h.Srv.Access().EffectivePrincipal(ctx, "alice", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := h.Srv.Containers.Remove(ctx, p, containers.DevName); err != nil {
+		if err := h.Srv.Containers().Remove(ctx, p, containers.DevName); err != nil {
 			t.Fatalf("remove the dev container: %v", err)
 		}
 		res := mlSearch(t, alice, "| inputlookup x.csv | apply app:MyModel@1 as p")

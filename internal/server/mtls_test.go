@@ -39,7 +39,7 @@ func TestAgentsRequireTheServersClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &access.Principal{User: "carol", App: "search", Caps: access.CapSet{access.CapControlContainer: true}}
-	hd, err := h1.Srv.Containers.Ensure(ctx, p, "web", containers.EnsureOptions{})
+	hd, err := h1.Srv.Containers().Ensure(ctx, p, "web", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure: %v", err)
 	}
@@ -50,7 +50,7 @@ func TestAgentsRequireTheServersClientCertificate(t *testing.T) {
 		t.Fatalf("agent call through the handle: %v", err)
 	}
 	// Trusting the agent, with its token, but without the certificate.
-	caOnly, err := pki.ClientTLSConfigPEM("the server CA", h1.Srv.CA.CertPEM())
+	caOnly, err := pki.ClientTLSConfigPEM("the server CA", h1.Srv.CA().CertPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestAgentsRequireTheServersClientCertificate(t *testing.T) {
 
 	// Simulate an agent started by an older server: restart it without
 	// --client-ca. The restarted server adopts it and still reaches it.
-	plain, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA, Command: testAgentCommand})
+	plain, err := process.New(process.Config{BaseDir: filepath.Join(cfg.Data, "containers"), Issuer: h1.Srv.CA(), Command: testAgentCommand})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestAgentsRequireTheServersClientCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	h2 := servertest.StartConfig(t, cfg)
-	hd2, err := h2.Srv.Containers.Ensure(ctx, p, "web", containers.EnsureOptions{})
+	hd2, err := h2.Srv.Containers().Ensure(ctx, p, "web", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure after restart: %v", err)
 	}

@@ -3,36 +3,38 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
+	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/agent/agentclient"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/config"
+	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/nbsync"
-	"github.com/dockyard/dockyard/internal/pki"
+	"github.com/dockyard/dockyard/internal/notebooks"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
-// NotebookSyncer builds the notebook sync (internal/nbsync) over this
-// server's containers, notebooks and runtimes. It reaches the agents of
+// NotebookSyncer builds a notebook sync (internal/nbsync) over this
+// server's containers, notebooks and runtimes, for code that drives sync
+// passes itself (tests); the server runs its own.
+func (s *Server) NotebookSyncer() (*nbsync.Syncer, error) {
+	return newSyncer(s.runtimes, s.containers, s.notebooks, s.access, s.audit, s.log)
+}
+
+// newSyncer builds the notebook sync. It reaches the agents of
 // runtime-managed containers the way the container service does (mutual
 // TLS, the runtime's token) and never starts a container.
-func (s *Server) NotebookSyncer() (*nbsync.Syncer, error) {
-	if s.Containers == nil || s.Notebooks == nil {
-		return nil, errdefs.Unavailable("notebook sync needs the container and notebook services")
-	}
-	clientCert, err := s.agentClientCert()
-	if err != nil {
-		return nil, err
-	}
+func newSyncer(rts runtimes, ctrs *containers.Service, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder, log *slog.Logger) (*nbsync.Syncer, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = pki.MutualTLSClientConfig(s.CA, clientCert)
+	tr.TLSClientConfig = rts.agentTLS()
 	hc := &http.Client{Transport: tr}
-	runtimes := s.runtimes
 	dial := func(ctx context.Context, c store.Container) (nbsync.Agent, error) {
-		rt, ok := runtimes[c.Runtime]
+		rt, ok := rts.byName[c.Runtime]
 		if !ok {
 			return nil, errdefs.Unavailable(fmt.Sprintf("container %q: runtime %q is not available", c.Name, c.Runtime))
 		}
@@ -46,36 +48,32 @@ func (s *Server) NotebookSyncer() (*nbsync.Syncer, error) {
 		return agentclient.New(rc.Endpoint, rc.Token, hc), nil
 	}
 	return nbsync.New(nbsync.Options{
-		Containers: s.Containers,
-		Notebooks:  s.Notebooks,
-		Principals: s.Access,
+		Containers: ctrs,
+		Notebooks:  nbs,
+		Principals: acc,
 		Dial:       dial,
-		Audit:      s.Audit,
-		Log:        s.Log.With("component", "nbsync"),
+		Audit:      rec,
+		Log:        log.With("component", "nbsync"),
 	})
 }
 
-// openSync builds the notebook sync and runs a pass every interval (a
-// non-positive interval turns it off) until the server is closed. It is
-// called by New after openContainers; the syncer is returned for
-// Server.Sync.
-func (s *Server) openSync(_ context.Context, interval time.Duration) (*nbsync.Syncer, error) {
-	sy, err := s.NotebookSyncer()
-	if err != nil {
-		return nil, err
-	}
+// runSync runs a sync pass of sy every containers.sync_interval (a
+// non-positive interval turns it off) and follows the agents' change feeds,
+// until the returned stop is called. While it runs, stopping or removing a
+// container first stores its edits (the containers' final sync).
+func runSync(cfg config.Config, sy *nbsync.Syncer, ctrs *containers.Service) (stop func() error) {
+	interval := cfg.Containers.SyncInterval
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { sy.Run(ctx, interval) })
 	if interval > 0 {
 		// Push-based: each running container's agent says when its
 		// files changed, and the server pulls them at once.
-		if s.Config.Containers.SyncWatchScan > 0 {
-			wg.Go(func() { sy.Watch(ctx, s.Config.Containers.SyncWatchScan) })
+		if cfg.Containers.SyncWatchScan > 0 {
+			wg.Go(func() { sy.Watch(ctx, cfg.Containers.SyncWatchScan) })
 		}
 		// stop and remove store a running container's edits first.
-		s.Containers.SetFinalSync(sy.Flush, s.Config.Containers.FinalSyncTimeout)
+		ctrs.SetFinalSync(sy.Flush, cfg.Containers.FinalSyncTimeout)
 	}
-	s.closers = append(s.closers, func() error { cancel(); wg.Wait(); return nil })
-	return sy, nil
+	return func() error { cancel(); wg.Wait(); return nil }
 }

@@ -40,11 +40,11 @@ func TestNotebookSyncWithContainer(t *testing.T) {
 	if err != nil || !slices.Contains(rep.Restored, "alice/__dev__: lr.ipynb") || len(rep.Stored) != 0 || len(rep.Failed) != 0 {
 		t.Fatalf("first pass = %+v, %v", rep, err)
 	}
-	p, err := h.Srv.Access.EffectivePrincipal(ctx, "alice", "")
+	p, err := h.Srv.Access().EffectivePrincipal(ctx, "alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hd, err := h.Srv.Containers.Ensure(ctx, p, "", containers.EnsureOptions{})
+	hd, err := h.Srv.Containers().Ensure(ctx, p, "", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure: %v", err)
 	}
@@ -156,11 +156,11 @@ func TestNotebookSyncLoop(t *testing.T) {
 	if _, err := bob.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	p, err := h.Srv.Access.EffectivePrincipal(ctx, "bob", "")
+	p, err := h.Srv.Access().EffectivePrincipal(ctx, "bob", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hd, err := h.Srv.Containers.Ensure(ctx, p, "", containers.EnsureOptions{})
+	hd, err := h.Srv.Containers().Ensure(ctx, p, "", containers.EnsureOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,19 @@
 package server
 
 import (
-	"context"
+	"log/slog"
 
 	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/notebooks"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
-// openNotebooks builds the notebook service and its API routes. It is
-// called by openContainers, which needs it.
-func (s *Server) openNotebooks(ctx context.Context) error {
-	s.Notebooks = notebooks.New(s.Store, s.Blobs, s.Log.With("component", "notebooks"))
-	s.Notebooks.SetRecorder(s.Audit)
-	n := &api.NotebooksAPI{API: s.API, Notebooks: s.Notebooks}
-	s.API.Extra = append(s.API.Extra, n.Routes()...)
-	return nil
+// newNotebooks builds the notebook service and its routes.
+func newNotebooks(st store.NotebookStore, blobs blob.Store, rec audit.Recorder, log *slog.Logger, a *api.API) (*notebooks.Service, []api.Route) {
+	nbs := notebooks.New(st, blobs, log.With("component", "notebooks"))
+	nbs.SetRecorder(rec)
+	n := &api.NotebooksAPI{API: a, Notebooks: nbs}
+	return nbs, n.Routes()
 }

@@ -286,11 +286,11 @@ func TestSharedModelRunsRecordedNotebook(t *testing.T) {
 func agentOf(t *testing.T, h *servertest.Harness, user string) *agentclient.Client {
 	t.Helper()
 	ctx := context.Background()
-	p, err := h.Srv.Access.EffectivePrincipal(ctx, user, "")
+	p, err := h.Srv.Access().EffectivePrincipal(ctx, user, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hd, err := h.Srv.Containers.Ensure(ctx, p, containers.DevName, containers.EnsureOptions{})
+	hd, err := h.Srv.Containers().Ensure(ctx, p, containers.DevName, containers.EnsureOptions{})
 	if err != nil {
 		t.Fatalf("Ensure %s's container: %v", user, err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,13 @@ import (
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 )
+
+// repairStore is what repairHalfDone reads and changes.
+type repairStore interface {
+	store.NotebookStore
+	store.ModelStore
+	store.SettingsStore
+}
 
 // reportedIncompleteKey is the setting that lists (comma-separated ids) the
 // models without versions already reported by an audit event.
@@ -27,8 +35,8 @@ const reportedIncompleteKey = "repair.incomplete_models_reported"
 //     roles and description may have been set since: a warning in the log
 //     at every start, a model.incomplete audit event once, and `models
 //     list` marks it. Import or fit a version into it, or delete it.
-func (s *Server) repairHalfDone(ctx context.Context) error {
-	nbs, err := s.Store.ListNotebooks(ctx)
+func repairHalfDone(ctx context.Context, st repairStore, rec audit.Recorder, log *slog.Logger) error {
+	nbs, err := st.ListNotebooks(ctx)
 	if err != nil {
 		return fmt.Errorf("start: look for notebooks without versions: %w", err)
 	}
@@ -36,11 +44,11 @@ func (s *Server) repairHalfDone(ctx context.Context) error {
 		if n.Latest != 0 {
 			continue
 		}
-		err := s.Store.InTx(ctx, func(ctx context.Context) error {
-			if err := s.Store.DeleteNotebook(ctx, n.ID); err != nil && !errdefs.IsNotFound(err) {
+		err := st.InTx(ctx, func(ctx context.Context) error {
+			if err := st.DeleteNotebook(ctx, n.ID); err != nil && !errdefs.IsNotFound(err) {
 				return err
 			}
-			return s.Audit.Record(ctx, audit.Event{User: "dockyard", Action: "notebook.repair", Object: notebookObject(n),
+			return rec.Record(ctx, audit.Event{User: "dockyard", Action: "notebook.repair", Object: notebookObject(n),
 				App: n.App, Result: audit.ResultSuccess,
 				Message: "deleted a notebook with no version, left half created by an interrupted push",
 				Details: map[string]any{"owner": n.Owner, "sharing": n.Sharing}})
@@ -48,10 +56,10 @@ func (s *Server) repairHalfDone(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("start: repair notebook %s/%s with no version: %w", n.App, n.Name, err)
 		}
-		s.Log.Warn("deleted a notebook with no version, left half created by an interrupted push", "app", n.App, "notebook", n.Name, "owner", n.Owner)
+		log.Warn("deleted a notebook with no version, left half created by an interrupted push", "app", n.App, "notebook", n.Name, "owner", n.Owner)
 	}
 
-	ms, err := s.Store.ModelsWithoutVersions(ctx)
+	ms, err := st.ModelsWithoutVersions(ctx)
 	if err != nil {
 		return fmt.Errorf("start: look for models without versions: %w", err)
 	}
@@ -59,7 +67,7 @@ func (s *Server) repairHalfDone(ctx context.Context) error {
 		return nil
 	}
 	reported := map[int64]bool{}
-	if v, err := s.Store.GetSetting(ctx, reportedIncompleteKey); err == nil {
+	if v, err := st.GetSetting(ctx, reportedIncompleteKey); err == nil {
 		for _, f := range strings.Split(v, ",") {
 			if id, err := strconv.ParseInt(f, 10, 64); err == nil {
 				reported[id] = true
@@ -69,7 +77,7 @@ func (s *Server) repairHalfDone(ctx context.Context) error {
 		return err
 	}
 	for _, m := range ms {
-		s.Log.Warn("model has no version (left by an interrupted import or fit of an older version): import or fit a version into it, or delete it",
+		log.Warn("model has no version (left by an interrupted import or fit of an older version): import or fit a version into it, or delete it",
 			"app", m.App, "model", m.Name, "owner", m.Owner, "sharing", m.Sharing)
 		if reported[m.ID] {
 			continue
@@ -82,11 +90,11 @@ func (s *Server) repairHalfDone(ctx context.Context) error {
 			}
 		}
 		slices.Sort(ids)
-		err := s.Store.InTx(ctx, func(ctx context.Context) error {
-			if err := s.Store.PutSetting(ctx, reportedIncompleteKey, strings.Join(ids, ",")); err != nil {
+		err := st.InTx(ctx, func(ctx context.Context) error {
+			if err := st.PutSetting(ctx, reportedIncompleteKey, strings.Join(ids, ",")); err != nil {
 				return err
 			}
-			return s.Audit.Record(ctx, audit.Event{User: "dockyard", Action: "model.incomplete", Object: modelObject(m),
+			return rec.Record(ctx, audit.Event{User: "dockyard", Action: "model.incomplete", Object: modelObject(m),
 				App: m.App, Result: audit.ResultFailure,
 				Message: "model has no version: import or fit a version into it, or delete it",
 				Details: map[string]any{"owner": m.Owner, "sharing": m.Sharing}})

@@ -37,7 +37,7 @@ func TestStartRepairsHalfDoneChanges(t *testing.T) {
 	events := func(h *servertest.Harness, action string) int {
 		t.Helper()
 		var n int
-		if err := h.Srv.Store.SQL().QueryRow(`SELECT count(*) FROM audit_chain WHERE body LIKE ?`, `%"action":"`+action+`"%`).Scan(&n); err != nil {
+		if err := h.Srv.SQLite().SQL().QueryRow(`SELECT count(*) FROM audit_chain WHERE body LIKE ?`, `%"action":"`+action+`"%`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -54,7 +54,7 @@ func TestStartRepairsHalfDoneChanges(t *testing.T) {
 		if n := events(h, "notebook.repair"); n != 1 {
 			t.Errorf("start %d: %d notebook.repair events, want 1", start, n)
 		}
-		if nbs, err := h.Srv.Store.FindNotebooks(ctx, "half_nb"); err != nil || len(nbs) != 0 {
+		if nbs, err := h.Srv.Store().FindNotebooks(ctx, "half_nb"); err != nil || len(nbs) != 0 {
 			t.Errorf("start %d: the notebook without a version is still there: %+v, %v", start, nbs, err)
 		}
 		page, err := h.Admin.Models(ctx, client.ModelFilter{})

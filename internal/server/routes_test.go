@@ -17,7 +17,7 @@ import (
 // and fails on one that declares no capability, or an unknown one.
 func TestEveryRouteDeclaresACapability(t *testing.T) {
 	h := servertest.Start(t)
-	routes := h.Srv.API.Routes()
+	routes := h.Srv.Routes()
 	if len(routes) < 10 {
 		t.Fatalf("only %d routes registered", len(routes))
 	}
@@ -56,11 +56,11 @@ func TestRouteRoleMatrix(t *testing.T) {
 	roles := []string{access.RoleUser, access.RolePower, access.RoleContainerUser, access.RoleContainerAdmin, access.RoleAdmin}
 	for _, role := range roles {
 		c := h.User("u_"+role, role)
-		p, err := h.Srv.Access.EffectivePrincipal(ctx, "u_"+role, "")
+		p, err := h.Srv.Access().EffectivePrincipal(ctx, "u_"+role, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, rt := range h.Srv.API.Routes() {
+		for _, rt := range h.Srv.Routes() {
 			if rt.Cap == api.Public || rt.Cap == api.Authenticated || rt.Pattern == "/v1/logout" {
 				continue
 			}

@@ -52,7 +52,7 @@ func TestSandboxProbeThroughServer(t *testing.T) {
 	if _, err := bob.StartContainer(ctx, "bobbox", wire.ContainerStart{}); err != nil {
 		t.Fatal(err)
 	}
-	bc, err := h.Srv.Containers.Get(ctx, &access.Principal{User: "bob", App: "search"}, "bobbox")
+	bc, err := h.Srv.Containers().Get(ctx, &access.Principal{User: "bob", App: "search"}, "bobbox")
 	if err != nil {
 		t.Fatal(err)
 	}

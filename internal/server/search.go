@@ -3,45 +3,54 @@ package server
 import (
 	"context"
 	"iter"
+	"log/slog"
 	"strings"
 
 	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/blob"
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/index"
 	"github.com/dockyard/dockyard/internal/lookups"
 	"github.com/dockyard/dockyard/internal/search"
+	"github.com/dockyard/dockyard/internal/store"
 )
 
-// openSearch builds the lookups service and mounts the search and lookup
-// routes. It runs after openEvents, which builds s.Index.
-func (s *Server) openSearch(_ context.Context) error {
-	s.Lookups = lookups.New(s.Store, s.Blobs, s.Audit,
-		lookups.Config{MaxBytes: s.Config.Lookups.MaxBytes}, s.Log.With("component", "lookups"))
-	sa := &api.SearchAPI{API: s.API, NewEnv: s.SearchEnv}
-	la := &api.LookupsAPI{API: s.API, Lookups: s.Lookups}
-	s.API.Extra = append(s.API.Extra, sa.Routes()...)
-	s.API.Extra = append(s.API.Extra, la.Routes()...)
-	return nil
+// newSearch builds the lookups service and the search and lookup routes.
+// Searches read the event indexes of ix and run the model commands of
+// mlCmds.
+func newSearch(cfg config.Config, st store.LookupStore, blobs blob.Store, rec audit.Recorder, ix *index.Service, mlCmds search.ML, log *slog.Logger, a *api.API) []api.Route {
+	lk := lookups.New(st, blobs, rec, lookups.Config{MaxBytes: cfg.Lookups.MaxBytes}, log.With("component", "lookups"))
+	envs := searchEnvs{cfg: cfg.Search, lookups: lk, ml: mlCmds, events: indexEvents{ix}, log: log.With("component", "search")}
+	sa := &api.SearchAPI{API: a, NewEnv: envs.new}
+	la := &api.LookupsAPI{API: a, Lookups: lk}
+	return append(sa.Routes(), la.Routes()...)
 }
 
-// SearchEnv returns a fresh environment for one search in app by the
-// caller in ctx: the configured limits, the lookups, the event indexes and
-// the model commands of s.SearchML (read now, so it may be set after New
-// and before Serve).
-func (s *Server) SearchEnv(_ context.Context, app string) *search.Env {
-	env := &search.Env{
+// searchEnvs makes the environment of each search.
+type searchEnvs struct {
+	cfg     config.Search
+	lookups *lookups.Service
+	ml      search.ML
+	events  search.Events
+	log     *slog.Logger
+}
+
+// new returns a fresh environment for one search in app by the caller in
+// ctx: the configured limits, the lookups, the event indexes and the model
+// commands.
+func (e searchEnvs) new(_ context.Context, app string) *search.Env {
+	return &search.Env{
 		App: app,
-		Limits: search.Limits{MaxRows: int(s.Config.Search.MaxRows), MaxTime: s.Config.Search.MaxTime,
-			MaxMemory: s.Config.Search.MaxMemory, SubsearchMaxRows: int(s.Config.Search.SubsearchMaxRows),
-			SubsearchMaxTime: s.Config.Search.SubsearchMaxTime},
-		Lookups:        s.Lookups,
-		ML:             s.SearchML,
-		Logger:         s.Log.With("component", "search"),
-		DefaultIndexes: splitIndexes(s.Config.Search.DefaultIndexes),
+		Limits: search.Limits{MaxRows: int(e.cfg.MaxRows), MaxTime: e.cfg.MaxTime,
+			MaxMemory: e.cfg.MaxMemory, SubsearchMaxRows: int(e.cfg.SubsearchMaxRows),
+			SubsearchMaxTime: e.cfg.SubsearchMaxTime},
+		Lookups:        e.lookups,
+		ML:             e.ml,
+		Events:         e.events,
+		Logger:         e.log,
+		DefaultIndexes: splitIndexes(e.cfg.DefaultIndexes),
 	}
-	if s.Index != nil {
-		env.Events = indexEvents{s.Index}
-	}
-	return env
 }
 
 // indexEvents adapts the event index service to search.Events. The index

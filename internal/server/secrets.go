@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/secrets"
 )
 
@@ -15,11 +16,10 @@ const SecretKeyFile = "secret.key"
 
 // openSecrets loads (or creates, owner-only) the key that seals secrets at
 // rest.
-func (s *Server) openSecrets() error {
-	box, err := secrets.Load(filepath.Join(s.Config.Data, SecretKeyFile), os.Getenv(secrets.EnvKey))
+func openSecrets(cfg config.Config) (*secrets.Box, error) {
+	box, err := secrets.Load(filepath.Join(cfg.Data, SecretKeyFile), os.Getenv(secrets.EnvKey))
 	if err != nil {
-		return fmt.Errorf("secret key: %w", err)
+		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	s.Secrets = box
-	return nil
+	return box, nil
 }

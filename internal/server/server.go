@@ -6,13 +6,11 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,69 +19,39 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/audit"
-	"github.com/dockyard/dockyard/internal/blob"
 	blobfs "github.com/dockyard/dockyard/internal/blob/fs"
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/errdefs"
-	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/index"
-	"github.com/dockyard/dockyard/internal/lookups"
 	"github.com/dockyard/dockyard/internal/maintenance"
-	"github.com/dockyard/dockyard/internal/models"
-	"github.com/dockyard/dockyard/internal/nbsync"
 	"github.com/dockyard/dockyard/internal/notebooks"
-	"github.com/dockyard/dockyard/internal/pki"
-	"github.com/dockyard/dockyard/internal/runtime"
-	"github.com/dockyard/dockyard/internal/search"
-	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store"
-	"github.com/dockyard/dockyard/internal/store/sqlite"
-	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
-// Server is a running Dockyard control plane.
+// Server is a running Dockyard control plane. New assembles it; its parts
+// are reached through methods, not fields, so that nothing outside New can
+// swap one after the others were built on it.
 type Server struct {
-	Config config.Config
-	Log    *slog.Logger
-	ID     string
+	cfg config.Config
+	log *slog.Logger
+	id  string
 
-	Store  *sqlite.DB
-	Blobs  blob.Store
-	CA     *pki.CA
-	Access *access.Service
-	Audit  audit.Recorder
-	API    *api.API
+	store       store.Store
+	endpoint    *endpoint
+	access      *access.Service
+	audit       audit.Recorder // the audit log, failing the request of an event it cannot record
+	auditLog    *audit.Log
+	api         *api.API
+	obs         observability
+	index       *index.Service
+	notebooks   *notebooks.Service
+	runtimes    runtimes
+	containers  *containers.Service
+	maintenance *maintenance.Service
 
-	AuditLog *audit.Log
-	Secrets  *secrets.Box
-	Index    *index.Service
-	HEC      *index.HEC
-
-	Metrics       *telemetry.Metrics
-	Tracing       *telemetry.Tracing
-	Observability *telemetry.Observability
-
-	Models     *models.Registry
-	Containers *containers.Service
-	Images     *images.Catalogue
-	Sync       *nbsync.Syncer
-	Notebooks  *notebooks.Service
-	// Maintenance garbage-collects blobs and takes backups.
-	Maintenance *maintenance.Service
-
-	// Lookups keeps CSV lookup tables (openSearch).
-	Lookups *lookups.Service
-	// SearchML runs fit, apply, summary, listmodels and deletemodel in
-	// searches; nil makes them fail. Read per search: set it before Serve.
-	SearchML search.ML
-
-	runtimes    map[string]runtime.Runtime // the container backends, by name
-	ln          net.Listener
-	http        *http.Server
-	caFile      string
-	fingerprint string
-	closers     []func() error
+	http    *http.Server
+	closers []func() error
 }
 
 // Options are what the caller adds to the configuration.
@@ -93,10 +61,19 @@ type Options struct {
 	Out io.Writer
 	// AdminPassword overrides DOCKYARD_ADMIN_PASSWORD for the first start.
 	AdminPassword string
+	// Store, when set, is the metadata store to use instead of opening the
+	// configured one under the data dir (no integrity check is run on it);
+	// the server closes it. Snapshots for backups are opened with the
+	// configured implementation.
+	Store store.Store
 }
 
 // New opens (or creates) everything under the data dir and listens on the
 // configured address. Serve starts answering.
+//
+// The order below is the dependency order: each part is built from those
+// before it, passed as arguments, and what a part opens is closed by Close
+// in reverse order.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -111,7 +88,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, fmt.Errorf("data dir %s: %w", cfg.Data, err)
 	}
 	cfg.Data = abs
-	s := &Server{Config: cfg, Log: log}
+	s := &Server{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -120,90 +97,137 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.Data, err)
 	}
-	if err := s.openStore(ctx); err != nil {
-		return nil, err
+
+	// Storage: the metadata store, this installation's id, the blobs and
+	// the key that seals secrets at rest.
+	st := opts.Store
+	if st == nil {
+		if st, err = openStore(ctx, cfg, log); err != nil {
+			return nil, err
+		}
 	}
-	if s.ID, err = s.serverID(ctx); err != nil {
+	s.store = st
+	s.onClose(st.Close)
+	if s.id, err = serverID(ctx, st); err != nil {
 		return nil, err
 	}
 	blobs, err := blobfs.New(filepath.Join(cfg.Data, "blobs"))
 	if err != nil {
 		return nil, err
 	}
-	s.Blobs = blobs
-	s.closers = append(s.closers, blobs.Close)
-	if err := s.openSecrets(); err != nil {
-		return nil, err
-	}
-	if err := s.openAudit(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.repairHalfDone(ctx); err != nil {
-		return nil, err
-	}
-	if s.Access, err = access.NewService(s.Store, accessOptions(cfg), log); err != nil {
-		return nil, err
-	}
-	pw, created, err := s.Access.Bootstrap(ctx, opts.AdminPassword)
+	s.onClose(blobs.Close)
+	box, err := openSecrets(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if created {
-		if opts.AdminPassword == "" {
-			fmt.Fprintf(opts.Out, "Created user admin with password: %s\nThis password is shown only now; change it with `dockyard users set admin --password-stdin`.\n", pw)
-		} else {
-			fmt.Fprintln(opts.Out, "Created user admin with the password from DOCKYARD_ADMIN_PASSWORD.")
-		}
-	}
-	if err := s.listen(ctx, opts.Out); err != nil {
+
+	// The audit log, then what an older version left half done (repaired
+	// with audit events), then users and the first admin.
+	if s.auditLog, err = openAudit(ctx, cfg, st, log); err != nil {
 		return nil, err
 	}
-	s.API = &api.API{Access: s.Access, Audit: s.Audit, Log: log, Mounts: map[string]http.Handler{}}
-	if err := s.openModels(ctx); err != nil {
+	// An event that cannot be recorded fails the API request it belongs
+	// to, also where a service only logs the error.
+	s.audit = api.FailRequests(s.auditLog)
+	if err := repairHalfDone(ctx, st, s.audit, log); err != nil {
 		return nil, err
 	}
-	if err := s.openModelsAPI(ctx); err != nil {
+	if s.access, err = access.NewService(st, accessOptions(cfg), log); err != nil {
 		return nil, err
 	}
-	if err := s.openContainers(ctx); err != nil {
+	if err := bootstrapAdmin(ctx, s.access, opts); err != nil {
 		return nil, err
 	}
-	if s.Sync, err = s.openSync(ctx, cfg.Containers.SyncInterval); err != nil {
+
+	// The listener and the CA: containers need the server's URL and CA.
+	if s.endpoint, err = listen(cfg, opts.Out); err != nil {
 		return nil, err
 	}
-	if err := s.openImages(ctx); err != nil {
+	s.onClose(func() error { s.endpoint.ln.Close(); return nil })
+
+	// The services, each with its routes.
+	s.api = &api.API{Access: s.access, Audit: s.audit, Log: log, Mounts: map[string]http.Handler{}}
+	var routes []api.Route
+	s.obs, routes = newTelemetry(ctx, cfg, s.id, st, box, log, s.api)
+	s.onClose(s.obs.shutdown)
+	s.addRoutes(routes)
+	var hec *index.HEC
+	if s.index, hec, routes, err = newEvents(cfg, st, s.audit, s.auditLog, log, s.api); err != nil {
 		return nil, err
 	}
-	if err := s.openTelemetry(ctx); err != nil {
+	s.api.Mounts["/services/collector/"] = hec
+	s.api.Mounts["/services/collector"] = hec
+	s.addRoutes(routes)
+	registry, routes := newModels(cfg, st, blobs, s.audit, log, s.api)
+	s.addRoutes(routes)
+	s.notebooks, routes = newNotebooks(st, blobs, s.audit, log, s.api)
+	s.addRoutes(routes)
+
+	clientCert, err := agentClientCert(cfg, s.endpoint.ca, s.id, log)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.openMaintenance(ctx); err != nil {
+	rts, closeRuntimes, err := openRuntimes(ctx, cfg, s.id, s.endpoint.ca, clientCert, log)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.openEvents(ctx); err != nil {
+	s.runtimes = rts
+	s.onClose(closeRuntimes)
+	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts,
+		st, box, s.notebooks, s.access, s.audit, s.index, s.obs, log, s.api)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.openSearch(ctx); err != nil {
+	s.addRoutes(routes)
+	s.onClose(runReconciler(cfg, s.containers))
+	syncer, err := newSyncer(rts, s.containers, s.notebooks, s.access, s.audit, log)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.openEventsAPI(ctx); err != nil {
+	s.onClose(runSync(cfg, syncer, s.containers))
+	imgs, routes := newImages(cfg, rts, s.containers, s.api)
+	s.addRoutes(routes)
+
+	s.maintenance, routes = newMaintenance(cfg, s.id, st, storeFiles(cfg), blobs, s.obs.metrics, log, s.api)
+	s.addRoutes(routes)
+	mlCmds, err := newML(cfg, registry, s.containers, s.notebooks, imgs, s.audit, log)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.openML(ctx); err != nil {
-		return nil, err
-	}
+	s.addRoutes(newSearch(cfg, st, blobs, s.audit, s.index, mlCmds, log, s.api))
+
 	s.http = &http.Server{
-		Handler:           s.discardFailedWrites(s.API.Handler()),
+		Handler:           s.obs.instrument(discardFailedWrites(s.api.Handler(), s.maintenance, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	s.http.Handler = s.instrument(s.http.Handler)
 	return s, nil
 }
 
+// onClose adds f to what Close runs (in reverse order).
+func (s *Server) onClose(f func() error) { s.closers = append(s.closers, f) }
+
+// addRoutes adds routes to the API.
+func (s *Server) addRoutes(routes []api.Route) { s.api.Extra = append(s.api.Extra, routes...) }
+
+// bootstrapAdmin creates the admin user on first start, and says so on
+// opts.Out with the password when it was generated.
+func bootstrapAdmin(ctx context.Context, acc *access.Service, opts Options) error {
+	pw, created, err := acc.Bootstrap(ctx, opts.AdminPassword)
+	if err != nil || !created {
+		return err
+	}
+	if opts.AdminPassword == "" {
+		fmt.Fprintf(opts.Out, "Created user admin with password: %s\nThis password is shown only now; change it with `dockyard users set admin --password-stdin`.\n", pw)
+	} else {
+		fmt.Fprintln(opts.Out, "Created user admin with the password from DOCKYARD_ADMIN_PASSWORD.")
+	}
+	return nil
+}
+
 // serverID returns this installation's id, created on first start.
-func (s *Server) serverID(ctx context.Context) (string, error) {
-	id, err := s.Store.GetSetting(ctx, "server_id")
+func serverID(ctx context.Context, st store.SettingsStore) (string, error) {
+	id, err := st.GetSetting(ctx, "server_id")
 	if err == nil {
 		return id, nil
 	}
@@ -213,73 +237,36 @@ func (s *Server) serverID(ctx context.Context) (string, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	id = hex.EncodeToString(b[:])
-	return id, s.Store.PutSetting(ctx, "server_id", id)
-}
-
-// listen opens the listener and sets up TLS: the operator's certificate
-// when configured, else one issued by the server's own CA for the address
-// actually listened on.
-func (s *Server) listen(ctx context.Context, out io.Writer) error {
-	ln, err := net.Listen("tcp", s.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w; choose another --addr", s.Config.Addr, err)
-	}
-	s.ln = ln
-	s.closers = append(s.closers, func() error { ln.Close(); return nil })
-	pkiDir := filepath.Join(s.Config.Data, "pki")
-	ca, created, err := pki.LoadOrCreateCA(pkiDir)
-	if err != nil {
-		return err
-	}
-	s.CA = ca
-	s.caFile = filepath.Join(pkiDir, "ca.pem")
-	s.fingerprint = pki.Fingerprint(ca.CertPEM())
-	var cert tls.Certificate
-	if s.Config.TLS.CertFile != "" {
-		cert, err = pki.LoadKeyPair(s.Config.TLS.CertFile, s.Config.TLS.KeyFile, []string{hostOf(s.Config.Addr)})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "Serving with the certificate %s.\n", s.Config.TLS.CertFile)
-	} else {
-		hosts := []string{hostOf(s.Config.Addr)}
-		if cert, _, err = pki.LoadOrCreateServerCert(pkiDir, ca, hosts, s.Config.TLS.ServerCertTTL); err != nil {
-			return err
-		}
-		verb := "Using"
-		if created {
-			verb = "Created"
-		}
-		fmt.Fprintf(out, "%s the server CA %s\nCA SHA-256 fingerprint: %s\n", verb, s.caFile, s.fingerprint)
-	}
-	s.ln = tls.NewListener(ln, pki.ServerTLSConfig(cert, nil))
-	return nil
-}
-
-func hostOf(addr string) string {
-	h, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return h
+	return id, st.PutSetting(ctx, "server_id", id)
 }
 
 // URL is the server's HTTPS address.
-func (s *Server) URL() string {
-	return "https://" + s.ln.Addr().String()
-}
+func (s *Server) URL() string { return s.endpoint.url() }
 
 // CAFile is the PEM file of the CA that verifies the server.
-func (s *Server) CAFile() string { return s.caFile }
+func (s *Server) CAFile() string { return s.endpoint.caFile }
 
 // Fingerprint is the CA certificate's SHA-256 fingerprint.
-func (s *Server) Fingerprint() string { return s.fingerprint }
+func (s *Server) Fingerprint() string { return s.endpoint.fingerprint }
+
+// ID is this installation's id (labels its containers, heads its backups).
+func (s *Server) ID() string { return s.id }
+
+// Routes lists every route the API serves (not the HTTP Event Collector,
+// which is mounted beside them with its own authentication).
+func (s *Server) Routes() []api.Route { return s.api.Routes() }
+
+// Access is the access service: users, roles, tokens, apps.
+func (s *Server) Access() *access.Service { return s.access }
+
+// Containers is the container service.
+func (s *Server) Containers() *containers.Service { return s.containers }
 
 // Serve answers requests until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(s.ln) }()
-	s.Log.Info("dockyard server ready", "url", s.URL(), "data", s.Config.Data, "server_id", s.ID)
+	go func() { errc <- s.http.Serve(s.endpoint.ln) }()
+	s.log.Info("dockyard server ready", "url", s.URL(), "data", s.cfg.Data, "server_id", s.id)
 	go s.housekeeping(ctx)
 	go s.collectGarbage(ctx)
 	select {
@@ -290,13 +277,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.Log.Info("shutting down")
+	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
 	<-errc
-	if _, cerr := s.AuditLog.Checkpoint(sctx); cerr != nil {
-		s.Log.Error("signing the audit checkpoint at shutdown", "err", cerr)
+	if _, cerr := s.auditLog.Checkpoint(sctx); cerr != nil {
+		s.log.Error("signing the audit checkpoint at shutdown", "err", cerr)
 	}
 	return err
 }
@@ -314,17 +301,17 @@ func (s *Server) Close() error {
 // AdminToken mints an API token for the admin user. Only code that owns the
 // data dir (the quickstart, tests) calls it; it is audited like any token.
 func (s *Server) AdminToken(ctx context.Context, name string, ttl time.Duration) (string, error) {
-	p, err := s.Access.EffectivePrincipal(ctx, access.AdminUser, "")
+	p, err := s.access.EffectivePrincipal(ctx, access.AdminUser, "")
 	if err != nil {
 		return "", err
 	}
 	// The token and its audit event commit together or not at all.
-	return store.Run(ctx, s.Access, func(ctx context.Context) (string, error) {
-		secret, tok, err := s.Access.CreateAPIToken(ctx, p, name, ttl)
+	return store.Run(ctx, s.access, func(ctx context.Context) (string, error) {
+		secret, tok, err := s.access.CreateAPIToken(ctx, p, name, ttl)
 		if err != nil {
 			return "", err
 		}
-		if err := s.Audit.Record(ctx, audit.Event{User: access.AdminUser, Action: "token.create", Object: "token:" + tok.ID,
+		if err := s.audit.Record(ctx, audit.Event{User: access.AdminUser, Action: "token.create", Object: "token:" + tok.ID,
 			Result: audit.ResultSuccess, Message: "minted in-process by the owner of the data dir", Details: map[string]any{"name": name}}); err != nil {
 			return "", fmt.Errorf("the token's audit event could not be recorded, so no token was made: %w", err)
 		}
@@ -338,21 +325,21 @@ func (s *Server) AdminToken(ctx context.Context, name string, ttl time.Duration)
 func (s *Server) housekeeping(ctx context.Context) {
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
-	checkpoint := time.NewTicker(s.Config.Audit.CheckpointInterval)
+	checkpoint := time.NewTicker(s.cfg.Audit.CheckpointInterval)
 	defer checkpoint.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-prune.C:
-			if n, err := s.Access.PruneTokens(ctx); err != nil && ctx.Err() == nil {
-				s.Log.Warn("pruning expired tokens", "err", err)
+			if n, err := s.access.PruneTokens(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning expired tokens", "err", err)
 			} else if n > 0 {
-				s.Log.Info("pruned expired tokens", "count", n)
+				s.log.Info("pruned expired tokens", "count", n)
 			}
 		case <-checkpoint.C:
-			if _, err := s.AuditLog.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-				s.Log.Error("signing an audit checkpoint", "err", err)
+			if _, err := s.auditLog.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("signing an audit checkpoint", "err", err)
 			}
 		}
 	}

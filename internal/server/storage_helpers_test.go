@@ -94,7 +94,7 @@ func populate(t *testing.T, h *servertest.Harness) (alice *client.Client) {
 	if _, err := alice.ImportModelTar(ctx, "tampered", "", bytes.NewReader(tampered)); !errdefs.IsInvalid(err) {
 		t.Fatalf("import of a tampered archive = %v, want refused", err)
 	}
-	if err := h.Srv.Store.InsertEvents(ctx, []store.EventRecord{{Index: "main", Time: time.Now(), Raw: "deploy finished build=42"}}); err != nil {
+	if err := h.Srv.Store().InsertEvents(ctx, []store.EventRecord{{Index: "main", Time: time.Now(), Raw: "deploy finished build=42"}}); err != nil {
 		t.Fatal(err)
 	}
 	return alice
@@ -129,7 +129,7 @@ func blobFiles(t *testing.T, data string) (map[string]int64, int64) {
 func referenced(t *testing.T, h *servertest.Harness) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	db := h.Srv.Store.SQL()
+	db := h.Srv.SQLite().SQL()
 	for _, q := range []string{`SELECT digest FROM lookups`, `SELECT digest FROM notebook_versions`, `SELECT digest FROM model_versions`} {
 		rows, err := db.Query(q)
 		if err != nil {
@@ -162,7 +162,7 @@ func referenced(t *testing.T, h *servertest.Harness) map[string]bool {
 
 func metricValue(t *testing.T, h *servertest.Harness, name string) float64 {
 	t.Helper()
-	mfs, err := h.Srv.Metrics.Registry().Gather()
+	mfs, err := h.Srv.Metrics().Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func TestSyncFaultRefusedStop(t *testing.T) {
 func TestSyncFaultAgentKilled(t *testing.T) {
 	ctx := context.Background()
 	h, alice, dir := syncFaultSetup(t)
-	p, err := h.Srv.Access.EffectivePrincipal(ctx, "alice", "")
+	p, err := h.Srv.Access().EffectivePrincipal(ctx, "alice", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestSyncFaultAgentKilled(t *testing.T) {
 	}
 	killTree(t, rec.PID)
 	waitFor(t, "the container is seen stopped", func() error {
-		c, err := h.Srv.Containers.Get(ctx, p, "box")
+		c, err := h.Srv.Containers().Get(ctx, p, "box")
 		if err == nil && c.Status == containers.StatusRunning {
 			err = fmt.Errorf("still running")
 		}

@@ -36,12 +36,12 @@ func BenchmarkSyncLag(b *testing.B) {
 	if len(dirs) != 1 {
 		b.Fatalf("container notebook dirs = %v", dirs)
 	}
-	p, err := h.Srv.Access.EffectivePrincipal(ctx, "alice", "")
+	p, err := h.Srv.Access().EffectivePrincipal(ctx, "alice", "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	stored := func(sha string) bool {
-		_, vs, err := h.Srv.Notebooks.History(ctx, p, "lag")
+		_, vs, err := h.Srv.Notebooks().History(ctx, p, "lag")
 		return err == nil && len(vs) > 0 && vs[len(vs)-1].Digest == "sha256:"+sha
 	}
 	var lags []time.Duration

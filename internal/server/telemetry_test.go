@@ -69,7 +69,7 @@ func TestObservabilitySettingsRoundTrip(t *testing.T) {
 	if got.Enabled || got.TokenSet || got.Source != "config" || got.ServiceName != "dockyard" {
 		t.Fatalf("default settings = %+v", got)
 	}
-	if h.Srv.Tracing.Enabled() {
+	if h.Srv.Tracing().Enabled() {
 		t.Fatal("tracing must be off by default")
 	}
 	_, err = h.User("someone", access.RoleContainerUser).SetObservability(ctx, wire.ObservabilityUpdate{Enabled: obsPtr(false)})
@@ -79,7 +79,7 @@ func TestObservabilitySettingsRoundTrip(t *testing.T) {
 
 	// Off: requests make no export.
 	h.Admin.Whoami(ctx)
-	h.Srv.Tracing.ForceFlush(ctx)
+	h.Srv.Tracing().ForceFlush(ctx)
 
 	const token = "otlp-secret-token-5f3a9c1e7b2d4wxyz"
 	ops := h.User("ops", access.RoleContainerAdmin)
@@ -102,7 +102,7 @@ func TestObservabilitySettingsRoundTrip(t *testing.T) {
 	if _, err := ops.Whoami(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Srv.Tracing.ForceFlush(ctx); err != nil {
+	if err := h.Srv.Tracing().ForceFlush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -127,7 +127,7 @@ func TestObservabilitySettingsRoundTrip(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the old exporter flushes in the background
 	n := len(col.Spans())
 	ops.Whoami(ctx)
-	h.Srv.Tracing.ForceFlush(ctx)
+	h.Srv.Tracing().ForceFlush(ctx)
 	time.Sleep(100 * time.Millisecond)
 	if m := len(col.Spans()); m != n {
 		t.Errorf("%d spans exported after disabling", m-n)
@@ -152,7 +152,7 @@ func TestObservabilitySettingsRoundTrip(t *testing.T) {
 
 	// The audit trail has the update without the token.
 	var exp bytes.Buffer
-	if err := h.Srv.AuditLog.Export(ctx, &exp); err != nil {
+	if err := h.Srv.AuditLog().Export(ctx, &exp); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(exp.String(), "observability.update") {
@@ -178,7 +178,7 @@ func TestObservabilitySettingsSurviveRestart(t *testing.T) {
 	}
 	h.Stop()
 	h2 := servertest.StartConfig(t, servertest.Config(dir))
-	if !h2.Srv.Tracing.Enabled() {
+	if !h2.Srv.Tracing().Enabled() {
 		t.Fatal("tracing should be on again after a restart")
 	}
 	got, err := h2.Admin.Observability(ctx)
@@ -186,7 +186,7 @@ func TestObservabilitySettingsSurviveRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v, %v", got, err)
 	}
 	h2.Admin.Whoami(ctx)
-	h2.Srv.Tracing.ForceFlush(ctx)
+	h2.Srv.Tracing().ForceFlush(ctx)
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	col.WaitFor(wctx, func(s []telemetrytest.Span) bool { return hasSpan(s, "GET /v1/whoami") })

@@ -54,8 +54,16 @@ func StartConfig(t testing.TB, cfg config.Config) *Harness {
 // the server's log passes one writing to a buffer).
 func StartWith(t testing.TB, cfg config.Config, log *slog.Logger) *Harness {
 	t.Helper()
+	return StartOptions(t, cfg, log, server.Options{})
+}
+
+// StartOptions runs a server with cfg and opts (a test that gives the
+// server its store sets opts.Store); the admin password is AdminPassword.
+func StartOptions(t testing.TB, cfg config.Config, log *slog.Logger, opts server.Options) *Harness {
+	t.Helper()
 	ctx := context.Background()
-	srv, err := server.New(ctx, cfg, log, server.Options{AdminPassword: AdminPassword})
+	opts.AdminPassword = AdminPassword
+	srv, err := server.New(ctx, cfg, log, opts)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
@@ -111,7 +119,7 @@ const UserPassword = "user-test-password"
 func (h *Harness) User(name string, roles ...string) *client.Client {
 	h.T.Helper()
 	ctx := context.Background()
-	_, err := h.Srv.Access.AddUser(ctx, access.NewUser{Name: name, Password: UserPassword, Roles: roles})
+	_, err := h.Srv.Access().AddUser(ctx, access.NewUser{Name: name, Password: UserPassword, Roles: roles})
 	if err != nil && !strings.Contains(err.Error(), "exists") {
 		h.T.Fatalf("add user %s: %v", name, err)
 	}
@@ -128,11 +136,11 @@ func (h *Harness) User(name string, roles ...string) *client.Client {
 // runtime containers outlive their server by design, so a test that leaves
 // one running would leak its agent.
 func (h *Harness) removeContainers() {
-	if h.Srv.Containers == nil {
+	if h.Srv.Containers() == nil {
 		return
 	}
 	ctx := context.Background()
-	list, err := h.Srv.Containers.List(ctx)
+	list, err := h.Srv.Containers().List(ctx)
 	if err != nil {
 		h.T.Logf("listing containers to remove: %v", err)
 		return
@@ -145,7 +153,7 @@ func (h *Harness) removeContainers() {
 		// Acting as the owner reaches per-user dev containers too.
 		p := &access.Principal{User: c.Owner, Roles: []string{access.RoleAdmin}, Caps: caps}
 		// Forced: a notebook a test left invalid must not keep its agent.
-		if err := h.Srv.Containers.RemoveWith(ctx, p, c.Name, containers.StopOptions{Force: true}); err != nil {
+		if err := h.Srv.Containers().RemoveWith(ctx, p, c.Name, containers.StopOptions{Force: true}); err != nil {
 			h.T.Logf("removing container %s: %v", c.Name, err)
 		}
 	}

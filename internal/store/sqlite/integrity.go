@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dockyard/dockyard/internal/store"
 )
 
 // SQLite's primary result codes for a damaged file.
@@ -95,4 +97,20 @@ func (s *DB) Snapshot(ctx context.Context, dst string) error {
 		return fmt.Errorf("sqlite store: snapshot to %s: %w", dst, err)
 	}
 	return nil
+}
+
+// Files opens and checks SQLite database files as store.Store: the
+// implementation of store.Files for the server and for backups.
+var Files store.Files = files{}
+
+type files struct{}
+
+func (files) Check(ctx context.Context, path string) error { return Check(ctx, path) }
+func (files) IsCorrupt(err error) bool                     { return IsCorrupt(err) }
+func (files) Open(ctx context.Context, path string) (store.Store, error) {
+	db, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }

@@ -3,6 +3,9 @@
 //
 //	func TestConformance(t *testing.T) { storetest.Run(t, openEmptyStore) }
 //
+// An implementation kept in one file also runs RunFiles (files.go) on its
+// store.Files: checks, snapshots and reopening.
+//
 // The suite is grouped by domain, one file per domain (access.go,
 // settings.go, ...). To add a domain, write a file with a
 // func(t *testing.T, open Opener) and add one line to domains below.
