@@ -227,9 +227,24 @@ func modelAliases(ctx context.Context, c *client.Client, args []string, _ string
 	return out, nil
 }
 
-func notebookNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Notebooks(ctx)
-	return names(l, err, func(v wire.Notebook) string { return v.Name })
+// Listers of the names a listing returns.
+var (
+	notebookNames  = listed((*client.Client).Notebooks, func(v wire.Notebook) string { return v.Name })
+	lookupNames    = listed((*client.Client).Lookups, func(v wire.Lookup) string { return v.Name })
+	containerNames = listed((*client.Client).Containers, func(v wire.Container) string { return v.Name })
+	appNames       = listed((*client.Client).Apps, func(v wire.App) string { return v.Name })
+	userNames      = listed((*client.Client).Users, func(v wire.User) string { return v.Name })
+	roleNames      = listed((*client.Client).Roles, func(v wire.Role) string { return v.Name })
+	indexNames     = listed((*client.Client).Indexes, func(v wire.Index) string { return v.Name })
+	hecTokenNames  = listed((*client.Client).HECTokens, func(v wire.HECToken) string { return v.Name })
+)
+
+// listed is the lister of the names list returns.
+func listed[T any](list func(*client.Client, context.Context) ([]T, error), name func(T) string) lister {
+	return func(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
+		l, err := list(c, ctx)
+		return names(l, err, name)
+	}
 }
 
 // notebookVersions lists the versions of the notebook args[0] names.
@@ -239,41 +254,6 @@ func notebookVersions(ctx context.Context, c *client.Client, args []string, _ st
 	}
 	l, err := c.NotebookHistory(ctx, args[0])
 	return names(l, err, func(v wire.NotebookVersion) string { return strconv.Itoa(v.Version) })
-}
-
-func lookupNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Lookups(ctx)
-	return names(l, err, func(v wire.Lookup) string { return v.Name })
-}
-
-func containerNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Containers(ctx)
-	return names(l, err, func(v wire.Container) string { return v.Name })
-}
-
-func appNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Apps(ctx)
-	return names(l, err, func(v wire.App) string { return v.Name })
-}
-
-func userNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Users(ctx)
-	return names(l, err, func(v wire.User) string { return v.Name })
-}
-
-func roleNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Roles(ctx)
-	return names(l, err, func(v wire.Role) string { return v.Name })
-}
-
-func indexNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.Indexes(ctx)
-	return names(l, err, func(v wire.Index) string { return v.Name })
-}
-
-func hecTokenNames(ctx context.Context, c *client.Client, _ []string, _ string) ([]string, error) {
-	l, err := c.HECTokens(ctx)
-	return names(l, err, func(v wire.HECToken) string { return v.Name })
 }
 
 // names maps a listing to its names, passing an error through.
