@@ -94,6 +94,7 @@ func cliDocs() string {
 	}
 	root := NewRoot(env)
 	root.InitDefaultCompletionCmd()
+	root.InitDefaultVersionFlag() // --version, when the root has a version
 	client := clientFlags(root)
 
 	var cmds []*cobra.Command
@@ -109,7 +110,11 @@ func cliDocs() string {
 			strings.ReplaceAll(path, " ", "-"), cmd.Short)
 		docsSection(&sections, cmd, client)
 	}
-	page := fmt.Sprintf(docsIntro, flagUsages(slices.Collect(maps.Keys(client))), index.String()) + sections.String()
+	page := fmt.Sprintf(docsIntro, flagUsages(slices.Collect(maps.Keys(client))), index.String())
+	if own := ownFlagList(root, client); len(own) > 0 {
+		page += fmt.Sprintf("\n## dockyard\n\nFlags of `dockyard` itself, before any command:\n\n```\n%s```\n", flagUsages(own))
+	}
+	page += sections.String()
 	// No trailing blanks, one final newline.
 	lines := strings.Split(page, "\n")
 	for i, l := range lines {
