@@ -36,6 +36,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &Env{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, Environ: os.Environ}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	warnUnknownEnv(stderr, env.Environ())
 	return env.Run(ctx, args)
 }
 
@@ -65,7 +66,7 @@ func NewRoot(env *Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	pf := root.PersistentFlags()
+	pf := clientFlagSet()
 	pf.StringVar(&g.server, "server", "", "server URL (env DOCKYARD_SERVER, default https://127.0.0.1:8089)")
 	pf.StringVar(&g.caFile, "ca-file", "", "CA bundle that verifies the server (env DOCKYARD_CA_FILE)")
 	pf.StringVar(&g.token, "token", "", "bearer token (env DOCKYARD_TOKEN)")
@@ -88,6 +89,8 @@ func NewRoot(env *Env) *cobra.Command {
 	for _, add := range extraCommands {
 		root.AddCommand(add(env, g))
 	}
+	attachClientFlags(root, pf)
+	attachCompletions(root, env, g)
 	root.SetVersionTemplate("{{.Version}}\n")
 	usageChecks(root) // last: it walks the whole tree
 	return root

@@ -53,7 +53,15 @@ func newServerCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server [--data DIR] [--addr HOST:PORT] [--config FILE]",
 		Short: "Run the Dockyard server (HTTPS API, registry, search, containers)",
-		Args:  cobra.NoArgs,
+		Long: `Serves the HTTPS API until SIGTERM or SIGINT. Settings come from the defaults, then
+--config FILE, then DOCKYARD_* variables, then these flags (docs/configuration.md lists
+every key). The first start creates the data directory, the server CA and the admin
+user (password from DOCKYARD_ADMIN_PASSWORD, else printed once).
+
+At start the server runs SQLite's quick_check on its database and refuses to start on a
+damaged one, saying how to restore it (docs/operations.md);
+--dangerously-skip-integrity-check starts anyway, at the risk of losing more data.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd, env, file)
 			if err != nil {

@@ -20,7 +20,7 @@ type metaInput struct {
 }
 
 // buildMeta returns the DSDL param ("meta") a notebook receives, in the
-// shape DESIGN.md's Compatibility section gives:
+// shape docs/design.md's section "Compatibility with the seed's system" gives:
 //
 //	{"options": {"params": {...strings...}, "args": [...], "feature_variables": [...],
 //	  "target_variable": [...], "model_name": "...", "algo_name": "MLTKContainer",
