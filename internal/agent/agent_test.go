@@ -1,9 +1,7 @@
 package agent_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -50,21 +48,7 @@ func pandasPython(t *testing.T) string {
 // The test binary doubles as the agent for the benchmarks, which measure
 // the agent's memory in a process of its own.
 func TestMain(m *testing.M) {
-	if os.Getenv("DOCKYARD_TEST_AGENT") == "1" {
-		args := os.Args[1:]
-		for i, a := range args {
-			if a == "agent" {
-				args = args[i+1:]
-				break
-			}
-		}
-		if err := agent.Main(context.Background(), args, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "agent:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	agenttest.Main(m)
 }
 
 func readNotebook(t *testing.T, name string) []byte {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 
@@ -12,7 +11,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -26,26 +24,9 @@ import (
 	"github.com/dockyard/dockyard/internal/secrets"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
 	"github.com/dockyard/dockyard/internal/telemetry"
+	"github.com/dockyard/dockyard/internal/telemetry/telemetrytest"
 	"github.com/dockyard/dockyard/internal/wire"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // failingRecorder cannot record (a full disk, a broken store).
 type failingRecorder struct{}
@@ -57,7 +38,7 @@ func (failingRecorder) Record(context.Context, audit.Event) error {
 type fixture struct {
 	srv   *httptest.Server
 	db    *sqlite.DB
-	log   *syncBuffer
+	log   *telemetrytest.LogBuffer
 	token string
 	envs  atomic.Int32
 	obs   *telemetry.Observability
@@ -71,7 +52,7 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	buf := &syncBuffer{}
+	buf := &telemetrytest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(buf, nil))
 	acc, err := access.NewService(db, access.Options{SessionTTL: time.Hour, Password: access.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 		Throttle: access.ThrottleOptions{MaxFailures: 5, Window: time.Minute, BaseDelay: time.Second, MaxDelay: time.Minute}}, log)
@@ -98,6 +79,7 @@ func start(t *testing.T, rec audit.Recorder) *fixture {
 		}},
 		{Method: "GET", Pattern: "/v1/test/panic", Cap: api.Authenticated, Handle: func(w http.ResponseWriter, r *http.Request) error {
 			var m map[string]int
+			//lint:ignore SA5000 the bug is deliberate: TestPanicIsA500Logged checks that a runtime panic's message reaches the log
 			m["x"] = 1 // a bug
 			return nil
 		}},

@@ -72,14 +72,14 @@ func selectColumns(targets []string, patterns []string, rows []*search.Row) (col
 		}
 		n := 0
 		for _, f := range seen {
-			if strings.HasPrefix(f, "_") || added[f] || !wildcardMatch(pat, f) {
+			if strings.HasPrefix(f, "_") || added[f] || !search.WildcardMatch(pat, f) {
 				continue
 			}
 			added[f] = true
 			c.Features = append(c.Features, f)
 			n++
 		}
-		if n == 0 && !slices.ContainsFunc(seen, func(f string) bool { return wildcardMatch(pat, f) }) {
+		if n == 0 && !slices.ContainsFunc(seen, func(f string) bool { return search.WildcardMatch(pat, f) }) {
 			return columns{}, errdefs.Invalid(fmt.Sprintf("the feature pattern %q matches no field of the rows (fields: %s)", pat, list(seen)))
 		}
 	}
@@ -98,26 +98,4 @@ func list(fields []string) string {
 		return strings.Join(fields[:max], ", ") + fmt.Sprintf(" and %d more", len(fields)-max)
 	}
 	return strings.Join(fields, ", ")
-}
-
-// wildcardMatch matches s against pat, whose * matches any run of
-// characters.
-func wildcardMatch(pat, s string) bool {
-	parts := strings.Split(pat, "*")
-	if len(parts) == 1 {
-		return pat == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return strings.HasSuffix(s, last) && len(s) >= len(last)
 }

@@ -26,21 +26,6 @@ func row(kv ...string) *search.Row {
 	return r
 }
 
-func TestWildcardMatch(t *testing.T) {
-	for _, c := range []struct {
-		pat, s string
-		want   bool
-	}{
-		{"*", "x", true}, {"a*", "abc", true}, {"a*", "ba", false}, {"*c", "abc", true},
-		{"a*c", "abc", true}, {"a*c", "ac", true}, {"a*b*c", "axbyc", true}, {"a*b*c", "acb", false},
-		{"abc", "abc", true}, {"abc", "abd", false}, {"a*a", "a", false},
-	} {
-		if got := wildcardMatch(c.pat, c.s); got != c.want {
-			t.Errorf("wildcardMatch(%q, %q) = %v, want %v", c.pat, c.s, got, c.want)
-		}
-	}
-}
-
 func TestSelectColumns(t *testing.T) {
 	rows := []*search.Row{row("_time", "1", "y", "1", "sepal_a", "2", "sepal_b", "3", "petal", "4"), row("late", "5")}
 	for _, c := range []struct {

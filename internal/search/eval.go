@@ -260,6 +260,10 @@ func likeMatch(s, pat string) bool {
 	return j == len(pr)
 }
 
+// WildcardMatch matches s against pat, whose * matches any run of
+// characters (the field lists of fit and apply use it).
+func WildcardMatch(pat, s string) bool { return wildcardMatch(pat, s, false) }
+
 // wildcardMatch matches s against a pattern with * wildcards,
 // case-insensitively when fold is set.
 func wildcardMatch(pat, s string, fold bool) bool {

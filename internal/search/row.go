@@ -109,8 +109,3 @@ func FromRows(rows []*Row) RowIter {
 		}
 	}
 }
-
-// errIter yields one error.
-func errIter(err error) RowIter {
-	return func(yield func(*Row, error) bool) { yield(nil, err) }
-}

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -178,24 +177,6 @@ func TestAgentSpansJoinTheCallersTrace(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // containerHECPost sends one event with the token and returns the status and answer code.
 func containerHECPost(t *testing.T, hc *http.Client, url, token, event string) (int, int) {
 	t.Helper()
@@ -222,7 +203,7 @@ func containerHECPost(t *testing.T, hc *http.Client, url, token, event string) (
 // The token is never logged, audited or returned.
 func TestContainerHECToken(t *testing.T) {
 	ctx := context.Background()
-	logs := &lockedBuffer{}
+	logs := &telemetrytest.LogBuffer{}
 	h := servertest.StartWith(t, servertest.Config(t.TempDir()), slog.New(slog.NewTextHandler(logs, nil)))
 	cleanupContainers(t, h)
 	h.Srv.Containers().SetHECTokens(true)

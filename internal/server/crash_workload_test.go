@@ -27,7 +27,6 @@ type workload struct {
 	hecToken string
 	fits     bool
 	seed     uint64
-	logf     func(format string, args ...any)
 
 	mu   sync.Mutex
 	errs []string

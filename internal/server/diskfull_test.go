@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -19,25 +18,8 @@ import (
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
 	"github.com/dockyard/dockyard/internal/telemetry"
+	"github.com/dockyard/dockyard/internal/telemetry/telemetrytest"
 )
-
-// diskFullLog is a log sink safe for the server's goroutines.
-type diskFullLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *diskFullLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *diskFullLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // smallTmpfs mounts a tmpfs of size bytes on a new directory, or skips.
 func smallTmpfs(t *testing.T, size string) string {
@@ -93,7 +75,7 @@ func TestDiskFull(t *testing.T) {
 	ctx := context.Background()
 	mnt := smallTmpfs(t, "48m")
 	data := filepath.Join(mnt, "data")
-	logs := &diskFullLog{}
+	logs := &telemetrytest.LogBuffer{}
 	log, err := telemetry.NewLogger(logs, "info", "json")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
+	"github.com/dockyard/dockyard/internal/telemetry/telemetrytest"
 )
 
 // TestStartRepairsHalfDoneChanges: what an older version left half done
@@ -43,7 +44,7 @@ func TestStartRepairsHalfDoneChanges(t *testing.T) {
 		return n
 	}
 	for start := 1; start <= 2; start++ {
-		buf := &lockedBuffer{}
+		buf := &telemetrytest.LogBuffer{}
 		h := servertest.StartWith(t, cfg, slog.New(slog.NewTextHandler(buf, nil)))
 		if !strings.Contains(buf.String(), "model has no version") || !strings.Contains(buf.String(), "model=Half") {
 			t.Errorf("start %d: the log does not report model Half without versions:\n%s", start, buf.String())

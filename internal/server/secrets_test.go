@@ -15,32 +15,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/server/servertest"
+	"github.com/dockyard/dockyard/internal/telemetry/telemetrytest"
 	"github.com/dockyard/dockyard/internal/wire"
 )
-
-// syncBuffer is a buffer the server's goroutines may log into while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // transcript sends API and HEC requests and keeps every answer (status
 // line, headers and body) but the creation answers that must show a secret.
@@ -158,7 +139,7 @@ func dataDirKeys(t *testing.T, dir string) []string {
 // checks that none of them appears in the audit chain (export), in the
 // server's log, or in any API answer but the one that created it.
 func TestNoSecretLeaks(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &telemetrytest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := servertest.StartWith(t, servertest.Config(t.TempDir()), log)
 	tr := &transcript{t: t, h: h, hc: newHTTPClient(t, h)}

@@ -2,47 +2,21 @@ package spl
 
 import (
 	"errors"
-	"flag"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/dockyard/dockyard/internal/golden"
+)
 
 // TestParseGolden parses every testdata/parse/*.spl and compares the
 // canonical String and the tree dump (or the error) with NAME.golden.
 func TestParseGolden(t *testing.T) {
-	files, err := filepath.Glob("testdata/parse/*.spl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".spl")
-		t.Run(name, func(t *testing.T) {
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := parseReport(t, strings.TrimRight(string(src), "\n"))
-			golden := strings.TrimSuffix(f, ".spl") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s: got\n%s\nwant\n%s", f, got, want)
-			}
-		})
-	}
+	golden.Run(t, "testdata/parse/*.spl", ".golden", func(t *testing.T, src string) string {
+		return parseReport(t, strings.TrimRight(src, "\n"))
+	})
 }
 
 func parseReport(t *testing.T, src string) string {

@@ -178,7 +178,7 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.Limits.CPUs < 0 || cfg.Limits.MemoryBytes < 0 || cfg.Limits.MaxProcs < 0 || cfg.Limits.MaxOpenFiles < 0 {
 		return nil, errdefs.Invalid("docker runtime: limits must be 0 (unlimited) or more")
 	}
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	opts := []client.Opt{client.FromEnv} // the client negotiates the API version by default
 	if cfg.Host != "" {
 		opts = append(opts, client.WithHost(cfg.Host))
 	}

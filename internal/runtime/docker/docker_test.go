@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -210,23 +209,7 @@ func TestAdoptionFilesAndLogs(t *testing.T) {
 	if got, _ := rt2.Inspect(ctx, c.ID); got.State != runtime.StateExited || got.Endpoint != "" {
 		t.Errorf("after Stop: %+v, want exited without an endpoint", got)
 	}
-	rc, err := rt2.Logs(ctx, c.ID, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, _ := io.ReadAll(rc)
-	rc.Close()
-	if !strings.Contains(string(logs), "agent listening") || strings.Contains(string(logs), c.Token) {
-		t.Errorf("logs: want the agent's output without its token, got:\n%s", logs)
-	}
-	rc, err = rt2.Logs(ctx, c.ID, time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if future, _ := io.ReadAll(rc); len(future) != 0 {
-		t.Errorf("Logs since a future time = %q, want nothing", future)
-	}
-	rc.Close()
+	runtimetest.CheckAgentLogs(t, rt2, c)
 	// Restarted, it publishes a (new) port and keeps its files.
 	if err := rt2.Start(ctx, c.ID); err != nil {
 		t.Fatal(err)

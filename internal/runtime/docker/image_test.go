@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 func daemon(t testing.TB) *client.Client {
 	t.Helper()
 	dockerOnce.Do(func() {
-		cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+		cli, err := client.New(client.FromEnv)
 		if err != nil {
 			dockerSkip = fmt.Sprintf("no Docker client: %v", err)
 			return

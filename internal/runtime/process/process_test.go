@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,21 +24,7 @@ import (
 // The test binary doubles as the agent: the runtime re-executes it with
 // DOCKYARD_TEST_AGENT=1 (the os/exec helper-process pattern).
 func TestMain(m *testing.M) {
-	if os.Getenv("DOCKYARD_TEST_AGENT") == "1" {
-		args := os.Args[1:]
-		for i, a := range args {
-			if a == "agent" {
-				args = args[i+1:]
-				break
-			}
-		}
-		if err := agent.Main(context.Background(), args, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "agent:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	agenttest.Main(m)
 }
 
 var (
@@ -166,20 +151,7 @@ func TestFitInContainerAndAdoptAfterRestart(t *testing.T) {
 	if got, _ := rt2.Inspect(ctx, c.ID); got.State != runtime.StateExited || got.Endpoint != "" {
 		t.Errorf("after Stop by the new runtime: %+v, want exited", got)
 	}
-	rc, err := rt2.Logs(ctx, c.ID, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, _ := io.ReadAll(rc)
-	rc.Close()
-	if !strings.Contains(string(logs), "agent listening") || strings.Contains(string(logs), c.Token) {
-		t.Errorf("logs: want the agent's output without the token, got:\n%s", logs)
-	}
-	rc, _ = rt2.Logs(ctx, c.ID, time.Now().Add(time.Hour))
-	if future, _ := io.ReadAll(rc); len(future) != 0 {
-		t.Errorf("Logs since a future time = %q, want nothing", future)
-	}
-	rc.Close()
+	runtimetest.CheckAgentLogs(t, rt2, c)
 	// The model files survive a restart of the container.
 	if err := rt2.Start(ctx, c.ID); err != nil {
 		t.Fatal(err)
@@ -194,24 +166,10 @@ func TestFitInContainerAndAdoptAfterRestart(t *testing.T) {
 func TestDeadPidIsExited(t *testing.T) {
 	ca := agenttest.NewCA(t)
 	base := t.TempDir()
-	rt := newRuntime(t, base, ca)
-	ctx := context.Background()
-	c, err := rt.Create(ctx, runtime.Spec{Name: "gone"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Pretend it ran as a process that has since ended (and whose pid may
 	// have been reused by something else: a different start time).
-	p := filepath.Join(base, c.ID, "container.json")
-	b, _ := os.ReadFile(p)
-	var rec map[string]any
-	_ = json.Unmarshal(b, &rec)
-	rec["pid"], rec["pid_start"], rec["started"], rec["port"] = os.Getpid(), 1, time.Now().UTC(), 1
-	b, _ = json.Marshal(rec)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := newRuntime(t, base, ca).Inspect(ctx, c.ID)
+	id := createWithRecord(t, newRuntime(t, base, ca), base, "gone", func(rec map[string]any) { rec["pid_start"] = 1 })
+	got, err := newRuntime(t, base, ca).Inspect(context.Background(), id)
 	if err != nil || got.State != runtime.StateExited {
 		t.Errorf("Inspect = %+v, %v; want exited (pid %d is another process now)", got, err, os.Getpid())
 	}
@@ -334,29 +292,42 @@ func TestStartWithEnvKeepsSecretsOutOfFiles(t *testing.T) {
 func TestPidWithoutStartTimeIsNotSignalled(t *testing.T) {
 	ca := agenttest.NewCA(t)
 	base := t.TempDir()
-	rt := newRuntime(t, base, ca)
+	id := createWithRecord(t, newRuntime(t, base, ca), base, "nostart", func(rec map[string]any) { delete(rec, "pid_start") })
 	ctx := context.Background()
-	c, err := rt.Create(ctx, runtime.Spec{Name: "nostart"})
+	rt2 := newRuntime(t, base, ca)
+	if got, err := rt2.Inspect(ctx, id); err != nil || got.State != runtime.StateExited || got.Endpoint != "" {
+		t.Errorf("Inspect = %+v, %v; want exited (pid %d may be anyone's now)", got, err, os.Getpid())
+	}
+	if err := rt2.Remove(ctx, id); err != nil {
+		t.Errorf("Remove: %v", err)
+	}
+}
+
+// createWithRecord creates a container with rt and rewrites its record as
+// if it had run since now as the test's own process, with edit making the
+// last changes; it returns the container's id.
+func createWithRecord(t *testing.T, rt *process.Runtime, base, name string, edit func(rec map[string]any)) string {
+	t.Helper()
+	c, err := rt.Create(context.Background(), runtime.Spec{Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(base, c.ID, "container.json")
-	b, _ := os.ReadFile(p)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rec map[string]any
-	_ = json.Unmarshal(b, &rec)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
 	rec["pid"], rec["started"], rec["port"] = os.Getpid(), time.Now().UTC(), 1
-	delete(rec, "pid_start")
+	edit(rec)
 	b, _ = json.Marshal(rec)
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rt2 := newRuntime(t, base, ca)
-	if got, err := rt2.Inspect(ctx, c.ID); err != nil || got.State != runtime.StateExited || got.Endpoint != "" {
-		t.Errorf("Inspect = %+v, %v; want exited (pid %d may be anyone's now)", got, err, os.Getpid())
-	}
-	if err := rt2.Remove(ctx, c.ID); err != nil {
-		t.Errorf("Remove: %v", err)
-	}
+	return c.ID
 }
 
 // allowedEnv reports whether the runtime may set variable k on an agent.

@@ -267,3 +267,28 @@ func testNotFound(t *testing.T, rt runtime.Runtime, _ func(*testing.T, string) r
 		}
 	}
 }
+
+// CheckAgentLogs checks the logs of c, a container that has run the agent:
+// they hold the agent's output but not its token, and none of them is
+// later than an hour from now.
+func CheckAgentLogs(t *testing.T, rt runtime.Runtime, c runtime.Container) {
+	t.Helper()
+	ctx := ctxT(t)
+	rc, err := rt.Logs(ctx, c.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, _ := io.ReadAll(rc)
+	rc.Close()
+	if !strings.Contains(string(logs), "agent listening") || strings.Contains(string(logs), c.Token) {
+		t.Errorf("logs: want the agent's output without its token, got:\n%s", logs)
+	}
+	rc, err = rt.Logs(ctx, c.ID, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if future, _ := io.ReadAll(rc); len(future) != 0 {
+		t.Errorf("Logs since a future time = %q, want nothing", future)
+	}
+	rc.Close()
+}

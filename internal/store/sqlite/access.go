@@ -131,25 +131,12 @@ func (s *DB) CreateUser(ctx context.Context, u store.User) error {
 	}
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO users(`+userCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.Name, u.PasswordHash, encList(u.Roles), u.DefaultApp, fmtTime(created), fmtTime(updated))
-	if kind := constraint(err); kind != nil {
-		return fmt.Errorf("user %q already exists: %w", u.Name, kind)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite store: create user %q: %w", u.Name, err)
-	}
-	return nil
+	return inserted(err, fmt.Sprintf("user %q", u.Name))
 }
 
 // GetUser returns the user called name, or ErrNotFound.
 func (s *DB) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := scanUser(s.q(ctx).QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return u, fmt.Errorf("user %q: %w", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return u, fmt.Errorf("sqlite store: get user %q: %w", name, err)
-	}
-	return u, nil
+	return queryOne(ctx, s, fmt.Sprintf("user %q", name), scanUser, `SELECT `+userCols+` FROM users WHERE name = ?`, name)
 }
 
 // UpdateUser replaces the password hash, roles and default app of u.Name
@@ -199,25 +186,12 @@ func scanRole(sc scanner) (store.Role, error) {
 func (s *DB) CreateRole(ctx context.Context, r store.Role) error {
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO roles(`+roleCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.Name, encList(r.Capabilities), encList(r.Inherit), encList(r.SearchIndexes), r.Builtin, fmtTime(nowIfZero(r.Created)))
-	if kind := constraint(err); kind != nil {
-		return fmt.Errorf("role %q already exists: %w", r.Name, kind)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite store: create role %q: %w", r.Name, err)
-	}
-	return nil
+	return inserted(err, fmt.Sprintf("role %q", r.Name))
 }
 
 // GetRole returns the role called name, or ErrNotFound.
 func (s *DB) GetRole(ctx context.Context, name string) (store.Role, error) {
-	r, err := scanRole(s.q(ctx).QueryRowContext(ctx, `SELECT `+roleCols+` FROM roles WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("role %q: %w", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return r, fmt.Errorf("sqlite store: get role %q: %w", name, err)
-	}
-	return r, nil
+	return queryOne(ctx, s, fmt.Sprintf("role %q", name), scanRole, `SELECT `+roleCols+` FROM roles WHERE name = ?`, name)
 }
 
 // UpdateRole replaces the capabilities, inherit list, search indexes and
@@ -279,14 +253,7 @@ func (s *DB) CreateToken(ctx context.Context, t store.Token) error {
 }
 
 func (s *DB) getToken(ctx context.Context, col, val, what string) (store.Token, error) {
-	t, err := scanToken(s.q(ctx).QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+col+` = ?`, val))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("%s: %w", what, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("sqlite store: get %s: %w", what, err)
-	}
-	return t, nil
+	return queryOne(ctx, s, what, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE `+col+` = ?`, val)
 }
 
 // GetTokenByHash returns the token whose hash is hash (revoked and expired

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -17,13 +16,7 @@ func (s *DB) CreateApp(ctx context.Context, a store.App) error {
 	now := nowIfZero(a.Created)
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO apps(name, read_roles, write_roles, created_by, created, updated) VALUES (?,?,?,?,?,?)`,
 		a.Name, encList(a.Read), encList(a.Write), a.CreatedBy, fmtTime(now), fmtTime(nowIfZero(a.Updated)))
-	if kind := constraint(err); kind != nil {
-		return fmt.Errorf("app %q already exists: %w", a.Name, kind)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite store: create app %q: %w", a.Name, err)
-	}
-	return nil
+	return inserted(err, fmt.Sprintf("app %q", a.Name))
 }
 
 func scanApp(sc scanner) (store.App, error) {
@@ -39,14 +32,7 @@ const appCols = `name, read_roles, write_roles, created_by, created, updated`
 
 // GetApp returns the app called name.
 func (s *DB) GetApp(ctx context.Context, name string) (store.App, error) {
-	a, err := scanApp(s.q(ctx).QueryRowContext(ctx, `SELECT `+appCols+` FROM apps WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.App{}, fmt.Errorf("app %q: %w", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return store.App{}, fmt.Errorf("sqlite store: get app %q: %w", name, err)
-	}
-	return a, nil
+	return queryOne(ctx, s, fmt.Sprintf("app %q", name), scanApp, `SELECT `+appCols+` FROM apps WHERE name = ?`, name)
 }
 
 // ListApps returns every app by name.

@@ -51,13 +51,7 @@ func (s *DB) durableTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (s *DB) CreateIndex(ctx context.Context, ix store.IndexInfo) error {
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO event_indexes(name, builtin, created) VALUES (?, ?, ?)`,
 		ix.Name, ix.Builtin, fmtTime(nowIfZero(ix.Created)))
-	if kind := constraint(err); kind != nil {
-		return fmt.Errorf("index %q already exists: %w", ix.Name, kind)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite store: create index %q: %w", ix.Name, err)
-	}
-	return nil
+	return inserted(err, fmt.Sprintf("index %q", ix.Name))
 }
 
 func scanIndex(sc scanner) (store.IndexInfo, error) {

@@ -29,13 +29,7 @@ func scanHECToken(sc scanner) (store.HECToken, error) {
 func (s *DB) CreateHECToken(ctx context.Context, t store.HECToken) error {
 	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO hec_tokens(`+hecCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Name, t.Hash, t.Last4, encList(t.Indexes), t.DefaultIndex, t.Disabled, t.Creator, fmtTime(nowIfZero(t.Created)), t.UseAck)
-	if kind := constraint(err); kind != nil {
-		return fmt.Errorf("HEC token %q already exists: %w", t.Name, kind)
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite store: create HEC token %q: %w", t.Name, err)
-	}
-	return nil
+	return inserted(err, fmt.Sprintf("HEC token %q", t.Name))
 }
 
 // GetHECTokenByHash returns the token with the given hash, or ErrNotFound.

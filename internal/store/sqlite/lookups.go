@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -47,14 +44,7 @@ func (s *DB) CreateLookup(ctx context.Context, l store.Lookup) (store.Lookup, er
 
 // GetLookup returns the lookup with id.
 func (s *DB) GetLookup(ctx context.Context, id int64) (store.Lookup, error) {
-	l, err := scanLookup(s.q(ctx).QueryRowContext(ctx, `SELECT `+lookupCols+` FROM lookups WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, fmt.Errorf("lookup %d: %w", id, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return l, fmt.Errorf("sqlite store: get lookup %d: %w", id, err)
-	}
-	return l, nil
+	return queryOne(ctx, s, fmt.Sprintf("lookup %d", id), scanLookup, `SELECT `+lookupCols+` FROM lookups WHERE id = ?`, id)
 }
 
 // FindLookups returns every lookup called name.

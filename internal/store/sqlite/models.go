@@ -3,12 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -95,14 +93,7 @@ func (s *DB) CreateModel(ctx context.Context, m store.Model) (store.Model, error
 
 // GetModel returns the model with id.
 func (s *DB) GetModel(ctx context.Context, id int64) (store.Model, error) {
-	m, err := scanModel(s.q(ctx).QueryRowContext(ctx, `SELECT `+modelCols+` FROM models m WHERE m.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("model %d: %w", id, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return m, fmt.Errorf("sqlite store: get model %d: %w", id, err)
-	}
-	return m, nil
+	return queryOne(ctx, s, fmt.Sprintf("model %d", id), scanModel, `SELECT `+modelCols+` FROM models m WHERE m.id = ?`, id)
 }
 
 // FindModels returns every model called name.

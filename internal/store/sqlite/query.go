@@ -2,7 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
 )
 
 // queryAll runs query (in ctx's transaction, if any) and scans every row
@@ -23,4 +27,29 @@ func queryAll[T any](ctx context.Context, s *DB, what string, scan func(scanner)
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// queryOne runs query (in ctx's transaction, if any) and scans its one row
+// with scan; no row is an ErrNotFound for what ("user \"alice\"").
+func queryOne[T any](ctx context.Context, s *DB, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(s.q(ctx).QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%s: %w", what, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("sqlite store: get %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// inserted is the error of an insert of what: a broken unique or foreign
+// key is its kind (ErrConflict, ErrNotFound), anything else a store error.
+func inserted(err error, what string) error {
+	if kind := constraint(err); kind != nil {
+		return fmt.Errorf("%s already exists: %w", what, kind)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: create %s: %w", what, err)
+	}
+	return nil
 }

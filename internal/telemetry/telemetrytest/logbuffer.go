@@ -1,0 +1,26 @@
+package telemetrytest
+
+import (
+	"bytes"
+	"sync"
+)
+
+// LogBuffer is a log sink that a server's goroutines may write into while
+// the test reads it. The zero value is empty and ready to use.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
