@@ -518,8 +518,9 @@ func jsonFields(t reflect.Type) []jsonField {
 	return direct
 }
 
-// structSchema is the object schema of a struct type. Slices and maps that
-// are not omitempty may be null (encoding/json writes a nil one so).
+// structSchema is the object schema of a struct type. In an answer, fields
+// that are not omitempty (or omitzero) are always present; slices and maps
+// among them may be null (encoding/json writes a nil one so).
 func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	required := []string{}
@@ -540,11 +541,13 @@ func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 	}
 	sort.Strings(required)
 	s := map[string]any{"type": "object", "properties": props}
-	if len(required) > 0 {
-		s["required"] = required
-	}
 	if g.strict[t] {
+		// A request body: the server refuses unknown fields and reads a
+		// field left out as its zero value, so none is required here (the
+		// server says which ones an operation needs).
 		s["additionalProperties"] = false
+	} else if len(required) > 0 {
+		s["required"] = required
 	}
 	return s
 }

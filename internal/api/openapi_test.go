@@ -180,7 +180,7 @@ func TestSchemaFromTypes(t *testing.T) {
 	g = newSchemaGen()
 	g.strict[reflect.TypeOf(schemaInner{})] = true
 	g.schema(reflect.TypeOf(schemaInner{}))
-	if g.defs["schemaInner"].(map[string]any)["additionalProperties"] != false {
+	if in := g.defs["schemaInner"].(map[string]any); in["additionalProperties"] != false || in["required"] != nil {
 		t.Errorf("request type: %v", g.defs["schemaInner"])
 	}
 	// A type that encodes itself without an override is a problem.
