@@ -58,6 +58,11 @@ type API struct {
 	// Mounts are handlers with their own authentication (the HTTP Event
 	// Collector), keyed by ServeMux pattern.
 	Mounts map[string]http.Handler
+	// Version is the server's version, shown in the OpenAPI description
+	// (default: the build's module version).
+	Version string
+
+	openapi openapiCache
 }
 
 // Routes lists every route the API serves.
