@@ -80,6 +80,7 @@ func (s *Server) openContainers(ctx context.Context) error {
 		Runtimes:       runtimes,
 		DefaultRuntime: s.Config.Containers.Runtime,
 		DefaultImage:   s.Config.Containers.DefaultImage,
+		PinImage:       s.pinImage,
 		ServerID:       s.ID,
 		AgentTLS:       agentTLS,
 		Secrets:        s.Secrets,

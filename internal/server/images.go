@@ -4,26 +4,40 @@ import (
 	"context"
 
 	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/containers"
+	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/runtime"
 )
 
-// openImages builds the image catalogue and its route.
+// openImages builds the image catalogue and its routes.
 func (s *Server) openImages(ctx context.Context) error {
-	digesters := map[string]runtime.ImageDigester{}
+	engines := map[string]runtime.ImageDigester{}
 	for name, rt := range s.runtimes {
 		if d, ok := rt.(runtime.ImageDigester); ok {
-			digesters[name] = d
+			engines[name] = d
 		}
 	}
 	s.Images = images.New(images.Options{
-		Digesters:         digesters,
+		Store:             s.Store,
+		Engines:           engines,
 		DefaultImage:      s.Config.Containers.DefaultImage,
-		DefaultRuntime:    s.Config.Containers.Runtime,
 		ProcessExecutable: s.agentExecutable(),
 		Containers:        s.Containers.List,
 	})
+	if _, err := s.Images.Get(ctx, s.Config.Containers.DefaultImage); err != nil {
+		s.Log.Warn("containers.default_image is not in the image catalogue: starts that name no image fail until it is added", "image", s.Config.Containers.DefaultImage, "err", err)
+	}
 	i := &api.ImagesAPI{API: s.API, Images: s.Images}
 	s.API.Extra = append(s.API.Extra, i.Routes()...)
 	return nil
+}
+
+// pinImage is the containers' view of the catalogue: what an entry runs.
+func (s *Server) pinImage(ctx context.Context, name string) (containers.PinnedImage, error) {
+	if s.Images == nil {
+		return containers.PinnedImage{}, errdefs.Unavailable("the image catalogue is not open yet")
+	}
+	p, err := s.Images.Pin(ctx, name)
+	return containers.PinnedImage(p), err
 }

@@ -23,6 +23,7 @@ type Store interface {
 	ModelStore
 	ContainerStore
 	NotebookStore
+	ImageStore
 	// Close releases the store.
 	Close() error
 }

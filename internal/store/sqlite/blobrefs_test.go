@@ -24,7 +24,9 @@ func TestBlobColumnsCoverEverySchemaDigest(t *testing.T) {
 		known[c.table+"."+c.column] = true
 	}
 	// Columns named like digests that hold no blob digest.
-	notBlobs := []string{}
+	notBlobs := []string{
+		"images.digest", // an image's digest in its registry or engine, not a blob
+	}
 	for rows.Next() {
 		var table, col string
 		if err := rows.Scan(&table, &col); err != nil {

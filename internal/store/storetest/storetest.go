@@ -31,6 +31,7 @@ var domains = []struct {
 	{"containers", testContainers},
 	{"notebooks", testNotebooks},
 	{"apps", testApps},
+	{"images", testImages},
 	{"tx", testTx},
 }
 

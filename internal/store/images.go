@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Image is an entry of the image catalogue: a name containers start from,
+// the reference an administrator gave (Ref), the digest it resolved to
+// when added or last re-pinned (Digest) and what the runtime is given to
+// run exactly that content (RunRef: repo@sha256:... for a registry image,
+// the image id for one local to the engine). Source says where the digest
+// came from ("registry", "engine", "executable").
+type Image struct {
+	Name      string
+	Ref       string
+	Digest    string
+	RunRef    string
+	Source    string
+	Title     string
+	GPU       bool
+	Runtime   string
+	CreatedBy string
+	Created   time.Time
+	UpdatedBy string
+	Updated   time.Time
+}
+
+// ImageStore keeps the image catalogue.
+type ImageStore interface {
+	Transactor
+	// CreateImage inserts im; errdefs.ErrConflict if the name exists.
+	CreateImage(ctx context.Context, im Image) error
+	// GetImage returns the entry called name, or errdefs.ErrNotFound.
+	GetImage(ctx context.Context, name string) (Image, error)
+	// ListImages returns every entry, sorted by name.
+	ListImages(ctx context.Context) ([]Image, error)
+	// UpdateImage replaces every field of the entry im.Name but its
+	// creation; errdefs.ErrNotFound if absent.
+	UpdateImage(ctx context.Context, im Image) error
+	// DeleteImage removes the entry; errdefs.ErrNotFound if absent.
+	DeleteImage(ctx context.Context, name string) error
+}
