@@ -74,6 +74,10 @@ type Options struct {
 	// Registry resolves references of images in registries; nil uses
 	// anonymous access with the system's roots (NewRegistry).
 	Registry Registry
+	// Pullers pull registry images onto a runtime's host before a start,
+	// by runtime ("docker"), with the credentials Credentials gives.
+	Pullers     map[string]runtime.ImagePuller
+	Credentials func(ctx context.Context, host string) (*runtime.RegistryAuth, error)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

@@ -4,20 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/images/imagestest"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/store/sqlite"
@@ -75,40 +68,12 @@ func (e *env) add(t *testing.T, req AddRequest) (Entry, error) {
 	return ent, e.cat.InTx(context.Background(), func(ctx context.Context) error { return e.cat.Create(ctx, ent) })
 }
 
-// registryWith starts an in-process registry and returns its host.
-func registryWith(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// push pushes a new random image to ref and returns its digest.
-func push(t *testing.T, ref string) string {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
-}
-
 func TestRemotePinAndRetag(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	host := registryWith(t)
-	first := push(t, host+"/golden-cpu:5.2.0")
+	reg := imagestest.Plain(t)
+	host := reg.Host
+	first := reg.Push(t, "golden-cpu:5.2.0")
 	ent, err := e.add(t, AddRequest{Name: "golden-cpu", Ref: host + "/golden-cpu:5.2.0", Title: "Golden CPU"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +82,7 @@ func TestRemotePinAndRetag(t *testing.T) {
 		t.Fatalf("entry = %+v, want digest %s", ent, first)
 	}
 	// The tag moves: what runs does not, until an administrator re-pins.
-	second := push(t, host+"/golden-cpu:5.2.0")
+	second := reg.Push(t, "golden-cpu:5.2.0")
 	if second == first {
 		t.Fatal("two random images with one digest")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/runtime"
 )
 
 // Pinned is what a container start runs: the entry's runtime and the
@@ -40,5 +41,33 @@ func (c *Catalogue) Pin(ctx context.Context, name string) (Pinned, error) {
 	if e.RunRef == "" || e.Digest == "" {
 		return Pinned{}, errdefs.Conflict(fmt.Sprintf("image %q has no pinned digest: an administrator re-pins it with `dockyard images update %s`", name, name))
 	}
+	if e.Source == SourceRegistry {
+		if err := c.pull(ctx, e); err != nil {
+			return Pinned{}, err
+		}
+	}
 	return Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU}, nil
+}
+
+// pull makes a registry entry's pinned content present on its runtime's
+// host, with the registry's credentials.
+func (c *Catalogue) pull(ctx context.Context, e Entry) error {
+	p, ok := c.o.Pullers[e.Runtime]
+	if !ok {
+		return nil
+	}
+	r, err := ParseRemote(e.RunRef)
+	if err != nil {
+		return fmt.Errorf("image %q: %w", e.Name, err)
+	}
+	var auth *runtime.RegistryAuth
+	if c.o.Credentials != nil {
+		if auth, err = c.o.Credentials(ctx, r.Context().RegistryStr()); err != nil {
+			return fmt.Errorf("image %q: %w", e.Name, err)
+		}
+	}
+	if err := p.PullImage(ctx, e.RunRef, auth); err != nil {
+		return fmt.Errorf("image %q: %w", e.Name, err)
+	}
+	return nil
 }

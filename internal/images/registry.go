@@ -79,16 +79,22 @@ func isNotFound(err error) bool {
 // registryError says what went wrong reading ref and what to do.
 func registryError(ref, host string, err error) error {
 	var te *transport.Error
+	errors.As(err, &te)
 	switch {
 	case isAuthError(err):
 		return errdefs.Invalid(fmt.Sprintf("registry %s refused to show %s (HTTP %d): its credentials are missing or wrong; an administrator logs in with `dockyard registries login %s --user USER --password-stdin`",
 			host, ref, te.StatusCode, host))
 	case isNotFound(err):
 		return errdefs.NotFound(fmt.Sprintf("registry %s has no image %s: check the repository and tag", host, ref))
-	case errors.As(err, &te):
-		return errdefs.Unavailable(fmt.Sprintf("registry %s answered HTTP %d for %s: %v", host, te.StatusCode, ref, te))
-	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "certificate"):
+	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "certificate") ||
+		// A loopback registry is also tried over plain HTTP: a TLS one
+		// refuses that, which is all that is left when its certificate
+		// was not trusted.
+		strings.Contains(err.Error(), "HTTP request to an HTTPS server"):
 		return errdefs.Unavailable(fmt.Sprintf("registry %s: its TLS certificate is not trusted (%v): an administrator adds its CA with `dockyard registries add %s --ca-file CA.pem`", host, err, host))
+	}
+	if te != nil {
+		return errdefs.Unavailable(fmt.Sprintf("registry %s answered HTTP %d for %s: %v", host, te.StatusCode, ref, te))
 	}
 	return errdefs.Unavailable(fmt.Sprintf("registry %s cannot be reached to resolve %s: %v", host, ref, err))
 }

@@ -18,9 +18,19 @@ func (s *Server) openImages(ctx context.Context) error {
 			engines[name] = d
 		}
 	}
+	pullers := map[string]runtime.ImagePuller{}
+	for name, rt := range s.runtimes {
+		if p, ok := rt.(runtime.ImagePuller); ok {
+			pullers[name] = p
+		}
+	}
+	regs := images.NewRegistries(s.Store, s.Secrets)
 	s.Images = images.New(images.Options{
 		Store:             s.Store,
 		Engines:           engines,
+		Registry:          images.NewRegistry(regs.Options),
+		Pullers:           pullers,
+		Credentials:       regs.Auth,
 		DefaultImage:      s.Config.Containers.DefaultImage,
 		ProcessExecutable: s.agentExecutable(),
 		Containers:        s.Containers.List,
@@ -29,7 +39,9 @@ func (s *Server) openImages(ctx context.Context) error {
 		s.Log.Warn("containers.default_image is not in the image catalogue: starts that name no image fail until it is added", "image", s.Config.Containers.DefaultImage, "err", err)
 	}
 	i := &api.ImagesAPI{API: s.API, Images: s.Images}
+	g := &api.RegistriesAPI{API: s.API, Registries: regs}
 	s.API.Extra = append(s.API.Extra, i.Routes()...)
+	s.API.Extra = append(s.API.Extra, g.Routes()...)
 	return nil
 }
 

@@ -2,20 +2,13 @@ package server_test
 
 import (
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/images"
+	"github.com/dockyard/dockyard/internal/images/imagestest"
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/wire"
 )
@@ -36,35 +29,15 @@ func TestImagesList(t *testing.T) {
 	}
 }
 
-// pushRandom pushes a new random image to ref on an in-process registry
-// and returns its digest.
-func pushRandom(t *testing.T, ref string) string {
-	t.Helper()
-	img, err := random.Image(128, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	return d.String()
-}
-
 // TestImagesCatalogue walks the catalogue: who may change it, adding by a
 // registry reference pins the digest (a moved tag changes nothing until
 // update), containers start only from entries, and each change is audited.
 func TestImagesCatalogue(t *testing.T) {
 	h := servertest.Start(t)
 	ctx := context.Background()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	first := pushRandom(t, host+"/golden-cpu:5.2.0")
+	reg := imagestest.Plain(t)
+	host := reg.Host
+	first := reg.Push(t, "golden-cpu:5.2.0")
 
 	user := h.User("ds", access.RoleContainerUser)
 	if _, err := user.AddImage(ctx, wire.ImageAdd{Name: "golden-cpu", Ref: host + "/golden-cpu:5.2.0"}); !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "configure_mltk_container") {
@@ -78,7 +51,7 @@ func TestImagesCatalogue(t *testing.T) {
 	if im.Digest != first || im.RunRef != host+"/golden-cpu@"+first || im.Runtime != "docker" || im.CreatedBy != "cadmin" {
 		t.Fatalf("added = %+v, want digest %s", im, first)
 	}
-	second := pushRandom(t, host+"/golden-cpu:5.2.0")
+	second := reg.Push(t, "golden-cpu:5.2.0")
 	if got, err := user.Image(ctx, "golden-cpu"); err != nil || got.Digest != first {
 		t.Fatalf("show after the tag moved = %+v, %v; want the pinned %s", got, err, first)
 	}

@@ -41,3 +41,33 @@ type ImageStore interface {
 	// DeleteImage removes the entry; errdefs.ErrNotFound if absent.
 	DeleteImage(ctx context.Context, name string) error
 }
+
+// Registry is a private registry: the CA that verifies it (PEM; empty for
+// the system's roots) and the credentials to use there, the password
+// sealed (internal/secrets), never in clear.
+type Registry struct {
+	Host           string
+	CAPEM          string
+	Username       string
+	PasswordSealed string
+	CreatedBy      string
+	Created        time.Time
+	UpdatedBy      string
+	Updated        time.Time
+}
+
+// RegistryStore keeps the private registries.
+type RegistryStore interface {
+	Transactor
+	// CreateRegistry inserts r; errdefs.ErrConflict if the host exists.
+	CreateRegistry(ctx context.Context, r Registry) error
+	// GetRegistry returns the registry of host, or errdefs.ErrNotFound.
+	GetRegistry(ctx context.Context, host string) (Registry, error)
+	// ListRegistries returns every registry, sorted by host.
+	ListRegistries(ctx context.Context) ([]Registry, error)
+	// UpdateRegistry replaces every field of r.Host but its creation;
+	// errdefs.ErrNotFound if absent.
+	UpdateRegistry(ctx context.Context, r Registry) error
+	// DeleteRegistry removes the registry; errdefs.ErrNotFound if absent.
+	DeleteRegistry(ctx context.Context, host string) error
+}

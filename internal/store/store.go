@@ -24,6 +24,7 @@ type Store interface {
 	ContainerStore
 	NotebookStore
 	ImageStore
+	RegistryStore
 	// Close releases the store.
 	Close() error
 }

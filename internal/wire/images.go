@@ -41,3 +41,29 @@ type ImageUpdate struct {
 	Title *string `json:"title,omitempty"`
 	GPU   *bool   `json:"gpu,omitempty"`
 }
+
+// Registry is a private registry as listed: whether a CA verifies it and
+// the user whose credentials are stored; never the password.
+type Registry struct {
+	Host      string    `json:"host"`
+	CA        bool      `json:"ca"`                 // a CA of its own verifies it (else the system's roots)
+	Username  string    `json:"username,omitempty"` // "" when no credentials are stored
+	CreatedBy string    `json:"created_by,omitempty"`
+	Created   time.Time `json:"created,omitzero"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	Updated   time.Time `json:"updated,omitzero"`
+}
+
+// RegistryAdd adds a private registry, with the PEM of the CA that
+// verifies it ("" for the system's roots).
+type RegistryAdd struct {
+	Host  string `json:"host"`
+	CAPEM string `json:"ca_pem,omitempty"`
+}
+
+// RegistryLogin stores the credentials for a registry; the password is
+// sealed at rest and never shown again.
+type RegistryLogin struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}

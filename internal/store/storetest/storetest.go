@@ -32,6 +32,7 @@ var domains = []struct {
 	{"notebooks", testNotebooks},
 	{"apps", testApps},
 	{"images", testImages},
+	{"registries", testRegistries},
 	{"tx", testTx},
 }
 
