@@ -20,13 +20,13 @@ type ImagesAPI struct {
 
 // Routes lists the image routes.
 func (i *ImagesAPI) Routes() []Route {
-	return []Route{
+	return append([]Route{
 		{Method: "GET", Pattern: "/v1/images", Cap: access.CapListContainer, Action: "image.list", Handle: i.list},
 		{Method: "GET", Pattern: "/v1/images/{name}", Cap: access.CapListContainer, Action: "image.show", Handle: i.show},
 		{Method: "POST", Pattern: "/v1/images", Cap: access.CapConfigureContainer, Action: "image.add", Handle: i.add},
 		{Method: "PATCH", Pattern: "/v1/images/{name}", Cap: access.CapConfigureContainer, Action: "image.update", Handle: i.update},
 		{Method: "DELETE", Pattern: "/v1/images/{name}", Cap: access.CapConfigureContainer, Action: "image.remove", Handle: i.remove},
-	}
+	}, i.policyRoutes()...)
 }
 
 func imageWire(im images.Image) wire.Image {

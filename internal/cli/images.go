@@ -40,7 +40,8 @@ func newImagesCmd(env *Env, g *globals) *cobra.Command {
 		},
 	})
 	return group("images", "The image catalogue: the images containers start from, pinned by digest",
-		newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove)
+		newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove,
+		newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g))
 }
 
 func newImagesAddCmd(env *Env, g *globals) *cobra.Command {

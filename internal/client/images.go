@@ -36,3 +36,27 @@ func (c *Client) UpdateImage(ctx context.Context, name string, req wire.ImageUpd
 func (c *Client) RemoveImage(ctx context.Context, name string) error {
 	return c.Do(ctx, "DELETE", "/v1/images/"+url.PathEscape(name), nil, nil)
 }
+
+// ImportScan imports a scan report for a catalogue entry.
+func (c *Client) ImportScan(ctx context.Context, name string, report []byte) (wire.ImageScan, error) {
+	var out wire.ImageScan
+	return out, c.Do(ctx, "POST", "/v1/images/"+url.PathEscape(name)+"/scans", wire.ScanImport{Report: report}, &out)
+}
+
+// AllowCVE lets a CVE of an image pass the policy until a time.
+func (c *Client) AllowCVE(ctx context.Context, name string, req wire.ImageException) (wire.ImageException, error) {
+	var out wire.ImageException
+	return out, c.Do(ctx, "POST", "/v1/images/"+url.PathEscape(name)+"/exceptions", req, &out)
+}
+
+// ImagePolicy shows the image policy.
+func (c *Client) ImagePolicy(ctx context.Context) (wire.ImagePolicy, error) {
+	var out wire.ImagePolicy
+	return out, c.Do(ctx, "GET", "/v1/image-policy", nil, &out)
+}
+
+// SetImagePolicy changes the given fields of the image policy.
+func (c *Client) SetImagePolicy(ctx context.Context, req wire.ImagePolicyUpdate) (wire.ImagePolicy, error) {
+	var out wire.ImagePolicy
+	return out, c.Do(ctx, "PATCH", "/v1/image-policy", req, &out)
+}

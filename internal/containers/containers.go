@@ -121,6 +121,7 @@ type PinnedImage struct {
 	Ref     string
 	Digest  string
 	GPU     bool
+	Policy  string // the image policy's decision
 }
 
 // Container is a container's record as the service's callers see it: the

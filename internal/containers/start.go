@@ -25,6 +25,9 @@ type StartRequest struct {
 	pinned *PinnedImage // set by pin
 }
 
+// pinnedKey carries the pinned image of a start to its audit event.
+type pinnedKey struct{}
+
 // pin fills in the request's image (the default when it names none) and
 // resolves it through the catalogue (Options.PinImage): the runtime is the
 // entry's, and what runs is its pinned content.
@@ -126,6 +129,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	ref := image // what the runtime runs
 	if req.pinned != nil {
 		ref = req.pinned.Ref
+		ctx = context.WithValue(ctx, pinnedKey{}, *req.pinned)
 	}
 	owner := p.User
 	if sc != "" {
@@ -251,6 +255,9 @@ func (s *Service) runningWith(ctx context.Context, c store.Container, rc runtime
 	}
 	if hecToken != "" {
 		details["hec_token_name"] = hecToken
+	}
+	if pi, ok := ctx.Value(pinnedKey{}).(PinnedImage); ok {
+		details["image_digest"], details["image_policy"] = pi.Digest, pi.Policy
 	}
 	s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(c), Details: details})
 	return c

@@ -61,6 +61,10 @@ type Image struct {
 type Options struct {
 	// Store keeps the entries; nil leaves only the built-in one.
 	Store store.ImageStore
+	// Scans keeps scan reports and policy exceptions, Settings the
+	// policy; nil Settings is no policy.
+	Scans    store.ImageScanStore
+	Settings store.SettingsStore
 	// DefaultImage is the entry a start that names none uses
 	// (containers.default_image).
 	DefaultImage string

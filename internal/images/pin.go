@@ -16,6 +16,7 @@ type Pinned struct {
 	Ref     string // what the runtime is given: repo@sha256:..., an image id, or ProcessImage
 	Digest  string
 	GPU     bool
+	Policy  string // the policy's decision, for the start's audit event
 }
 
 // Pin returns what starting a container from the entry called name runs.
@@ -41,12 +42,16 @@ func (c *Catalogue) Pin(ctx context.Context, name string) (Pinned, error) {
 	if e.RunRef == "" || e.Digest == "" {
 		return Pinned{}, errdefs.Conflict(fmt.Sprintf("image %q has no pinned digest: an administrator re-pins it with `dockyard images update %s`", name, name))
 	}
+	decision, err := c.gate(ctx, e)
+	if err != nil {
+		return Pinned{}, err
+	}
 	if e.Source == SourceRegistry {
 		if err := c.pull(ctx, e); err != nil {
 			return Pinned{}, err
 		}
 	}
-	return Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU}, nil
+	return Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU, Policy: decision}, nil
 }
 
 // pull makes a registry entry's pinned content present on its runtime's

@@ -27,6 +27,8 @@ func (s *Server) openImages(ctx context.Context) error {
 	regs := images.NewRegistries(s.Store, s.Secrets)
 	s.Images = images.New(images.Options{
 		Store:             s.Store,
+		Scans:             s.Store,
+		Settings:          s.Store,
 		Engines:           engines,
 		Registry:          images.NewRegistry(regs.Options),
 		Pullers:           pullers,

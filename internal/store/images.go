@@ -71,3 +71,41 @@ type RegistryStore interface {
 	// DeleteRegistry removes the registry; errdefs.ErrNotFound if absent.
 	DeleteRegistry(ctx context.Context, host string) error
 }
+
+// ImageScan is a vulnerability scan report imported for a catalogue
+// entry, bound to the digest the entry was pinned to. Findings is the
+// JSON array of findings as the images service encodes it.
+type ImageScan struct {
+	ID         int64
+	Image      string
+	Digest     string
+	Format     string
+	Scanned    time.Time
+	Findings   string
+	ImportedBy string
+	Imported   time.Time
+}
+
+// ImageException lets a CVE of an image pass the policy until a time.
+type ImageException struct {
+	Image     string
+	CVE       string
+	Until     time.Time
+	Reason    string
+	CreatedBy string
+	Created   time.Time
+}
+
+// ImageScanStore keeps scan reports and policy exceptions.
+type ImageScanStore interface {
+	Transactor
+	// AddImageScan stores a scan report and returns its id.
+	AddImageScan(ctx context.Context, s ImageScan) (int64, error)
+	// LatestImageScan returns the newest scan (by Scanned, then id) of
+	// image at digest, or errdefs.ErrNotFound.
+	LatestImageScan(ctx context.Context, image, digest string) (ImageScan, error)
+	// PutImageException adds or replaces the exception for (Image, CVE).
+	PutImageException(ctx context.Context, e ImageException) error
+	// ListImageExceptions returns the exceptions of image, by CVE.
+	ListImageExceptions(ctx context.Context, image string) ([]ImageException, error)
+}

@@ -25,6 +25,7 @@ type Store interface {
 	NotebookStore
 	ImageStore
 	RegistryStore
+	ImageScanStore
 	// Close releases the store.
 	Close() error
 }

@@ -1,6 +1,9 @@
 package wire
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Image is an entry of the image catalogue: a name containers start from,
 // the reference an administrator gave, the digest it was pinned to and
@@ -66,4 +69,47 @@ type RegistryAdd struct {
 type RegistryLogin struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+}
+
+// ScanImport imports a vulnerability scan report (Trivy JSON, Grype JSON
+// or CycloneDX with vulnerabilities) for a catalogue entry.
+type ScanImport struct {
+	Report json.RawMessage `json:"report"`
+}
+
+// ImageScan is an imported scan report: the digest it is bound to, when
+// it ran and its findings counted by severity.
+type ImageScan struct {
+	ID         int64          `json:"id"`
+	Image      string         `json:"image"`
+	Digest     string         `json:"digest"`
+	Format     string         `json:"format"`
+	Scanned    time.Time      `json:"scanned"`
+	Findings   int            `json:"findings"`
+	BySeverity map[string]int `json:"by_severity"`
+}
+
+// ImagePolicy is the scan gate of container starts. MaxScanAge is a Go
+// duration ("720h"; "" or "0s" for no limit).
+type ImagePolicy struct {
+	MaxSeverity string `json:"max_severity"`
+	RequireScan bool   `json:"require_scan"`
+	MaxScanAge  string `json:"max_scan_age"`
+}
+
+// ImagePolicyUpdate changes the given fields of the policy.
+type ImagePolicyUpdate struct {
+	MaxSeverity *string `json:"max_severity,omitempty"`
+	RequireScan *bool   `json:"require_scan,omitempty"`
+	MaxScanAge  *string `json:"max_scan_age,omitempty"`
+}
+
+// ImageException lets a CVE of an image pass the policy until a time.
+type ImageException struct {
+	Image     string    `json:"image,omitempty"`
+	CVE       string    `json:"cve"`
+	Until     time.Time `json:"until"`
+	Reason    string    `json:"reason"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Created   time.Time `json:"created,omitzero"`
 }

@@ -33,6 +33,7 @@ var domains = []struct {
 	{"apps", testApps},
 	{"images", testImages},
 	{"registries", testRegistries},
+	{"image_scans", testImageScans},
 	{"tx", testTx},
 }
 
