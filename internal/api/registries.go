@@ -45,23 +45,34 @@ func (g *RegistriesAPI) list(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// change runs do and records its audit event (details of the registry it
+// returns) in one transaction, and answers the registry with status.
+func (g *RegistriesAPI) change(w http.ResponseWriter, r *http.Request, action string, status int,
+	do func(r *http.Request) (images.RegistryRecord, error), details func(images.RegistryRecord) map[string]any) error {
+	var rec images.RegistryRecord
+	if err := g.changeIn(g.Registries, r, func(r *http.Request) error {
+		var err error
+		if rec, err = do(r); err != nil {
+			return err
+		}
+		return g.recordErr(r, audit.Event{Action: action, Object: "registry:" + rec.Host, Details: details(rec)})
+	}); err != nil {
+		return err
+	}
+	return writeJSON(w, status, registryWire(images.Info(rec)))
+}
+
 func (g *RegistriesAPI) add(w http.ResponseWriter, r *http.Request) error {
 	var req wire.RegistryAdd
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	var rec images.RegistryRecord
-	if err := g.changeIn(g.Registries, r, func(r *http.Request) error {
-		var err error
-		if rec, err = g.Registries.Add(r.Context(), p.User, req.Host, req.CAPEM); err != nil {
-			return err
-		}
-		return g.recordErr(r, audit.Event{Action: "registry.add", Object: "registry:" + rec.Host, Details: map[string]any{"ca": rec.CAPEM != ""}})
-	}); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, registryWire(images.Info(rec)))
+	return g.change(w, r, "registry.add", http.StatusCreated,
+		func(r *http.Request) (images.RegistryRecord, error) {
+			return g.Registries.Add(r.Context(), p.User, req.Host, req.CAPEM)
+		},
+		func(rec images.RegistryRecord) map[string]any { return map[string]any{"ca": rec.CAPEM != ""} })
 }
 
 func (g *RegistriesAPI) login(w http.ResponseWriter, r *http.Request) error {
@@ -70,17 +81,11 @@ func (g *RegistriesAPI) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	var rec images.RegistryRecord
-	if err := g.changeIn(g.Registries, r, func(r *http.Request) error {
-		var err error
-		if rec, err = g.Registries.Login(r.Context(), p.User, r.PathValue("host"), req.Username, req.Password); err != nil {
-			return err
-		}
-		return g.recordErr(r, audit.Event{Action: "registry.login", Object: "registry:" + rec.Host, Details: map[string]any{"username": rec.Username}})
-	}); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, registryWire(images.Info(rec)))
+	return g.change(w, r, "registry.login", http.StatusOK,
+		func(r *http.Request) (images.RegistryRecord, error) {
+			return g.Registries.Login(r.Context(), p.User, r.PathValue("host"), req.Username, req.Password)
+		},
+		func(rec images.RegistryRecord) map[string]any { return map[string]any{"username": rec.Username} })
 }
 
 func (g *RegistriesAPI) remove(w http.ResponseWriter, r *http.Request) error {

@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -35,24 +32,13 @@ func scanImage(sc scanner) (store.Image, error) {
 		&im.CreatedBy, &created, &im.UpdatedBy, &updated); err != nil {
 		return im, err
 	}
-	var err error
-	if im.Created, err = parseTime(created); err != nil {
-		return im, err
-	}
-	im.Updated, err = parseTime(updated)
-	return im, err
+	return im, parseTimes(&im.Created, created, &im.Updated, updated)
 }
 
 // GetImage returns the entry called name.
 func (s *DB) GetImage(ctx context.Context, name string) (store.Image, error) {
-	im, err := scanImage(s.q(ctx).QueryRowContext(ctx, `SELECT `+imageCols+` FROM images WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Image{}, fmt.Errorf("image %q: %w", name, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return store.Image{}, fmt.Errorf("sqlite store: get image %q: %w", name, err)
-	}
-	return im, nil
+	return queryOne(ctx, s, fmt.Sprintf("get image %q", name), fmt.Sprintf("image %q", name), scanImage,
+		`SELECT `+imageCols+` FROM images WHERE name = ?`, name)
 }
 
 // ListImages returns every entry by name.

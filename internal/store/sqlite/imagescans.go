@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -22,24 +19,20 @@ func (s *DB) AddImageScan(ctx context.Context, sc store.ImageScan) (int64, error
 	return res.LastInsertId()
 }
 
+func scanImageScan(sc scanner) (store.ImageScan, error) {
+	var is store.ImageScan
+	var scanned, imported string
+	if err := sc.Scan(&is.ID, &is.Image, &is.Digest, &is.Format, &scanned, &is.Findings, &is.ImportedBy, &imported); err != nil {
+		return is, err
+	}
+	return is, parseTimes(&is.Scanned, scanned, &is.Imported, imported)
+}
+
 // LatestImageScan returns the newest scan of image at digest.
 func (s *DB) LatestImageScan(ctx context.Context, image, digest string) (store.ImageScan, error) {
-	var sc store.ImageScan
-	var scanned, imported string
-	err := s.q(ctx).QueryRowContext(ctx, `SELECT id, image, digest, format, scanned, findings, imported_by, imported FROM image_scans
-		WHERE image = ? AND digest = ? ORDER BY scanned DESC, id DESC LIMIT 1`, image, digest).
-		Scan(&sc.ID, &sc.Image, &sc.Digest, &sc.Format, &scanned, &sc.Findings, &sc.ImportedBy, &imported)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sc, fmt.Errorf("scan of image %q at %s: %w", image, digest, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return sc, fmt.Errorf("sqlite store: scan of image %q: %w", image, err)
-	}
-	if sc.Scanned, err = parseTime(scanned); err != nil {
-		return sc, err
-	}
-	sc.Imported, err = parseTime(imported)
-	return sc, err
+	return queryOne(ctx, s, fmt.Sprintf("scan of image %q", image), fmt.Sprintf("scan of image %q at %s", image, digest), scanImageScan,
+		`SELECT id, image, digest, format, scanned, findings, imported_by, imported FROM image_scans
+		WHERE image = ? AND digest = ? ORDER BY scanned DESC, id DESC LIMIT 1`, image, digest)
 }
 
 // PutImageException adds or replaces an exception.
@@ -59,12 +52,7 @@ func scanException(sc scanner) (store.ImageException, error) {
 	if err := sc.Scan(&e.Image, &e.CVE, &until, &e.Reason, &e.CreatedBy, &created); err != nil {
 		return e, err
 	}
-	var err error
-	if e.Until, err = parseTime(until); err != nil {
-		return e, err
-	}
-	e.Created, err = parseTime(created)
-	return e, err
+	return e, parseTimes(&e.Until, until, &e.Created, created)
 }
 
 // ListImageExceptions returns the exceptions of image by CVE.

@@ -2,7 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/dockyard/dockyard/internal/errdefs"
 )
 
 // queryAll runs query (in ctx's transaction, if any) and scans every row
@@ -23,4 +28,31 @@ func queryAll[T any](ctx context.Context, s *DB, what string, scan func(scanner)
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// queryOne runs query (in ctx's transaction, if any) and scans its one
+// row with scan; no row is an errdefs.ErrNotFound error naming notFound
+// ("image \"x\""). what names the operation in other errors.
+func queryOne[T any](ctx context.Context, s *DB, what, notFound string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(s.q(ctx).QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%s: %w", notFound, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("sqlite store: %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// parseTimes parses RFC 3339 text columns into their fields, in pairs:
+// parseTimes(&a.Created, created, &a.Updated, updated).
+func parseTimes(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		t, err := parseTime(pairs[i+1].(string))
+		if err != nil {
+			return err
+		}
+		*pairs[i].(*time.Time) = t
+	}
+	return nil
 }

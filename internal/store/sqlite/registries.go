@@ -2,11 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -33,24 +30,13 @@ func scanRegistry(sc scanner) (store.Registry, error) {
 	if err := sc.Scan(&r.Host, &r.CAPEM, &r.Username, &r.PasswordSealed, &r.CreatedBy, &created, &r.UpdatedBy, &updated); err != nil {
 		return r, err
 	}
-	var err error
-	if r.Created, err = parseTime(created); err != nil {
-		return r, err
-	}
-	r.Updated, err = parseTime(updated)
-	return r, err
+	return r, parseTimes(&r.Created, created, &r.Updated, updated)
 }
 
 // GetRegistry returns the registry of host.
 func (s *DB) GetRegistry(ctx context.Context, host string) (store.Registry, error) {
-	r, err := scanRegistry(s.q(ctx).QueryRowContext(ctx, `SELECT `+registryCols+` FROM registries WHERE host = ?`, host))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Registry{}, fmt.Errorf("registry %q: %w", host, errdefs.ErrNotFound)
-	}
-	if err != nil {
-		return store.Registry{}, fmt.Errorf("sqlite store: get registry %q: %w", host, err)
-	}
-	return r, nil
+	return queryOne(ctx, s, fmt.Sprintf("get registry %q", host), fmt.Sprintf("registry %q", host), scanRegistry,
+		`SELECT `+registryCols+` FROM registries WHERE host = ?`, host)
 }
 
 // ListRegistries returns every registry by host.
