@@ -51,6 +51,10 @@ func TestImagesDockerLocalPin(t *testing.T) {
 	if im.Digest != first || im.RunRef != first || im.Source != "engine" || im.Runtime != "docker" {
 		t.Fatalf("added = %+v, want the image id %s", im, first)
 	}
+	// The seed's GPU image is the same agent image, marked for GPUs.
+	if gpu, err := h.Admin.AddImage(ctx, wire.ImageAdd{Name: "golden-gpu", Ref: tag, Title: "Golden GPU", GPU: true}); err != nil || !gpu.GPU || gpu.Digest != first {
+		t.Fatalf("golden-gpu = %+v, %v", gpu, err)
+	}
 	// Move the tag to another image.
 	dockerCmd(t, fmt.Sprintf("FROM %s\nLABEL dockyard.images-test=%s\n", img, tag), "build", "-q", "-t", tag, "-")
 	second := dockerCmd(t, "", "image", "inspect", "-f", "{{.Id}}", tag)
