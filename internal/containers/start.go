@@ -126,6 +126,9 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	if image == "" {
 		image = s.o.DefaultImage
 	}
+	if req.pinned != nil && req.GPUs > 0 && !req.pinned.GPU {
+		return store.Container{}, errdefs.Invalid(fmt.Sprintf("image %q is not a GPU image: start GPUs from an entry marked for them (`dockyard images list` shows gpu true; an administrator marks one with `dockyard images update NAME --gpu`)", image))
+	}
 	ref := image // what the runtime runs
 	if req.pinned != nil {
 		ref = req.pinned.Ref

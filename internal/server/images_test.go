@@ -82,6 +82,9 @@ func TestImagesCatalogue(t *testing.T) {
 	if _, err := user.StartContainer(ctx, "raw", wire.ContainerStart{Image: "golden-cpu", Runtime: "process"}); !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "runs on the docker runtime") {
 		t.Errorf("start on the wrong runtime: %v", err)
 	}
+	if _, err := h.Admin.StartContainer(ctx, "g", wire.ContainerStart{Image: "cpu-local", GPUs: 1}); !errdefs.IsInvalid(err) || !strings.Contains(err.Error(), "not a GPU image") {
+		t.Errorf("GPUs from an image not marked for them: %v", err)
+	}
 	if err := adm.RemoveImage(ctx, "cpu-local"); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "used by 1 containers (web)") {
 		t.Errorf("removing an image in use: %v", err)
 	}
