@@ -62,7 +62,11 @@ func (i *ImagesAPI) show(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, im := range list {
 		if im.Name == name {
-			return writeJSON(w, http.StatusOK, imageWire(im))
+			out := imageWire(im)
+			if out.Policy, err = i.Images.Decision(r.Context(), name); err != nil {
+				return err
+			}
+			return writeJSON(w, http.StatusOK, out)
 		}
 	}
 	_, err = i.Images.Get(r.Context(), name)

@@ -58,9 +58,11 @@ func TestImagesScanGate(t *testing.T) {
 		{admin, []string{"images", "scan", "import", "golden-cpu", "--file", report("other.json", "sha256:"+strings.Repeat("0", 64))}, 1, "is pinned to " + digest},
 		{admin, []string{"images", "scan", "import", "golden-cpu", "--file", report("crit.json", digest, "CVE-2026-9:CRITICAL", "CVE-2026-8:LOW")}, 0, "critical=1,low=1"},
 		{ds, []string{"containers", "start", "web", "--image", "golden-cpu"}, 4, "CVE-2026-9 (critical, openssl)"},
+		{ds, []string{"images", "show", "golden-cpu", "-o", "json"}, 0, `"policy": "refused: image`},
 		{admin, []string{"images", "allow", "golden-cpu", "--cve", "CVE-2026-9", "--until", "yesterday", "--reason", "x"}, 2, "--until"},
 		{admin, []string{"images", "allow", "golden-cpu", "--cve", "CVE-2026-9", "--until", "2020-01-01", "--reason", "x"}, 1, "not in the future"},
 		{admin, []string{"images", "allow", "golden-cpu", "--cve", "CVE-2026-9", "--until", time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "--reason", "no fix upstream yet"}, 0, "CVE-2026-9"},
+		{ds, []string{"images", "show", "golden-cpu", "-o", "json"}, 0, "excepted CVE-2026-9"},
 	}
 	for _, s := range steps {
 		out, e, code := run(t, s.vars, "", s.args...)

@@ -157,6 +157,21 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
+// Decision says what the policy decides now for a start from the entry
+// called name: "allowed: ..." or the refusal's reasons (a show, not a
+// start: nothing is pulled).
+func (c *Catalogue) Decision(ctx context.Context, name string) (string, error) {
+	e, err := c.Get(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	d, err := c.gate(ctx, e)
+	if errdefs.IsPermissionDenied(err) {
+		return "refused: " + err.Error(), nil
+	}
+	return d, err
+}
+
 // gate decides whether a start from e may run under the policy, and says
 // why: a refusal is an errdefs.ErrPermissionDenied error naming the CVEs,
 // or the missing or stale scan; what cannot be read refuses (fail closed).

@@ -19,7 +19,8 @@ type Image struct {
 	GPU        bool      `json:"gpu"`
 	Builtin    bool      `json:"builtin"`
 	Default    bool      `json:"default"`
-	Containers int       `json:"containers"` // container records that use it
+	Containers int       `json:"containers"`       // container records that use it
+	Policy     string    `json:"policy,omitempty"` // what the image policy decides for a start now (images show)
 	CreatedBy  string    `json:"created_by,omitempty"`
 	Created    time.Time `json:"created,omitzero"`
 	UpdatedBy  string    `json:"updated_by,omitempty"`
