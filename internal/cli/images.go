@@ -30,7 +30,12 @@ func newImagesCmd(env *Env, g *globals) *cobra.Command {
 		Use: "show NAME", Short: "Show a catalogue entry (needs list_mltk_container)", Args: needArgs(1, "the image's NAME"),
 		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Image, error) {
 			return c.Image(cmd.Context(), args[0])
-		}, one(imagesTable)),
+		}, func(im wire.Image) *table {
+			t := imagesTable([]wire.Image{im})
+			t.header = append(t.header, "policy")
+			t.rows[0] = append(t.rows[0], dash(im.Policy))
+			return t
+		}),
 	}
 	remove := env.deleteCmd(g, deleteSpec{
 		use: "remove NAME", short: "Remove a catalogue entry no container uses (needs configure_mltk_container)",
