@@ -122,6 +122,9 @@ type PinnedImage struct {
 	Digest  string
 	GPU     bool
 	Policy  string // the image policy's decision
+	// Pull makes the content present on the runtime's host; nil when
+	// there is nothing to pull. Called once the start is authorised.
+	Pull func(ctx context.Context) error
 }
 
 // Container is a container's record as the service's callers see it: the

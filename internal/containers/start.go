@@ -178,6 +178,11 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		c.Model = req.Model
 	}
 	if c.RuntimeID == "" {
+		if req.pinned != nil && req.pinned.Pull != nil {
+			if err := req.pinned.Pull(ctx); err != nil {
+				return s.failed(ctx, p, c, err)
+			}
+		}
 		id, err := s.create(ctx, rt, c, ref)
 		if err != nil {
 			return s.failed(ctx, p, c, err)

@@ -17,6 +17,11 @@ type Pinned struct {
 	Digest  string
 	GPU     bool
 	Policy  string // the policy's decision, for the start's audit event
+	// Pull makes the content present on the runtime's host (a registry
+	// image the engine has not pulled yet), with the registry's
+	// credentials; nil when there is nothing to pull. The start calls it
+	// once it is authorised, before creating the container.
+	Pull func(ctx context.Context) error
 }
 
 // Pin returns what starting a container from the entry called name runs.
@@ -46,21 +51,17 @@ func (c *Catalogue) Pin(ctx context.Context, name string) (Pinned, error) {
 	if err != nil {
 		return Pinned{}, err
 	}
-	if e.Source == SourceRegistry {
-		if err := c.pull(ctx, e); err != nil {
-			return Pinned{}, err
-		}
+	p := Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU, Policy: decision}
+	if _, ok := c.o.Pullers[e.Runtime]; ok && e.Source == SourceRegistry {
+		p.Pull = func(ctx context.Context) error { return c.pull(ctx, e) }
 	}
-	return Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU, Policy: decision}, nil
+	return p, nil
 }
 
 // pull makes a registry entry's pinned content present on its runtime's
 // host, with the registry's credentials.
 func (c *Catalogue) pull(ctx context.Context, e Entry) error {
-	p, ok := c.o.Pullers[e.Runtime]
-	if !ok {
-		return nil
-	}
+	p := c.o.Pullers[e.Runtime]
 	r, err := ParseRemote(e.RunRef)
 	if err != nil {
 		return fmt.Errorf("image %q: %w", e.Name, err)
