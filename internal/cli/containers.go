@@ -60,8 +60,8 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 			return c.StartContainer(cmd.Context(), args[0], wire.ContainerStart{Image: image, Runtime: rt, Model: model, GPUs: gpus})
 		}, one(containersTable)),
 	}
-	start.Flags().StringVar(&image, "image", "", "container image (default: the server's default image)")
-	start.Flags().StringVar(&rt, "runtime", "", "container runtime: process or docker (default: the server's)")
+	start.Flags().StringVar(&image, "image", "", "an image of the catalogue, by name (`dockyard images list`; default: containers.default_image)")
+	start.Flags().StringVar(&rt, "runtime", "", "container runtime: process or docker (default: the image's)")
 	start.Flags().StringVar(&model, "model", "", "the model this container serves")
 	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
 	stop := &cobra.Command{

@@ -102,7 +102,7 @@ type Models struct {
 type Containers struct {
 	Runtime      string        `yaml:"runtime" doc:"default container runtime: process, docker or kubernetes"`
 	Python       string        `yaml:"python" doc:"Python interpreter the process runtime runs notebooks with"`
-	DefaultImage string        `yaml:"default_image" doc:"image used when a container is started without one"`
+	DefaultImage string        `yaml:"default_image" doc:"image catalogue entry a container starts from when it names none"`
 	StopGrace    time.Duration `yaml:"stop_grace" doc:"how long a stopping container gets before it is killed"`
 	StartTimeout time.Duration `yaml:"start_timeout" doc:"how long a starting container's agent may take to answer before the start fails"`
 	SyncInterval time.Duration `yaml:"sync_interval" doc:"how often notebooks changed inside running containers are copied to the central store (and missing ones restored into them); 0 turns sync off"`

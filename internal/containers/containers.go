@@ -61,6 +61,11 @@ type Options struct {
 	// DefaultRuntime and DefaultImage are used when a start names none.
 	DefaultRuntime string
 	DefaultImage   string
+	// PinImage resolves the image a start names (an entry of the image
+	// catalogue) to the runtime it runs on and the reference of its pinned
+	// content, which is what the runtime is given. nil runs the name as
+	// given, on the requested or default runtime.
+	PinImage func(ctx context.Context, name string) (PinnedImage, error)
 	// ServerID labels every container this server creates.
 	ServerID string
 	// AgentTLS verifies the agents of runtime-managed containers (it trusts
@@ -106,6 +111,20 @@ type Options struct {
 	// Roles checks the roles a container is shared with (Share); nil
 	// accepts any name.
 	Roles RoleChecker
+}
+
+// PinnedImage is what a catalogue entry runs: its runtime, the reference
+// that names exactly its pinned content, and that content's digest.
+type PinnedImage struct {
+	Name    string
+	Runtime string
+	Ref     string
+	Digest  string
+	GPU     bool
+	Policy  string // the image policy's decision
+	// Pull makes the content present on the runtime's host; nil when
+	// there is nothing to pull. Called once the start is authorised.
+	Pull func(ctx context.Context) error
 }
 
 // Container is a container's record as the service's callers see it: the

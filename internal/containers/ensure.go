@@ -105,6 +105,10 @@ func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, 
 		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc, Owner: c.Owner}, err.Error())
 		return nil, err
 	}
+	if err := s.pin(ctx, &req); err != nil {
+		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc, Owner: c.Owner}, err.Error())
+		return nil, err
+	}
 	if err := s.checkStart(p, n, sc, req); err != nil {
 		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc, Owner: c.Owner}, err.Error())
 		return nil, err

@@ -21,6 +21,36 @@ type StartRequest struct {
 	Runtime string
 	Model   string
 	GPUs    int
+
+	pinned *PinnedImage // set by pin
+}
+
+// pinnedKey carries the pinned image of a start to its audit event.
+type pinnedKey struct{}
+
+// pin fills in the request's image (the default when it names none) and
+// resolves it through the catalogue (Options.PinImage): the runtime is the
+// entry's, and what runs is its pinned content.
+func (s *Service) pin(ctx context.Context, req *StartRequest) error {
+	if req.Image == "" {
+		req.Image = s.o.DefaultImage
+	}
+	if s.o.PinImage == nil || req.Runtime == RuntimeExternal {
+		return nil
+	}
+	pi, err := s.o.PinImage(ctx, req.Image)
+	if err != nil {
+		if req.Image == s.o.DefaultImage && errdefs.IsNotFound(err) {
+			return errdefs.NotFound(fmt.Sprintf("%v (it is containers.default_image: an administrator adds it, or sets the default to an entry of `dockyard images list`)", err))
+		}
+		return err
+	}
+	if req.Runtime != "" && req.Runtime != pi.Runtime {
+		return errdefs.Invalid(fmt.Sprintf("image %q runs on the %s runtime, not %s: leave out --runtime, or choose an image of that runtime (`dockyard images list`)",
+			req.Image, pi.Runtime, req.Runtime))
+	}
+	req.Runtime, req.pinned = pi.Runtime, &pi
+	return nil
 }
 
 // Start starts the container (creating its record and its runtime
@@ -37,6 +67,11 @@ func (s *Service) Start(ctx context.Context, p *access.Principal, req StartReque
 	if sc != "" && sc != p.User && !isAdmin(p) {
 		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc}, "another user's development container is for administrators only")
 		return store.Container{}, notFound(req.Name)
+	}
+	if err := s.pin(ctx, &req); err != nil {
+		s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(store.Container{Name: n, Scope: sc}), Result: audit.ResultDenied, Message: err.Error(),
+			Details: map[string]any{"image": req.Image}})
+		return store.Container{}, err
 	}
 	if err := s.checkStart(p, n, sc, req); err != nil {
 		s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(store.Container{Name: n, Scope: sc}), Result: audit.ResultDenied, Message: err.Error()})
@@ -91,6 +126,14 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	if image == "" {
 		image = s.o.DefaultImage
 	}
+	if req.pinned != nil && req.GPUs > 0 && !req.pinned.GPU {
+		return store.Container{}, errdefs.Invalid(fmt.Sprintf("image %q is not a GPU image: start GPUs from an entry marked for them (`dockyard images list` shows gpu true; an administrator marks one with `dockyard images update NAME --gpu`)", image))
+	}
+	ref := image // what the runtime runs
+	if req.pinned != nil {
+		ref = req.pinned.Ref
+		ctx = context.WithValue(ctx, pinnedKey{}, *req.pinned)
+	}
 	owner := p.User
 	if sc != "" {
 		owner = sc
@@ -115,7 +158,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		if ok {
 			rc, ierr = old.Inspect(ctx, c.RuntimeID)
 		}
-		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && c.GPUs == req.GPUs &&
+		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && rc.Image == ref && c.GPUs == req.GPUs &&
 			(req.Model == "" || req.Model == c.Model)
 		if same && rc.State == runtime.StateRunning {
 			c = s.running(ctx, c, rc, p, false)
@@ -135,7 +178,12 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		c.Model = req.Model
 	}
 	if c.RuntimeID == "" {
-		id, err := s.create(ctx, rt, c)
+		if req.pinned != nil && req.pinned.Pull != nil {
+			if err := req.pinned.Pull(ctx); err != nil {
+				return s.failed(ctx, p, c, err)
+			}
+		}
+		id, err := s.create(ctx, rt, c, ref)
 		if err != nil {
 			return s.failed(ctx, p, c, err)
 		}
@@ -157,9 +205,10 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	return s.runningWith(ctx, c, rc, p, true, hec), nil
 }
 
-// create makes the runtime container for c and returns its id. A leftover
-// container of this server with the same name and labels is taken over.
-func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Container) (string, error) {
+// create makes the runtime container for c, running the image ref, and
+// returns its id. A leftover container of this server with the same name
+// and labels is taken over.
+func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Container, ref string) (string, error) {
 	labels := map[string]string{
 		runtime.LabelServerID:  s.o.ServerID,
 		runtime.LabelContainer: c.Name,
@@ -168,7 +217,7 @@ func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Contai
 	if c.Model != "" {
 		labels[runtime.LabelModel] = c.Model
 	}
-	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: c.Image, Labels: labels, GPUs: c.GPUs}
+	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: ref, Labels: labels, GPUs: c.GPUs}
 	if s.o.Python != "" {
 		spec.Args = []string{"--python", s.o.Python}
 	}
@@ -210,10 +259,13 @@ func (s *Service) runningWith(ctx context.Context, c store.Container, rc runtime
 	}
 	details := map[string]any{
 		"image": c.Image, "runtime": c.Runtime, "gpus": c.GPUs, "model": c.Model, "owner": c.Owner,
-		"runtime_id": c.RuntimeID, "already_running": !started,
+		"runtime_id": c.RuntimeID, "already_running": !started, "image_ref": rc.Image,
 	}
 	if hecToken != "" {
 		details["hec_token_name"] = hecToken
+	}
+	if pi, ok := ctx.Value(pinnedKey{}).(PinnedImage); ok {
+		details["image_digest"], details["image_policy"] = pi.Digest, pi.Policy
 	}
 	s.record(ctx, audit.Event{User: p.User, Action: "container.start", Object: object(c), Details: details})
 	return c

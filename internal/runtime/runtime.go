@@ -117,6 +117,20 @@ func MatchLabels(have, want map[string]string) bool {
 	return true
 }
 
+// RegistryAuth is what a pull presents to a registry (never logged).
+type RegistryAuth struct {
+	Server   string
+	Username string
+	Password string
+}
+
+// ImagePuller is implemented by backends that pull images from
+// registries: PullImage makes ref (repo@sha256:...) present, pulling it
+// with auth (nil: anonymously) when it is not.
+type ImagePuller interface {
+	PullImage(ctx context.Context, ref string, auth *RegistryAuth) error
+}
+
 // ImageDigester is implemented by backends that can name the content digest
 // of an image they run (the Docker runtime: the image id), so that a model
 // version's lineage pins exactly the image that trained it.

@@ -114,13 +114,14 @@ func containerLimits(cfg config.Config) runtime.Limits {
 // the trace exporter's environment of obs and, when containers.hec_tokens
 // is on, HEC tokens for the indexes of ix.
 func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *endpoint, rts runtimes,
-	st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder,
+	pin func(context.Context, string) (containers.PinnedImage, error), st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder,
 	ix *index.Service, obs observability, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
 	svc, err := containers.New(containers.Options{
 		Store:          st,
 		Runtimes:       rts.byName,
 		DefaultRuntime: cfg.Containers.Runtime,
 		DefaultImage:   cfg.Containers.DefaultImage,
+		PinImage:       pin,
 		ServerID:       serverID,
 		AgentTLS:       rts.agentTLS(),
 		Secrets:        box,

@@ -28,7 +28,7 @@ import (
 // entry no route has.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
 	h := servertest.Start(t)
-	routes := h.Srv.API.Routes()
+	routes := h.Srv.Routes()
 	_, problems := api.OpenAPI(routes, "test")
 	for _, p := range problems {
 		t.Error(p)

@@ -173,7 +173,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	s.runtimes = rts
 	s.onClose(closeRuntimes)
-	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts,
+	imgs, routes := newImages(ctx, cfg, st, box, rts, log, s.api)
+	s.addRoutes(routes)
+	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts, pinImage(imgs),
 		st, box, s.notebooks, s.access, s.audit, s.index, s.obs, log, s.api)
 	if err != nil {
 		return nil, err
@@ -185,8 +187,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.onClose(runSync(cfg, syncer, s.containers))
-	imgs, routes := newImages(cfg, rts, s.containers, s.api)
-	s.addRoutes(routes)
 
 	s.maintenance, routes = newMaintenance(cfg, s.id, st, storeFiles(cfg), blobs, s.obs.metrics, log, s.api)
 	s.addRoutes(routes)

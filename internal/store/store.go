@@ -27,6 +27,9 @@ type Store interface {
 	NotebookStore
 	BlobRefStore
 	Snapshotter
+	ImageStore
+	RegistryStore
+	ImageScanStore
 	// Close releases the store.
 	Close() error
 }

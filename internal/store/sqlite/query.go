@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 )
@@ -50,6 +51,18 @@ func inserted(err error, what string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite store: create %s: %w", what, err)
+	}
+	return nil
+}
+// parseTimes parses RFC 3339 text columns into their fields, in pairs:
+// parseTimes(&a.Created, created, &a.Updated, updated).
+func parseTimes(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		t, err := parseTime(pairs[i+1].(string))
+		if err != nil {
+			return err
+		}
+		*pairs[i].(*time.Time) = t
 	}
 	return nil
 }

@@ -34,6 +34,9 @@ var domains = []struct {
 	{"containers", testContainers},
 	{"notebooks", testNotebooks},
 	{"apps", testApps},
+	{"images", testImages},
+	{"registries", testRegistries},
+	{"image_scans", testImageScans},
 	{"tx", testTx},
 }
 
