@@ -375,6 +375,9 @@ var schemaOverrides = map[reflect.Type]map[string]any{
 		"type": "object", "additionalProperties": map[string]any{"type": "string"},
 		"description": "A result row: field name → value, in the order of the fields.",
 	},
+	reflect.TypeOf(json.RawMessage{}): {
+		"description": "Any JSON value, kept as it was sent (a scan report: Trivy JSON, Grype JSON or CycloneDX).",
+	},
 }
 
 // nullable lets s be null too: a type array where s has one type, else

@@ -179,6 +179,18 @@ var openapiSpecs = map[string]openapiSpec{
 	"POST /v1/containers/{name}/register": {Summary: "Register an external container", Request: wire.ContainerRegister{}, Response: wire.Container{}},
 	"POST /v1/containers/{name}/share":    {Summary: "Share a container with roles", Request: wire.ContainerShare{}, Response: wire.Container{}},
 	"GET /v1/images":                      {Summary: "List the image catalogue", Response: []wire.Image{}},
+	"GET /v1/images/{name}":               {Summary: "Show a catalogue entry and what the policy decides for it", Response: wire.Image{}},
+	"POST /v1/images":                     {Summary: "Add a catalogue entry, pinned by digest", Request: wire.ImageAdd{}, Response: wire.Image{}, Status: http.StatusCreated},
+	"PATCH /v1/images/{name}":             {Summary: "Change or re-pin a catalogue entry", Request: wire.ImageUpdate{}, Response: wire.Image{}},
+	"DELETE /v1/images/{name}":            {Summary: "Remove a catalogue entry", Response: removedName{}},
+	"POST /v1/images/{name}/scans":        {Summary: "Import a scan report bound to the entry's digest", Request: wire.ScanImport{}, Response: wire.ImageScan{}, Status: http.StatusCreated},
+	"POST /v1/images/{name}/exceptions":   {Summary: "Allow a CVE on an entry until a date", Request: wire.ImageException{}, Response: wire.ImageException{}, Status: http.StatusCreated},
+	"GET /v1/image-policy":                {Summary: "Show the image policy", Response: wire.ImagePolicy{}},
+	"PATCH /v1/image-policy":              {Summary: "Change the image policy", Request: wire.ImagePolicyUpdate{}, Response: wire.ImagePolicy{}},
+	"GET /v1/registries":                  {Summary: "List private registries", Response: []wire.Registry{}},
+	"POST /v1/registries":                 {Summary: "Add a private registry", Request: wire.RegistryAdd{}, Response: wire.Registry{}, Status: http.StatusCreated},
+	"POST /v1/registries/{host}/login":    {Summary: "Store a registry's credentials, sealed", Request: wire.RegistryLogin{}, Response: wire.Registry{}},
+	"DELETE /v1/registries/{host}":        {Summary: "Remove a registry and its credentials", Response: removedName{}},
 
 	// telemetry
 	"GET /metrics":                   {OperationID: "metrics", Summary: "Prometheus metrics", ResponseType: textType},
@@ -229,4 +241,9 @@ var openapiSpecs = map[string]openapiSpec{
 	"GET /v1/indexes":           {Summary: "List the indexes the caller may search", Response: []wire.Index{}},
 	"POST /v1/indexes":          {Summary: "Create an index", Request: wire.IndexRequest{}, Response: wire.Index{}, Status: http.StatusCreated},
 	"DELETE /v1/indexes/{name}": {Summary: "Delete an index", Response: deletedAnswer{}},
+}
+
+// removedName is the answer of a remove that names what it removed.
+type removedName struct {
+	Removed string `json:"removed"`
 }
