@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/errdefs/errhttp"
 	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
@@ -101,6 +101,7 @@ func (a *Agent) logRequests(next http.Handler) http.Handler {
 type answer struct {
 	Status     string          `json:"status"`
 	Message    string          `json:"message"`
+	Code       string          `json:"code,omitempty"` // of an error: errhttp's code string
 	Results    string          `json:"results,omitempty"`
 	Summary    json.RawMessage `json:"summary,omitempty"`
 	Messages   []string        `json:"messages,omitempty"`
@@ -116,35 +117,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// statusOf maps an error kind to an HTTP status.
+// statusOf is the HTTP status that answers err, by the one mapping of
+// error kinds to statuses (errhttp): a body over its limit is 413.
 func statusOf(err error) int {
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe), errdefs.IsLimit(err):
-		return http.StatusRequestEntityTooLarge
-	case errdefs.IsInvalid(err):
-		return http.StatusBadRequest
-	case errdefs.IsUnauthenticated(err):
-		return http.StatusUnauthorized
-	case errdefs.IsPermissionDenied(err):
-		return http.StatusForbidden
-	case errdefs.IsNotFound(err):
-		return http.StatusNotFound
-	case errdefs.IsConflict(err):
-		return http.StatusConflict
-	case errdefs.IsUnavailable(err):
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	status, _ := errhttp.Status(err)
+	return status
 }
 
-// writeError answers {"status": "error", "message": ...} with the status of
-// err's kind.
+// writeError answers {"status": "error", "message": ..., "code": ...} with
+// the status and code of err's kind (errhttp).
 func writeError(w http.ResponseWriter, err error) {
 	msg := err.Error()
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	e := errhttp.Of(err)
+	if e == errhttp.TooLarge {
 		msg = "request body is larger than the agent's limit; send fewer rows per request or use /v1/fit/stream"
 	}
-	writeJSON(w, statusOf(err), answer{Status: "error", Message: msg})
+	writeJSON(w, e.Status, answer{Status: "error", Message: msg, Code: e.Code})
 }

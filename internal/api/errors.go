@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/errdefs/errhttp"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -25,27 +26,14 @@ func notFoundRoute(r *http.Request) error {
 	return errdefs.NotFound(fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 }
 
-// statusOf maps an error kind to an HTTP status and a wire code.
+// statusOf maps an error to an HTTP status and a wire code: by the one
+// table of the protocol (errhttp), except that a full disk is answered
+// with errhttp.DiskFull whatever the error's kind.
 func statusOf(err error) (int, string) {
-	switch {
-	case diskFull(err):
-		return http.StatusInsufficientStorage, "disk_full"
-	case errdefs.IsNotFound(err):
-		return http.StatusNotFound, "not_found"
-	case errdefs.IsConflict(err):
-		return http.StatusConflict, "conflict"
-	case errdefs.IsInvalid(err):
-		return http.StatusBadRequest, "invalid"
-	case errdefs.IsUnauthenticated(err):
-		return http.StatusUnauthorized, "unauthenticated"
-	case errdefs.IsPermissionDenied(err):
-		return http.StatusForbidden, "permission_denied"
-	case errdefs.IsLimit(err):
-		return http.StatusTooManyRequests, "limit"
-	case errdefs.IsUnavailable(err):
-		return http.StatusServiceUnavailable, "unavailable"
+	if diskFull(err) {
+		return errhttp.DiskFull.Status, errhttp.DiskFull.Code
 	}
-	return http.StatusInternalServerError, "internal"
+	return errhttp.Status(err)
 }
 
 // auditFailed is the error of a request whose audit event could not be
@@ -68,7 +56,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	msg := err.Error()
 	var af *auditFailed
 	if errors.As(err, &af) {
-		status, code = http.StatusInternalServerError, "internal"
+		status, code = errhttp.Internal.Status, errhttp.Internal.Code
 	}
 	if status == http.StatusInternalServerError {
 		a.logInternal(r, err)
@@ -151,7 +139,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errdefs.Invalid(fmt.Sprintf("request body is larger than %d bytes", maxBody))
+			// Answered 413 too_large (errhttp.TooLarge), as everywhere.
+			return errdefs.Wrap(errdefs.ErrLimit, mbe, fmt.Sprintf("request body is larger than %d bytes: send a smaller one", maxBody))
 		}
 		return errdefs.Invalid("request body is not valid JSON for this endpoint: " + err.Error())
 	}

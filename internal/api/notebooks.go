@@ -69,7 +69,7 @@ func (n *NotebooksAPI) push(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errdefs.Invalid(fmt.Sprintf("notebook is larger than %d bytes: move data out of it into notebooks/data", notebooks.MaxSize))
+			return errdefs.Wrap(errdefs.ErrLimit, mbe, fmt.Sprintf("notebook is larger than %d bytes: move data out of it into notebooks/data", notebooks.MaxSize))
 		}
 		return errdefs.Invalid("reading the notebook: " + err.Error())
 	}

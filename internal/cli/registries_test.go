@@ -80,11 +80,8 @@ func TestRegistriesCommands(t *testing.T) {
 func auditBodies(t *testing.T, h *servertest.Harness) string {
 	t.Helper()
 	var b strings.Builder
-	for rec, err := range h.Srv.Store.AuditRecords(context.Background(), 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(rec.Body + "\n")
+	if err := h.Admin.AuditExport(context.Background(), &b); err != nil {
+		t.Fatal(err)
 	}
 	return b.String()
 }

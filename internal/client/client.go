@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/errdefs/errhttp"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -140,6 +141,8 @@ func (c *Client) Raw(ctx context.Context, method, path string, body io.Reader, c
 	return nil, decodeError(resp)
 }
 
+// decodeError reads an error answer back into an error of its kind, by
+// the API's one mapping (errhttp.API), with the server's message.
 func decodeError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var e wire.Error
@@ -150,23 +153,7 @@ func decodeError(resp *http.Response) error {
 	if msg == "" {
 		msg = resp.Status
 	}
-	switch resp.StatusCode {
-	case http.StatusNotFound:
-		return errdefs.NotFound(msg)
-	case http.StatusConflict:
-		return errdefs.Conflict(msg)
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
-		return errdefs.Invalid(msg)
-	case http.StatusUnauthorized:
-		return errdefs.Unauthenticated(msg)
-	case http.StatusForbidden:
-		return errdefs.PermissionDenied(msg)
-	case http.StatusTooManyRequests:
-		return errdefs.Limit(msg)
-	case http.StatusServiceUnavailable, http.StatusInsufficientStorage:
-		return errdefs.Unavailable(msg)
-	}
-	return fmt.Errorf("server error (%s): %s", resp.Status, msg)
+	return errhttp.API.Decode(resp.StatusCode, e.Code, msg)
 }
 
 // transportError turns a certificate failure into advice.

@@ -5,10 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/errdefs/errhttp"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -108,23 +108,7 @@ func (c *Client) SearchAll(ctx context.Context, spl, app string) (wire.SearchRes
 }
 
 // ErrorOfCode turns a wire error code and message into an error of the
-// matching errdefs kind.
+// matching errdefs kind, by the API's one mapping (errhttp.API).
 func ErrorOfCode(code, msg string) error {
-	switch code {
-	case "not_found":
-		return errdefs.NotFound(msg)
-	case "conflict":
-		return errdefs.Conflict(msg)
-	case "invalid":
-		return errdefs.Invalid(msg)
-	case "unauthenticated":
-		return errdefs.Unauthenticated(msg)
-	case "permission_denied":
-		return errdefs.PermissionDenied(msg)
-	case "limit":
-		return errdefs.Limit(msg)
-	case "unavailable":
-		return errdefs.Unavailable(msg)
-	}
-	return errors.New(msg)
+	return errhttp.API.Decode(0, code, msg)
 }

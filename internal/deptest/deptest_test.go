@@ -96,7 +96,7 @@ var rules = []rule{
 	{
 		why:     "the Go client speaks the wire protocol and the transfer format only, so that it carries no server code",
 		from:    []string{"internal/client"},
-		only:    []string{"internal/wire", "internal/transfer", "internal/errdefs"},
+		only:    []string{"internal/wire", "internal/transfer", "internal/errdefs", "internal/errdefs/errhttp"},
 		modules: []string{"github.com/containerd/errdefs", "github.com/containerd/errdefs/pkg"},
 	},
 	{

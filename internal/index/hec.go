@@ -16,6 +16,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/errdefs/errhttp"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -41,28 +42,42 @@ const (
 	HECHealthy          = 17
 )
 
-var hecAnswers = map[int]struct {
-	status int
-	text   string
-}{
-	HECSuccess:          {http.StatusOK, "Success"},
-	HECTokenDisabled:    {http.StatusForbidden, "Token disabled"},
-	HECTokenRequired:    {http.StatusUnauthorized, "Token is required"},
-	HECInvalidAuth:      {http.StatusUnauthorized, "Invalid authorization"},
-	HECInvalidToken:     {http.StatusForbidden, "Invalid token"},
-	HECNoData:           {http.StatusBadRequest, "No data"},
-	HECInvalidFormat:    {http.StatusBadRequest, "Invalid data format"},
-	HECIncorrectIndex:   {http.StatusBadRequest, "Incorrect index"},
-	HECInternalError:    {http.StatusInternalServerError, "Internal server error"},
-	HECServerBusy:       {http.StatusServiceUnavailable, "Server is busy"},
-	HECChannelMissing:   {http.StatusBadRequest, "Data channel is missing"},
-	HECInvalidChannel:   {http.StatusBadRequest, "Invalid data channel"},
-	HECEventRequired:    {http.StatusBadRequest, "Event field is required"},
-	HECEventBlank:       {http.StatusBadRequest, "Event field cannot be blank"},
-	HECAckDisabled:      {http.StatusBadRequest, "ACK is disabled"},
-	HECBadIndexedFields: {http.StatusBadRequest, "Error in handling indexed fields"},
-	HECQueryStringAuth:  {http.StatusBadRequest, "Query string authorization is not enabled"},
-	HECHealthy:          {http.StatusOK, "HEC is healthy"},
+// hecAnswers gives each HEC code its text and the error kind whose HTTP
+// status (errhttp's table) answers it; success has no kind and is 200.
+// Splunk's statuses for these codes are exactly those of the kinds.
+var hecAnswers = map[int]hecAnswer{
+	HECSuccess:          {nil, "Success"},
+	HECTokenDisabled:    {errdefs.ErrPermissionDenied, "Token disabled"},
+	HECTokenRequired:    {errdefs.ErrUnauthenticated, "Token is required"},
+	HECInvalidAuth:      {errdefs.ErrUnauthenticated, "Invalid authorization"},
+	HECInvalidToken:     {errdefs.ErrPermissionDenied, "Invalid token"},
+	HECNoData:           {errdefs.ErrInvalid, "No data"},
+	HECInvalidFormat:    {errdefs.ErrInvalid, "Invalid data format"},
+	HECIncorrectIndex:   {errdefs.ErrInvalid, "Incorrect index"},
+	HECInternalError:    {errdefs.ErrInternal, "Internal server error"},
+	HECServerBusy:       {errdefs.ErrUnavailable, "Server is busy"},
+	HECChannelMissing:   {errdefs.ErrInvalid, "Data channel is missing"},
+	HECInvalidChannel:   {errdefs.ErrInvalid, "Invalid data channel"},
+	HECEventRequired:    {errdefs.ErrInvalid, "Event field is required"},
+	HECEventBlank:       {errdefs.ErrInvalid, "Event field cannot be blank"},
+	HECAckDisabled:      {errdefs.ErrInvalid, "ACK is disabled"},
+	HECBadIndexedFields: {errdefs.ErrInvalid, "Error in handling indexed fields"},
+	HECQueryStringAuth:  {errdefs.ErrInvalid, "Query string authorization is not enabled"},
+	HECHealthy:          {nil, "HEC is healthy"},
+}
+
+type hecAnswer struct {
+	kind error // nil: success
+	text string
+}
+
+// status is the HTTP status of the answer: its kind's.
+func (a hecAnswer) status() int {
+	if a.kind == nil {
+		return http.StatusOK
+	}
+	s, _ := errhttp.Status(a.kind)
+	return s
 }
 
 // HECReply is the JSON body of every HEC answer.
@@ -146,7 +161,7 @@ func reply(w http.ResponseWriter, code, event int, text string, status int) {
 		text = a.text
 	}
 	if status == 0 {
-		status = a.status
+		status = a.status()
 	}
 	r := HECReply{Text: text, Code: code}
 	if event >= 0 {

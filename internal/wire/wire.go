@@ -11,7 +11,7 @@ const ProtocolVersion = "1"
 // Error is the body of every non-2xx answer of the server's API.
 type Error struct {
 	Error     string `json:"error"`
-	Code      string `json:"code"` // not_found, conflict, invalid, permission_denied, unauthenticated, unavailable, limit, internal
+	Code      string `json:"code"` // a code of errdefs/errhttp's table: invalid, not_found, limit, too_large, disk_full, internal, ...
 	RequestID string `json:"request_id,omitempty"`
 }
 

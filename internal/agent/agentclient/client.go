@@ -19,6 +19,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/agent"
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/errdefs/errhttp"
 	"github.com/dockyard/dockyard/internal/telemetry"
 )
 
@@ -40,6 +41,7 @@ func New(endpoint, token string, hc *http.Client) *Client {
 type Answer struct {
 	Status     string           `json:"status"` // success, error or staged
 	Message    string           `json:"message"`
+	Code       string           `json:"code,omitempty"`    // of an error: errhttp's code string
 	Results    string           `json:"results,omitempty"` // CSV
 	Summary    json.RawMessage  `json:"summary,omitempty"`
 	Messages   []string         `json:"messages,omitempty"`
@@ -72,27 +74,9 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, hd
 		if json.Unmarshal(b, &a) == nil && a.Message != "" {
 			msg = a.Message
 		}
-		return nil, statusError(resp.StatusCode, fmt.Sprintf("agent %s %s: %s", method, path, msg))
+		return nil, errhttp.Agent.Decode(resp.StatusCode, a.Code, fmt.Sprintf("agent %s %s: %s", method, path, msg))
 	}
 	return resp, nil
-}
-
-func statusError(code int, msg string) error {
-	switch code {
-	case http.StatusBadRequest:
-		return errdefs.Invalid(msg)
-	case http.StatusUnauthorized:
-		return errdefs.Unauthenticated(msg)
-	case http.StatusForbidden:
-		return errdefs.PermissionDenied(msg)
-	case http.StatusNotFound:
-		return errdefs.NotFound(msg)
-	case http.StatusConflict:
-		return errdefs.Conflict(msg)
-	case http.StatusRequestEntityTooLarge:
-		return errdefs.Limit(msg)
-	}
-	return errdefs.Unavailable(msg)
 }
 
 func (c *Client) postJSON(ctx context.Context, path string, v any) (Answer, error) {
