@@ -1,7 +1,6 @@
 package access
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -24,7 +23,7 @@ func ParseSharing(s string) (Sharing, error) {
 	case SharingUser, SharingApp, SharingGlobal:
 		return Sharing(s), nil
 	}
-	return "", errdefs.Invalid(fmt.Sprintf("sharing %q is not one of user, app, global", s))
+	return "", errdefs.Invalidf("sharing %q is not one of user, app, global", s)
 }
 
 // ACL is the permission record of a knowledge object (model, lookup,

@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -102,7 +101,7 @@ func (s *Service) checkAppRoles(ctx context.Context, what string, roles []string
 	for _, r := range roles {
 		r = strings.TrimSpace(r)
 		if _, ok := known[r]; !ok && r != EveryoneRole {
-			return nil, errdefs.Invalid(fmt.Sprintf("%s role %q does not exist: see \"dockyard roles list\" (\"*\" means every role)", what, r))
+			return nil, errdefs.Invalidf("%s role %q does not exist: see \"dockyard roles list\" (\"*\" means every role)", what, r)
 		}
 		out = append(out, r)
 	}
@@ -134,7 +133,7 @@ func (s *Service) CreateApp(ctx context.Context, name string, read, write []stri
 	a := store.App{Name: name, Read: read, Write: write, CreatedBy: by, Created: now, Updated: now}
 	if err := s.st.CreateApp(ctx, a); err != nil {
 		if errdefs.IsConflict(err) {
-			return store.App{}, errdefs.Conflict(fmt.Sprintf("app %s already exists: change it with `dockyard apps update %s`", name, name))
+			return store.App{}, errdefs.Conflictf("app %s already exists: change it with `dockyard apps update %s`", name, name)
 		}
 		return store.App{}, err
 	}
@@ -210,13 +209,13 @@ func (s *Service) DeleteApp(ctx context.Context, p *Principal, name string) (sto
 		return a, err
 	}
 	if name == DefaultApp {
-		return a, errdefs.Invalid(fmt.Sprintf("app %s is the default app and stays: change who may use it with `dockyard apps update %s`", name, name))
+		return a, errdefs.Invalidf("app %s is the default app and stays: change who may use it with `dockyard apps update %s`", name, name)
 	}
 	u, err := s.st.DeleteApp(ctx, name)
 	switch {
 	case errdefs.IsConflict(err):
-		return a, errdefs.Conflict(fmt.Sprintf("app %s is not empty: it still holds %d models, %d lookups and %d notebooks; delete them or ask their owners to, then delete the app",
-			name, u.Models, u.Lookups, u.Notebooks))
+		return a, errdefs.Conflictf("app %s is not empty: it still holds %d models, %d lookups and %d notebooks; delete them or ask their owners to, then delete the app",
+			name, u.Models, u.Lookups, u.Notebooks)
 	case errdefs.IsNotFound(err):
 		return a, AppNotFound(name)
 	}

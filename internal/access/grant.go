@@ -40,8 +40,8 @@ func (s *Service) CheckGrant(ctx context.Context, p *Principal, roles []string) 
 		return err
 	}
 	if extra := p.beyond(expand(roles, known)); len(extra) > 0 {
-		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: the roles %s grant %s, which you do not hold yourself; "+
-			"only a user who holds them may grant them: ask an administrator", strings.Join(roles, ", "), strings.Join(extra, ", ")))
+		return errdefs.PermissionDeniedf("permission denied: the roles %s grant %s, which you do not hold yourself; "+
+			"only a user who holds them may grant them: ask an administrator", strings.Join(roles, ", "), strings.Join(extra, ", "))
 	}
 	return nil
 }
@@ -58,8 +58,8 @@ func (s *Service) CheckRoleGrant(ctx context.Context, p *Principal, r store.Role
 	}
 	known[r.Name] = r
 	if extra := p.beyond(expand([]string{r.Name}, known)); len(extra) > 0 {
-		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: role %q would grant %s, which you do not hold yourself; "+
-			"only a user who holds them may create such a role: ask an administrator", r.Name, strings.Join(extra, ", ")))
+		return errdefs.PermissionDeniedf("permission denied: role %q would grant %s, which you do not hold yourself; "+
+			"only a user who holds them may create such a role: ask an administrator", r.Name, strings.Join(extra, ", "))
 	}
 	return nil
 }
@@ -84,8 +84,8 @@ func (s *Service) CheckManageUser(ctx context.Context, p *Principal, user string
 		return err
 	}
 	if extra := p.beyond(expand(u.Roles, known)); len(extra) > 0 {
-		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: user %q holds %s, which you do not hold yourself; "+
-			"only a user who holds them may change or delete this user: ask an administrator", user, strings.Join(extra, ", ")))
+		return errdefs.PermissionDeniedf("permission denied: user %q holds %s, which you do not hold yourself; "+
+			"only a user who holds them may change or delete this user: ask an administrator", user, strings.Join(extra, ", "))
 	}
 	return nil
 }

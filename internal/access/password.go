@@ -47,15 +47,15 @@ const (
 func (p Params) Validate() error {
 	switch {
 	case p.Memory < 8*uint32(p.Threads) || p.Memory > maxMemory:
-		return errdefs.Invalid(fmt.Sprintf("argon2id memory %d KiB must be between 8 KiB per thread and %d KiB", p.Memory, maxMemory))
+		return errdefs.Invalidf("argon2id memory %d KiB must be between 8 KiB per thread and %d KiB", p.Memory, maxMemory)
 	case p.Time < 1 || p.Time > maxTime:
-		return errdefs.Invalid(fmt.Sprintf("argon2id time %d must be between 1 and %d", p.Time, maxTime))
+		return errdefs.Invalidf("argon2id time %d must be between 1 and %d", p.Time, maxTime)
 	case p.Threads < 1:
 		return errdefs.Invalid("argon2id threads must be at least 1")
 	case p.SaltLen < 8 || p.SaltLen > maxSaltLen:
-		return errdefs.Invalid(fmt.Sprintf("argon2id salt length %d must be between 8 and %d bytes", p.SaltLen, maxSaltLen))
+		return errdefs.Invalidf("argon2id salt length %d must be between 8 and %d bytes", p.SaltLen, maxSaltLen)
 	case p.KeyLen < 16 || p.KeyLen > maxKeyLen:
-		return errdefs.Invalid(fmt.Sprintf("argon2id key length %d must be between 16 and %d bytes", p.KeyLen, maxKeyLen))
+		return errdefs.Invalidf("argon2id key length %d must be between 16 and %d bytes", p.KeyLen, maxKeyLen)
 	}
 	return nil
 }
@@ -67,9 +67,9 @@ func CheckPasswordPolicy(password string) error {
 	case password == "":
 		return errdefs.Invalid("password is empty: choose one of at least 8 characters")
 	case utf8.RuneCountInString(password) < MinPasswordLen:
-		return errdefs.Invalid(fmt.Sprintf("password is too short: use at least %d characters", MinPasswordLen))
+		return errdefs.Invalidf("password is too short: use at least %d characters", MinPasswordLen)
 	case len(password) > MaxPasswordLen:
-		return errdefs.Invalid(fmt.Sprintf("password is too long: use at most %d bytes", MaxPasswordLen))
+		return errdefs.Invalidf("password is too long: use at most %d bytes", MaxPasswordLen)
 	}
 	return nil
 }

@@ -27,12 +27,12 @@ func normaliseRole(r store.Role) (store.Role, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return r, errdefs.Invalid(fmt.Sprintf("unknown capabilit%s %s: known ones are %s",
-			map[bool]string{true: "y", false: "ies"}[len(unknown) == 1], strings.Join(unknown, ", "), capNames()))
+		return r, errdefs.Invalidf("unknown capabilit%s %s: known ones are %s",
+			map[bool]string{true: "y", false: "ies"}[len(unknown) == 1], strings.Join(unknown, ", "), capNames())
 	}
 	for _, i := range r.SearchIndexes {
 		if i != "*" && !indexPattern.MatchString(i) {
-			return r, errdefs.Invalid(fmt.Sprintf("search index %q is not a valid index name (or \"*\")", i))
+			return r, errdefs.Invalidf("search index %q is not a valid index name (or \"*\")", i)
 		}
 	}
 	sortUniq := func(l []string) []string {
@@ -64,7 +64,7 @@ func checkInherit(r store.Role, roles map[string]store.Role) error {
 		}
 	}
 	if len(missing) > 0 {
-		return errdefs.Invalid(fmt.Sprintf("role %q inherits unknown role %s: create it first", r.Name, strings.Join(missing, ", ")))
+		return errdefs.Invalidf("role %q inherits unknown role %s: create it first", r.Name, strings.Join(missing, ", "))
 	}
 	graph := make(map[string][]string, len(roles)+1)
 	for n, x := range roles {
@@ -72,7 +72,7 @@ func checkInherit(r store.Role, roles map[string]store.Role) error {
 	}
 	graph[r.Name] = r.Inherit
 	if cycle := findCycle(r.Name, graph); cycle != nil {
-		return errdefs.Invalid(fmt.Sprintf("role %q would make an inheritance cycle: %s", r.Name, strings.Join(cycle, " -> ")))
+		return errdefs.Invalidf("role %q would make an inheritance cycle: %s", r.Name, strings.Join(cycle, " -> "))
 	}
 	return nil
 }
@@ -119,14 +119,14 @@ func (s *Service) AddRole(ctx context.Context, r store.Role) (store.Role, error)
 		return r, err
 	}
 	if _, ok := roles[r.Name]; ok {
-		return r, errdefs.Conflict(fmt.Sprintf("role %q already exists", r.Name))
+		return r, errdefs.Conflictf("role %q already exists", r.Name)
 	}
 	if err := checkInherit(r, roles); err != nil {
 		return r, err
 	}
 	r.Builtin, r.Created = false, s.utcNow()
 	if err := s.st.CreateRole(ctx, r); errdefs.IsConflict(err) {
-		return r, errdefs.Conflict(fmt.Sprintf("role %q already exists", r.Name))
+		return r, errdefs.Conflictf("role %q already exists", r.Name)
 	} else if err != nil {
 		return r, fmt.Errorf("add role %q: %w", r.Name, err)
 	}
@@ -153,7 +153,7 @@ func (s *Service) UpdateRole(ctx context.Context, r store.Role) (store.Role, err
 	}
 	have, ok := roles[r.Name]
 	if !ok {
-		return r, errdefs.NotFound(fmt.Sprintf("role %q not found", r.Name))
+		return r, errdefs.NotFoundf("role %q not found", r.Name)
 	}
 	delete(roles, r.Name)
 	if err := checkInherit(r, roles); err != nil {
@@ -171,7 +171,7 @@ func (s *Service) UpdateRole(ctx context.Context, r store.Role) (store.Role, err
 func (s *Service) GetRole(ctx context.Context, name string) (store.Role, error) {
 	r, err := s.st.GetRole(ctx, name)
 	if errdefs.IsNotFound(err) {
-		return r, errdefs.NotFound(fmt.Sprintf("role %q not found", name))
+		return r, errdefs.NotFoundf("role %q not found", name)
 	}
 	return r, err
 }
@@ -185,7 +185,7 @@ func (s *Service) ListRoles(ctx context.Context) ([]store.Role, error) {
 // not inherited by any role.
 func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	if IsBuiltinRole(name) {
-		return errdefs.PermissionDenied(fmt.Sprintf("role %q is built in and cannot be deleted", name))
+		return errdefs.PermissionDeniedf("role %q is built in and cannot be deleted", name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,10 +195,10 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	}
 	r, ok := roles[name]
 	if !ok {
-		return errdefs.NotFound(fmt.Sprintf("role %q not found", name))
+		return errdefs.NotFoundf("role %q not found", name)
 	}
 	if r.Builtin {
-		return errdefs.PermissionDenied(fmt.Sprintf("role %q is built in and cannot be deleted", name))
+		return errdefs.PermissionDeniedf("role %q is built in and cannot be deleted", name)
 	}
 	var users, heirs []string
 	for _, x := range roles {
@@ -217,8 +217,8 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	}
 	if len(users)+len(heirs) > 0 {
 		slices.Sort(heirs)
-		return errdefs.Conflict(fmt.Sprintf("role %q is still in use (users: %s; inherited by roles: %s): take it away from them first",
-			name, listOrNone(users), listOrNone(heirs)))
+		return errdefs.Conflictf("role %q is still in use (users: %s; inherited by roles: %s): take it away from them first",
+			name, listOrNone(users), listOrNone(heirs))
 	}
 	if err := s.st.DeleteRole(ctx, name); err != nil {
 		return fmt.Errorf("delete role %q: %w", name, err)

@@ -55,10 +55,10 @@ var errBadLogin = errdefs.Unauthenticated("invalid user name or password")
 // NewService returns a Service over st. log may be nil (discard).
 func NewService(st store.AccessStore, opts Options, log *slog.Logger) (*Service, error) {
 	if opts.SessionTTL <= 0 {
-		return nil, errdefs.Invalid(fmt.Sprintf("session TTL %v must be positive", opts.SessionTTL))
+		return nil, errdefs.Invalidf("session TTL %v must be positive", opts.SessionTTL)
 	}
 	if opts.APITokenMaxTTL < 0 {
-		return nil, errdefs.Invalid(fmt.Sprintf("API token max TTL %v must not be negative", opts.APITokenMaxTTL))
+		return nil, errdefs.Invalidf("API token max TTL %v must not be negative", opts.APITokenMaxTTL)
 	}
 	if err := opts.Password.Validate(); err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func (s *Service) Bootstrap(ctx context.Context, adminPassword string) (generate
 	err = s.st.CreateUser(ctx, store.User{Name: AdminUser, PasswordHash: hash, Roles: []string{RoleAdmin},
 		DefaultApp: DefaultApp, Created: now, Updated: now})
 	if errdefs.IsConflict(err) {
-		return "", false, errdefs.Conflict(fmt.Sprintf("bootstrap: no user has the admin role but a user %q exists: give it the admin role directly in the store, or delete it", AdminUser))
+		return "", false, errdefs.Conflictf("bootstrap: no user has the admin role but a user %q exists: give it the admin role directly in the store, or delete it", AdminUser)
 	}
 	if err != nil {
 		return "", false, fmt.Errorf("bootstrap: %w", err)
@@ -277,7 +277,7 @@ func (s *Service) newToken(ctx context.Context, user, kind, name string, ttl tim
 func (s *Service) EffectivePrincipal(ctx context.Context, user, app string) (*Principal, error) {
 	u, err := s.st.GetUser(ctx, user)
 	if errdefs.IsNotFound(err) {
-		return nil, errdefs.NotFound(fmt.Sprintf("user %q not found", user))
+		return nil, errdefs.NotFoundf("user %q not found", user)
 	}
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package access
 
 import (
-	"fmt"
 	"math"
 	"net"
 	"strings"
@@ -29,7 +28,7 @@ type ThrottleOptions struct {
 // Validate reports whether o is usable.
 func (o ThrottleOptions) Validate() error {
 	if o.MaxFailures < 1 || o.Window <= 0 || o.BaseDelay <= 0 || o.MaxDelay < o.BaseDelay {
-		return errdefs.Invalid(fmt.Sprintf("login throttle %+v: max failures, window and base delay must be positive and max delay at least the base delay", o))
+		return errdefs.Invalidf("login throttle %+v: max failures, window and base delay must be positive and max delay at least the base delay", o)
 	}
 	return nil
 }
@@ -93,11 +92,11 @@ func (t *Throttle) Allow(user, remoteAddr string) error {
 	defer t.mu.Unlock()
 	now := t.now()
 	if f := t.users[userKey(user)]; f != nil && now.Before(f.blocked) {
-		return errdefs.Limit(fmt.Sprintf("too many failed logins for user %q; try again in %ds", user, waitSeconds(f.blocked.Sub(now))))
+		return errdefs.Limitf("too many failed logins for user %q; try again in %ds", user, waitSeconds(f.blocked.Sub(now)))
 	}
 	if host := hostOf(remoteAddr); host != "" {
 		if f := t.addrs[host]; f != nil && now.Before(f.blocked) {
-			return errdefs.Limit(fmt.Sprintf("too many failed logins from %s; try again in %ds", host, waitSeconds(f.blocked.Sub(now))))
+			return errdefs.Limitf("too many failed logins from %s; try again in %ds", host, waitSeconds(f.blocked.Sub(now)))
 		}
 	}
 	return nil

@@ -101,7 +101,7 @@ func (s *Service) Authenticate(ctx context.Context, secret, app string) (*Princi
 	}
 	if app != "" {
 		if err := ValidateApp(app); err != nil {
-			return nil, errdefs.Invalid(err.Error() + " (from the Dockyard-App header or --app)")
+			return nil, errdefs.Invalidf("%w (from the Dockyard-App header or --app)", err)
 		}
 	}
 	t, err := s.st.GetTokenByHash(ctx, HashSecret(secret))
@@ -151,7 +151,7 @@ func (s *Service) Logout(ctx context.Context, p *Principal) error {
 		return fmt.Errorf("logout: %w", err)
 	}
 	if t.Kind != store.TokenSession {
-		return errdefs.Invalid(fmt.Sprintf("logout ends a session, but this request used API token %q: revoke it with \"dockyard tokens revoke\"", t.ID))
+		return errdefs.Invalidf("logout ends a session, but this request used API token %q: revoke it with \"dockyard tokens revoke\"", t.ID)
 	}
 	if err := s.st.RevokeToken(ctx, t.ID); err != nil {
 		return fmt.Errorf("logout: %w", err)
@@ -172,7 +172,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, p *Principal, name string,
 		return "", store.Token{}, err
 	}
 	if ttl < 0 {
-		return "", store.Token{}, errdefs.Invalid(fmt.Sprintf("token lifetime %v is negative: give a positive duration", ttl))
+		return "", store.Token{}, errdefs.Invalidf("token lifetime %v is negative: give a positive duration", ttl)
 	}
 	ttl, err := s.boundByCreator(ctx, p, ttl)
 	if err != nil {
@@ -180,7 +180,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, p *Principal, name string,
 	}
 	if max := s.opts.APITokenMaxTTL; max > 0 {
 		if ttl > max {
-			return "", store.Token{}, errdefs.Invalid(fmt.Sprintf("token lifetime %v is longer than the allowed %v: choose a shorter expiry", ttl, max))
+			return "", store.Token{}, errdefs.Invalidf("token lifetime %v is longer than the allowed %v: choose a shorter expiry", ttl, max)
 		}
 		if ttl == 0 {
 			ttl = max
@@ -218,7 +218,7 @@ func (s *Service) boundByCreator(ctx context.Context, p *Principal, ttl time.Dur
 	case ttl == 0:
 		return left, nil
 	case ttl > left:
-		return 0, errdefs.Invalid(fmt.Sprintf("token lifetime %v is longer than the %v left to the API token making the request: choose a shorter expiry, or log in and create it from a session", ttl, left))
+		return 0, errdefs.Invalidf("token lifetime %v is longer than the %v left to the API token making the request: choose a shorter expiry, or log in and create it from a session", ttl, left)
 	}
 	return ttl, nil
 }
@@ -229,7 +229,7 @@ func checkTokenName(name string) error {
 	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) {
-			return errdefs.Invalid(fmt.Sprintf("token name %q has a non-printable character", name))
+			return errdefs.Invalidf("token name %q has a non-printable character", name)
 		}
 	}
 	return nil
@@ -264,7 +264,7 @@ func (s *Service) ListTokens(ctx context.Context, p *Principal, user string) ([]
 // edit_tokens_own, anybody's with edit_tokens_all. A token p may not revoke
 // is reported as not found, like one that does not exist.
 func (s *Service) RevokeToken(ctx context.Context, p *Principal, id string) error {
-	notFound := errdefs.NotFound(fmt.Sprintf("token %q not found", id))
+	notFound := errdefs.NotFoundf("token %q not found", id)
 	t, err := s.st.GetToken(ctx, id)
 	if errdefs.IsNotFound(err) {
 		return notFound

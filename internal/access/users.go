@@ -16,7 +16,7 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 
 func checkName(what, name string) error {
 	if !namePattern.MatchString(name) {
-		return errdefs.Invalid(fmt.Sprintf("%s name %q is not valid: use 1 to 64 of a-z, 0-9, _ . - starting with a letter or digit", what, name))
+		return errdefs.Invalidf("%s name %q is not valid: use 1 to 64 of a-z, 0-9, _ . - starting with a letter or digit", what, name)
 	}
 	return nil
 }
@@ -59,7 +59,7 @@ func (s *Service) checkRoles(ctx context.Context, roles []string) ([]string, err
 		}
 	}
 	if len(missing) > 0 {
-		return nil, errdefs.Invalid(fmt.Sprintf("unknown role %s: see \"dockyard roles list\"", strings.Join(missing, ", ")))
+		return nil, errdefs.Invalidf("unknown role %s: see \"dockyard roles list\"", strings.Join(missing, ", "))
 	}
 	out := slices.Clone(roles)
 	slices.Sort(out)
@@ -85,7 +85,7 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (store.User, error) {
 		return store.User{}, err
 	}
 	if nu.Name == SystemUser {
-		return store.User{}, errdefs.Invalid(fmt.Sprintf("user name %q is reserved for the server's own audit events: choose another name", SystemUser))
+		return store.User{}, errdefs.Invalidf("user name %q is reserved for the server's own audit events: choose another name", SystemUser)
 	}
 	if err := CheckPasswordPolicy(nu.Password); err != nil {
 		return store.User{}, err
@@ -109,7 +109,7 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (store.User, error) {
 	now := s.utcNow()
 	u := store.User{Name: nu.Name, PasswordHash: hash, Roles: roles, DefaultApp: app, Created: now, Updated: now}
 	if err := s.st.CreateUser(ctx, u); errdefs.IsConflict(err) {
-		return store.User{}, errdefs.Conflict(fmt.Sprintf("user %q already exists", nu.Name))
+		return store.User{}, errdefs.Conflictf("user %q already exists", nu.Name)
 	} else if err != nil {
 		return store.User{}, fmt.Errorf("add user %q: %w", nu.Name, err)
 	}
@@ -122,7 +122,7 @@ func (s *Service) AddUser(ctx context.Context, nu NewUser) (store.User, error) {
 func (s *Service) GetUser(ctx context.Context, name string) (store.User, error) {
 	u, err := s.st.GetUser(ctx, name)
 	if errdefs.IsNotFound(err) {
-		return store.User{}, errdefs.NotFound(fmt.Sprintf("user %q not found", name))
+		return store.User{}, errdefs.NotFoundf("user %q not found", name)
 	}
 	u.PasswordHash = ""
 	return u, err
@@ -145,7 +145,7 @@ func (s *Service) UpdateUser(ctx context.Context, name string, up UserUpdate) (s
 	defer s.mu.Unlock()
 	u, err := s.st.GetUser(ctx, name)
 	if errdefs.IsNotFound(err) {
-		return store.User{}, errdefs.NotFound(fmt.Sprintf("user %q not found", name))
+		return store.User{}, errdefs.NotFoundf("user %q not found", name)
 	}
 	if err != nil {
 		return store.User{}, err
@@ -215,7 +215,7 @@ func (s *Service) keepAnAdmin(ctx context.Context, name string) error {
 		return err
 	}
 	if len(admins) == 1 && admins[0] == name {
-		return errdefs.Conflict(fmt.Sprintf("user %q is the last user with the admin role: give the admin role to another user first", name))
+		return errdefs.Conflictf("user %q is the last user with the admin role: give the admin role to another user first", name)
 	}
 	return nil
 }
@@ -230,7 +230,7 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 	}
 	err := s.st.DeleteUser(ctx, name)
 	if errdefs.IsNotFound(err) {
-		return errdefs.NotFound(fmt.Sprintf("user %q not found", name))
+		return errdefs.NotFoundf("user %q not found", name)
 	}
 	if err != nil {
 		return fmt.Errorf("delete user %q: %w", name, err)

@@ -157,7 +157,7 @@ func TLSConfig(cfg Config) (*tls.Config, error) {
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errdefs.Invalid(fmt.Sprintf("agent client CA %s holds no PEM certificate", cfg.ClientCAFile))
+			return nil, errdefs.Invalidf("agent client CA %s holds no PEM certificate", cfg.ClientCAFile)
 		}
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.RequireAndVerifyClientCert

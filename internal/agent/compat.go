@@ -29,7 +29,7 @@ func (a *Agent) handleCompat(w http.ResponseWriter, r *http.Request, op string) 
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
 	if err := dec.Decode(&in); err != nil {
 		if statusOf(err) != http.StatusRequestEntityTooLarge {
-			err = errdefs.Invalid(fmt.Sprintf("request body is not the JSON {\"data\": \"<CSV>\", \"meta\": {...}}: %v", err))
+			err = errdefs.Invalidf("request body is not the JSON {\"data\": \"<CSV>\", \"meta\": {...}}: %w", err)
 		}
 		writeError(w, err)
 		return
@@ -87,7 +87,7 @@ func (a *Agent) handleSummary(w http.ResponseWriter, r *http.Request) {
 			NotebookSHA256 string          `json:"notebook_sha256"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
-			writeError(w, errdefs.Invalid(fmt.Sprintf("request body is not the JSON {\"meta\": {...}}: %v", err)))
+			writeError(w, errdefs.Invalidf("request body is not the JSON {\"meta\": {...}}: %w", err))
 			return
 		}
 		raw, pin = in.Meta, in.NotebookSHA256

@@ -33,16 +33,16 @@ func ReadEnvFile(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("start environment file %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, errdefs.Invalid(fmt.Sprintf("start environment file %s is not a regular file (%s): refusing it; the runtime writes a plain file", path, fi.Mode().Type()))
+		return nil, errdefs.Invalidf("start environment file %s is not a regular file (%s): refusing it; the runtime writes a plain file", path, fi.Mode().Type())
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, errdefs.PermissionDenied(fmt.Sprintf("start environment file %s has mode %04o: refusing it, since others could read its secrets; it must be 0600", path, perm))
+		return nil, errdefs.PermissionDeniedf("start environment file %s has mode %04o: refusing it, since others could read its secrets; it must be 0600", path, perm)
 	}
 	if uid, ok := fileOwner(fi); ok && uid != os.Getuid() {
-		return nil, errdefs.PermissionDenied(fmt.Sprintf("start environment file %s is owned by uid %d, not by the agent's user (uid %d): refusing it", path, uid, os.Getuid()))
+		return nil, errdefs.PermissionDeniedf("start environment file %s is owned by uid %d, not by the agent's user (uid %d): refusing it", path, uid, os.Getuid())
 	}
 	if fi.Size() > maxEnvFile {
-		return nil, errdefs.Invalid(fmt.Sprintf("start environment file %s is %d bytes, more than the %d allowed", path, fi.Size(), maxEnvFile))
+		return nil, errdefs.Invalidf("start environment file %s is %d bytes, more than the %d allowed", path, fi.Size(), maxEnvFile)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -68,7 +68,7 @@ func parseEnvFile(path string, b []byte) (map[string]string, error) {
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || k == "" || strings.ContainsAny(k, " \t\x00") || strings.Contains(v, "\x00") {
 			// The line may hold a secret: name its number only.
-			return nil, errdefs.Invalid(fmt.Sprintf("start environment file %s: line %d is not KEY=VALUE", path, n))
+			return nil, errdefs.Invalidf("start environment file %s: line %d is not KEY=VALUE", path, n)
 		}
 		env[k] = v
 	}

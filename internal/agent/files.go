@@ -101,7 +101,7 @@ func (a *Agent) hashModelFile(rel string) (FileInfo, error) {
 // relPath checks a slash-separated path below a directory.
 func relPath(what, p string) (string, error) {
 	if p == "" || !filepath.IsLocal(p) || path.Clean(p) != p || strings.Contains(p, "\\") {
-		return "", errdefs.Invalid(fmt.Sprintf("%s %q: give a clean relative path", what, p))
+		return "", errdefs.Invalidf("%s %q: give a clean relative path", what, p)
 	}
 	return p, nil
 }
@@ -132,13 +132,13 @@ func (a *Agent) handleModelGet(w http.ResponseWriter, r *http.Request) {
 	defer root.Close()
 	f, err := root.Open(p)
 	if err != nil {
-		writeError(w, errdefs.NotFound(fmt.Sprintf("model file %q not found", p)))
+		writeError(w, errdefs.NotFoundf("model file %q not found", p))
 		return
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
-		writeError(w, errdefs.NotFound(fmt.Sprintf("model file %q is not a regular file", p)))
+		writeError(w, errdefs.NotFoundf("model file %q is not a regular file", p))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -176,7 +176,7 @@ func (a *Agent) handleModelDelete(w http.ResponseWriter, r *http.Request) {
 	defer root.Close()
 	if err := root.Remove(p); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			writeError(w, errdefs.NotFound(fmt.Sprintf("model file %q not found", p)))
+			writeError(w, errdefs.NotFoundf("model file %q not found", p))
 			return
 		}
 		writeError(w, fmt.Errorf("removing model file %q: %w", p, err))
@@ -220,7 +220,7 @@ func (a *Agent) putFile(dir, p string, body io.Reader, wantSHA string) (FileInfo
 	sum := hex.EncodeToString(h.Sum(nil))
 	if wantSHA != "" && !strings.EqualFold(wantSHA, sum) {
 		root.Remove(tmp)
-		return FileInfo{}, errdefs.Invalid(fmt.Sprintf("file %q: content has SHA-256 %s, not the %s the request named; nothing was written", p, sum, wantSHA))
+		return FileInfo{}, errdefs.Invalidf("file %q: content has SHA-256 %s, not the %s the request named; nothing was written", p, sum, wantSHA)
 	}
 	if err := root.Rename(tmp, p); err != nil {
 		root.Remove(tmp)
@@ -232,7 +232,7 @@ func (a *Agent) putFile(dir, p string, body io.Reader, wantSHA string) (FileInfo
 func notebookName(name string) error {
 	base := strings.TrimSuffix(strings.TrimSuffix(name, ".ipynb"), ".py")
 	if base == name {
-		return errdefs.Invalid(fmt.Sprintf("notebook %q: the name must end in .ipynb or .py", name))
+		return errdefs.Invalidf("notebook %q: the name must end in .ipynb or .py", name)
 	}
 	return validName("notebook", base)
 }
@@ -250,7 +250,7 @@ func readNotebookBody(w http.ResponseWriter, r *http.Request, what, name string)
 			Cells []json.RawMessage `json:"cells"`
 		}
 		if err := json.Unmarshal(body, &nb); err != nil || nb.Cells == nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("%s %q is not nbformat JSON with a \"cells\" list", what, name))
+			return nil, errdefs.Invalidf("%s %q is not nbformat JSON with a \"cells\" list", what, name)
 		}
 	}
 	return body, nil
@@ -285,7 +285,7 @@ func (a *Agent) handleNotebookGet(w http.ResponseWriter, r *http.Request) {
 	// cannot make the agent serve a file from outside it.
 	b, err := readInRoot(a.nbDir, name)
 	if err != nil {
-		writeError(w, errdefs.NotFound(fmt.Sprintf("notebook %q not found: push it with PUT /v1/notebooks/%s", name, name)))
+		writeError(w, errdefs.NotFoundf("notebook %q not found: push it with PUT /v1/notebooks/%s", name, name))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

@@ -32,7 +32,7 @@ func parseMeta(raw json.RawMessage, needModel bool) (request, error) {
 		} `json:"options"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return request{}, errdefs.Invalid(fmt.Sprintf("meta is not a JSON object of the seed's shape: %v", err))
+		return request{}, errdefs.Invalidf("meta is not a JSON object of the seed's shape: %w", err)
 	}
 	str := func(v any) string {
 		if s, ok := v.(string); ok {
@@ -62,11 +62,11 @@ func validName(what, s string) error {
 		return errdefs.Invalid(what + " is missing")
 	}
 	if len(s) > 200 || s[0] == '.' {
-		return errdefs.Invalid(fmt.Sprintf("%s %q is not a valid name: use up to 200 letters, digits, '_', '-' and '.', not starting with '.'", what, s))
+		return errdefs.Invalidf("%s %q is not a valid name: use up to 200 letters, digits, '_', '-' and '.', not starting with '.'", what, s)
 	}
 	for _, c := range s {
 		if !(c == '_' || c == '-' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return errdefs.Invalid(fmt.Sprintf("%s %q: use letters, digits, '_', '-' and '.' only", what, s))
+			return errdefs.Invalidf("%s %q: use letters, digits, '_', '-' and '.' only", what, s)
 		}
 	}
 	return nil

@@ -25,10 +25,10 @@ const pinnedDir = stateDir + "/pinned"
 // validSHA256 checks a lowercase hex SHA-256.
 func validSHA256(what, s string) error {
 	if len(s) != 64 || strings.ToLower(s) != s {
-		return errdefs.Invalid(fmt.Sprintf("%s %q: want 64 lowercase hex digits", what, s))
+		return errdefs.Invalidf("%s %q: want 64 lowercase hex digits", what, s)
 	}
 	if _, err := hex.DecodeString(s); err != nil {
-		return errdefs.Invalid(fmt.Sprintf("%s %q: want 64 lowercase hex digits", what, s))
+		return errdefs.Invalidf("%s %q: want 64 lowercase hex digits", what, s)
 	}
 	return nil
 }
@@ -38,7 +38,7 @@ func validSHA256(what, s string) error {
 func pinnedName(name string) (sha string, err error) {
 	ext := filepath.Ext(name)
 	if ext != ".ipynb" && ext != ".py" {
-		return "", errdefs.Invalid(fmt.Sprintf("pinned notebook %q: the name is the content's SHA-256 followed by .ipynb or .py", name))
+		return "", errdefs.Invalidf("pinned notebook %q: the name is the content's SHA-256 followed by .ipynb or .py", name)
 	}
 	sha = strings.TrimSuffix(name, ext)
 	if err := validSHA256("pinned notebook "+name, sha); err != nil {
@@ -87,5 +87,5 @@ func (a *Agent) pinnedFile(sha string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", errdefs.NotFound(fmt.Sprintf("notebook version sha256:%s is not placed in this container: PUT it to /v1/pinned/%s.ipynb (or .py) first", sha, sha))
+	return "", errdefs.NotFoundf("notebook version sha256:%s is not placed in this container: PUT it to /v1/pinned/%s.ipynb (or .py) first", sha, sha)
 }

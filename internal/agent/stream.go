@@ -88,7 +88,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request, op string) 
 		if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxHeaderBytes {
 			err = errdefs.Invalid("stream header line is too long: send one JSON line {\"meta\": {...}} before the CSV")
 		} else if statusOf(err) != http.StatusRequestEntityTooLarge {
-			err = errdefs.Invalid(fmt.Sprintf("stream has no header line: send one JSON line {\"meta\": {...}} before the CSV (%v)", err))
+			err = errdefs.Invalidf("stream has no header line: send one JSON line {\"meta\": {...}} before the CSV (%w)", err)
 		}
 		writeError(w, err)
 		return
@@ -101,11 +101,11 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request, op string) 
 		NotebookSHA256 string `json:"notebook_sha256"`
 	}
 	if err := json.Unmarshal(line, &hdr); err != nil {
-		writeError(w, errdefs.Invalid(fmt.Sprintf("stream header line is not JSON {\"meta\": {...}, \"format\": \"csv\"}: %v", err)))
+		writeError(w, errdefs.Invalidf("stream header line is not JSON {\"meta\": {...}, \"format\": \"csv\"}: %w", err))
 		return
 	}
 	if hdr.Format != "" && hdr.Format != "csv" {
-		writeError(w, errdefs.Invalid(fmt.Sprintf("stream format %q is not supported: send \"csv\"", hdr.Format)))
+		writeError(w, errdefs.Invalidf("stream format %q is not supported: send \"csv\"", hdr.Format))
 		return
 	}
 	req, err := parseMeta(hdr.Meta, true)

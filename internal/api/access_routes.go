@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -380,7 +379,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
 	if req.Expires != "" {
 		d, err := time.ParseDuration(req.Expires)
 		if err != nil || d <= 0 {
-			return errdefs.Invalid(fmt.Sprintf("expires %q is not a positive duration such as 720h", req.Expires))
+			return errdefs.Invalidf("expires %q is not a positive duration such as 720h", req.Expires)
 		}
 		ttl = d
 	}

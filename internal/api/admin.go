@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -41,7 +40,7 @@ func (a *AdminAPI) gc(w http.ResponseWriter, r *http.Request) error {
 	if g := r.URL.Query().Get("grace"); g != "" {
 		d, err := time.ParseDuration(g)
 		if err != nil || d < 0 {
-			return errdefs.Invalid(fmt.Sprintf("grace %q is not a duration such as 1h or 0s", g))
+			return errdefs.Invalidf("grace %q is not a duration such as 1h or 0s", g)
 		}
 		grace = d
 	}

@@ -17,13 +17,13 @@ func errUnauthenticated(msg string) error { return errdefs.Unauthenticated(msg) 
 
 // errMissingCap is the 403 answer that names the capability a route needs.
 func errMissingCap(p *access.Principal, c access.Capability) error {
-	return errdefs.PermissionDenied(fmt.Sprintf(
+	return errdefs.PermissionDeniedf(
 		"permission denied: this needs the capability %q, which your roles (%s) do not grant; ask an administrator for a role that has it",
-		c, strings.Join(p.Roles, ", ")))
+		c, strings.Join(p.Roles, ", "))
 }
 
 func notFoundRoute(r *http.Request) error {
-	return errdefs.NotFound(fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+	return errdefs.NotFoundf("no such endpoint: %s %s", r.Method, r.URL.Path)
 }
 
 // statusOf maps an error to an HTTP status and a wire code: by the one
@@ -142,7 +142,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			// Answered 413 too_large (errhttp.TooLarge), as everywhere.
 			return errdefs.Wrap(errdefs.ErrLimit, mbe, fmt.Sprintf("request body is larger than %d bytes: send a smaller one", maxBody))
 		}
-		return errdefs.Invalid("request body is not valid JSON for this endpoint: " + err.Error())
+		return errdefs.Invalidf("request body is not valid JSON for this endpoint: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -103,7 +102,7 @@ func (i *ImagesAPI) setPolicy(w http.ResponseWriter, r *http.Request) error {
 		if *req.MaxScanAge != "" {
 			var err error
 			if d, err = time.ParseDuration(*req.MaxScanAge); err != nil {
-				return errdefs.Invalid(fmt.Sprintf("max-scan-age %q: give a duration such as 720h (0 for no limit)", *req.MaxScanAge))
+				return errdefs.Invalidf("max-scan-age %q: give a duration such as 720h (0 for no limit)", *req.MaxScanAge)
 			}
 		}
 		u.MaxScanAge = &d

@@ -64,7 +64,7 @@ func (m *ModelsAPI) list(w http.ResponseWriter, r *http.Request) error {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return errdefs.Invalid(fmt.Sprintf("limit %q is not valid: give a page size from 1", s))
+			return errdefs.Invalidf("limit %q is not valid: give a page size from 1", s)
 		}
 		o.Limit = n
 	}
@@ -264,16 +264,16 @@ func (m *ModelsAPI) importTar(w http.ResponseWriter, r *http.Request) error {
 	case "dir":
 		reason = models.ReasonImportDir
 	default:
-		return errdefs.Invalid(fmt.Sprintf("source %q is not valid: give dir or archive", src))
+		return errdefs.Invalidf("source %q is not valid: give dir or archive", src)
 	}
 	body := &limitedBody{r: r.Body, left: m.MaxImportBytes}
 	v, err := m.Registry.ImportTarReason(r.Context(), ref, body, r.URL.Query().Get("algo"), reason)
 	if err != nil && body.over {
-		return errdefs.Invalid(fmt.Sprintf("the model archive is larger than models.max_import_bytes (%d bytes); nothing was registered: "+
-			"ask an administrator to raise the setting, or leave files the model does not need out of the directory", m.MaxImportBytes))
+		return errdefs.Invalidf("the model archive is larger than models.max_import_bytes (%d bytes); nothing was registered: "+
+			"ask an administrator to raise the setting, or leave files the model does not need out of the directory", m.MaxImportBytes)
 	}
 	if errdefs.IsInvalid(err) {
-		return errdefs.Invalid(err.Error() + "; nothing was registered")
+		return errdefs.Invalidf("%w; nothing was registered", err)
 	}
 	if err != nil {
 		return err

@@ -71,7 +71,7 @@ func (n *NotebooksAPI) push(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return errdefs.Wrap(errdefs.ErrLimit, mbe, fmt.Sprintf("notebook is larger than %d bytes: move data out of it into notebooks/data", notebooks.MaxSize))
 		}
-		return errdefs.Invalid("reading the notebook: " + err.Error())
+		return errdefs.Invalidf("reading the notebook: %w", err)
 	}
 	p := access.FromContext(r.Context())
 	res, err := n.Notebooks.Push(r.Context(), p, notebooks.PushRequest{Name: r.PathValue("name"), Format: format,

@@ -125,7 +125,7 @@ type schemaOuter struct {
 	Any      map[string]any    `json:"any,omitempty"`
 	Count    int64             `json:"count,string"`
 	Skip     string            `json:"-"`
-	hidden   string            // unexported: never in JSON
+	hidden   string            //lint:ignore U1000 an unexported field, there to show it never reaches the schema
 	Inner    *schemaInner      `json:"inner"`
 	Children []schemaInner     `json:"children,omitempty"`
 	ByName   map[string]string `json:"by_name,omitzero"`

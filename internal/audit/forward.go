@@ -49,7 +49,7 @@ func (f *HECForwarder) Forward(ctx context.Context, cp store.AuditCheckpoint) er
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.URL, bytes.NewReader(body))
 	if err != nil {
-		return errdefs.Invalid(fmt.Sprintf("audit.checkpoint_hec_url %q: %v", f.URL, err))
+		return errdefs.Invalidf("audit.checkpoint_hec_url %q: %w", f.URL, err)
 	}
 	req.Header.Set("Authorization", "Splunk "+f.Token)
 	req.Header.Set("Content-Type", "application/json")
@@ -65,7 +65,7 @@ func (f *HECForwarder) Forward(ctx context.Context, cp store.AuditCheckpoint) er
 	}
 	json.Unmarshal(b, &ans)
 	if resp.StatusCode != http.StatusOK || ans.Code == nil || *ans.Code != 0 {
-		return errdefs.Unavailable(fmt.Sprintf("forward checkpoint to %s: HTTP %d: %s", f.URL, resp.StatusCode, bytes.TrimSpace(b)))
+		return errdefs.Unavailablef("forward checkpoint to %s: HTTP %d: %s", f.URL, resp.StatusCode, bytes.TrimSpace(b))
 	}
 	return nil
 }

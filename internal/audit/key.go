@@ -31,15 +31,15 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, errdefs.Invalid(fmt.Sprintf("audit key %s is not a PEM private key", path))
+		return nil, errdefs.Invalidf("audit key %s is not a PEM private key", path)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, errdefs.Invalid(fmt.Sprintf("audit key %s: %v", path, err))
+		return nil, errdefs.Invalidf("audit key %s: %w", path, err)
 	}
 	priv, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, errdefs.Invalid(fmt.Sprintf("audit key %s is not an ed25519 key", path))
+		return nil, errdefs.Invalidf("audit key %s is not an ed25519 key", path)
 	}
 	return priv, nil
 }
@@ -71,7 +71,7 @@ func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
 	if blk, _ := pem.Decode(b); blk != nil {
 		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
 		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("audit public key: %v", err))
+			return nil, errdefs.Invalidf("audit public key: %w", err)
 		}
 		pub, ok := k.(ed25519.PublicKey)
 		if !ok {
@@ -105,7 +105,7 @@ func ReadChainKey(path string) ([]byte, error) {
 	}
 	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(k) != ChainKeySize {
-		return nil, errdefs.Invalid(fmt.Sprintf("audit chain key %s does not hold the base64 of %d bytes", path, ChainKeySize))
+		return nil, errdefs.Invalidf("audit chain key %s does not hold the base64 of %d bytes", path, ChainKeySize)
 	}
 	return k, nil
 }
@@ -130,7 +130,7 @@ func readPrivateFile(path, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, errdefs.PermissionDenied(fmt.Sprintf("%s %s is readable by others (mode %o): run chmod 600 %s", what, path, fi.Mode().Perm(), path))
+		return nil, errdefs.PermissionDeniedf("%s %s is readable by others (mode %o): run chmod 600 %s", what, path, fi.Mode().Perm(), path)
 	}
 	return b, nil
 }

@@ -152,7 +152,7 @@ func (l *Log) loadChainKey(path string) error {
 	k, err := ReadChainKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if l.keyedFrom > 0 && l.seq >= l.keyedFrom {
-			return errdefs.Unavailable(fmt.Sprintf("audit: the chain is keyed from seq %d but its key file %s is missing: restore it from a backup of the data dir", l.keyedFrom, path))
+			return errdefs.Unavailablef("audit: the chain is keyed from seq %d but its key file %s is missing: restore it from a backup of the data dir", l.keyedFrom, path)
 		}
 		k, err = createChainKey(path)
 	}

@@ -245,7 +245,7 @@ func newTokensCmd(env *Env, g *globals) *cobra.Command {
 			}
 			if expires != "" {
 				if _, err := time.ParseDuration(expires); err != nil {
-					return errdefs.Invalid(fmt.Sprintf("--expires %q is not a duration such as 720h", expires))
+					return errdefs.Invalidf("--expires %q is not a duration such as 720h", expires)
 				}
 			}
 			c, err := env.client(g)

@@ -44,17 +44,17 @@ way; --chain-key (DATA/audit/chain.key) checks every link's MAC too.`,
 			if keyFile != "" {
 				b, err := os.ReadFile(keyFile)
 				if err != nil {
-					return errdefs.Invalid(fmt.Sprintf("--key: %v; pass the PEM that `dockyard audit key` prints", err))
+					return errdefs.Invalidf("--key: %w; pass the PEM that `dockyard audit key` prints", err)
 				}
 				if pub, err = audit.ParsePublicKey(b); err != nil {
-					return errdefs.Invalid(fmt.Sprintf("--key %s is not an ed25519 public key (%v); pass the PEM that `dockyard audit key` prints", keyFile, err))
+					return errdefs.Invalidf("--key %s is not an ed25519 public key (%w); pass the PEM that `dockyard audit key` prints", keyFile, err)
 				}
 			}
 			opts := audit.FileOptions{PublicKey: pub}
 			if cpFile != "" {
 				cps, err := audit.ReadCheckpointsFile(cpFile)
 				if err != nil {
-					return errdefs.Invalid(fmt.Sprintf("--checkpoints: %v; pass the server's DATA/audit/checkpoints.jsonl or a copy", err))
+					return errdefs.Invalidf("--checkpoints: %w; pass the server's DATA/audit/checkpoints.jsonl or a copy", err)
 				}
 				opts.Checkpoints = cps
 				if opts.Checkpoints == nil {
@@ -64,7 +64,7 @@ way; --chain-key (DATA/audit/chain.key) checks every link's MAC too.`,
 			if chainKeyFile != "" {
 				k, err := audit.ReadChainKey(chainKeyFile)
 				if err != nil {
-					return errdefs.Invalid(fmt.Sprintf("--chain-key: %v; pass the server's DATA/audit/chain.key", err))
+					return errdefs.Invalidf("--chain-key: %w; pass the server's DATA/audit/chain.key", err)
 				}
 				opts.ChainKey = k
 			}
@@ -107,7 +107,7 @@ func verifyFailed(msg string) error { return fmt.Errorf("%s", msg) }
 func verifyFile(env *Env, g *globals, file string, opts audit.FileOptions) error {
 	f, err := os.Open(file)
 	if err != nil {
-		return errdefs.Invalid(fmt.Sprintf("--file: %v; pass a file written by `dockyard audit export --file FILE`", err))
+		return errdefs.Invalidf("--file: %w; pass a file written by `dockyard audit export --file FILE`", err)
 	}
 	defer f.Close()
 	res, verr := audit.VerifyFile(f, opts)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -143,7 +142,7 @@ func newContainersRegisterCmd(env *Env, g *globals) *cobra.Command {
 			if caFile != "" {
 				pem, err := os.ReadFile(caFile)
 				if err != nil {
-					return errdefs.Invalid(fmt.Sprintf("--ca-file: %v", err))
+					return errdefs.Invalidf("--ca-file: %w", err)
 				}
 				req.CAPEM = string(pem)
 			}

@@ -29,10 +29,10 @@ func newImagesScanCmd(env *Env, g *globals) *cobra.Command {
 			}
 			b, err := os.ReadFile(file)
 			if err != nil {
-				return wire.ImageScan{}, errdefs.Invalid(fmt.Sprintf("--file: %v", err))
+				return wire.ImageScan{}, errdefs.Invalidf("--file: %w", err)
 			}
 			if !json.Valid(b) {
-				return wire.ImageScan{}, errdefs.Invalid(fmt.Sprintf("%s is not JSON: give Trivy JSON (trivy image -f json), Grype JSON (grype -o json) or CycloneDX with vulnerabilities", file))
+				return wire.ImageScan{}, errdefs.Invalidf("%s is not JSON: give Trivy JSON (trivy image -f json), Grype JSON (grype -o json) or CycloneDX with vulnerabilities", file)
 			}
 			return c.ImportScan(cmd.Context(), args[0], b)
 		}, func(s wire.ImageScan) *table {

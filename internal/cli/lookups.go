@@ -52,7 +52,7 @@ func newLookupsUploadCmd(env *Env, g *globals) *cobra.Command {
 			}
 			f, err := os.Open(file)
 			if err != nil {
-				return errdefs.Invalid(fmt.Sprintf("lookup file: %v", err))
+				return errdefs.Invalidf("lookup file: %w", err)
 			}
 			defer f.Close()
 			c, err := env.client(g)

@@ -71,7 +71,7 @@ func newModelsAliasCmd(env *Env, g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.Atoi(args[2])
 			if err != nil || n <= 0 {
-				return errdefs.Invalid(fmt.Sprintf("version %q is not a number from 1: see `dockyard models versions %s`", args[2], args[0]))
+				return errdefs.Invalidf("version %q is not a number from 1: see `dockyard models versions %s`", args[2], args[0])
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -100,8 +100,8 @@ func newModelsAliasRemoveCmd(env *Env, g *globals) *cobra.Command {
 		Args:  needArgs(2, "the MODEL and the ALIAS"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[1] == "current" {
-				return errdefs.Invalid(fmt.Sprintf("the alias current cannot be removed, only moved: "+
-					"move it with `dockyard models rollback %s --to N` (versions: `dockyard models versions %s`)", args[0], args[0]))
+				return errdefs.Invalidf("the alias current cannot be removed, only moved: "+
+					"move it with `dockyard models rollback %s --to N` (versions: `dockyard models versions %s`)", args[0], args[0])
 			}
 			if err := env.confirm(cmd, yes, fmt.Sprintf("Remove alias %s of model %s", args[1], args[0])); err != nil {
 				return err

@@ -30,7 +30,7 @@ func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
 			}
 			info, err := os.Stat(from)
 			if err != nil {
-				return errdefs.Invalid(fmt.Sprintf("--file %s: %v; give a directory or a .tar file", from, err))
+				return errdefs.Invalidf("--file %s: %w; give a directory or a .tar file", from, err)
 			}
 			c, err := env.client(g)
 			if err != nil {
@@ -46,7 +46,7 @@ func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
 			} else {
 				f, ferr := os.Open(from)
 				if ferr != nil {
-					return errdefs.Invalid(fmt.Sprintf("--file %s: %v", from, ferr))
+					return errdefs.Invalidf("--file %s: %w", from, ferr)
 				}
 				defer f.Close()
 				v, err = c.ImportModelTar(cmd.Context(), args[0], algo, f)

@@ -43,7 +43,7 @@ func newNotebooksCmd(env *Env, g *globals) *cobra.Command {
 			}
 			content, err := os.ReadFile(file)
 			if err != nil {
-				return errdefs.Invalid(fmt.Sprintf("notebook %s: %v", file, err))
+				return errdefs.Invalidf("notebook %s: %w", file, err)
 			}
 			// Check here too, so the message names the file.
 			if err := notebooks.Validate(file, format, content); err != nil {

@@ -40,7 +40,7 @@ func newRegistriesCmd(env *Env, g *globals) *cobra.Command {
 			if caFile != "" {
 				b, err := os.ReadFile(caFile)
 				if err != nil {
-					return wire.Registry{}, errdefs.Invalid(fmt.Sprintf("--ca-file: %v", err))
+					return wire.Registry{}, errdefs.Invalidf("--ca-file: %w", err)
 				}
 				req.CAPEM = string(b)
 			}

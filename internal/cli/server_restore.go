@@ -33,7 +33,7 @@ Stop the server first, and start it afterwards with --data DIR.`,
 			data = env.setting(data, "DOCKYARD_DATA", config.Default().Data)
 			f, err := os.Open(file)
 			if err != nil {
-				return errdefs.Invalid(fmt.Sprintf("--file: %v", err))
+				return errdefs.Invalidf("--file: %w", err)
 			}
 			defer f.Close()
 			res, err := server.Restore(cmd.Context(), config.Default(), f, data, force)

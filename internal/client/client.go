@@ -47,20 +47,20 @@ type Options struct {
 func New(o Options) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(o.Server, "/"))
 	if err != nil || u.Host == "" {
-		return nil, errdefs.Invalid(fmt.Sprintf("server URL %q is not valid: pass --server https://HOST:PORT", o.Server))
+		return nil, errdefs.Invalidf("server URL %q is not valid: pass --server https://HOST:PORT", o.Server)
 	}
 	if u.Scheme != "https" {
-		return nil, errdefs.Invalid(fmt.Sprintf("server URL %q must use https: Dockyard only speaks TLS", o.Server))
+		return nil, errdefs.Invalidf("server URL %q must use https: Dockyard only speaks TLS", o.Server)
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("CA file: %v; pass --ca-file with the server's ca.pem", err))
+			return nil, errdefs.Invalidf("CA file: %w; pass --ca-file with the server's ca.pem", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errdefs.Invalid(fmt.Sprintf("CA file %s holds no PEM certificate; pass --ca-file with the server's ca.pem", o.CAFile))
+			return nil, errdefs.Invalidf("CA file %s holds no PEM certificate; pass --ca-file with the server's ca.pem", o.CAFile)
 		}
 		tlsConf.RootCAs = pool
 	}
@@ -165,15 +165,15 @@ func (c *Client) transportError(err error) error {
 	switch {
 	case errors.As(err, &uae) || errors.As(err, &tve) && !errors.As(err, &hve) && !errors.As(err, &cie):
 		if c.caFile == "" {
-			return errdefs.Unavailable(fmt.Sprintf("cannot verify the server %s: its certificate is not signed by a CA this machine trusts. "+
-				"Pass --ca-file DIR/pki/ca.pem (or set DOCKYARD_CA_FILE) and check that its SHA-256 fingerprint is the one the server printed at start", c.base.Host))
+			return errdefs.Unavailablef("cannot verify the server %s: its certificate is not signed by a CA this machine trusts. "+
+				"Pass --ca-file DIR/pki/ca.pem (or set DOCKYARD_CA_FILE) and check that its SHA-256 fingerprint is the one the server printed at start", c.base.Host)
 		}
-		return errdefs.Unavailable(fmt.Sprintf("cannot verify the server %s against --ca-file %s: the server's certificate is not signed by that CA. "+
-			"Pass --ca-file with the ca.pem of this server and check that its SHA-256 fingerprint is the one the server printed at start", c.base.Host, c.caFile))
+		return errdefs.Unavailablef("cannot verify the server %s against --ca-file %s: the server's certificate is not signed by that CA. "+
+			"Pass --ca-file with the ca.pem of this server and check that its SHA-256 fingerprint is the one the server printed at start", c.base.Host, c.caFile)
 	case errors.As(err, &hve):
-		return errdefs.Unavailable(fmt.Sprintf("the server's certificate does not cover the address %s (%v): use the address the certificate was issued for, or reissue it", c.base.Host, hve))
+		return errdefs.Unavailablef("the server's certificate does not cover the address %s (%w): use the address the certificate was issued for, or reissue it", c.base.Host, hve)
 	case errors.As(err, &cie):
-		return errdefs.Unavailable(fmt.Sprintf("the server's certificate is not valid (%v): renew it", cie))
+		return errdefs.Unavailablef("the server's certificate is not valid (%w): renew it", cie)
 	}
-	return errdefs.Unavailable(fmt.Sprintf("cannot reach the server at %s: %v; is `dockyard server` running there?", c.base.String(), err))
+	return errdefs.Unavailablef("cannot reach the server at %s: %w; is `dockyard server` running there?", c.base.String(), err)
 }

@@ -206,7 +206,7 @@ func (c *Client) ExportModel(ctx context.Context, ref string, w io.Writer, opts 
 	out.Version, _ = strconv.Atoi(resp.Header.Get("Dockyard-Model-Version"))
 	out.Bytes, err = io.Copy(w, resp.Body)
 	if err != nil {
-		return out, fmt.Errorf("model export of %s: the download broke off after %d bytes (%v); try again", ref, out.Bytes, err)
+		return out, fmt.Errorf("model export of %s: the download broke off after %d bytes (%w); try again", ref, out.Bytes, err)
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -148,11 +147,11 @@ func (c *Config) set(key, value, source string) error {
 	loadLeaves()
 	l, ok := byKey[key]
 	if !ok {
-		return errdefs.Invalid(fmt.Sprintf("unknown config key %q%s; known keys: %s", key, source, strings.Join(Keys(), ", ")))
+		return errdefs.Invalidf("unknown config key %q%s; known keys: %s", key, source, strings.Join(Keys(), ", "))
 	}
 	v := fieldOf(c, l)
 	bad := func(want string) error {
-		return errdefs.Invalid(fmt.Sprintf("config key %q%s: %q is not %s", key, source, value, want))
+		return errdefs.Invalidf("config key %q%s: %q is not %s", key, source, value, want)
 	}
 	value = strings.TrimSpace(value)
 	switch {

@@ -48,14 +48,14 @@ func (c *Config) applyFile(file string) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return errdefs.Invalid(fmt.Sprintf("config file %s: cannot read it (%v); check --config", file, err))
+		return errdefs.Invalidf("config file %s: cannot read it (%w); check --config", file, err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return errdefs.Invalid(fmt.Sprintf("config file %s: %s", file, strings.TrimPrefix(err.Error(), "yaml: ")))
+		return errdefs.Invalidf("config file %s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if len(doc.Content) == 0 {
 		return nil
@@ -73,7 +73,7 @@ func (c *Config) applyNode(file, prefix string, n *yaml.Node) error {
 		if prefix != "" {
 			what = fmt.Sprintf("key %q", prefix)
 		}
-		return errdefs.Invalid(fmt.Sprintf("%s: %s must be a mapping of keys to values", where(n), what))
+		return errdefs.Invalidf("%s: %s must be a mapping of keys to values", where(n), what)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -88,14 +88,14 @@ func (c *Config) applyNode(file, prefix string, n *yaml.Node) error {
 			}
 		case byKey[key].key != "":
 			if v.Kind != yaml.ScalarNode {
-				return errdefs.Invalid(fmt.Sprintf("%s: config key %q must be a single value, not a list or mapping", where(v), key))
+				return errdefs.Invalidf("%s: config key %q must be a single value, not a list or mapping", where(v), key)
 			}
 			if err := c.set(key, v.Value, " ("+where(v)+")"); err != nil {
 				return err
 			}
 		default:
-			return errdefs.Invalid(fmt.Sprintf("%s: unknown config key %q; known keys%s: %s",
-				where(k), key, under(prefix), strings.Join(siblings(prefix), ", ")))
+			return errdefs.Invalidf("%s: unknown config key %q; known keys%s: %s",
+				where(k), key, under(prefix), strings.Join(siblings(prefix), ", "))
 		}
 	}
 	return nil

@@ -72,7 +72,7 @@ func (c Config) Validate() error {
 	}
 	for _, ch := range checks {
 		if ch.err != "" {
-			return errdefs.Invalid(fmt.Sprintf("config key %q: %s (set it in the config file or with %s)", ch.key, ch.err, EnvVar(ch.key)))
+			return errdefs.Invalidf("config key %q: %s (set it in the config file or with %s)", ch.key, ch.err, EnvVar(ch.key))
 		}
 	}
 	return nil

@@ -14,7 +14,6 @@ package containers
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -181,7 +180,7 @@ func (s *Service) lock(name, scope string) func() {
 func scope(p *access.Principal, name string) (string, string, error) {
 	if owner, rest, ok := strings.Cut(name, "/"); ok {
 		if rest != DevName || owner == "" {
-			return "", "", errdefs.Invalid(fmt.Sprintf("container name %q: only USER/%s addresses another user's container", name, DevName))
+			return "", "", errdefs.Invalidf("container name %q: only USER/%s addresses another user's container", name, DevName)
 		}
 		return DevName, owner, nil
 	}
@@ -192,7 +191,7 @@ func scope(p *access.Principal, name string) (string, string, error) {
 		return "", "", err
 	}
 	if strings.HasPrefix(name, "dev-") {
-		return "", "", errdefs.Invalid(fmt.Sprintf("container name %q: names starting with dev- are kept for development containers; choose another", name))
+		return "", "", errdefs.Invalidf("container name %q: names starting with dev- are kept for development containers; choose another", name)
 	}
 	return name, "", nil
 }
@@ -221,8 +220,8 @@ func needCap(p *access.Principal, c access.Capability, what string) error {
 	if p.Can(c) {
 		return nil
 	}
-	return errdefs.PermissionDenied(fmt.Sprintf("permission denied: %s needs the capability %q, which your roles (%s) do not grant; ask an administrator for a role that has it",
-		what, c, strings.Join(p.Roles, ", ")))
+	return errdefs.PermissionDeniedf("permission denied: %s needs the capability %q, which your roles (%s) do not grant; ask an administrator for a role that has it",
+		what, c, strings.Join(p.Roles, ", "))
 }
 
 // AuditInfo is what the API knows about a request that audit events

@@ -100,8 +100,8 @@ func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, 
 		}
 	}
 	if !isAdmin(p) && !p.Can(access.CapControlContainer) {
-		err := errdefs.PermissionDenied(fmt.Sprintf("permission denied: container %q is not running, and starting it needs the capability %q, which your roles (%s) do not grant; "+
-			"ask someone who has it to start it, or an administrator for a role that has it", n, access.CapControlContainer, strings.Join(p.Roles, ", ")))
+		err := errdefs.PermissionDeniedf("permission denied: container %q is not running, and starting it needs the capability %q, which your roles (%s) do not grant; "+
+			"ask someone who has it to start it, or an administrator for a role that has it", n, access.CapControlContainer, strings.Join(p.Roles, ", "))
 		s.denied(ctx, p, "container.start", store.Container{Name: n, Scope: sc, Owner: c.Owner}, err.Error())
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, 
 	}
 	h, ok := s.runningHandle(ctx, c, p)
 	if !ok {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q started but is not running: see `dockyard containers logs %s`", n, n))
+		return nil, errdefs.Unavailablef("container %q started but is not running: see `dockyard containers logs %s`", n, n)
 	}
 	return h, nil
 }
@@ -172,7 +172,7 @@ func (s *Service) PushNotebook(ctx context.Context, h *Handle, name string) (sto
 		return store.NotebookVersion{}, fmt.Errorf("notebook %s: pushing it to container %q: %w", name, h.Name, err)
 	}
 	if fi.SHA256 != "" && fi.SHA256 != want {
-		return store.NotebookVersion{}, errdefs.Unavailable(fmt.Sprintf("notebook %s: container %q stored different content (sha256 %s, want %s)", name, h.Name, fi.SHA256, want))
+		return store.NotebookVersion{}, errdefs.Unavailablef("notebook %s: container %q stored different content (sha256 %s, want %s)", name, h.Name, fi.SHA256, want)
 	}
 	s.o.Log.Info("notebook pushed to container", "notebook", name, "version", v.Version, "container", h.Name, "owner", h.Owner)
 	return v, nil

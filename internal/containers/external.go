@@ -36,7 +36,7 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, req Registe
 		return store.Container{}, err
 	}
 	if req.Name == DevName || strings.Contains(req.Name, "/") {
-		return store.Container{}, errdefs.Invalid(fmt.Sprintf("container name %q is kept for development containers; choose another", req.Name))
+		return store.Container{}, errdefs.Invalidf("container name %q is kept for development containers; choose another", req.Name)
 	}
 	n, sc, err := scope(p, req.Name)
 	if err != nil {
@@ -44,7 +44,7 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, req Registe
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return store.Container{}, errdefs.Invalid(fmt.Sprintf("container URL %q: give the https://HOST:PORT of the container API (TLS is required)", req.URL))
+		return store.Container{}, errdefs.Invalidf("container URL %q: give the https://HOST:PORT of the container API (TLS is required)", req.URL)
 	}
 	if strings.TrimSpace(req.Token) == "" {
 		return store.Container{}, errdefs.Invalid("the container's API token is empty: pass it on standard input with --token-stdin")
@@ -73,7 +73,7 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, req Registe
 		s.denied(ctx, p, "container.register", c, "not its owner")
 		return store.Container{}, notFound(n)
 	case c.Runtime != RuntimeExternal:
-		return c, errdefs.Conflict(fmt.Sprintf("container %q exists and runs on the %s runtime: remove it first or choose another name", n, c.Runtime))
+		return c, errdefs.Conflictf("container %q exists and runs on the %s runtime: remove it first or choose another name", n, c.Runtime)
 	}
 	c.Image, c.Desired, c.Status, c.Message = "external", DesiredRunning, StatusRegistered, ""
 	c.Endpoint, c.Model, c.TokenSealed, c.TokenHint, c.CAPEM = strings.TrimRight(req.URL, "/"), req.Model, sealed, secrets.Last4(req.Token), req.CAPEM
@@ -95,10 +95,10 @@ func (s *Service) Register(ctx context.Context, p *access.Principal, req Registe
 // externalHandle opens an external container's token and TLS settings.
 func (s *Service) externalHandle(c store.Container, p *access.Principal) (*Handle, error) {
 	if c.Desired == DesiredStopped {
-		return nil, errdefs.Unavailable(fmt.Sprintf("external container %q is marked stopped: register it again to use it", c.Name))
+		return nil, errdefs.Unavailablef("external container %q is marked stopped: register it again to use it", c.Name)
 	}
 	if s.o.Secrets == nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: this server has no secret key to open its token with", c.Name))
+		return nil, errdefs.Unavailablef("container %q: this server has no secret key to open its token with", c.Name)
 	}
 	tok, err := s.o.Secrets.Open(c.TokenSealed, tokenPurpose(c.Name))
 	if err != nil {

@@ -65,7 +65,7 @@ func notFoundToRun(name string) error {
 	if strings.Contains(name, "/") {
 		return notFound(name)
 	}
-	return errdefs.NotFound(fmt.Sprintf("container not found: %s; start it with `dockyard containers start %s`, or leave container= out to use your development container", name, name))
+	return errdefs.NotFoundf("container not found: %s; start it with `dockyard containers start %s`, or leave container= out to use your development container", name, name)
 }
 
 // find returns the record name means to p for verb v, or nf(name) when it
@@ -87,7 +87,7 @@ func (s *Service) find(ctx context.Context, p *access.Principal, name string, v 
 	c, err := s.o.Store.GetContainer(ctx, n, sc)
 	switch {
 	case errdefs.IsNotFound(err) && n == DevName && sc == p.User:
-		return c, errdefs.NotFound(fmt.Sprintf("container not found: %s (you have no development container; another user's is addressed as USER/%s)", DevName, DevName))
+		return c, errdefs.NotFoundf("container not found: %s (you have no development container; another user's is addressed as USER/%s)", DevName, DevName)
 	case errdefs.IsNotFound(err):
 		return c, nf(display)
 	case err != nil:
@@ -118,8 +118,8 @@ func (s *Service) checkIsolated(p *access.Principal, rtName, name, what string) 
 		return nil
 	}
 	if ok, why := runtime.IsIsolated(rt); !ok {
-		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: %s container %q: the %s runtime does not isolate containers on this server (%s), so only administrators may start containers or run code there",
-			what, name, rtName, why))
+		return errdefs.PermissionDeniedf("permission denied: %s container %q: the %s runtime does not isolate containers on this server (%s), so only administrators may start containers or run code there",
+			what, name, rtName, why)
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func (s *Service) Share(ctx context.Context, p *access.Principal, name string, r
 	}
 	if c.Scope != "" {
 		s.denied(ctx, p, "container.share", c, "development containers are not shared")
-		return c, errdefs.Invalid(fmt.Sprintf("container %q is a development container, which is private to its owner: start a named container (`dockyard containers start NAME`) to share one", name))
+		return c, errdefs.Invalidf("container %q is a development container, which is private to its owner: start a named container (`dockyard containers start NAME`) to share one", name)
 	}
 	want, err := s.checkRoles(ctx, roles)
 	if err != nil {
@@ -205,7 +205,7 @@ func (s *Service) checkRoles(ctx context.Context, roles []string) ([]string, err
 		}
 		if r != access.EveryoneRole && s.o.Roles != nil {
 			if _, err := s.o.Roles.GetRole(ctx, r); errdefs.IsNotFound(err) {
-				return nil, errdefs.Invalid(fmt.Sprintf("unknown role %q: see `dockyard roles list`", r))
+				return nil, errdefs.Invalidf("unknown role %q: see `dockyard roles list`", r)
 			} else if err != nil {
 				return nil, err
 			}

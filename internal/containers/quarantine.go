@@ -100,7 +100,7 @@ func (s *Service) removeQuarantined(ctx context.Context, p *access.Principal, na
 	}
 	rt, ok := s.o.Runtimes[found.runtime]
 	if !ok {
-		return true, errdefs.Unavailable(fmt.Sprintf("container %q: runtime %s is not available", name, found.runtime))
+		return true, errdefs.Unavailablef("container %q: runtime %s is not available", name, found.runtime)
 	}
 	if err := rt.Remove(ctx, found.c.ID); err != nil && !errdefs.IsNotFound(err) {
 		s.record(ctx, audit.Event{User: p.User, Action: "container.remove", Object: obj, Result: audit.ResultFailure, Message: err.Error()})

@@ -41,13 +41,13 @@ func (s *Service) pin(ctx context.Context, req *StartRequest) error {
 	pi, err := s.o.PinImage(ctx, req.Image)
 	if err != nil {
 		if req.Image == s.o.DefaultImage && errdefs.IsNotFound(err) {
-			return errdefs.NotFound(fmt.Sprintf("%v (it is containers.default_image: an administrator adds it, or sets the default to an entry of `dockyard images list`)", err))
+			return errdefs.NotFoundf("%w (it is containers.default_image: an administrator adds it, or sets the default to an entry of `dockyard images list`)", err)
 		}
 		return err
 	}
 	if req.Runtime != "" && req.Runtime != pi.Runtime {
-		return errdefs.Invalid(fmt.Sprintf("image %q runs on the %s runtime, not %s: leave out --runtime, or choose an image of that runtime (`dockyard images list`)",
-			req.Image, pi.Runtime, req.Runtime))
+		return errdefs.Invalidf("image %q runs on the %s runtime, not %s: leave out --runtime, or choose an image of that runtime (`dockyard images list`)",
+			req.Image, pi.Runtime, req.Runtime)
 	}
 	req.Runtime, req.pinned = pi.Runtime, &pi
 	return nil
@@ -93,7 +93,7 @@ func (s *Service) checkStart(p *access.Principal, name, sc string, req StartRequ
 		return err
 	}
 	if sc != "" && sc != p.User && !isAdmin(p) {
-		return errdefs.PermissionDenied(fmt.Sprintf("permission denied: %s/%s is another user's development container", sc, name))
+		return errdefs.PermissionDeniedf("permission denied: %s/%s is another user's development container", sc, name)
 	}
 	if req.GPUs < 0 {
 		return errdefs.Invalid("gpus must be 0 or more")
@@ -116,18 +116,18 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		rtName = s.o.DefaultRuntime
 	}
 	if rtName == RuntimeExternal {
-		return store.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: external containers are not started by Dockyard; register one with `dockyard containers register`", name))
+		return store.Container{}, errdefs.Invalidf("container %q: external containers are not started by Dockyard; register one with `dockyard containers register`", name)
 	}
 	rt, ok := s.o.Runtimes[rtName]
 	if !ok {
-		return store.Container{}, errdefs.Invalid(fmt.Sprintf("container runtime %q is not available on this server (have: %s)", rtName, s.runtimeNames()))
+		return store.Container{}, errdefs.Invalidf("container runtime %q is not available on this server (have: %s)", rtName, s.runtimeNames())
 	}
 	image := req.Image
 	if image == "" {
 		image = s.o.DefaultImage
 	}
 	if req.pinned != nil && req.GPUs > 0 && !req.pinned.GPU {
-		return store.Container{}, errdefs.Invalid(fmt.Sprintf("image %q is not a GPU image: start GPUs from an entry marked for them (`dockyard images list` shows gpu true; an administrator marks one with `dockyard images update NAME --gpu`)", image))
+		return store.Container{}, errdefs.Invalidf("image %q is not a GPU image: start GPUs from an entry marked for them (`dockyard images list` shows gpu true; an administrator marks one with `dockyard images update NAME --gpu`)", image)
 	}
 	ref := image // what the runtime runs
 	if req.pinned != nil {
@@ -149,7 +149,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	case err != nil:
 		return store.Container{}, err
 	case c.Runtime == RuntimeExternal:
-		return store.Container{}, errdefs.Conflict(fmt.Sprintf("container %q is a registered external container: it is not started by Dockyard", name))
+		return store.Container{}, errdefs.Conflictf("container %q is a registered external container: it is not started by Dockyard", name)
 	}
 	// Reuse the runtime container when it matches the request.
 	if c.RuntimeID != "" {
@@ -407,10 +407,10 @@ func (s *Service) Logs(ctx context.Context, p *access.Principal, name string, si
 	c = s.refresh(ctx, c)
 	rt, ok := s.o.Runtimes[c.Runtime]
 	if !ok {
-		return nil, errdefs.Invalid(fmt.Sprintf("container %q runs on the %s runtime, whose logs Dockyard cannot read", name, c.Runtime))
+		return nil, errdefs.Invalidf("container %q runs on the %s runtime, whose logs Dockyard cannot read", name, c.Runtime)
 	}
 	if c.RuntimeID == "" {
-		return nil, errdefs.NotFound(fmt.Sprintf("container %q has no logs: it is not created (status %s); start it first", name, c.Status))
+		return nil, errdefs.NotFoundf("container %q has no logs: it is not created (status %s); start it first", name, c.Status)
 	}
 	return rt.Logs(ctx, c.RuntimeID, since)
 }

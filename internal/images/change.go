@@ -35,7 +35,7 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)
 // CheckName checks an entry's name.
 func CheckName(name string) error {
 	if !nameRE.MatchString(name) || strings.Contains(name, "//") || strings.HasSuffix(name, "/") {
-		return errdefs.Invalid(fmt.Sprintf("image name %q: use 1 to 128 letters, digits, '.', '_', '-' and '/', starting with a letter or digit (a name such as golden-cpu, not a reference: give the reference with --ref)", name))
+		return errdefs.Invalidf("image name %q: use 1 to 128 letters, digits, '.', '_', '-' and '/', starting with a letter or digit (a name such as golden-cpu, not a reference: give the reference with --ref)", name)
 	}
 	return nil
 }
@@ -48,7 +48,7 @@ func (c *Catalogue) NewEntry(ctx context.Context, user string, req AddRequest) (
 		return Entry{}, err
 	}
 	if req.Name == ProcessImage {
-		return Entry{}, errdefs.Conflict(fmt.Sprintf("image %q is built in: it is the dockyard executable and needs no adding", req.Name))
+		return Entry{}, errdefs.Conflictf("image %q is built in: it is the dockyard executable and needs no adding", req.Name)
 	}
 	if req.Runtime == "" {
 		req.Runtime = RuntimeDocker
@@ -68,20 +68,20 @@ func (c *Catalogue) pin(ctx context.Context, e *Entry) error {
 	switch e.Runtime {
 	case RuntimeProcess:
 		if e.Ref != "" {
-			return errdefs.Invalid(fmt.Sprintf("image %q: the process runtime runs the dockyard executable, not an image: leave out --ref", e.Name))
+			return errdefs.Invalidf("image %q: the process runtime runs the dockyard executable, not an image: leave out --ref", e.Name)
 		}
 		d, err := c.ProcessDigest()
 		if err != nil {
-			return errdefs.Unavailable(fmt.Sprintf("image %q: %v", e.Name, err))
+			return errdefs.Unavailablef("image %q: %w", e.Name, err)
 		}
 		e.Digest, e.RunRef, e.Source = d, e.Name, SourceExecutable
 		return nil
 	case RuntimeDocker:
 	default:
-		return errdefs.Invalid(fmt.Sprintf("image %q: runtime %q is not one an image runs on: use docker or process", e.Name, e.Runtime))
+		return errdefs.Invalidf("image %q: runtime %q is not one an image runs on: use docker or process", e.Name, e.Runtime)
 	}
 	if e.Ref == "" {
-		return errdefs.Invalid(fmt.Sprintf("image %q needs --ref: a registry reference (HOST[:PORT]/REPO:TAG) or an image on the Docker host (docker images)", e.Name))
+		return errdefs.Invalidf("image %q needs --ref: a registry reference (HOST[:PORT]/REPO:TAG) or an image on the Docker host (docker images)", e.Name)
 	}
 	if IsRemote(e.Ref) {
 		repo, d, err := c.o.Registry.Resolve(ctx, e.Ref)
@@ -93,11 +93,11 @@ func (c *Catalogue) pin(ctx context.Context, e *Entry) error {
 	}
 	engine, ok := c.o.Engines[e.Runtime]
 	if !ok {
-		return errdefs.Invalid(fmt.Sprintf("image %q: %q names no registry host and this server has no Docker runtime to look it up in: give HOST[:PORT]/REPO:TAG, or enable the docker runtime", e.Name, e.Ref))
+		return errdefs.Invalidf("image %q: %q names no registry host and this server has no Docker runtime to look it up in: give HOST[:PORT]/REPO:TAG, or enable the docker runtime", e.Name, e.Ref)
 	}
 	d, err := engine.ImageDigest(ctx, e.Ref)
 	if errdefs.IsNotFound(err) {
-		return errdefs.NotFound(fmt.Sprintf("image %q: %q is not on the Docker host: build or load it there first (docker images), or give a registry reference HOST[:PORT]/REPO:TAG", e.Name, e.Ref))
+		return errdefs.NotFoundf("image %q: %q is not on the Docker host: build or load it there first (docker images), or give a registry reference HOST[:PORT]/REPO:TAG", e.Name, e.Ref)
 	}
 	if err != nil {
 		return fmt.Errorf("image %q: looking up %q on the Docker host: %w", e.Name, e.Ref, err)
@@ -114,7 +114,7 @@ func (c *Catalogue) Create(ctx context.Context, e Entry) error {
 	}
 	err := c.o.Store.CreateImage(ctx, e)
 	if errdefs.IsConflict(err) {
-		return errdefs.Conflict(fmt.Sprintf("image %q is already in the catalogue: re-pin it with `dockyard images update %s`, or choose another name", e.Name, e.Name))
+		return errdefs.Conflictf("image %q is already in the catalogue: re-pin it with `dockyard images update %s`, or choose another name", e.Name, e.Name)
 	}
 	return err
 }
@@ -124,7 +124,7 @@ func (c *Catalogue) Create(ctx context.Context, e Entry) error {
 // runs outside a transaction.
 func (c *Catalogue) Repin(ctx context.Context, user, name string, req UpdateRequest) (before, after Entry, err error) {
 	if name == ProcessImage {
-		return Entry{}, Entry{}, errdefs.Invalid(fmt.Sprintf("image %q is built in: its digest is always the running dockyard executable's", name))
+		return Entry{}, Entry{}, errdefs.Invalidf("image %q is built in: its digest is always the running dockyard executable's", name)
 	}
 	before, err = c.Get(ctx, name)
 	if err != nil {
@@ -161,10 +161,10 @@ func (c *Catalogue) Save(ctx context.Context, e Entry) error {
 // image and an entry container records use are kept, saying why.
 func (c *Catalogue) Remove(ctx context.Context, name string) (Entry, error) {
 	if name == ProcessImage {
-		return Entry{}, errdefs.Invalid(fmt.Sprintf("image %q is built in and cannot be removed", name))
+		return Entry{}, errdefs.Invalidf("image %q is built in and cannot be removed", name)
 	}
 	if name == c.o.DefaultImage {
-		return Entry{}, errdefs.Conflict(fmt.Sprintf("image %q is the default image (containers.default_image): change the setting first", name))
+		return Entry{}, errdefs.Conflictf("image %q is the default image (containers.default_image): change the setting first", name)
 	}
 	e, err := c.Get(ctx, name)
 	if err != nil {
@@ -182,8 +182,8 @@ func (c *Catalogue) Remove(ctx context.Context, name string) (Entry, error) {
 			}
 		}
 		if len(users) > 0 {
-			return Entry{}, errdefs.Conflict(fmt.Sprintf("image %q is used by %d containers (%s): remove them first (`dockyard containers remove NAME`)",
-				name, len(users), strings.Join(users, ", ")))
+			return Entry{}, errdefs.Conflictf("image %q is used by %d containers (%s): remove them first (`dockyard containers remove NAME`)",
+				name, len(users), strings.Join(users, ", "))
 		}
 	}
 	if err := c.o.Store.DeleteImage(ctx, name); errdefs.IsNotFound(err) {

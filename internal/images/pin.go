@@ -39,13 +39,13 @@ func (c *Catalogue) Pin(ctx context.Context, name string) (Pinned, error) {
 			return Pinned{}, fmt.Errorf("image %q: %w", name, err)
 		}
 		if name != ProcessImage && now != e.Digest {
-			return Pinned{}, errdefs.Conflict(fmt.Sprintf("image %q pinned the dockyard executable %s, which is now %s: an administrator re-pins it with `dockyard images update %s`",
-				name, e.Digest, now, name))
+			return Pinned{}, errdefs.Conflictf("image %q pinned the dockyard executable %s, which is now %s: an administrator re-pins it with `dockyard images update %s`",
+				name, e.Digest, now, name)
 		}
 		e.Digest = now
 	}
 	if e.RunRef == "" || e.Digest == "" {
-		return Pinned{}, errdefs.Conflict(fmt.Sprintf("image %q has no pinned digest: an administrator re-pins it with `dockyard images update %s`", name, name))
+		return Pinned{}, errdefs.Conflictf("image %q has no pinned digest: an administrator re-pins it with `dockyard images update %s`", name, name)
 	}
 	decision, err := c.gate(ctx, e)
 	if err != nil {

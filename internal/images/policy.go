@@ -48,10 +48,10 @@ func (c *Catalogue) Policy(ctx context.Context) (Policy, error) {
 		return p, fmt.Errorf("reading the image policy: %w", err)
 	}
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
-		return p, errdefs.Unavailable(fmt.Sprintf("the image policy does not parse (%v): starts from gated images are refused until an administrator sets it again with `dockyard images policy set`", err))
+		return p, errdefs.Unavailablef("the image policy does not parse (%w): starts from gated images are refused until an administrator sets it again with `dockyard images policy set`", err)
 	}
 	if err := CheckSeverity(p.MaxSeverity); err != nil {
-		return p, errdefs.Unavailable(fmt.Sprintf("the stored image policy is invalid (%v): set it again with `dockyard images policy set`", err))
+		return p, errdefs.Unavailablef("the stored image policy is invalid (%w): set it again with `dockyard images policy set`", err)
 	}
 	return p, nil
 }
@@ -100,15 +100,15 @@ func (c *Catalogue) ImportScan(ctx context.Context, user, name string, report []
 		return store.ImageScan{}, Report{}, err
 	}
 	if len(r.Digests) > 0 && !contains(r.Digests, e.Digest) {
-		return store.ImageScan{}, Report{}, errdefs.Invalid(fmt.Sprintf("the %s report is of %s, but image %q is pinned to %s: scan the pinned image (%s) and import that report",
-			r.Format, strings.Join(r.Digests, ", "), name, e.Digest, e.RunRef))
+		return store.ImageScan{}, Report{}, errdefs.Invalidf("the %s report is of %s, but image %q is pinned to %s: scan the pinned image (%s) and import that report",
+			r.Format, strings.Join(r.Digests, ", "), name, e.Digest, e.RunRef)
 	}
 	now := c.o.Now().UTC()
 	if r.Scanned.IsZero() {
 		r.Scanned = now
 	}
 	if r.Scanned.After(now.Add(time.Hour)) {
-		return store.ImageScan{}, Report{}, errdefs.Invalid(fmt.Sprintf("the %s report says it ran at %s, in the future: check the scanner's clock", r.Format, r.Scanned.Format(time.RFC3339)))
+		return store.ImageScan{}, Report{}, errdefs.Invalidf("the %s report says it ran at %s, in the future: check the scanner's clock", r.Format, r.Scanned.Format(time.RFC3339))
 	}
 	findings := r.Findings
 	if findings == nil {
@@ -135,11 +135,11 @@ func (c *Catalogue) Allow(ctx context.Context, user, name, cve string, until tim
 	cve = strings.TrimSpace(cve)
 	switch {
 	case cve == "" || strings.ContainsAny(cve, " \t\n,"):
-		return store.ImageException{}, errdefs.Invalid(fmt.Sprintf("--cve %q: give one vulnerability id, e.g. CVE-2026-12345", cve))
+		return store.ImageException{}, errdefs.Invalidf("--cve %q: give one vulnerability id, e.g. CVE-2026-12345", cve)
 	case strings.TrimSpace(reason) == "":
 		return store.ImageException{}, errdefs.Invalid("an exception needs --reason: why the vulnerability may run")
 	case !until.After(c.o.Now()):
-		return store.ImageException{}, errdefs.Invalid(fmt.Sprintf("--until %s is not in the future: an exception must expire later", until.Format(time.RFC3339)))
+		return store.ImageException{}, errdefs.Invalidf("--until %s is not in the future: an exception must expire later", until.Format(time.RFC3339))
 	}
 	if c.o.Scans == nil {
 		return store.ImageException{}, errdefs.Unavailable("exceptions have no store")
@@ -249,5 +249,5 @@ func (c *Catalogue) gate(ctx context.Context, e Entry) (string, error) {
 }
 
 func refuse(e Entry, why string) error {
-	return errdefs.PermissionDenied(fmt.Sprintf("image %q (%s) is refused by the image policy: %s", e.Name, e.Digest, why))
+	return errdefs.PermissionDeniedf("image %q (%s) is refused by the image policy: %s", e.Name, e.Digest, why)
 }

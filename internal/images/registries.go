@@ -69,7 +69,7 @@ var hostRE = regexp.MustCompile(`^(localhost|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9
 // CheckHost checks a registry host: HOST[:PORT], without a scheme or path.
 func CheckHost(host string) error {
 	if !hostRE.MatchString(host) {
-		return errdefs.Invalid(fmt.Sprintf("registry host %q: write HOST or HOST:PORT as in image references (registry.example.com, 127.0.0.1:5000), without https:// or a path", host))
+		return errdefs.Invalidf("registry host %q: write HOST or HOST:PORT as in image references (registry.example.com, 127.0.0.1:5000), without https:// or a path", host)
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func CheckCA(caPEM string) error {
 			continue
 		}
 		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			return errdefs.Invalid(fmt.Sprintf("the CA file holds a certificate that does not parse (%v): give the registry's CA certificate in PEM", err))
+			return errdefs.Invalidf("the CA file holds a certificate that does not parse (%w): give the registry's CA certificate in PEM", err)
 		}
 		n++
 	}
@@ -111,7 +111,7 @@ func (r *Registries) Add(ctx context.Context, user, host, caPEM string) (Registr
 	now := r.now().UTC()
 	rec := RegistryRecord{Host: host, CAPEM: caPEM, CreatedBy: user, Created: now, UpdatedBy: user, Updated: now}
 	if err := r.st.CreateRegistry(ctx, rec); errdefs.IsConflict(err) {
-		return RegistryRecord{}, errdefs.Conflict(fmt.Sprintf("registry %s is already added: remove it first (`dockyard registries remove %s`) to change its CA", host, host))
+		return RegistryRecord{}, errdefs.Conflictf("registry %s is already added: remove it first (`dockyard registries remove %s`) to change its CA", host, host)
 	} else if err != nil {
 		return RegistryRecord{}, err
 	}
@@ -147,7 +147,7 @@ func (r *Registries) Login(ctx context.Context, user, host, username, password s
 func (r *Registries) Get(ctx context.Context, host string) (RegistryRecord, error) {
 	rec, err := r.st.GetRegistry(ctx, host)
 	if errdefs.IsNotFound(err) {
-		return RegistryRecord{}, errdefs.NotFound(fmt.Sprintf("registry %s is not added: add it with `dockyard registries add %s [--ca-file CA.pem]`", host, host))
+		return RegistryRecord{}, errdefs.NotFoundf("registry %s is not added: add it with `dockyard registries add %s [--ca-file CA.pem]`", host, host)
 	}
 	return rec, err
 }
@@ -191,7 +191,7 @@ func (r *Registries) Auth(ctx context.Context, host string) (*runtime.RegistryAu
 		return nil, nil
 	}
 	if r.box == nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("registry %s: this server has no key to open its stored password with", host))
+		return nil, errdefs.Unavailablef("registry %s: this server has no key to open its stored password with", host)
 	}
 	pw, err := r.box.Open(rec.PasswordSealed, sealPurpose(host))
 	if err != nil {
@@ -218,7 +218,7 @@ func (r *Registries) Options(ctx context.Context, host string) ([]remote.Option,
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM([]byte(rec.CAPEM)) {
-			return nil, errdefs.Invalid(fmt.Sprintf("registry %s: its stored CA holds no certificate: remove and add it again with --ca-file", host))
+			return nil, errdefs.Invalidf("registry %s: its stored CA holds no certificate: remove and add it again with --ca-file", host)
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}

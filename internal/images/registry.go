@@ -3,7 +3,6 @@ package images
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -82,32 +81,32 @@ func registryError(ref, host string, err error) error {
 	errors.As(err, &te)
 	switch {
 	case isAuthError(err):
-		return errdefs.Invalid(fmt.Sprintf("registry %s refused to show %s (HTTP %d): its credentials are missing or wrong; an administrator logs in with `dockyard registries login %s --user USER --password-stdin`",
-			host, ref, te.StatusCode, host))
+		return errdefs.Invalidf("registry %s refused to show %s (HTTP %d): its credentials are missing or wrong; an administrator logs in with `dockyard registries login %s --user USER --password-stdin`",
+			host, ref, te.StatusCode, host)
 	case isNotFound(err):
-		return errdefs.NotFound(fmt.Sprintf("registry %s has no image %s: check the repository and tag", host, ref))
+		return errdefs.NotFoundf("registry %s has no image %s: check the repository and tag", host, ref)
 	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "certificate") ||
 		// A loopback registry is also tried over plain HTTP: a TLS one
 		// refuses that, which is all that is left when its certificate
 		// was not trusted.
 		strings.Contains(err.Error(), "HTTP request to an HTTPS server"):
-		return errdefs.Unavailable(fmt.Sprintf("registry %s: its TLS certificate is not trusted (%v): an administrator adds its CA with `dockyard registries add %s --ca-file CA.pem`", host, err, host))
+		return errdefs.Unavailablef("registry %s: its TLS certificate is not trusted (%w): an administrator adds its CA with `dockyard registries add %s --ca-file CA.pem`", host, err, host)
 	}
 	if te != nil {
-		return errdefs.Unavailable(fmt.Sprintf("registry %s answered HTTP %d for %s: %v", host, te.StatusCode, ref, te))
+		return errdefs.Unavailablef("registry %s answered HTTP %d for %s: %w", host, te.StatusCode, ref, te)
 	}
-	return errdefs.Unavailable(fmt.Sprintf("registry %s cannot be reached to resolve %s: %v", host, ref, err))
+	return errdefs.Unavailablef("registry %s cannot be reached to resolve %s: %w", host, ref, err)
 }
 
 // ParseRemote parses a reference that names its registry host
 // (HOST[:PORT]/REPO[:TAG|@DIGEST]).
 func ParseRemote(ref string) (name.Reference, error) {
 	if !IsRemote(ref) {
-		return nil, errdefs.Invalid(fmt.Sprintf("reference %q names no registry host: write HOST[:PORT]/REPO:TAG (e.g. registry.example.com/golden-cpu:5.2.0)", ref))
+		return nil, errdefs.Invalidf("reference %q names no registry host: write HOST[:PORT]/REPO:TAG (e.g. registry.example.com/golden-cpu:5.2.0)", ref)
 	}
 	r, err := name.ParseReference(ref, name.StrictValidation)
 	if err != nil {
-		return nil, errdefs.Invalid(fmt.Sprintf("reference %q: %v: write HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:DIGEST", ref, err))
+		return nil, errdefs.Invalidf("reference %q: %w: write HOST[:PORT]/REPO:TAG or HOST[:PORT]/REPO@sha256:DIGEST", ref, err)
 	}
 	return r, nil
 }

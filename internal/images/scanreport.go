@@ -3,7 +3,6 @@ package images
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
@@ -67,7 +66,7 @@ func CheckSeverity(s string) error {
 	case "", "low", "medium", "high", "critical":
 		return nil
 	}
-	return errdefs.Invalid(fmt.Sprintf("severity %q: use low, medium, high or critical (findings above it refuse a start)", s))
+	return errdefs.Invalidf("severity %q: use low, medium, high or critical (findings above it refuse a start)", s)
 }
 
 var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
@@ -77,11 +76,11 @@ var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 // parse, is an errdefs.ErrInvalid error saying which formats are read.
 func ParseReport(b []byte) (Report, error) {
 	if len(b) > maxReport {
-		return Report{}, errdefs.Invalid(fmt.Sprintf("the report is %d bytes, over the limit of %d", len(b), maxReport))
+		return Report{}, errdefs.Invalidf("the report is %d bytes, over the limit of %d", len(b), maxReport)
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return Report{}, errdefs.Invalid(fmt.Sprintf("the report is not a JSON object (%v): give Trivy JSON (trivy image -f json), Grype JSON (grype -o json) or CycloneDX with vulnerabilities", err))
+		return Report{}, errdefs.Invalidf("the report is not a JSON object (%w): give Trivy JSON (trivy image -f json), Grype JSON (grype -o json) or CycloneDX with vulnerabilities", err)
 	}
 	var r Report
 	var err error
@@ -100,7 +99,7 @@ func ParseReport(b []byte) (Report, error) {
 	}
 	for i, f := range r.Findings {
 		if strings.TrimSpace(f.ID) == "" {
-			return Report{}, errdefs.Invalid(fmt.Sprintf("%s report: finding %d has no vulnerability id", r.Format, i+1))
+			return Report{}, errdefs.Invalidf("%s report: finding %d has no vulnerability id", r.Format, i+1)
 		}
 		r.Findings[i].Severity = NormSeverity(f.Severity)
 	}
@@ -138,7 +137,7 @@ func reportTime(format, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, errdefs.Invalid(fmt.Sprintf("%s report: its time %q is not RFC 3339", format, s))
+		return time.Time{}, errdefs.Invalidf("%s report: its time %q is not RFC 3339", format, s)
 	}
 	return t.UTC(), nil
 }
@@ -146,7 +145,7 @@ func reportTime(format, s string) (time.Time, error) {
 func strict(format string, b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
-		return errdefs.Invalid(fmt.Sprintf("%s report does not parse: %v", format, err))
+		return errdefs.Invalidf("%s report does not parse: %w", format, err)
 	}
 	return nil
 }
@@ -212,7 +211,7 @@ func parseGrype(b []byte) (Report, error) {
 	}
 	if len(g.Source.Target) > 0 && g.Source.Target[0] == '{' {
 		if err := json.Unmarshal(g.Source.Target, &target); err != nil {
-			return Report{}, errdefs.Invalid(fmt.Sprintf("grype report: source.target does not parse: %v", err))
+			return Report{}, errdefs.Invalidf("grype report: source.target does not parse: %w", err)
 		}
 		r.Digests = digestsIn(append([]string{target.ImageID, target.ManifestDigest}, target.RepoDigests...)...)
 	}
@@ -255,7 +254,7 @@ func parseCycloneDX(b []byte) (Report, error) {
 		return Report{}, err
 	}
 	if c.BomFormat != "CycloneDX" {
-		return Report{}, errdefs.Invalid(fmt.Sprintf("bomFormat %q: only CycloneDX is read", c.BomFormat))
+		return Report{}, errdefs.Invalidf("bomFormat %q: only CycloneDX is read", c.BomFormat)
 	}
 	if c.Vulnerabilities == nil {
 		return Report{}, errdefs.Invalid("the CycloneDX document has no vulnerabilities: it is an SBOM, not a scan; give the scanner's CycloneDX vulnerability report (e.g. trivy image -f cyclonedx --scanners vuln)")

@@ -78,7 +78,7 @@ func (s *Service) CreateHECToken(ctx context.Context, name string, indexes []str
 // CreateHECTokenWith is CreateHECToken with the token's options.
 func (s *Service) CreateHECTokenWith(ctx context.Context, name string, indexes []string, defaultIndex string, opts HECTokenOptions) (NewHECToken, error) {
 	if !hecNameRE.MatchString(name) {
-		return NewHECToken{}, errdefs.Invalid(fmt.Sprintf("HEC token name %q is not valid: use 1-64 letters, digits, '_', '.' or '-'", name))
+		return NewHECToken{}, errdefs.Invalidf("HEC token name %q is not valid: use 1-64 letters, digits, '_', '.' or '-'", name)
 	}
 	if len(indexes) == 0 {
 		return NewHECToken{}, errdefs.Invalid("a HEC token needs at least one index: name them with --index")
@@ -96,7 +96,7 @@ func (s *Service) CreateHECTokenWith(ctx context.Context, name string, indexes [
 		case ix == Internal:
 			return NewHECToken{}, errdefs.Invalid("index _internal holds the audit trail and cannot be written through HEC")
 		case ix != "*" && !exists(ix):
-			return NewHECToken{}, errdefs.NotFound(fmt.Sprintf("index %q not found: create it first", ix))
+			return NewHECToken{}, errdefs.NotFoundf("index %q not found: create it first", ix)
 		}
 		if !slices.Contains(ixs, ix) {
 			ixs = append(ixs, ix)
@@ -109,7 +109,7 @@ func (s *Service) CreateHECTokenWith(ctx context.Context, name string, indexes [
 		}
 	}
 	if !tokenAllows(ixs, defaultIndex) {
-		return NewHECToken{}, errdefs.Invalid(fmt.Sprintf("default index %q is not one of the token's indexes %v", defaultIndex, ixs))
+		return NewHECToken{}, errdefs.Invalidf("default index %q is not one of the token's indexes %v", defaultIndex, ixs)
 	}
 	secret := newSecret()
 	creator := ""

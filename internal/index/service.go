@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"iter"
 	"log/slog"
@@ -67,7 +66,7 @@ var indexNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,79}$`)
 // characters (names starting with '_' are reserved for Dockyard).
 func ValidateIndexName(name string) error {
 	if !indexNameRE.MatchString(name) {
-		return errdefs.Invalid(fmt.Sprintf("index name %q is not valid: use 1-80 lower-case letters, digits, '_' or '-', starting with a letter or digit", name))
+		return errdefs.Invalidf("index name %q is not valid: use 1-80 lower-case letters, digits, '_' or '-', starting with a letter or digit", name)
 	}
 	return nil
 }
@@ -126,7 +125,7 @@ func (s *Service) Ingest(ctx context.Context, evs []Event) error {
 	now := s.now()
 	for i, e := range evs {
 		if e.Raw == "" {
-			return errdefs.Invalid(fmt.Sprintf("event %d has an empty _raw: send some text", i))
+			return errdefs.Invalidf("event %d has an empty _raw: send some text", i)
 		}
 		r := store.EventRecord{Index: e.Index, Time: e.Time, Host: e.Host, Source: e.Source, Sourcetype: e.Sourcetype, Raw: e.Raw, Fields: e.Fields}
 		if r.Index == "" {
@@ -142,7 +141,7 @@ func (s *Service) Ingest(ctx context.Context, evs []Event) error {
 	}
 	if err := s.st.InsertEvents(ctx, recs); err != nil {
 		if errdefs.IsNotFound(err) {
-			return errdefs.NotFound(fmt.Sprintf("%v: create the index first", err))
+			return errdefs.NotFoundf("%w: create the index first", err)
 		}
 		return err
 	}

@@ -176,9 +176,9 @@ func Collide[T any](k *Kind, p *access.Principal, o Object, sharing access.Shari
 			continue
 		}
 		if x.Owner == o.Owner {
-			return errdefs.Conflict(fmt.Sprintf("%s already shares a %s %s in app %s: rename or delete one of them first", x.Owner, k.Noun, o.Name, o.App))
+			return errdefs.Conflictf("%s already shares a %s %s in app %s: rename or delete one of them first", x.Owner, k.Noun, o.Name, o.App)
 		}
-		return errdefs.Conflict(fmt.Sprintf("app %s already has a shared %s %s (owner %s): rename or delete one of them first", o.App, k.Noun, o.Name, x.Owner))
+		return errdefs.Conflictf("app %s already has a shared %s %s (owner %s): rename or delete one of them first", o.App, k.Noun, o.Name, x.Owner)
 	}
 	return nil
 }
@@ -230,7 +230,7 @@ func ValidNames(kind string, names []string) ([]string, error) {
 	for _, r := range names {
 		r = strings.TrimSpace(r)
 		if r == "" || strings.ContainsAny(r, ", \t\n") {
-			return nil, errdefs.Invalid(fmt.Sprintf("%s %q is not valid: use no spaces or commas", kind, r))
+			return nil, errdefs.Invalidf("%s %q is not valid: use no spaces or commas", kind, r)
 		}
 		out = append(out, r)
 	}

@@ -88,7 +88,7 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,195}\.csv$`)
 // ValidateName checks a lookup name: letters, digits, _ . - ending in .csv.
 func ValidateName(name string) error {
 	if !nameRE.MatchString(name) {
-		return errdefs.Invalid(fmt.Sprintf("lookup name %q: use letters, digits, _, . and - and end it in .csv", name))
+		return errdefs.Invalidf("lookup name %q: use letters, digits, _, . and - and end it in .csv", name)
 	}
 	return nil
 }

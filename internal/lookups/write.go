@@ -110,7 +110,7 @@ func (s *Service) readBounded(name string, r io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(body)) > s.cfg.MaxBytes {
-		return nil, errdefs.Limit(fmt.Sprintf("lookup %s is larger than the limit of %d bytes (lookups.max_bytes): split it or ask an admin to raise the limit", name, s.cfg.MaxBytes))
+		return nil, errdefs.Limitf("lookup %s is larger than the limit of %d bytes (lookups.max_bytes): split it or ask an admin to raise the limit", name, s.cfg.MaxBytes)
 	}
 	return body, nil
 }
@@ -124,7 +124,7 @@ func ValidateCSV(name string, body []byte, allowEmpty bool) error {
 		if allowEmpty {
 			return nil
 		}
-		return errdefs.Invalid(fmt.Sprintf("lookup %s is empty: its first line must name the columns", name))
+		return errdefs.Invalidf("lookup %s is empty: its first line must name the columns", name)
 	}
 	if err != nil {
 		return csvError(name, err)
@@ -133,10 +133,10 @@ func ValidateCSV(name string, body []byte, allowEmpty bool) error {
 	for i, h := range header {
 		h = strings.TrimPrefix(h, "\ufeff")
 		if h == "" {
-			return errdefs.Invalid(fmt.Sprintf("lookup %s: line 1: column %d has no name: name every column in the header", name, i+1))
+			return errdefs.Invalidf("lookup %s: line 1: column %d has no name: name every column in the header", name, i+1)
 		}
 		if seen[h] {
-			return errdefs.Invalid(fmt.Sprintf("lookup %s: line 1: column %q appears twice: column names must be unique", name, h))
+			return errdefs.Invalidf("lookup %s: line 1: column %q appears twice: column names must be unique", name, h)
 		}
 		seen[h] = true
 	}
@@ -152,9 +152,9 @@ func ValidateCSV(name string, body []byte, allowEmpty bool) error {
 func csvError(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return errdefs.Invalid(fmt.Sprintf("lookup %s: line %d: %v: fix the CSV and upload it again", name, pe.Line, pe.Err))
+		return errdefs.Invalidf("lookup %s: line %d: %w: fix the CSV and upload it again", name, pe.Line, pe.Err)
 	}
-	return errdefs.Invalid(fmt.Sprintf("lookup %s: %v", name, err))
+	return errdefs.Invalidf("lookup %s: %w", name, err)
 }
 
 // Share changes a lookup's sharing and roles; only its owner or a holder of
@@ -187,7 +187,7 @@ func (s *Service) shareTx(ctx context.Context, app, name string, sharing access.
 	rec.Sharing, rec.Read, rec.Write, rec.Updated = string(acl.Sharing), acl.Read, acl.Write, s.now()
 	if err := s.st.UpdateLookup(ctx, rec); err != nil {
 		if errdefs.IsConflict(err) {
-			return Lookup{}, errdefs.Conflict(fmt.Sprintf("%s already has a %s-shared lookup %s in app %s: rename or delete one of them first", l.Owner, sharing, name, l.App))
+			return Lookup{}, errdefs.Conflictf("%s already has a %s-shared lookup %s in app %s: rename or delete one of them first", l.Owner, sharing, name, l.App)
 		}
 		return Lookup{}, err
 	}

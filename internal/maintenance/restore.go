@@ -46,10 +46,10 @@ func Restore(ctx context.Context, files store.Files, r io.Reader, dataDir string
 	case err != nil:
 		return res, fmt.Errorf("restore: %w", err)
 	case len(entries) > 0 && !force:
-		return res, errdefs.Invalid(fmt.Sprintf("restore: %s is not empty; restore into a new directory, "+
-			"or pass --force to move what is there aside (stop the server using it first)", dataDir))
+		return res, errdefs.Invalidf("restore: %s is not empty; restore into a new directory, "+
+			"or pass --force to move what is there aside (stop the server using it first)", dataDir)
 	case blobfs.InUse(filepath.Join(abs, "blobs")):
-		return res, errdefs.Conflict(fmt.Sprintf("restore: a running server is using %s; stop it first", dataDir))
+		return res, errdefs.Conflictf("restore: a running server is using %s; stop it first", dataDir)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return res, fmt.Errorf("restore: %w", err)
@@ -121,7 +121,7 @@ func unpack(ctx context.Context, r io.Reader, dir string) (Header, Trailer, erro
 				return h, tr, bad("%s: %v", name, err)
 			}
 			if h.Format != Format {
-				return h, tr, errdefs.Invalid(fmt.Sprintf("restore: the backup has format %d; this version reads format %d", h.Format, Format))
+				return h, tr, errdefs.Invalidf("restore: the backup has format %d; this version reads format %d", h.Format, Format)
 			}
 			seenHeader = true
 		case name == TrailerName:
@@ -206,7 +206,7 @@ func checkRestored(ctx context.Context, files store.Files, dir string) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	if missing > 0 {
-		return errdefs.Invalid(fmt.Sprintf("restore: %d blobs the database references are not in the backup; nothing was restored", missing))
+		return errdefs.Invalidf("restore: %d blobs the database references are not in the backup; nothing was restored", missing)
 	}
 	return nil
 }

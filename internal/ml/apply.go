@@ -50,7 +50,7 @@ func (s *Service) apply(ctx context.Context, cmd *spl.Apply, ref models.Ref, nex
 		return nil, nil, false, err
 	}
 	if v.Algo == "" {
-		return nil, nil, false, errdefs.Invalid(fmt.Sprintf("model %s version %d names no notebook (algo) to apply it with: import it again with --algo NOTEBOOK", ref.Base(), v.Version))
+		return nil, nil, false, errdefs.Invalidf("model %s version %d names no notebook (algo) to apply it with: import it again with --algo NOTEBOOK", ref.Base(), v.Version)
 	}
 	exact := ref
 	exact.Version, exact.Alias = v.Version, ""

@@ -52,7 +52,7 @@ func (s *Service) fitCode(ctx context.Context, p *access.Principal, name string)
 		return code{}, err
 	}
 	if blob.FromBytes(content) != blob.Digest(v.Digest) {
-		return code{}, errdefs.Unavailable(fmt.Sprintf("notebook %s version %d: the stored content does not match its digest %s; it was changed, so it is not run", name, v.Version, v.Digest))
+		return code{}, errdefs.Unavailablef("notebook %s version %d: the stored content does not match its digest %s; it was changed, so it is not run", name, v.Version, v.Digest)
 	}
 	return code{name: name, v: v, content: content}, nil
 }
@@ -68,8 +68,8 @@ func (s *Service) versionCode(ctx context.Context, p *access.Principal, exact mo
 	if l.NotebookPinned && l.Notebook == algos.Notebook {
 		c, ok := shippedByDigest(l.NotebookDigest)
 		if !ok {
-			return code{}, errdefs.Unavailable(fmt.Sprintf("model %s version %d was trained by the MLTK algorithms notebook an earlier Dockyard shipped (%s); "+
-				"this server ships %s, which is not run in its place: fit the model again", exact.Base(), v.Version, l.NotebookDigest, algos.Digest()))
+			return code{}, errdefs.Unavailablef("model %s version %d was trained by the MLTK algorithms notebook an earlier Dockyard shipped (%s); "+
+				"this server ships %s, which is not run in its place: fit the model again", exact.Base(), v.Version, l.NotebookDigest, algos.Digest())
 		}
 		return c, nil
 	}
@@ -85,7 +85,7 @@ func (s *Service) versionCode(ctx context.Context, p *access.Principal, exact mo
 		return code{}, errdefs.Unavailable("notebooks are not available on this server")
 	}
 	if l.NotebookFormat != "ipynb" && l.NotebookFormat != "py" {
-		return code{}, errdefs.Invalid(fmt.Sprintf("model %s version %d: its lineage names notebook format %q; want ipynb or py", exact.Base(), v.Version, l.NotebookFormat))
+		return code{}, errdefs.Invalidf("model %s version %d: its lineage names notebook format %q; want ipynb or py", exact.Base(), v.Version, l.NotebookFormat)
 	}
 	content, err := s.o.Notebooks.ContentByDigest(ctx, l.NotebookDigest)
 	if err != nil {
@@ -103,15 +103,15 @@ func (s *Service) place(ctx context.Context, h *containers.Handle, c code) error
 	fi, err := h.Agent().PutPinnedNotebook(ctx, c.sha(), c.v.Format, c.content)
 	if errdefs.IsNotFound(err) {
 		// A 404 here is the endpoint: an agent older than this server.
-		return errdefs.Unavailable(fmt.Sprintf("notebook %s: container %s cannot run a pinned notebook version (its agent has no PUT /v1/pinned: %v); "+
+		return errdefs.Unavailablef("notebook %s: container %s cannot run a pinned notebook version (its agent has no PUT /v1/pinned: %w); "+
 			"restart it with this server's agent (`dockyard containers stop` and start it again), or update the image",
-			c.name, containerName(h), err))
+			c.name, containerName(h), err)
 	}
 	if err != nil {
 		return fmt.Errorf("notebook %s (%s): placing it in container %s: %w", c.name, c.v.Digest, containerName(h), err)
 	}
 	if fi.SHA256 != c.sha() {
-		return errdefs.Unavailable(fmt.Sprintf("notebook %s: container %s stored content with SHA-256 %s, want %s", c.name, containerName(h), fi.SHA256, c.sha()))
+		return errdefs.Unavailablef("notebook %s: container %s stored content with SHA-256 %s, want %s", c.name, containerName(h), fi.SHA256, c.sha())
 	}
 	return nil
 }

@@ -48,13 +48,13 @@ func selectColumns(targets []string, patterns []string, rows []*search.Row) (col
 	added := map[string]bool{}
 	for _, t := range targets {
 		if !has(t) {
-			return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q is not in the rows the fit receives (fields: %s): check its name", t, list(seen)))
+			return columns{}, errdefs.Invalidf("the target field %q is not in the rows the fit receives (fields: %s): check its name", t, list(seen))
 		}
 		if strings.Contains(t, ",") {
-			return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q has a comma in its name, which a model's lineage cannot record: rename it with rename first", t))
+			return columns{}, errdefs.Invalidf("the target field %q has a comma in its name, which a model's lineage cannot record: rename it with rename first", t)
 		}
 		if added[t] {
-			return columns{}, errdefs.Invalid(fmt.Sprintf("the target field %q is named twice before from: name each target once", t))
+			return columns{}, errdefs.Invalidf("the target field %q is named twice before from: name each target once", t)
 		}
 		added[t] = true
 		c.Targets = append(c.Targets, t)
@@ -62,7 +62,7 @@ func selectColumns(targets []string, patterns []string, rows []*search.Row) (col
 	for _, pat := range patterns {
 		if !strings.Contains(pat, "*") {
 			if !has(pat) {
-				return columns{}, errdefs.Invalid(fmt.Sprintf("the feature field %q is not in the rows (fields: %s): check its name", pat, list(seen)))
+				return columns{}, errdefs.Invalidf("the feature field %q is not in the rows (fields: %s): check its name", pat, list(seen))
 			}
 			if !added[pat] {
 				added[pat] = true
@@ -80,7 +80,7 @@ func selectColumns(targets []string, patterns []string, rows []*search.Row) (col
 			n++
 		}
 		if n == 0 && !slices.ContainsFunc(seen, func(f string) bool { return search.WildcardMatch(pat, f) }) {
-			return columns{}, errdefs.Invalid(fmt.Sprintf("the feature pattern %q matches no field of the rows (fields: %s)", pat, list(seen)))
+			return columns{}, errdefs.Invalidf("the feature pattern %q matches no field of the rows (fields: %s)", pat, list(seen))
 		}
 	}
 	if len(c.Features) == 0 {

@@ -3,7 +3,6 @@ package ml
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"iter"
 	"strings"
@@ -32,7 +31,7 @@ func (s *Service) Fit(ctx context.Context, cmd *spl.Fit, in search.RowIter, env 
 			return nil, err
 		}
 		if ref.Version > 0 || ref.Alias != "" {
-			return nil, errdefs.Invalid(fmt.Sprintf("fit registers a new version of a model: write into %s, without @%s", ref.Base(), cmd.Into.Ref))
+			return nil, errdefs.Invalidf("fit registers a new version of a model: write into %s, without @%s", ref.Base(), cmd.Into.Ref)
 		}
 	}
 	fc := fitCall{cmd: cmd, algo: algo, shipped: shipped, ref: ref}
@@ -104,7 +103,7 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 		return nil, err
 	}
 	if len(in.peeked) == 0 {
-		return nil, errdefs.Invalid(fmt.Sprintf("fit %s received no rows: check the search before fit", fc.algo))
+		return nil, errdefs.Invalidf("fit %s received no rows: check the search before fit", fc.algo)
 	}
 	cols, err := selectColumns(cmd.Targets, cmd.Features, in.peeked)
 	if err != nil {
@@ -121,8 +120,8 @@ func (s *Service) fit(ctx context.Context, fc fitCall, next func() (*search.Row,
 	var nb code
 	switch {
 	case fc.seed && fc.shipped:
-		return nil, errdefs.Invalid(fmt.Sprintf("fit %s: container %s speaks only the seed's container API, so Dockyard cannot place its shipped notebook there; "+
-			"fit in a Dockyard container (leave out container=), or run a notebook the container has with fit MLTKContainer algo=NOTEBOOK", fc.algo, containerName(h)))
+		return nil, errdefs.Invalidf("fit %s: container %s speaks only the seed's container API, so Dockyard cannot place its shipped notebook there; "+
+			"fit in a Dockyard container (leave out container=), or run a notebook the container has with fit MLTKContainer algo=NOTEBOOK", fc.algo, containerName(h))
 	case fc.seed:
 		nb = code{name: fc.algo}
 		env.Message("fit: container %s speaks only the seed's container API (POST /fit, POST /apply, GET /summary): it runs its own notebook %s; "+

@@ -175,12 +175,12 @@ func (s *Service) run(ctx context.Context, j *job) (_ *jobResult, err error) {
 	case "success", "staged":
 	case "error":
 		if stats.Sent == 0 && stats.Total > 0 {
-			return nil, errdefs.Invalid(fmt.Sprintf("%s: none of the %d rows has a value in every field sent (%s), so the notebook got no data: %s",
-				j.op, stats.Total, list(j.cols.Names()), done.Message))
+			return nil, errdefs.Invalidf("%s: none of the %d rows has a value in every field sent (%s), so the notebook got no data: %s",
+				j.op, stats.Total, list(j.cols.Names()), done.Message)
 		}
 		return nil, notebookError(j.op, j.code.name, name, done.Message)
 	default:
-		return nil, errdefs.Unavailable(fmt.Sprintf("%s in container %s: the agent answered status %q: %s", j.op, name, done.Status, done.Message))
+		return nil, errdefs.Unavailablef("%s in container %s: the agent answered status %q: %s", j.op, name, done.Status, done.Message)
 	}
 	return res, nil
 }

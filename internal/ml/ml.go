@@ -12,7 +12,6 @@ package ml
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -189,5 +188,5 @@ func notebookError(op, algo, container, msg string) error {
 	if msg == "" {
 		msg = "no message"
 	}
-	return errdefs.Invalid(fmt.Sprintf("%s: notebook %s failed in container %s:\n%s", op, algo, container, msg))
+	return errdefs.Invalidf("%s: notebook %s failed in container %s:\n%s", op, algo, container, msg)
 }

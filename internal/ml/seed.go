@@ -87,8 +87,8 @@ func (s *Service) seedContainer(ctx context.Context, p *access.Principal, named 
 		return nil, err
 	}
 	if !seed {
-		return nil, errdefs.Invalid(fmt.Sprintf("model %s version %d lives in container %s, which speaks the seed's container API (its files are there, not in Dockyard), "+
-			"and container %s is not such a container: leave out container= to run it in %s", exact.Base(), v.Version, v.Lineage.Container, containerName(h), v.Lineage.Container))
+		return nil, errdefs.Invalidf("model %s version %d lives in container %s, which speaks the seed's container API (its files are there, not in Dockyard), "+
+			"and container %s is not such a container: leave out container= to run it in %s", exact.Base(), v.Version, v.Lineage.Container, containerName(h), v.Lineage.Container)
 	}
 	return h, nil
 }
@@ -105,8 +105,8 @@ func (s *Service) agentContainer(ctx context.Context, p *access.Principal, named
 		return nil, err
 	}
 	if seed {
-		return nil, errdefs.Invalid(fmt.Sprintf("container %s speaks only the seed's container API, which has no way to receive the files of model %s version %d: "+
-			"apply it in a Dockyard container (leave out container=); a seed container runs only the models fitted in it", containerName(h), exact.Base(), v.Version))
+		return nil, errdefs.Invalidf("container %s speaks only the seed's container API, which has no way to receive the files of model %s version %d: "+
+			"apply it in a Dockyard container (leave out container=); a seed container runs only the models fitted in it", containerName(h), exact.Base(), v.Version)
 	}
 	return h, nil
 }
@@ -161,7 +161,7 @@ func (s *Service) runSeed(ctx context.Context, j *job) (_ *jobResult, err error)
 	case "error":
 		return nil, notebookError(j.op, j.code.name, name, ans.Message)
 	}
-	return nil, errdefs.Unavailable(fmt.Sprintf("%s in container %s: it answered status %q: %s", j.op, name, ans.Status, ans.Message))
+	return nil, errdefs.Unavailablef("%s in container %s: it answered status %q: %s", j.op, name, ans.Status, ans.Message)
 }
 
 // seedSummary is the seed container's own summary (of the model it has

@@ -1,7 +1,6 @@
 package ml
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -21,16 +20,16 @@ func fitAlgo(cmd *spl.Fit) (algo string, shipped bool, err error) {
 	}
 	name, ok := algos.Lookup(cmd.Algorithm)
 	if !ok {
-		return "", false, errdefs.Invalid(fmt.Sprintf("fit %s is not available: Dockyard runs the MLTK algorithms %s, "+
-			"or your own notebook with fit MLTKContainer algo=NOTEBOOK ...", cmd.Algorithm, strings.Join(algos.Names(), ", ")))
+		return "", false, errdefs.Invalidf("fit %s is not available: Dockyard runs the MLTK algorithms %s, "+
+			"or your own notebook with fit MLTKContainer algo=NOTEBOOK ...", cmd.Algorithm, strings.Join(algos.Names(), ", "))
 	}
 	if cmd.Algo != "" && !strings.EqualFold(cmd.Algo, name) {
-		return "", false, errdefs.Invalid(fmt.Sprintf("fit %s runs Dockyard's shipped %s, so algo=%s does not apply: "+
-			"to run your notebook %s write fit MLTKContainer algo=%s ...", cmd.Algorithm, name, cmd.Algo, cmd.Algo, cmd.Algo))
+		return "", false, errdefs.Invalidf("fit %s runs Dockyard's shipped %s, so algo=%s does not apply: "+
+			"to run your notebook %s write fit MLTKContainer algo=%s ...", cmd.Algorithm, name, cmd.Algo, cmd.Algo, cmd.Algo)
 	}
 	if len(cmd.Targets) > 1 {
-		return "", false, errdefs.Invalid(fmt.Sprintf("fit %s takes one target before from, not %d: name one, or run your own notebook with fit MLTKContainer algo=NOTEBOOK %s from ...",
-			cmd.Algorithm, len(cmd.Targets), strings.Join(cmd.Targets, " ")))
+		return "", false, errdefs.Invalidf("fit %s takes one target before from, not %d: name one, or run your own notebook with fit MLTKContainer algo=NOTEBOOK %s from ...",
+			cmd.Algorithm, len(cmd.Targets), strings.Join(cmd.Targets, " "))
 	}
 	return name, true, nil
 }

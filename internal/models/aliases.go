@@ -47,7 +47,7 @@ func (r *Registry) moveAliasTx(ctx context.Context, ref Ref, alias string, versi
 		return AliasMove{}, err
 	}
 	if version <= 0 {
-		return AliasMove{}, errdefs.Invalid(fmt.Sprintf("version %d is not valid: versions are numbered from 1", version))
+		return AliasMove{}, errdefs.Invalidf("version %d is not valid: versions are numbered from 1", version)
 	}
 	m, err := r.writable(ctx, p, ref, action)
 	if err != nil {
@@ -55,7 +55,7 @@ func (r *Registry) moveAliasTx(ctx context.Context, ref Ref, alias string, versi
 	}
 	mv, err := r.st.SetModelAlias(ctx, m.id, alias, version, p.User, reason, r.now())
 	if errdefs.IsNotFound(err) {
-		return AliasMove{}, errdefs.NotFound(fmt.Sprintf("model %s has no version %d; list them with models versions", ref.Base(), version))
+		return AliasMove{}, errdefs.NotFoundf("model %s has no version %d; list them with models versions", ref.Base(), version)
 	}
 	if err != nil {
 		return AliasMove{}, fmt.Errorf("model %s: alias %s: %w", ref.Base(), alias, err)
@@ -88,7 +88,7 @@ func (r *Registry) removeAliasTx(ctx context.Context, ref Ref, alias, reason str
 	}
 	mv, err := r.st.DeleteModelAlias(ctx, m.id, alias, p.User, reason, r.now())
 	if errdefs.IsNotFound(err) {
-		return AliasMove{}, errdefs.NotFound(fmt.Sprintf("model %s has no alias %q", ref.Base(), alias))
+		return AliasMove{}, errdefs.NotFoundf("model %s has no alias %q", ref.Base(), alias)
 	}
 	if err != nil {
 		return AliasMove{}, err

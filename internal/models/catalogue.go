@@ -50,7 +50,7 @@ func (r *Registry) List(ctx context.Context, o ListOptions) (Page, error) {
 	case limit == 0:
 		limit = r.opts.PageSize
 	case limit > r.opts.MaxPageSize:
-		return Page{}, errdefs.Invalid(fmt.Sprintf("page size %d is over the limit of %d; ask for a smaller page", limit, r.opts.MaxPageSize))
+		return Page{}, errdefs.Invalidf("page size %d is over the limit of %d; ask for a smaller page", limit, r.opts.MaxPageSize)
 	}
 	sp, err := r.st.ListModels(ctx, store.ModelQuery{
 		Viewer: store.Viewer{User: p.User, Roles: p.Roles, App: appOf(p), All: p.Can(access.CapAdminAllObjects), Apps: readableApps(p)},
@@ -218,8 +218,8 @@ func (r *Registry) shareTx(ctx context.Context, ref Ref, sharing access.Sharing,
 		Description: m.Description, Tags: m.Tags, Updated: r.now(),
 	})
 	if errdefs.IsConflict(err) {
-		return Model{}, errdefs.Conflict(fmt.Sprintf("model %s cannot be shared at %s level: %s already has a model of that name at that level in app %s; rename one of them",
-			ref.Base(), sharing, m.Owner, m.App))
+		return Model{}, errdefs.Conflictf("model %s cannot be shared at %s level: %s already has a model of that name at that level in app %s; rename one of them",
+			ref.Base(), sharing, m.Owner, m.App)
 	}
 	if err != nil {
 		return Model{}, err

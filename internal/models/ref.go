@@ -45,11 +45,11 @@ func ParseRef(s string) (Ref, error) {
 	r.Name = name
 	if hasSuffix {
 		if suffix == "" {
-			return Ref{}, errdefs.Invalid(fmt.Sprintf("model reference %q: nothing after @; use %s", s, refSyntax))
+			return Ref{}, errdefs.Invalidf("model reference %q: nothing after @; use %s", s, refSyntax)
 		}
 		if n, err := strconv.Atoi(suffix); err == nil {
 			if n <= 0 {
-				return Ref{}, errdefs.Invalid(fmt.Sprintf("model reference %q: versions are numbered from 1", s))
+				return Ref{}, errdefs.Invalidf("model reference %q: versions are numbered from 1", s)
 			}
 			r.Version = n
 		} else if err := ValidateAlias(suffix); err != nil {
@@ -67,8 +67,8 @@ func ValidateName(name string) error {
 		return errdefs.Invalid("model name is empty; use " + refSyntax)
 	}
 	if !nameRE.MatchString(name) {
-		return errdefs.Invalid(fmt.Sprintf("model name %q is not valid: use 1 to 128 letters, digits, '_', '.' or '-', "+
-			"not starting with '.' or '-'", name))
+		return errdefs.Invalidf("model name %q is not valid: use 1 to 128 letters, digits, '_', '.' or '-', "+
+			"not starting with '.' or '-'", name)
 	}
 	return nil
 }
@@ -76,7 +76,7 @@ func ValidateName(name string) error {
 // ValidateAlias checks an alias name.
 func ValidateAlias(alias string) error {
 	if !aliasRE.MatchString(alias) {
-		return errdefs.Invalid(fmt.Sprintf("alias %q is not valid: use a letter followed by up to 63 letters, digits, '_', '.' or '-'", alias))
+		return errdefs.Invalidf("alias %q is not valid: use a letter followed by up to 63 letters, digits, '_', '.' or '-'", alias)
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func (r Ref) String() string {
 // operation acts on the whole model.
 func (r Ref) unversioned(op string) error {
 	if r.Version > 0 || r.Alias != "" {
-		return errdefs.Invalid(fmt.Sprintf("%s acts on a whole model: use %s without @%s", op, r.Base(), strings.TrimPrefix(r.String(), r.Base()+"@")))
+		return errdefs.Invalidf("%s acts on a whole model: use %s without @%s", op, r.Base(), strings.TrimPrefix(r.String(), r.Base()+"@"))
 	}
 	return nil
 }

@@ -121,7 +121,7 @@ func (r *Registry) create(ctx context.Context, p *access.Principal, ref Ref) (Mo
 	if ref.Owner != "" && ref.Owner != p.User {
 		// A model is created for its caller; making one in another
 		// user's name would hand them an object they never made.
-		return Model{}, errdefs.NotFound(r.ko.NotFound(ref.Base()).Error() + "; a model is created by its owner, so there is no model of " + ref.Owner + " to add a version to")
+		return Model{}, errdefs.NotFoundf("%w; a model is created by its owner, so there is no model of %s to add a version to", r.ko.NotFound(ref.Base()), ref.Owner)
 	}
 	sharing := access.SharingUser
 	if ref.AppShared {
@@ -175,7 +175,7 @@ func (r *Registry) storeFiles(ctx context.Context, files []File) (Manifest, int6
 			return Manifest{}, 0, err
 		}
 		if seen[f.Path] {
-			return Manifest{}, 0, errdefs.Invalid(fmt.Sprintf("file %q is listed twice", f.Path))
+			return Manifest{}, 0, errdefs.Invalidf("file %q is listed twice", f.Path)
 		}
 		seen[f.Path] = true
 		got, err := r.storeFile(ctx, f)
@@ -208,11 +208,11 @@ func (r *Registry) storeFile(ctx context.Context, f File) (File, error) {
 	var err error
 	switch {
 	case rd == nil && f.Digest == "":
-		return File{}, errdefs.Invalid(fmt.Sprintf("file %q has neither content nor a digest", f.Path))
+		return File{}, errdefs.Invalidf("file %q has neither content nor a digest", f.Path)
 	case rd == nil:
 		out.Size, err = r.blobs.Stat(ctx, f.Digest)
 		if errdefs.IsNotFound(err) {
-			return File{}, errdefs.Invalid(fmt.Sprintf("file %q: blob %s is not stored; upload it first", f.Path, f.Digest))
+			return File{}, errdefs.Invalidf("file %q: blob %s is not stored; upload it first", f.Path, f.Digest)
 		}
 	case f.Digest != "":
 		out.Size, err = r.blobs.PutVerified(ctx, f.Digest, rd)
@@ -220,13 +220,13 @@ func (r *Registry) storeFile(ctx context.Context, f File) (File, error) {
 		out.Digest, out.Size, err = r.blobs.Put(ctx, rd)
 	}
 	if errdefs.IsInvalid(err) {
-		return File{}, errdefs.Invalid(fmt.Sprintf("file %q does not match its digest %s: the upload is incomplete or changed; send it again", f.Path, f.Digest))
+		return File{}, errdefs.Invalidf("file %q does not match its digest %s: the upload is incomplete or changed; send it again", f.Path, f.Digest)
 	}
 	if err != nil {
 		return File{}, fmt.Errorf("file %q: %w", f.Path, err)
 	}
 	if f.Size > 0 && out.Size != f.Size {
-		return File{}, errdefs.Invalid(fmt.Sprintf("file %q has %d bytes, want %d: the upload is incomplete; send it again", f.Path, out.Size, f.Size))
+		return File{}, errdefs.Invalidf("file %q has %d bytes, want %d: the upload is incomplete; send it again", f.Path, out.Size, f.Size)
 	}
 	return out, nil
 }
@@ -239,7 +239,7 @@ func encodeVersion(p *access.Principal, in VersionInput, d blob.Digest, files in
 	}{{in.Params, &sv.Params}, {in.FitInfo, &sv.FitInfo}, {in.Lineage, &sv.Lineage}} {
 		b, err := json.Marshal(f.v)
 		if err != nil {
-			return sv, errdefs.Invalid(fmt.Sprintf("version metadata cannot be encoded as JSON: %v", err))
+			return sv, errdefs.Invalidf("version metadata cannot be encoded as JSON: %w", err)
 		}
 		if string(b) == "null" {
 			b = []byte("{}")
@@ -316,5 +316,5 @@ func (r *Registry) OpenFile(ctx context.Context, ref Ref, d blob.Digest) (io.Rea
 			return r.blobs.Open(ctx, d)
 		}
 	}
-	return nil, errdefs.NotFound(fmt.Sprintf("model %s version %d has no file with digest %s", ref.Base(), v.Version, d))
+	return nil, errdefs.NotFoundf("model %s version %d has no file with digest %s", ref.Base(), v.Version, d)
 }

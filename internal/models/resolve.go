@@ -26,7 +26,7 @@ func (r *Registry) findAll(ctx context.Context, p *access.Principal, ref Ref) (M
 		return Model{}, nil, err
 	}
 	if ref.AppShared && ref.Owner != "" {
-		return Model{}, nil, errdefs.Invalid(fmt.Sprintf("model %s: an owner addresses a private model; drop the app: prefix", ref.Base()))
+		return Model{}, nil, errdefs.Invalidf("model %s: an owner addresses a private model; drop the app: prefix", ref.Base())
 	}
 	cands, err := r.st.FindModels(ctx, ref.Name)
 	if err != nil {
@@ -53,18 +53,18 @@ func (r *Registry) version(ctx context.Context, m Model, ref Ref) (Version, erro
 		}
 		i := slices.IndexFunc(aliases, func(a store.ModelAlias) bool { return a.Alias == ref.Alias })
 		if i < 0 {
-			return Version{}, errdefs.NotFound(fmt.Sprintf("model %s has no alias %q; see its aliases with models show", ref.Base(), ref.Alias))
+			return Version{}, errdefs.NotFoundf("model %s has no alias %q; see its aliases with models show", ref.Base(), ref.Alias)
 		}
 		n = aliases[i].Version
 	default:
 		if m.Current == 0 {
-			return Version{}, errdefs.NotFound(fmt.Sprintf("model %s has no versions yet; fit or import one first", ref.Base()))
+			return Version{}, errdefs.NotFoundf("model %s has no versions yet; fit or import one first", ref.Base())
 		}
 		n = m.Current
 	}
 	sv, err := r.st.GetModelVersion(ctx, m.id, n)
 	if errdefs.IsNotFound(err) {
-		return Version{}, errdefs.NotFound(fmt.Sprintf("model %s has no version %d; list them with models versions", ref.Base(), n))
+		return Version{}, errdefs.NotFoundf("model %s has no version %d; list them with models versions", ref.Base(), n)
 	}
 	if err != nil {
 		return Version{}, err
@@ -105,7 +105,7 @@ func (r *Registry) writable(ctx context.Context, p *access.Principal, ref Ref, a
 // ok=false, with no error, when registering would create the model.
 func (r *Registry) target(ctx context.Context, p *access.Principal, ref Ref) (Model, bool, error) {
 	if ref.Version > 0 || ref.Alias != "" {
-		return Model{}, false, errdefs.Invalid(fmt.Sprintf("a new version goes into a model, not into %s: use %s", ref, ref.Base()))
+		return Model{}, false, errdefs.Invalidf("a new version goes into a model, not into %s: use %s", ref, ref.Base())
 	}
 	m, err := r.writable(ctx, p, ref, "model.version.create")
 	if errdefs.IsNotFound(err) {

@@ -40,7 +40,7 @@ func (s *Syncer) syncOut(ctx context.Context, c store.Container, key string, p *
 		return nil
 	}
 	if f.Size > notebooks.MaxSize {
-		return errdefs.Limit(fmt.Sprintf("%s is larger than %d bytes: move data out of it into notebooks/data", f.Path, notebooks.MaxSize))
+		return errdefs.Limitf("%s is larger than %d bytes: move data out of it into notebooks/data", f.Path, notebooks.MaxSize)
 	}
 	content, err := ag.GetNotebook(ctx, f.Path)
 	if err != nil {
@@ -114,7 +114,7 @@ func (s *Syncer) restore(ctx context.Context, c store.Container, p *access.Princ
 			return fmt.Errorf("restoring %s: %w", file, err)
 		}
 		if fi.SHA256 != "" && "sha256:"+fi.SHA256 != v.Digest {
-			return errdefs.Unavailable(fmt.Sprintf("restoring %s: the container stored different content (sha256 %s, want %s)", file, fi.SHA256, v.Digest))
+			return errdefs.Unavailablef("restoring %s: the container stored different content (sha256 %s, want %s)", file, fi.SHA256, v.Digest)
 		}
 		rep.Restored = append(rep.Restored, display(c)+": "+file)
 		s.o.Log.Info("notebook restored into container", "container", display(c), "notebook", n.Name, "version", v.Version, "owner", p.User)

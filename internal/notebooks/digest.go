@@ -25,7 +25,7 @@ func (s *Service) ContentByDigest(ctx context.Context, digest string) ([]byte, e
 	rc, err := s.blobs.Open(ctx, d)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
-			return nil, errdefs.NotFound(fmt.Sprintf("notebook version %s is not in the blob store", d))
+			return nil, errdefs.NotFoundf("notebook version %s is not in the blob store", d)
 		}
 		return nil, fmt.Errorf("notebook version %s: %w", d, err)
 	}
@@ -35,10 +35,10 @@ func (s *Service) ContentByDigest(ctx context.Context, digest string) ([]byte, e
 		return nil, fmt.Errorf("notebook version %s: reading it: %w", d, err)
 	}
 	if len(b) > MaxSize {
-		return nil, errdefs.Invalid(fmt.Sprintf("notebook version %s is larger than %d bytes", d, MaxSize))
+		return nil, errdefs.Invalidf("notebook version %s is larger than %d bytes", d, MaxSize)
 	}
 	if got := blob.FromBytes(b); subtle.ConstantTimeCompare([]byte(got), []byte(d)) != 1 {
-		return nil, errdefs.Unavailable(fmt.Sprintf("notebook version %s: the stored content has digest %s; it was changed, so it is not run", d, got))
+		return nil, errdefs.Unavailablef("notebook version %s: the stored content has digest %s; it was changed, so it is not run", d, got)
 	}
 	return b, nil
 }

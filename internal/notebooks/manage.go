@@ -46,7 +46,7 @@ func (s *Service) shareTx(ctx context.Context, p *access.Principal, name string,
 	upd.Sharing, upd.Read, upd.Write, upd.Updated = string(acl.Sharing), acl.Read, acl.Write, s.now()
 	if err := s.st.UpdateNotebook(ctx, upd); err != nil {
 		if errdefs.IsConflict(err) {
-			return Info{}, errdefs.Conflict(fmt.Sprintf("%s already has a notebook %s at %s level in app %s: rename or delete one of them first", n.Owner, name, sharing, n.App))
+			return Info{}, errdefs.Conflictf("%s already has a notebook %s at %s level in app %s: rename or delete one of them first", n.Owner, name, sharing, n.App)
 		}
 		return Info{}, err
 	}
@@ -68,9 +68,9 @@ func checkPublish(p *access.Principal, name string, sharing access.Sharing) erro
 	if sharing == "" || sharing == access.SharingUser || p.Can(access.CapPublishNotebooks) || p.Can(access.CapAdminAllObjects) {
 		return nil
 	}
-	return errdefs.PermissionDenied(fmt.Sprintf(
+	return errdefs.PermissionDeniedf(
 		"permission denied: sharing notebook %s at %s level needs the capability %q (other users' fits may run it), which your roles (%s) do not grant; ask an administrator",
-		name, sharing, access.CapPublishNotebooks, strings.Join(p.Roles, ", ")))
+		name, sharing, access.CapPublishNotebooks, strings.Join(p.Roles, ", "))
 }
 
 // Delete removes the notebook name means to p and its version records; it

@@ -177,7 +177,7 @@ func (s *Service) create(ctx context.Context, p *access.Principal, req PushReque
 	}
 	n, err = s.st.CreateNotebook(ctx, n)
 	if errdefs.IsConflict(err) {
-		return store.Notebook{}, errdefs.Conflict(fmt.Sprintf("you already have a notebook %q in app %s that you may not write at %s level: push it under another --name", req.Name, app, sharing))
+		return store.Notebook{}, errdefs.Conflictf("you already have a notebook %q in app %s that you may not write at %s level: push it under another --name", req.Name, app, sharing)
 	}
 	return n, err
 }
@@ -274,12 +274,12 @@ func (s *Service) Content(ctx context.Context, p *access.Principal, name string,
 		return Info{}, store.NotebookVersion{}, nil, err
 	}
 	if len(vs) == 0 {
-		return Info{}, store.NotebookVersion{}, nil, errdefs.NotFound(fmt.Sprintf("notebook %s has no version yet: push it with `dockyard notebooks push`", name))
+		return Info{}, store.NotebookVersion{}, nil, errdefs.NotFoundf("notebook %s has no version yet: push it with `dockyard notebooks push`", name)
 	}
 	v := vs[len(vs)-1]
 	if version != 0 {
 		if version < 0 || version > len(vs) || vs[version-1].Version != version {
-			return Info{}, store.NotebookVersion{}, nil, errdefs.NotFound(fmt.Sprintf("notebook %s has no version %d: see `dockyard notebooks history %s`", name, version, name))
+			return Info{}, store.NotebookVersion{}, nil, errdefs.NotFoundf("notebook %s has no version %d: see `dockyard notebooks history %s`", name, version, name)
 		}
 		v = vs[version-1]
 	}

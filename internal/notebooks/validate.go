@@ -27,8 +27,8 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 // ValidateName checks a notebook name (the algo= of a fit).
 func ValidateName(name string) error {
 	if !nameRE.MatchString(name) || strings.HasSuffix(name, ".ipynb") || strings.HasSuffix(name, ".py") {
-		return errdefs.Invalid(fmt.Sprintf("notebook name %q is not valid: use 1 to 128 letters, digits, '_', '.' or '-', "+
-			"not starting with '.' or '-', without the .ipynb or .py extension", name))
+		return errdefs.Invalidf("notebook name %q is not valid: use 1 to 128 letters, digits, '_', '.' or '-', "+
+			"not starting with '.' or '-', without the .ipynb or .py extension", name)
 	}
 	return nil
 }
@@ -41,7 +41,7 @@ func FormatOf(file string) (string, error) {
 	case ".py":
 		return FormatPy, nil
 	}
-	return "", errdefs.Invalid(fmt.Sprintf("notebook %s: give a Jupyter notebook (.ipynb) or a Python module (.py)", file))
+	return "", errdefs.Invalidf("notebook %s: give a Jupyter notebook (.ipynb) or a Python module (.py)", file)
 }
 
 // NameFromFile derives a notebook name from a file name: its base name
@@ -62,21 +62,21 @@ func FileName(name, format string) string { return name + "." + format }
 // exports); a .py must be UTF-8 text.
 func Validate(what, format string, content []byte) error {
 	if len(content) == 0 {
-		return errdefs.Invalid(fmt.Sprintf("notebook %s is empty", what))
+		return errdefs.Invalidf("notebook %s is empty", what)
 	}
 	if len(content) > MaxSize {
-		return errdefs.Invalid(fmt.Sprintf("notebook %s is %d bytes, more than the %d allowed: move data out of it into notebooks/data", what, len(content), MaxSize))
+		return errdefs.Invalidf("notebook %s is %d bytes, more than the %d allowed: move data out of it into notebooks/data", what, len(content), MaxSize)
 	}
 	switch format {
 	case FormatPy:
 		if !utf8.Valid(content) {
-			return errdefs.Invalid(fmt.Sprintf("notebook %s is not valid UTF-8 text: save the module as UTF-8", what))
+			return errdefs.Invalidf("notebook %s is not valid UTF-8 text: save the module as UTF-8", what)
 		}
 		return nil
 	case FormatIPYNB:
 		return validateIPYNB(what, content)
 	}
-	return errdefs.Invalid(fmt.Sprintf("notebook %s: format %q is not ipynb or py", what, format))
+	return errdefs.Invalidf("notebook %s: format %q is not ipynb or py", what, format)
 }
 
 func validateIPYNB(what string, content []byte) error {
@@ -91,19 +91,19 @@ func validateIPYNB(what string, content []byte) error {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			line, col := position(content, se.Offset)
-			return errdefs.Invalid(fmt.Sprintf("notebook %s is not valid JSON (line %d, column %d: %v): save it from Jupyter as .ipynb, or push a .py module", what, line, col, err))
+			return errdefs.Invalidf("notebook %s is not valid JSON (line %d, column %d: %w): save it from Jupyter as .ipynb, or push a .py module", what, line, col, err)
 		}
-		return errdefs.Invalid(fmt.Sprintf("notebook %s is not an nbformat-4 notebook (%v): save it from Jupyter as .ipynb", what, err))
+		return errdefs.Invalidf("notebook %s is not an nbformat-4 notebook (%w): save it from Jupyter as .ipynb", what, err)
 	}
 	if nb.NBFormat == nil || *nb.NBFormat != 4 {
 		got := "missing"
 		if nb.NBFormat != nil {
 			got = fmt.Sprint(*nb.NBFormat)
 		}
-		return errdefs.Invalid(fmt.Sprintf("notebook %s: \"nbformat\" is %s, not 4: save it with Jupyter (nbformat 4)", what, got))
+		return errdefs.Invalidf("notebook %s: \"nbformat\" is %s, not 4: save it with Jupyter (nbformat 4)", what, got)
 	}
 	if nb.Cells == nil {
-		return errdefs.Invalid(fmt.Sprintf("notebook %s has no \"cells\" list: it is not an nbformat-4 notebook", what))
+		return errdefs.Invalidf("notebook %s has no \"cells\" list: it is not an nbformat-4 notebook", what)
 	}
 	for _, c := range *nb.Cells {
 		if c.CellType != "code" {
@@ -113,9 +113,9 @@ func validateIPYNB(what string, content []byte) error {
 			return nil
 		}
 	}
-	return errdefs.Invalid(fmt.Sprintf("notebook %s: no code cell has the metadata key \"name\", so nothing would run; "+
+	return errdefs.Invalidf("notebook %s: no code cell has the metadata key \"name\", so nothing would run; "+
 		"add \"name\" to the metadata of each cell to export (for example {\"name\": \"mltkc_fit\"}; the conventional names are "+
-		"mltkc_import, mltkc_init, mltkc_fit, mltkc_apply, mltkc_save, mltkc_load, mltkc_summary)", what))
+		"mltkc_import, mltkc_init, mltkc_fit, mltkc_apply, mltkc_save, mltkc_load, mltkc_summary)", what)
 }
 
 // position turns a byte offset into a 1-based line and column.

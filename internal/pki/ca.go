@@ -85,8 +85,8 @@ func LoadOrCreateCA(dir string) (ca *CA, created bool, err error) {
 		if keyExists {
 			have, lack = keyPath, certPath
 		}
-		return nil, false, errdefs.Invalid(fmt.Sprintf(
-			"CA: %s exists but %s does not; restore the missing file from a backup, or move both away to create a new CA (clients must then trust the new ca.pem)", have, lack))
+		return nil, false, errdefs.Invalidf(
+			"CA: %s exists but %s does not; restore the missing file from a backup, or move both away to create a new CA (clients must then trust the new ca.pem)", have, lack)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("CA: create directory %s: %w", dir, err)
@@ -155,7 +155,7 @@ func loadCA(dir, certPath, keyPath string) (*CA, error) {
 		return nil, err
 	}
 	if !cert.IsCA {
-		return nil, errdefs.Invalid(fmt.Sprintf("CA: %s is not a CA certificate; restore the CA from a backup", certPath))
+		return nil, errdefs.Invalidf("CA: %s is not a CA certificate; restore the CA from a backup", certPath)
 	}
 	keyPEM, err := os.ReadFile(keyPath)
 	if err != nil {
@@ -167,11 +167,11 @@ func loadCA(dir, certPath, keyPath string) (*CA, error) {
 	}
 	ecKey, ok := key.(*ecdsa.PrivateKey)
 	if !ok || !ecKey.PublicKey.Equal(cert.PublicKey) {
-		return nil, errdefs.Invalid(fmt.Sprintf("CA: the key in %s does not belong to the certificate in %s; restore the matching pair from a backup", keyPath, certPath))
+		return nil, errdefs.Invalidf("CA: the key in %s does not belong to the certificate in %s; restore the matching pair from a backup", keyPath, certPath)
 	}
 	if time.Now().After(cert.NotAfter) {
-		return nil, errdefs.Invalid(fmt.Sprintf("CA: %s expired on %s; move the pki directory away to create a new CA, and give clients the new ca.pem",
-			certPath, cert.NotAfter.UTC().Format(time.RFC3339)))
+		return nil, errdefs.Invalidf("CA: %s expired on %s; move the pki directory away to create a new CA, and give clients the new ca.pem",
+			certPath, cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return &CA{Cert: cert, key: ecKey, certPEM: certPEM, dir: dir}, nil
 }
@@ -183,8 +183,8 @@ func checkKeyPerm(path string) error {
 		return fmt.Errorf("key file %s: %w", path, err)
 	}
 	if mode := info.Mode().Perm(); mode&0o077 != 0 {
-		return errdefs.PermissionDenied(fmt.Sprintf(
-			"key file %s has mode %04o: group or others can read it; run: chmod 600 %s", path, mode, path))
+		return errdefs.PermissionDeniedf(
+			"key file %s has mode %04o: group or others can read it; run: chmod 600 %s", path, mode, path)
 	}
 	return nil
 }

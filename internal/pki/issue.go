@@ -56,7 +56,7 @@ func (c *CA) IssueClient(commonName string, ttl time.Duration) (certPEM, keyPEM 
 
 func (c *CA) issue(tmpl *x509.Certificate, ttl time.Duration) (certPEM, keyPEM []byte, err error) {
 	if ttl <= 0 {
-		return nil, nil, errdefs.Invalid(fmt.Sprintf("issue certificate %q: validity %s must be positive", tmpl.Subject.CommonName, ttl))
+		return nil, nil, errdefs.Invalidf("issue certificate %q: validity %s must be positive", tmpl.Subject.CommonName, ttl)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -84,11 +84,11 @@ func reusable(c tls.Certificate, ca *CA, hosts []string) bool {
 func LoadKeyPair(certFile, keyFile string, hosts []string) (tls.Certificate, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return tls.Certificate{}, errdefs.Invalid(fmt.Sprintf("TLS certificate file %s: cannot read it (%v); check tls.cert_file and the file's permissions", certFile, unwrapPath(err)))
+		return tls.Certificate{}, errdefs.Invalidf("TLS certificate file %s: cannot read it (%w); check tls.cert_file and the file's permissions", certFile, unwrapPath(err))
 	}
 	keyPEM, err := os.ReadFile(keyFile)
 	if err != nil {
-		return tls.Certificate{}, errdefs.Invalid(fmt.Sprintf("TLS key file %s: cannot read it (%v); check tls.key_file and the file's permissions", keyFile, unwrapPath(err)))
+		return tls.Certificate{}, errdefs.Invalidf("TLS key file %s: cannot read it (%w); check tls.key_file and the file's permissions", keyFile, unwrapPath(err))
 	}
 	certs, err := parseCertsPEM(certFile, certPEM)
 	if err != nil {
@@ -101,8 +101,8 @@ func LoadKeyPair(certFile, keyFile string, hosts []string) (tls.Certificate, err
 	leaf := certs[0]
 	type equaler interface{ Equal(x crypto.PublicKey) bool }
 	if pub, ok := key.Public().(equaler); !ok || !pub.Equal(leaf.PublicKey) {
-		return tls.Certificate{}, errdefs.Invalid(fmt.Sprintf(
-			"TLS key file %s does not match the certificate in %s (their public keys differ); give the key the certificate was issued for", keyFile, certFile))
+		return tls.Certificate{}, errdefs.Invalidf(
+			"TLS key file %s does not match the certificate in %s (their public keys differ); give the key the certificate was issued for", keyFile, certFile)
 	}
 	if err := checkValidity(certFile, leaf, time.Now()); err != nil {
 		return tls.Certificate{}, err
@@ -113,9 +113,9 @@ func LoadKeyPair(certFile, keyFile string, hosts []string) (tls.Certificate, err
 			continue
 		}
 		if leaf.VerifyHostname(h) != nil {
-			return tls.Certificate{}, errdefs.Invalid(fmt.Sprintf(
+			return tls.Certificate{}, errdefs.Invalidf(
 				"TLS certificate %s does not cover %q (it covers: %s); issue one with a subjectAltName for %q, or listen on an address it covers",
-				certFile, h, strings.Join(covered(leaf), ", "), h))
+				certFile, h, strings.Join(covered(leaf), ", "), h)
 		}
 	}
 	cert := tls.Certificate{PrivateKey: key, Leaf: leaf}
@@ -129,11 +129,11 @@ func checkValidity(name string, c *x509.Certificate, now time.Time) error {
 	span := fmt.Sprintf("valid from %s to %s", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
 	switch {
 	case now.After(c.NotAfter):
-		return errdefs.Invalid(fmt.Sprintf("TLS certificate %s expired on %s (%s); renew it and restart the server",
-			name, c.NotAfter.UTC().Format(time.RFC3339), span))
+		return errdefs.Invalidf("TLS certificate %s expired on %s (%s); renew it and restart the server",
+			name, c.NotAfter.UTC().Format(time.RFC3339), span)
 	case now.Before(c.NotBefore):
-		return errdefs.Invalid(fmt.Sprintf("TLS certificate %s is not valid until %s (%s); check this machine's clock, or wait",
-			name, c.NotBefore.UTC().Format(time.RFC3339), span))
+		return errdefs.Invalidf("TLS certificate %s is not valid until %s (%s); check this machine's clock, or wait",
+			name, c.NotBefore.UTC().Format(time.RFC3339), span)
 	}
 	return nil
 }

@@ -54,12 +54,12 @@ func parseCertsPEM(name string, data []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("certificate file %s: cannot parse certificate %d: %v; give a PEM-encoded X.509 certificate", name, len(certs)+1, err))
+			return nil, errdefs.Invalidf("certificate file %s: cannot parse certificate %d: %w; give a PEM-encoded X.509 certificate", name, len(certs)+1, err)
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return nil, errdefs.Invalid(fmt.Sprintf("certificate file %s holds no PEM certificate (a block starting -----BEGIN CERTIFICATE-----); give a PEM-encoded certificate, not DER or a key", name))
+		return nil, errdefs.Invalidf("certificate file %s holds no PEM certificate (a block starting -----BEGIN CERTIFICATE-----); give a PEM-encoded certificate, not DER or a key", name)
 	}
 	return certs, nil
 }
@@ -79,7 +79,7 @@ func parseKeyPEM(name string, data []byte) (crypto.Signer, error) {
 		var b *pem.Block
 		b, data = pem.Decode(data)
 		if b == nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("key file %s holds no PEM private key (a block starting -----BEGIN PRIVATE KEY-----, EC PRIVATE KEY or RSA PRIVATE KEY); give the unencrypted PEM key", name))
+			return nil, errdefs.Invalidf("key file %s holds no PEM private key (a block starting -----BEGIN PRIVATE KEY-----, EC PRIVATE KEY or RSA PRIVATE KEY); give the unencrypted PEM key", name)
 		}
 		var key any
 		var err error
@@ -91,16 +91,16 @@ func parseKeyPEM(name string, data []byte) (crypto.Signer, error) {
 		case "RSA PRIVATE KEY":
 			key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, errdefs.Invalid(fmt.Sprintf("key file %s is encrypted; give an unencrypted key (openssl pkey -in KEY -out KEY.plain) and protect it with chmod 600", name))
+			return nil, errdefs.Invalidf("key file %s is encrypted; give an unencrypted key (openssl pkey -in KEY -out KEY.plain) and protect it with chmod 600", name)
 		default:
 			continue
 		}
 		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("key file %s: cannot parse %s: %v", name, b.Type, err))
+			return nil, errdefs.Invalidf("key file %s: cannot parse %s: %w", name, b.Type, err)
 		}
 		signer, ok := key.(crypto.Signer)
 		if !ok {
-			return nil, errdefs.Invalid(fmt.Sprintf("key file %s: unsupported key type %T", name, key))
+			return nil, errdefs.Invalidf("key file %s: unsupported key type %T", name, key)
 		}
 		return signer, nil
 	}

@@ -22,7 +22,7 @@ func ClientTLSConfig(caFile string) (*tls.Config, error) {
 	}
 	data, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, errdefs.Invalid(fmt.Sprintf("CA file %s: cannot read it (%v); check --ca-file / DOCKYARD_CA_FILE", caFile, unwrapPath(err)))
+		return nil, errdefs.Invalidf("CA file %s: cannot read it (%w); check --ca-file / DOCKYARD_CA_FILE", caFile, unwrapPath(err))
 	}
 	return ClientTLSConfigPEM(caFile, data)
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"fmt"
 	"path"
 	"strings"
 
@@ -12,13 +11,13 @@ import (
 // or '.', not starting with '.' or '-'.
 func ValidateName(name string) error {
 	if name == "" || len(name) > 128 {
-		return errdefs.Invalid(fmt.Sprintf("container name %q: must be 1 to 128 characters", name))
+		return errdefs.Invalidf("container name %q: must be 1 to 128 characters", name)
 	}
 	for i, r := range name {
 		ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
 			i > 0 && (r == '-' || r == '.')
 		if !ok {
-			return errdefs.Invalid(fmt.Sprintf("container name %q: use letters, digits, '_', '-' and '.' only, starting with a letter, digit or '_'", name))
+			return errdefs.Invalidf("container name %q: use letters, digits, '_', '-' and '.' only, starting with a letter, digit or '_'", name)
 		}
 	}
 	return nil
@@ -29,7 +28,7 @@ func ValidateName(name string) error {
 func ValidateFilePath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "." ||
 		p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
-		return errdefs.Invalid(fmt.Sprintf("container file %q: give a clean relative path such as notebooks/x.ipynb", p))
+		return errdefs.Invalidf("container file %q: give a clean relative path such as notebooks/x.ipynb", p)
 	}
 	return nil
 }
@@ -45,7 +44,7 @@ func ValidateSpec(s Spec) error {
 		}
 	}
 	if s.GPUs < 0 {
-		return errdefs.Invalid(fmt.Sprintf("container %q: gpus must be 0 or more", s.Name))
+		return errdefs.Invalidf("container %q: gpus must be 0 or more", s.Name)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (b *budget) charge(n int64) error {
 	}
 	u := b.used.Add(n)
 	if b.max > 0 && u > b.max {
-		return errdefs.Limit(fmt.Sprintf("search stopped: it kept more than %s of rows and values in memory, the memory limit per search (search.max_memory); narrow the search before sort, stats, eventstats, timechart, dedup or join, or ask an admin to raise the limit", sizeString(b.max)))
+		return errdefs.Limitf("search stopped: it kept more than %s of rows and values in memory, the memory limit per search (search.max_memory); narrow the search before sort, stats, eventstats, timechart, dedup or join, or ask an admin to raise the limit", sizeString(b.max))
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package search
 import (
 	"bytes"
 	"context"
-	"fmt"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/spl"
@@ -13,7 +12,7 @@ type makeresults struct{ c *spl.Makeresults }
 
 func (m makeresults) Run(ctx context.Context, _ RowIter, env *Env) (RowIter, error) {
 	if max := env.Limits.MaxRows; max > 0 && m.c.Count > max {
-		return nil, errdefs.Limit(fmt.Sprintf("makeresults count=%d is over the row limit of %d (search.max_rows): ask for fewer rows or ask an admin to raise the limit", m.c.Count, max))
+		return nil, errdefs.Limitf("makeresults count=%d is over the row limit of %d (search.max_rows): ask for fewer rows or ask an admin to raise the limit", m.c.Count, max)
 	}
 	now := NumValue(float64(env.now().Unix()))
 	return func(yield func(*Row, error) bool) {

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -90,7 +89,7 @@ func (tc timechart) Run(_ context.Context, in RowIter, env *Env) (RowIter, error
 		n := 0
 		for b := sp.floorTime(lo); b <= hi; b = sp.nextTime(b) {
 			if n++; n > max {
-				yield(nil, errdefs.Limit(fmt.Sprintf("search stopped: timechart needs more than %d time buckets, the row limit (search.max_rows): use a larger span=", max)))
+				yield(nil, errdefs.Limitf("search stopped: timechart needs more than %d time buckets, the row limit (search.max_rows): use a larger span=", max))
 				return
 			}
 			out := NewRow(1 + len(cols))

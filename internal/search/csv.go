@@ -52,7 +52,7 @@ func ReadCSV(name string, r io.Reader) RowIter {
 func csvError(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return errdefs.Invalid(fmt.Sprintf("lookup %s: line %d: %v: fix the CSV and upload it again", name, pe.Line, pe.Err))
+		return errdefs.Invalidf("lookup %s: line %d: %w: fix the CSV and upload it again", name, pe.Line, pe.Err)
 	}
 	return fmt.Errorf("lookup %s: %w", name, err)
 }

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -21,8 +20,8 @@ const maxValueLen = 16 << 20
 type evalError struct{ err error }
 
 func tooLong(n int) {
-	panic(evalError{errdefs.Limit(fmt.Sprintf(
-		"search stopped: an expression built a string of %d bytes, more than the limit of %d bytes per value; build shorter values", n, maxValueLen))})
+	panic(evalError{errdefs.Limitf(
+		"search stopped: an expression built a string of %d bytes, more than the limit of %d bytes per value; build shorter values", n, maxValueLen)})
 }
 
 // runExpr calls f for r, returning the error an evalFn raised.

@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -137,7 +136,7 @@ func Collect(ctx context.Context, src string, env *Env) (*Result, error) {
 }
 
 func timeLimitError(d time.Duration) error {
-	return errdefs.Limit(fmt.Sprintf("search stopped: it ran longer than the time limit of %s (search.max_time); narrow the search or ask an admin to raise the limit", d))
+	return errdefs.Limitf("search stopped: it ran longer than the time limit of %s (search.max_time); narrow the search or ask an admin to raise the limit", d)
 }
 
 // stopErr turns a context error into the limit error that caused it.
@@ -187,5 +186,5 @@ func (l limited) Run(ctx context.Context, in RowIter, env *Env) (RowIter, error)
 }
 
 func rowLimitError(cmd string, max int) error {
-	return errdefs.Limit(fmt.Sprintf("search stopped: %s produced more than %d rows, the row limit (search.max_rows); narrow the search or ask an admin to raise the limit", cmd, max))
+	return errdefs.Limitf("search stopped: %s produced more than %d rows, the row limit (search.max_rows); narrow the search or ask an admin to raise the limit", cmd, max)
 }

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,7 @@ import (
 // in RFC 3339, 2006-01-02T15:04:05, 2006-01-02 or 01/02/2006:15:04:05.
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	bad := func() (time.Time, error) {
-		return time.Time{}, errdefs.Invalid(fmt.Sprintf("time %q: expected now, -24h, -7d@d, @h, an epoch or 2024-01-02T15:04:05Z", s))
+		return time.Time{}, errdefs.Invalidf("time %q: expected now, -24h, -7d@d, @h, an epoch or 2024-01-02T15:04:05Z", s)
 	}
 	switch {
 	case s == "now":

@@ -38,7 +38,7 @@ type Box struct {
 // New returns a Box for a 32-byte key.
 func New(key []byte) (*Box, error) {
 	if len(key) != KeySize {
-		return nil, errdefs.Invalid(fmt.Sprintf("secret key must be %d bytes, got %d", KeySize, len(key)))
+		return nil, errdefs.Invalidf("secret key must be %d bytes, got %d", KeySize, len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -83,11 +83,11 @@ func Load(keyFile, envValue string) (*Box, error) {
 		return nil, fmt.Errorf("secret key file %s: %w", keyFile, err)
 	}
 	if fi, err := os.Stat(keyFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, errdefs.PermissionDenied(fmt.Sprintf("secret key file %s is readable by others (mode %o): run chmod 600 %s", keyFile, fi.Mode().Perm(), keyFile))
+		return nil, errdefs.PermissionDeniedf("secret key file %s is readable by others (mode %o): run chmod 600 %s", keyFile, fi.Mode().Perm(), keyFile)
 	}
 	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(k) != KeySize {
-		return nil, errdefs.Invalid(fmt.Sprintf("secret key file %s does not hold the base64 of 32 bytes", keyFile))
+		return nil, errdefs.Invalidf("secret key file %s does not hold the base64 of 32 bytes", keyFile)
 	}
 	return New(k)
 }

@@ -224,7 +224,7 @@ func (h containerHEC) CreateHECToken(ctx context.Context, name string, indexes [
 		}
 	}
 	if len(keep) == 0 {
-		return "", "", errdefs.NotFound(fmt.Sprintf("none of the owner's indexes %v exists", indexes))
+		return "", "", errdefs.NotFoundf("none of the owner's indexes %v exists", indexes)
 	}
 	def := ""
 	if slices.Contains(keep, index.Main) || slices.Contains(keep, "*") {

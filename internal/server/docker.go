@@ -48,7 +48,7 @@ func dockerRuntime(ctx context.Context, cfg config.Config, serverID string, ca *
 	if err := rt.Ping(pctx); err != nil {
 		rt.Close()
 		if !errdefs.IsUnavailable(err) {
-			err = errdefs.Unavailable(err.Error())
+			err = errdefs.Unavailablef("%w", err)
 		}
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -64,11 +63,11 @@ func checkpointForwarder(c config.Audit, host string) (*audit.HECForwarder, erro
 	if c.CheckpointHECCA != "" {
 		pem, err := os.ReadFile(c.CheckpointHECCA)
 		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("audit.checkpoint_hec_ca_file: %v", err))
+			return nil, errdefs.Invalidf("audit.checkpoint_hec_ca_file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errdefs.Invalid(fmt.Sprintf("audit.checkpoint_hec_ca_file %s holds no PEM certificate", c.CheckpointHECCA))
+			return nil, errdefs.Invalidf("audit.checkpoint_hec_ca_file %s holds no PEM certificate", c.CheckpointHECCA)
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}

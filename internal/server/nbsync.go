@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -36,14 +35,14 @@ func newSyncer(rts runtimes, ctrs *containers.Service, nbs *notebooks.Service, a
 	dial := func(ctx context.Context, c store.Container) (nbsync.Agent, error) {
 		rt, ok := rts.byName[c.Runtime]
 		if !ok {
-			return nil, errdefs.Unavailable(fmt.Sprintf("container %q: runtime %q is not available", c.Name, c.Runtime))
+			return nil, errdefs.Unavailablef("container %q: runtime %q is not available", c.Name, c.Runtime)
 		}
 		rc, err := rt.Inspect(ctx, c.RuntimeID)
 		if err != nil {
 			return nil, err
 		}
 		if rc.State != runtime.StateRunning || rc.Endpoint == "" {
-			return nil, errdefs.Unavailable(fmt.Sprintf("container %q is not running", c.Name))
+			return nil, errdefs.Unavailablef("container %q is not running", c.Name)
 		}
 		return agentclient.New(rc.Endpoint, rc.Token, hc), nil
 	}

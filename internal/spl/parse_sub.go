@@ -30,7 +30,7 @@ func ParseSed(s string) (*Sed, error) {
 	}
 	re, err := compileRegex(parts[0])
 	if err != nil {
-		return nil, fmt.Errorf("bad regular expression %s: %v", quote(parts[0]), err)
+		return nil, fmt.Errorf("bad regular expression %s: %w", quote(parts[0]), err)
 	}
 	sed := &Sed{Re: re, Repl: sedBackref.ReplaceAllString(parts[1], "$${$1}")}
 	switch f := parts[2]; {

@@ -12,7 +12,6 @@
 package telemetry
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -32,7 +31,7 @@ func ParseLevel(level string) (slog.Level, error) {
 	case "error":
 		return slog.LevelError, nil
 	}
-	return 0, errdefs.Invalid(fmt.Sprintf("log level %q: use debug, info, warn or error", level))
+	return 0, errdefs.Invalidf("log level %q: use debug, info, warn or error", level)
 }
 
 // NewLogger returns a logger writing to w at the given level ("debug",
@@ -49,7 +48,7 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, errdefs.Invalid(fmt.Sprintf("log format %q: use text or json", format))
+	return nil, errdefs.Invalidf("log format %q: use text or json", format)
 }
 
 // Discard returns a logger that drops every record.

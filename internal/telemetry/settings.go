@@ -65,13 +65,13 @@ func (s Settings) TraceURL() (*url.URL, error) {
 	}
 	if !strings.Contains(ep, "://") {
 		if _, _, err := net.SplitHostPort(ep); err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("observability endpoint %q is neither an http(s) URL nor HOST:PORT", ep))
+			return nil, errdefs.Invalidf("observability endpoint %q is neither an http(s) URL nor HOST:PORT", ep)
 		}
 		ep = "https://" + ep
 	}
 	u, err := url.Parse(ep)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, errdefs.Invalid(fmt.Sprintf("observability endpoint %q is neither an http(s) URL nor HOST:PORT", s.Endpoint))
+		return nil, errdefs.Invalidf("observability endpoint %q is neither an http(s) URL nor HOST:PORT", s.Endpoint)
 	}
 	if u.User != nil {
 		return nil, errdefs.Invalid("observability endpoint must not hold credentials: give the token with --token-stdin instead")
@@ -92,7 +92,7 @@ func (s Settings) Validate() error {
 		return errdefs.Invalid("observability token must be one line of at most 4096 characters")
 	}
 	if h := strings.TrimSpace(s.TokenHeader); h != "" && !validHeaderName(h) {
-		return errdefs.Invalid(fmt.Sprintf("observability token header %q is not a valid HTTP header name", h))
+		return errdefs.Invalidf("observability token header %q is not a valid HTTP header name", h)
 	}
 	if !s.Enabled && s.Endpoint == "" {
 		return nil
@@ -102,7 +102,7 @@ func (s Settings) Validate() error {
 		return err
 	}
 	if s.Token != "" && u.Scheme == "http" && !loopback(u.Hostname()) {
-		return errdefs.Invalid(fmt.Sprintf("observability endpoint %s uses plain http: the token would travel unencrypted; use https (plain http is allowed only for a collector on a loopback address)", u.Redacted()))
+		return errdefs.Invalidf("observability endpoint %s uses plain http: the token would travel unencrypted; use https (plain http is allowed only for a collector on a loopback address)", u.Redacted())
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func DirFiles(dir string) (files []File, skipped []string, err error) {
 		return nil, nil, fmt.Errorf("read model directory %s: %w", dir, err)
 	}
 	if len(files) == 0 {
-		return nil, skipped, errdefs.Invalid(fmt.Sprintf("directory %s holds no regular files to import", dir))
+		return nil, skipped, errdefs.Invalidf("directory %s holds no regular files to import", dir)
 	}
 	return files, skipped, nil
 }

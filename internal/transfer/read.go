@@ -34,21 +34,21 @@ func Read(r io.Reader, put Put) ([]File, Metadata, error) {
 			break
 		}
 		if err != nil {
-			return nil, meta, errdefs.Invalid(fmt.Sprintf("model archive is not a valid tar file: %v", err))
+			return nil, meta, errdefs.Invalidf("model archive is not a valid tar file: %w", err)
 		}
 		switch {
 		case h.Typeflag == tar.TypeDir:
 			continue
 		case h.Typeflag != tar.TypeReg:
-			return nil, meta, errdefs.Invalid(fmt.Sprintf("model archive entry %q is not a regular file", h.Name))
+			return nil, meta, errdefs.Invalidf("model archive entry %q is not a regular file", h.Name)
 		case h.Name == ManifestName:
 			man = &Manifest{}
 			if err := readJSON(tr, man); err != nil {
-				return nil, meta, errdefs.Invalid(fmt.Sprintf("model archive: %s is not valid: %v", ManifestName, err))
+				return nil, meta, errdefs.Invalidf("model archive: %s is not valid: %w", ManifestName, err)
 			}
 		case h.Name == MetadataName:
 			if err := readJSON(tr, &meta); err != nil {
-				return nil, meta, errdefs.Invalid(fmt.Sprintf("model archive: %s is not valid: %v", MetadataName, err))
+				return nil, meta, errdefs.Invalidf("model archive: %s is not valid: %w", MetadataName, err)
 			}
 		case strings.HasPrefix(h.Name, FilesDir):
 			path := strings.TrimPrefix(h.Name, FilesDir)
@@ -56,7 +56,7 @@ func Read(r io.Reader, put Put) ([]File, Metadata, error) {
 				return nil, meta, fmt.Errorf("model archive entry %q: %w", h.Name, err)
 			}
 			if _, dup := got[path]; dup {
-				return nil, meta, errdefs.Invalid(fmt.Sprintf("model archive holds file %q twice", path))
+				return nil, meta, errdefs.Invalidf("model archive holds file %q twice", path)
 			}
 			d, n, err := put(path, tr)
 			if err != nil {
@@ -64,8 +64,8 @@ func Read(r io.Reader, put Put) ([]File, Metadata, error) {
 			}
 			got[path] = File{Path: path, Digest: d, Size: n}
 		default:
-			return nil, meta, errdefs.Invalid(fmt.Sprintf("model archive entry %q is unexpected: want %s, %s and %s<path>",
-				h.Name, ManifestName, MetadataName, FilesDir))
+			return nil, meta, errdefs.Invalidf("model archive entry %q is unexpected: want %s, %s and %s<path>",
+				h.Name, ManifestName, MetadataName, FilesDir)
 		}
 	}
 	files, err := check(man, meta, got)
@@ -93,7 +93,7 @@ func check(man *Manifest, meta Metadata, got map[string]File) ([]File, error) {
 	}
 	if meta.Digest != "" {
 		if _, d, err := man.Canonical(); err != nil || d != meta.Digest {
-			return nil, errdefs.Invalid(fmt.Sprintf("model archive: %s does not match the digest %s in %s", ManifestName, meta.Digest, MetadataName))
+			return nil, errdefs.Invalidf("model archive: %s does not match the digest %s in %s", ManifestName, meta.Digest, MetadataName)
 		}
 	}
 	want := map[string]bool{}
@@ -106,10 +106,10 @@ func check(man *Manifest, meta Metadata, got map[string]File) ([]File, error) {
 		g, ok := got[f.Path]
 		switch {
 		case !ok:
-			return nil, errdefs.Invalid(fmt.Sprintf("model archive: file %q is in the manifest but missing from the archive", f.Path))
+			return nil, errdefs.Invalidf("model archive: file %q is in the manifest but missing from the archive", f.Path)
 		case g.Digest != f.Digest || g.Size != f.Size:
-			return nil, errdefs.Invalid(fmt.Sprintf("model archive: file %q does not match the manifest (sha256 %s, want %s): the archive was changed or damaged",
-				f.Path, g.Digest.Hex(), f.Digest.Hex()))
+			return nil, errdefs.Invalidf("model archive: file %q does not match the manifest (sha256 %s, want %s): the archive was changed or damaged",
+				f.Path, g.Digest.Hex(), f.Digest.Hex())
 		}
 		files = append(files, File{Path: f.Path, Digest: f.Digest, Size: f.Size})
 	}
@@ -121,7 +121,7 @@ func check(man *Manifest, meta Metadata, got map[string]File) ([]File, error) {
 	}
 	if len(extra) > 0 {
 		sort.Strings(extra)
-		return nil, errdefs.Invalid(fmt.Sprintf("model archive: file %q is not in the manifest", extra[0]))
+		return nil, errdefs.Invalidf("model archive: file %q is not in the manifest", extra[0])
 	}
 	return files, nil
 }

@@ -13,7 +13,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"path"
 	"sort"
@@ -40,10 +39,10 @@ type Digest string
 func ParseDigest(s string) (Digest, error) {
 	hexPart, ok := strings.CutPrefix(s, "sha256:")
 	if !ok || len(hexPart) != 64 {
-		return "", errdefs.Invalid(fmt.Sprintf("digest %q: want sha256: and 64 hex digits", s))
+		return "", errdefs.Invalidf("digest %q: want sha256: and 64 hex digits", s)
 	}
 	if _, err := hex.DecodeString(hexPart); err != nil || strings.ToLower(hexPart) != hexPart {
-		return "", errdefs.Invalid(fmt.Sprintf("digest %q: want sha256: and 64 lowercase hex digits", s))
+		return "", errdefs.Invalidf("digest %q: want sha256: and 64 lowercase hex digits", s)
 	}
 	return Digest(s), nil
 }
@@ -111,7 +110,7 @@ type Metadata struct {
 func ValidatePath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || path.Clean(p) != p ||
 		p == "." || p == ".." || strings.HasPrefix(p, "../") || strings.ContainsRune(p, 0) {
-		return errdefs.Invalid(fmt.Sprintf("file path %q is not valid: use a clean relative path with '/' separators", p))
+		return errdefs.Invalidf("file path %q is not valid: use a clean relative path with '/' separators", p)
 	}
 	return nil
 }

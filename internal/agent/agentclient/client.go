@@ -64,7 +64,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, hd
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("agent %s is unreachable: %v", c.base, err))
+		return nil, errdefs.Unavailablef("agent %s is unreachable: %w", c.base, err)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
@@ -91,7 +91,7 @@ func (c *Client) postJSON(ctx context.Context, path string, v any) (Answer, erro
 	defer resp.Body.Close()
 	var a Answer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return Answer{}, errdefs.Unavailable(fmt.Sprintf("agent %s: bad answer: %v", path, err))
+		return Answer{}, errdefs.Unavailablef("agent %s: bad answer: %w", path, err)
 	}
 	return a, nil
 }
@@ -125,7 +125,7 @@ func (c *Client) SummaryPinned(ctx context.Context, algo, modelName, notebookSHA
 	defer resp.Body.Close()
 	var a Answer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return Answer{}, errdefs.Unavailable(fmt.Sprintf("agent /summary: bad answer: %v", err))
+		return Answer{}, errdefs.Unavailablef("agent /summary: bad answer: %w", err)
 	}
 	return a, nil
 }
@@ -173,7 +173,7 @@ func (c *Client) stream(ctx context.Context, path, notebookSHA256 string, meta j
 	for sc.Scan() {
 		var f agent.Frame
 		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
-			return agent.Frame{}, errdefs.Unavailable(fmt.Sprintf("agent %s: bad frame: %v", path, err))
+			return agent.Frame{}, errdefs.Unavailablef("agent %s: bad frame: %w", path, err)
 		}
 		if f.Type == "done" {
 			return f, nil
@@ -183,9 +183,9 @@ func (c *Client) stream(ctx context.Context, path, notebookSHA256 string, meta j
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return agent.Frame{}, errdefs.Unavailable(fmt.Sprintf("agent %s: stream broken: %v", path, err))
+		return agent.Frame{}, errdefs.Unavailablef("agent %s: stream broken: %w", path, err)
 	}
-	return agent.Frame{}, errdefs.Unavailable(fmt.Sprintf("agent %s: stream ended without a done frame", path))
+	return agent.Frame{}, errdefs.Unavailablef("agent %s: stream ended without a done frame", path)
 }
 
 // PutNotebook places a notebook (NAME.ipynb or NAME.py) in the container.
@@ -222,7 +222,7 @@ func (c *Client) ListNotebooks(ctx context.Context) ([]agent.FileInfo, error) {
 		Notebooks []agent.FileInfo `json:"notebooks"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("agent notebooks: bad answer: %v", err))
+		return nil, errdefs.Unavailablef("agent notebooks: bad answer: %w", err)
 	}
 	return out.Notebooks, nil
 }
@@ -238,7 +238,7 @@ func (c *Client) ModelFiles(ctx context.Context) ([]agent.FileInfo, error) {
 		Files []agent.FileInfo `json:"files"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("agent model files: bad answer: %v", err))
+		return nil, errdefs.Unavailablef("agent model files: bad answer: %w", err)
 	}
 	return out.Files, nil
 }
@@ -280,7 +280,7 @@ func (c *Client) put(ctx context.Context, path string, r io.Reader, sha string) 
 	defer resp.Body.Close()
 	var fi agent.FileInfo
 	if err := json.NewDecoder(resp.Body).Decode(&fi); err != nil {
-		return agent.FileInfo{}, errdefs.Unavailable(fmt.Sprintf("agent %s: bad answer: %v", path, err))
+		return agent.FileInfo{}, errdefs.Unavailablef("agent %s: bad answer: %w", path, err)
 	}
 	return fi, nil
 }
@@ -301,11 +301,11 @@ func (c *Client) Healthy(ctx context.Context) error {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return errdefs.Unavailable(fmt.Sprintf("agent %s is unreachable: %v", c.base, err))
+		return errdefs.Unavailablef("agent %s is unreachable: %w", c.base, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return errdefs.Unavailable(fmt.Sprintf("agent %s: /healthz answered %d", c.base, resp.StatusCode))
+		return errdefs.Unavailablef("agent %s: /healthz answered %d", c.base, resp.StatusCode)
 	}
 	return nil
 }
@@ -332,7 +332,7 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 	defer resp.Body.Close()
 	var in Info
 	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil {
-		return Info{}, errdefs.Unavailable(fmt.Sprintf("agent /v1/info: bad answer: %v", err))
+		return Info{}, errdefs.Unavailablef("agent /v1/info: bad answer: %w", err)
 	}
 	return in, nil
 }
@@ -351,7 +351,7 @@ func (c *Client) Changes(ctx context.Context, after uint64, wait time.Duration) 
 		Seq uint64 `json:"seq"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return 0, errdefs.Unavailable(fmt.Sprintf("agent changes: bad answer: %v", err))
+		return 0, errdefs.Unavailablef("agent changes: bad answer: %w", err)
 	}
 	return out.Seq, nil
 }

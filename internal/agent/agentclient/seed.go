@@ -3,7 +3,6 @@ package agentclient
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -45,23 +44,23 @@ func (c *Client) SeedSummary(ctx context.Context) (map[string]any, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSeedSummary+1))
 	if err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %s: reading /summary: %v", c.base, err))
+		return nil, errdefs.Unavailablef("container %s: reading /summary: %w", c.base, err)
 	}
 	if len(b) > maxSeedSummary {
-		return nil, errdefs.Limit(fmt.Sprintf("container %s: /summary answered more than %d bytes", c.base, maxSeedSummary))
+		return nil, errdefs.Limitf("container %s: /summary answered more than %d bytes", c.base, maxSeedSummary)
 	}
 	var doc any
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %s: /summary is not JSON: %v", c.base, err))
+		return nil, errdefs.Unavailablef("container %s: /summary is not JSON: %w", c.base, err)
 	}
 	if s, ok := doc.(string); ok {
 		if err := json.Unmarshal([]byte(s), &doc); err != nil {
-			return nil, errdefs.Unavailable(fmt.Sprintf("container %s: /summary answered a string that is not JSON: %v", c.base, err))
+			return nil, errdefs.Unavailablef("container %s: /summary answered a string that is not JSON: %w", c.base, err)
 		}
 	}
 	m, ok := doc.(map[string]any)
 	if !ok {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %s: /summary answered %T, want a JSON object", c.base, doc))
+		return nil, errdefs.Unavailablef("container %s: /summary answered %T, want a JSON object", c.base, doc)
 	}
 	return m, nil
 }

@@ -276,7 +276,7 @@ func (r *Runner) spawn(ctx context.Context) (*proc, error) {
 		reqW.Close()
 		respR.Close()
 		respW.Close()
-		return nil, errdefs.Unavailable(fmt.Sprintf("cannot start the notebook runner with interpreter %q: %v; install python3 or set the agent's --python", r.opts.Python, err))
+		return nil, errdefs.Unavailablef("cannot start the notebook runner with interpreter %q: %w; install python3 or set the agent's --python", r.opts.Python, err)
 	}
 	reqR.Close()
 	respW.Close()
@@ -295,7 +295,7 @@ func (r *Runner) spawn(ctx context.Context) (*proc, error) {
 		}
 		p.kill()
 		<-p.done
-		return nil, errdefs.Unavailable(fmt.Sprintf("notebook runner (%s) did not start: %v: %s", r.opts.Python, p.err, p.stderr.String()))
+		return nil, errdefs.Unavailablef("notebook runner (%s) did not start: %w: %s", r.opts.Python, p.err, p.stderr.String())
 	case <-ctx.Done():
 		p.kill()
 		return nil, fmt.Errorf("starting the notebook runner: %w", ctx.Err())
@@ -371,7 +371,7 @@ func (r *Runner) Call(ctx context.Context, req Request, onEvent func(Event)) (Re
 	}
 	if _, err := p.in.Write(append(line, '\n')); err != nil {
 		p.kill()
-		return Result{}, errdefs.Unavailable(fmt.Sprintf("notebook runner is gone (%v): %s", err, p.stderr.String()))
+		return Result{}, errdefs.Unavailablef("notebook runner is gone (%w): %s", err, p.stderr.String())
 	}
 	exited := p.done
 	var reapAfter <-chan time.Time

@@ -127,8 +127,8 @@ func (s *Store) put(ctx context.Context, want blob.Digest, r io.Reader) (d blob.
 	}
 	d = blob.Digest("sha256:" + hex.EncodeToString(h.Sum(nil)))
 	if want != "" && d != want {
-		return "", 0, errdefs.Invalid(fmt.Sprintf(
-			"blob digest mismatch: expected %s, got %s (%d bytes): the upload was incomplete or corrupted; send it again", want, d, n))
+		return "", 0, errdefs.Invalidf(
+			"blob digest mismatch: expected %s, got %s (%d bytes): the upload was incomplete or corrupted; send it again", want, d, n)
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", 0, fmt.Errorf("blob store: sync %s: %w", tmpName, err)
@@ -296,5 +296,5 @@ func (s *Store) Verify(ctx context.Context, d blob.Digest) error {
 }
 
 func notFound(d blob.Digest) error {
-	return errdefs.NotFound(fmt.Sprintf("blob %s not found", d))
+	return errdefs.NotFoundf("blob %s not found", d)
 }

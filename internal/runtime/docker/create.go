@@ -28,19 +28,19 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		return runtime.Container{}, err
 	}
 	if spec.Image == "" {
-		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: no image: name an image that holds the dockyard binary at %s", spec.Name, r.cfg.Entrypoint[0]))
+		return runtime.Container{}, errdefs.Invalidf("container %q: no image: name an image that holds the dockyard binary at %s", spec.Name, r.cfg.Entrypoint[0])
 	}
 	if spec.Limits.CPUs < 0 || spec.Limits.MemoryBytes < 0 || spec.Limits.MaxProcs < 0 || spec.Limits.MaxOpenFiles < 0 {
-		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: limits must be 0 (unlimited) or more", spec.Name))
+		return runtime.Container{}, errdefs.Invalidf("container %q: limits must be 0 (unlimited) or more", spec.Name)
 	}
 	publish, err := netip.ParseAddr(r.cfg.PublishIP)
 	if err != nil {
-		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("docker runtime: publish address %q is not an IP address", r.cfg.PublishIP))
+		return runtime.Container{}, errdefs.Invalidf("docker runtime: publish address %q is not an IP address", r.cfg.PublishIP)
 	}
 	if _, err := r.cli.ImageInspect(ctx, spec.Image); err != nil {
 		err = r.wrap(fmt.Sprintf("container %q: image %q", spec.Name, spec.Image), err)
 		if errdefs.IsNotFound(err) {
-			return runtime.Container{}, errdefs.NotFound(fmt.Sprintf("container %q: image %q is not on the Docker host: build or load it there first (docker images); the docker runtime never pulls", spec.Name, spec.Image))
+			return runtime.Container{}, errdefs.NotFoundf("container %q: image %q is not on the Docker host: build or load it there first (docker images); the docker runtime never pulls", spec.Name, spec.Image)
 		}
 		return runtime.Container{}, err
 	}
@@ -88,7 +88,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	if err != nil {
 		err = r.wrap(fmt.Sprintf("container %q", spec.Name), err)
 		if errdefs.IsConflict(err) {
-			return runtime.Container{}, errdefs.Conflict(fmt.Sprintf("container name %q is in use on the Docker host (as %s): remove it first", spec.Name, r.dockerName(spec.Name)))
+			return runtime.Container{}, errdefs.Conflictf("container name %q is in use on the Docker host (as %s): remove it first", spec.Name, r.dockerName(spec.Name))
 		}
 		return runtime.Container{}, err
 	}

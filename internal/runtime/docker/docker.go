@@ -184,7 +184,7 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	cli, err := client.New(opts...)
 	if err != nil {
-		return nil, errdefs.Invalid(fmt.Sprintf("docker runtime: daemon address %q: %v", cfg.Host, err))
+		return nil, errdefs.Invalidf("docker runtime: daemon address %q: %w", cfg.Host, err)
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("docker runtime: %w", err)
@@ -200,7 +200,7 @@ func (r *Runtime) Close() error { return r.cli.Close() }
 func (r *Runtime) Ping(ctx context.Context) error {
 	p, err := r.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
 	if err != nil {
-		return errdefs.Unavailable(fmt.Sprintf("docker runtime: the Docker daemon at %s does not answer (%v): is it running, and may this user open its socket?", r.cli.DaemonHost(), err))
+		return errdefs.Unavailablef("docker runtime: the Docker daemon at %s does not answer (%w): is it running, and may this user open its socket?", r.cli.DaemonHost(), err)
 	}
 	r.log.Debug("docker daemon answers", "api", p.APIVersion, "client_api", r.cli.ClientVersion())
 	return nil
@@ -230,7 +230,7 @@ func (r *Runtime) wrap(what string, err error) error {
 	msg := fmt.Sprintf("%s: %v", what, err)
 	switch {
 	case client.IsErrConnectionFailed(err):
-		return errdefs.Unavailable(fmt.Sprintf("%s: the Docker daemon at %s cannot be reached: %v", what, r.cli.DaemonHost(), err))
+		return errdefs.Unavailablef("%s: the Docker daemon at %s cannot be reached: %w", what, r.cli.DaemonHost(), err)
 	case cerrdefs.IsNotFound(err):
 		return errdefs.NotFound(msg)
 	case cerrdefs.IsConflict(err):
@@ -244,7 +244,7 @@ func (r *Runtime) wrap(what string, err error) error {
 }
 
 func notFound(id string) error {
-	return errdefs.NotFound(fmt.Sprintf("container %q not found", id))
+	return errdefs.NotFoundf("container %q not found", id)
 }
 
 func randomHex(n int) string {

@@ -3,7 +3,6 @@ package docker
 import (
 	"archive/tar"
 	"bytes"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -27,10 +26,10 @@ func parseUser(u string) (int, int, error) {
 	uid, err1 := strconv.Atoi(us)
 	gid, err2 := strconv.Atoi(gs)
 	if err1 != nil || err2 != nil || uid < 0 || gid < 0 {
-		return 0, 0, errdefs.Invalid(fmt.Sprintf("docker runtime: user %q: give a numeric UID:GID such as %s", u, DefaultUser))
+		return 0, 0, errdefs.Invalidf("docker runtime: user %q: give a numeric UID:GID such as %s", u, DefaultUser)
 	}
 	if uid == 0 {
-		return 0, 0, errdefs.Invalid(fmt.Sprintf("docker runtime: user %q is root: agents run as an unprivileged user such as %s", u, DefaultUser))
+		return 0, 0, errdefs.Invalidf("docker runtime: user %q is root: agents run as an unprivileged user such as %s", u, DefaultUser)
 	}
 	return uid, gid, nil
 }
@@ -115,7 +114,7 @@ func checkHostConfig(name string, h *container.HostConfig) error {
 		bad = append(bad, "a writable root file system")
 	}
 	if len(bad) > 0 {
-		return errdefs.Invalid(fmt.Sprintf("container %q: refusing %s", name, strings.Join(bad, ", ")))
+		return errdefs.Invalidf("container %q: refusing %s", name, strings.Join(bad, ", "))
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func buildImage(cli *client.Client) (string, error) {
 	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", bin, "github.com/dockyard/dockyard/cmd/dockyard")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("CGO_ENABLED=0 go build ./cmd/dockyard: %v\n%s", err, out)
+		return "", fmt.Errorf("CGO_ENABLED=0 go build ./cmd/dockyard: %w\n%s", err, out)
 	}
 	b, err := os.ReadFile(bin)
 	if err != nil {

@@ -197,7 +197,7 @@ func (r *Runtime) readFile(ctx context.Context, id, p string) ([]byte, error) {
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil, errdefs.NotFound(fmt.Sprintf("container %s: %s is not in its archive", id, p))
+			return nil, errdefs.NotFoundf("container %s: %s is not in its archive", id, p)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("container %s: reading %s: %w", id, p, err)

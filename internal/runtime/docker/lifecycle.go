@@ -94,8 +94,8 @@ func (r *Runtime) waitHealthy(ctx context.Context, id, name string) error {
 			if strings.Contains(tail, "flag provided but not defined: -env-file") {
 				tail += " (the image's dockyard binary is older than the server's, which passes --env-file: rebuild the image with the server's dockyard)"
 			}
-			return errdefs.Unavailable(fmt.Sprintf("container %q: the agent exited with code %d while starting; check the image's %s and `docker logs %s`: %s",
-				name, code, strings.Join(r.cfg.Entrypoint, " "), short(id), tail))
+			return errdefs.Unavailablef("container %q: the agent exited with code %d while starting; check the image's %s and `docker logs %s`: %s",
+				name, code, strings.Join(r.cfg.Entrypoint, " "), short(id), tail)
 		}
 		if ep := r.endpoint(in); ep == "" {
 			lastErr = fmt.Errorf("port %d is not published yet", AgentPort)
@@ -120,8 +120,8 @@ func (r *Runtime) waitHealthy(ctx context.Context, id, name string) error {
 }
 
 func (r *Runtime) startTimeout(id, name string, lastErr error) error {
-	return errdefs.Unavailable(fmt.Sprintf("container %q: the agent did not answer on its endpoint within %s (%v); check `docker logs %s`: %s",
-		name, r.cfg.StartTimeout, lastErr, short(id), r.logTail(id)))
+	return errdefs.Unavailablef("container %q: the agent did not answer on its endpoint within %s (%w); check `docker logs %s`: %s",
+		name, r.cfg.StartTimeout, lastErr, short(id), r.logTail(id))
 }
 
 // logTail is the end of the container's output, for error messages.

@@ -42,7 +42,7 @@ func (r *Runtime) PullImage(ctx context.Context, ref string, auth *runtime.Regis
 	if err != nil {
 		msg := err.Error()
 		if strings.Contains(msg, "unauthorized") || strings.Contains(msg, "authentication required") || strings.Contains(msg, "denied") {
-			return errdefs.Invalid(fmt.Sprintf("pulling %s: the registry refused the credentials (%v): an administrator logs in with `dockyard registries login HOST --user USER --password-stdin`", ref, err))
+			return errdefs.Invalidf("pulling %s: the registry refused the credentials (%w): an administrator logs in with `dockyard registries login HOST --user USER --password-stdin`", ref, err)
 		}
 		return r.wrap(fmt.Sprintf("pulling %s", ref), err)
 	}

@@ -109,11 +109,11 @@ func (r *Runtime) startEnvArchive(name string, env map[string]string) ([]byte, e
 	for _, k := range keys {
 		v := vars[k]
 		if k == "" || strings.HasPrefix(k, "#") || strings.ContainsAny(k, "= \t\r\n\x00") {
-			return nil, errdefs.Invalid(fmt.Sprintf("container %q: start environment variable name %q is not valid: use letters, digits and '_'", name, k))
+			return nil, errdefs.Invalidf("container %q: start environment variable name %q is not valid: use letters, digits and '_'", name, k)
 		}
 		if strings.ContainsAny(v, "\r\n\x00") {
 			// Never show the value: it may be a secret.
-			return nil, errdefs.Invalid(fmt.Sprintf("container %q: the value of start environment variable %s holds a line break or NUL, which an env file cannot carry", name, k))
+			return nil, errdefs.Invalidf("container %q: the value of start environment variable %s holds a line break or NUL, which an env file cannot carry", name, k)
 		}
 		body.WriteString(k + "=" + v + "\n")
 	}

@@ -75,7 +75,7 @@ var _ runtime.Runtime = (*Runtime)(nil)
 func (r *Runtime) get(id string) (*entry, error) {
 	e, ok := r.items[id]
 	if !ok {
-		return nil, errdefs.NotFound(fmt.Sprintf("container %q not found", id))
+		return nil, errdefs.NotFoundf("container %q not found", id)
 	}
 	return e, nil
 }
@@ -94,7 +94,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	defer r.mu.Unlock()
 	for _, e := range r.items {
 		if e.c.Name == spec.Name {
-			return runtime.Container{}, errdefs.Conflict(fmt.Sprintf("container name %q is in use: remove it first", spec.Name))
+			return runtime.Container{}, errdefs.Conflictf("container name %q is in use: remove it first", spec.Name)
 		}
 	}
 	r.seq++

@@ -65,7 +65,7 @@ func (r *Runtime) agentCmd(rec *record, port int, extra map[string]string) (*exe
 	args = append(args, rec.Args...)
 	cmd := r.cfg.Command(args)
 	if cmd.Err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: the agent command: %v", rec.Name, cmd.Err))
+		return nil, errdefs.Unavailablef("container %q: the agent command: %w", rec.Name, cmd.Err)
 	}
 	env := r.agentEnv(rec, root, cmd.Env)
 	if r.sandboxed {
@@ -127,7 +127,7 @@ func (r *Runtime) writeStartEnv(d string, extra map[string]string) error {
 	for _, kv := range appendEnv(nil, extra) {
 		if strings.ContainsAny(kv, "\n\r\x00") {
 			k, _, _ := strings.Cut(kv, "=")
-			return errdefs.Invalid(fmt.Sprintf("start environment variable %s holds a line break", k))
+			return errdefs.Invalidf("start environment variable %s holds a line break", k)
 		}
 		b.WriteString(kv + "\n")
 	}
@@ -196,7 +196,7 @@ func (r *Runtime) withLimits(rec *record, cmd *exec.Cmd) (*exec.Cmd, error) {
 		return cmd, nil
 	}
 	if r.prlimit == "" {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: prlimit is not installed, so its limits cannot be applied: install the Debian package util-linux, or set the limits to 0", rec.Name))
+		return nil, errdefs.Unavailablef("container %q: prlimit is not installed, so its limits cannot be applied: install the Debian package util-linux, or set the limits to 0", rec.Name)
 	}
 	args = append(append(args, "--", cmd.Path), cmd.Args[1:]...)
 	out := exec.Command(r.prlimit, args...)

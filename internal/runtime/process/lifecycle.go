@@ -74,7 +74,7 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	d := r.dir(rec.ID)
 	port, err := freePort(rec.Port)
 	if err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: no free port on 127.0.0.1: %v", rec.Name, err))
+		return nil, errdefs.Unavailablef("container %q: no free port on 127.0.0.1: %w", rec.Name, err)
 	}
 	cmd, err := r.agentCmd(rec, port, extra)
 	if err != nil {
@@ -91,7 +91,7 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	// (--die-with-parent).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: starting the agent: %v", rec.Name, err))
+		return nil, errdefs.Unavailablef("container %q: starting the agent: %w", rec.Name, err)
 	}
 	// Its start time tells it from a later process with the same pid. Read
 	// it before Wait can reap it: until then /proc holds it even if it
@@ -101,7 +101,7 @@ func (r *Runtime) spawn(rec *record, extra map[string]string) (*child, error) {
 	go func() { _ = cmd.Wait(); close(kid.done) }()
 	if err != nil {
 		signalGroup(cmd.Process.Pid, syscall.SIGKILL)
-		return nil, errdefs.Unavailable(fmt.Sprintf("container %q: reading the agent's start time: %v", rec.Name, err))
+		return nil, errdefs.Unavailablef("container %q: reading the agent's start time: %w", rec.Name, err)
 	}
 	rec.PID, rec.PIDStart, rec.Port, rec.Started = cmd.Process.Pid, start, port, time.Now().UTC()
 	rec.Sandboxed = r.sandboxed
@@ -146,9 +146,9 @@ func (r *Runtime) waitHealthy(ctx context.Context, rec *record, kid *child) erro
 		lastErr = err
 		select {
 		case <-kid.done:
-			return errdefs.Unavailable(fmt.Sprintf("container %q: the agent exited while starting: %s", rec.Name, r.logTail(rec.ID)))
+			return errdefs.Unavailablef("container %q: the agent exited while starting: %s", rec.Name, r.logTail(rec.ID))
 		case <-ctx.Done():
-			return errdefs.Unavailable(fmt.Sprintf("container %q: the agent did not answer within %s (%v): %s", rec.Name, r.cfg.StartTimeout, lastErr, r.logTail(rec.ID)))
+			return errdefs.Unavailablef("container %q: the agent did not answer within %s (%w): %s", rec.Name, r.cfg.StartTimeout, lastErr, r.logTail(rec.ID))
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
@@ -179,7 +179,7 @@ func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) erro
 		r.log.Warn("container did not stop in time; killing it", "id", id, "grace", grace)
 		signalGroup(rec.PID, syscall.SIGKILL)
 		if !waitGone(rec.PID, rec.PIDStart, 5*time.Second) {
-			return errdefs.Unavailable(fmt.Sprintf("container %q: process %d survived SIGKILL", rec.Name, rec.PID))
+			return errdefs.Unavailablef("container %q: process %d survived SIGKILL", rec.Name, rec.PID)
 		}
 	}
 	r.log.Info("container stopped", "id", id, "name", rec.Name)

@@ -172,7 +172,7 @@ func New(cfg Config) (*Runtime, error) {
 // checkLimits refuses negative limits.
 func checkLimits(l runtime.Limits, what string) error {
 	if l.CPUs < 0 || l.MemoryBytes < 0 || l.MaxProcs < 0 || l.MaxOpenFiles < 0 {
-		return errdefs.Invalid(fmt.Sprintf("%s: limits must be 0 (unlimited) or more", what))
+		return errdefs.Invalidf("%s: limits must be 0 (unlimited) or more", what)
 	}
 	return nil
 }
@@ -200,12 +200,12 @@ func (r *Runtime) dir(id string) string { return filepath.Join(r.cfg.BaseDir, id
 
 func (r *Runtime) load(id string) (*record, error) {
 	if runtime.ValidateName(id) != nil {
-		return nil, errdefs.NotFound(fmt.Sprintf("container %q not found", id))
+		return nil, errdefs.NotFoundf("container %q not found", id)
 	}
 	b, err := os.ReadFile(filepath.Join(r.dir(id), "container.json"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errdefs.NotFound(fmt.Sprintf("container %q not found", id))
+			return nil, errdefs.NotFoundf("container %q not found", id)
 		}
 		return nil, fmt.Errorf("container %q: %w", id, err)
 	}
@@ -285,7 +285,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		return runtime.Container{}, err
 	}
 	if spec.GPUs > 0 {
-		return runtime.Container{}, errdefs.Invalid(fmt.Sprintf("container %q: the process runtime cannot give a container GPUs; use the docker runtime", spec.Name))
+		return runtime.Container{}, errdefs.Invalidf("container %q: the process runtime cannot give a container GPUs; use the docker runtime", spec.Name)
 	}
 	if err := checkLimits(spec.Limits, fmt.Sprintf("container %q", spec.Name)); err != nil {
 		return runtime.Container{}, err
@@ -298,7 +298,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	}
 	for _, rec := range recs {
 		if rec.Name == spec.Name {
-			return runtime.Container{}, errdefs.Conflict(fmt.Sprintf("container name %q is in use by %s: remove it first", spec.Name, rec.ID))
+			return runtime.Container{}, errdefs.Conflictf("container name %q is in use by %s: remove it first", spec.Name, rec.ID)
 		}
 	}
 	rec := &record{ID: randomHex(6), Name: spec.Name, Image: spec.Image, Labels: runtime.WithManaged(spec.Labels),

@@ -63,7 +63,7 @@ func (r *Runtime) chooseSandbox() error {
 		mode = SandboxAuto
 	case SandboxRequired, SandboxAuto, SandboxOff:
 	default:
-		return errdefs.Invalid(fmt.Sprintf("process runtime: sandbox %q is not one of required, auto, off (containers.process.sandbox)", mode))
+		return errdefs.Invalidf("process runtime: sandbox %q is not one of required, auto, off (containers.process.sandbox)", mode)
 	}
 	r.cfg.Sandbox = mode
 	if mode == SandboxOff {
@@ -77,7 +77,7 @@ func (r *Runtime) chooseSandbox() error {
 		return nil
 	}
 	if mode == SandboxRequired {
-		return errdefs.Unavailable(fmt.Sprintf("process runtime: containers.process.sandbox is required but bubblewrap does not work: %v; install the Debian package bubblewrap (apt-get install bubblewrap), or set containers.process.sandbox to auto or off", err))
+		return errdefs.Unavailablef("process runtime: containers.process.sandbox is required but bubblewrap does not work: %w; install the Debian package bubblewrap (apt-get install bubblewrap), or set containers.process.sandbox to auto or off", err)
 	}
 	r.unsandboxedWhy = fmt.Sprintf("the process runtime runs unsandboxed (containers.process.sandbox: auto): bubblewrap does not work (%v): containers are not a security boundary; "+
 		"install the Debian package bubblewrap (or set containers.process.bwrap to its path)", err)
@@ -99,7 +99,7 @@ func probeBwrap(bwrap string) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s /bin/true: %v: %s", bwrap, err, strings.TrimSpace(out.String()))
+		return fmt.Errorf("%s /bin/true: %w: %s", bwrap, err, strings.TrimSpace(out.String()))
 	}
 	return nil
 }
@@ -173,7 +173,7 @@ func resolvePython(name string) (exe string, prefixes []string, err error) {
 	out, err := exec.CommandContext(ctx, name, "-c",
 		"import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)").Output()
 	if err != nil {
-		return name, nil, fmt.Errorf("python interpreter %q: %v", name, err)
+		return name, nil, fmt.Errorf("python interpreter %q: %w", name, err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 3 || !filepath.IsAbs(lines[0]) {

@@ -65,7 +65,7 @@ func (s *DB) CreateContainer(ctx context.Context, c store.Container) (store.Cont
 func (s *DB) GetContainer(ctx context.Context, name, scope string) (store.Container, error) {
 	c, err := scanContainer(s.q(ctx).QueryRowContext(ctx, `SELECT `+containerCols+` FROM containers WHERE name = ? AND scope = ?`, name, scope))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, errdefs.NotFound(fmt.Sprintf("container not found: %s", name))
+		return c, errdefs.NotFoundf("container not found: %s", name)
 	}
 	if err != nil {
 		return c, fmt.Errorf("sqlite store: get container %q: %w", name, err)

@@ -70,7 +70,7 @@ func (s *DB) GetIndex(ctx context.Context, name string) (store.IndexInfo, error)
 	ix, err := scanIndex(s.q(ctx).QueryRowContext(ctx, `SELECT i.name, i.builtin, i.created,
 		(SELECT count(*) FROM events e WHERE e.idx = i.name) FROM event_indexes i WHERE i.name = ?`, name))
 	if err == sql.ErrNoRows {
-		return ix, errdefs.NotFound(fmt.Sprintf("index %q not found", name))
+		return ix, errdefs.NotFoundf("index %q not found", name)
 	}
 	if err != nil {
 		return ix, fmt.Errorf("sqlite store: get index %q: %w", name, err)
@@ -102,13 +102,13 @@ func (s *DB) DeleteIndex(ctx context.Context, name string) error {
 		var builtin bool
 		err := tx.QueryRowContext(ctx, `SELECT builtin FROM event_indexes WHERE name = ?`, name).Scan(&builtin)
 		if err == sql.ErrNoRows {
-			return errdefs.NotFound(fmt.Sprintf("index %q not found", name))
+			return errdefs.NotFoundf("index %q not found", name)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite store: delete index %q: %w", name, err)
 		}
 		if builtin {
-			return errdefs.Invalid(fmt.Sprintf("index %q is built in and cannot be deleted", name))
+			return errdefs.Invalidf("index %q is built in and cannot be deleted", name)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE idx = ?`, name); err != nil {
 			return fmt.Errorf("sqlite store: delete events of index %q: %w", name, err)

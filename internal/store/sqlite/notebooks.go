@@ -49,7 +49,7 @@ func (s *DB) CreateNotebook(ctx context.Context, n store.Notebook) (store.Notebo
 func (s *DB) GetNotebook(ctx context.Context, id int64) (store.Notebook, error) {
 	n, err := scanNotebook(s.q(ctx).QueryRowContext(ctx, `SELECT `+notebookCols+` FROM notebooks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return n, errdefs.NotFound(fmt.Sprintf("notebook %d not found", id))
+		return n, errdefs.NotFoundf("notebook %d not found", id)
 	}
 	if err != nil {
 		return n, fmt.Errorf("sqlite store: get notebook %d: %w", id, err)
@@ -109,7 +109,7 @@ func (s *DB) AddNotebookVersion(ctx context.Context, id int64, v store.NotebookV
 		if err := tx.QueryRowContext(ctx, `UPDATE notebooks SET latest = latest + 1, updated = ? WHERE id = ? RETURNING latest`,
 			fmtTime(v.Created), id).Scan(&v.Version); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return errdefs.NotFound(fmt.Sprintf("notebook %d not found", id))
+				return errdefs.NotFoundf("notebook %d not found", id)
 			}
 			return fmt.Errorf("sqlite store: notebook version: %w", err)
 		}

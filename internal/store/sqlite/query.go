@@ -54,6 +54,7 @@ func inserted(err error, what string) error {
 	}
 	return nil
 }
+
 // parseTimes parses RFC 3339 text columns into their fields, in pairs:
 // parseTimes(&a.Created, created, &a.Updated, updated).
 func parseTimes(pairs ...any) error {

@@ -112,7 +112,7 @@ func testTx(t *testing.T, open Opener) {
 			}
 			// A failing method inside undoes only itself.
 			if _, err := s.CreateModel(ctx, model("tx-join")); !errdefs.IsConflict(err) {
-				return fmt.Errorf("duplicate CreateModel = %v, want Conflict", err)
+				return fmt.Errorf("duplicate CreateModel = %w, want Conflict", err)
 			}
 			return s.InTx(ctx, func(ctx context.Context) error { return s.PutSetting(ctx, "j", "1") })
 		})
