@@ -28,7 +28,7 @@ func (a *Agent) handleCompat(w http.ResponseWriter, r *http.Request, op string) 
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
 	if err := dec.Decode(&in); err != nil {
-		if statusOf(err) != http.StatusRequestEntityTooLarge {
+		if !tooLarge(err) {
 			err = errdefs.Invalidf("request body is not the JSON {\"data\": \"<CSV>\", \"meta\": {...}}: %w", err)
 		}
 		writeError(w, err)

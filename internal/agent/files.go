@@ -212,7 +212,7 @@ func (a *Agent) putFile(dir, p string, body io.Reader, wantSHA string) (FileInfo
 	}
 	if err != nil {
 		root.Remove(tmp)
-		if statusOf(err) == http.StatusRequestEntityTooLarge {
+		if tooLarge(err) {
 			return FileInfo{}, err
 		}
 		return FileInfo{}, fmt.Errorf("writing %q: %w", p, err)

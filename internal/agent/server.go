@@ -117,12 +117,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// statusOf is the HTTP status that answers err, by the one mapping of
-// error kinds to statuses (errhttp): a body over its limit is 413.
-func statusOf(err error) int {
-	status, _ := errhttp.Status(err)
-	return status
-}
+// tooLarge reports whether err is a request body over its limit (answered
+// 413 by the one mapping of error kinds to statuses, errhttp).
+func tooLarge(err error) bool { return errhttp.Of(err) == errhttp.TooLarge }
 
 // writeError answers {"status": "error", "message": ..., "code": ...} with
 // the status and code of err's kind (errhttp).

@@ -87,7 +87,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request, op string) 
 	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 		if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxHeaderBytes {
 			err = errdefs.Invalid("stream header line is too long: send one JSON line {\"meta\": {...}} before the CSV")
-		} else if statusOf(err) != http.StatusRequestEntityTooLarge {
+		} else if !tooLarge(err) {
 			err = errdefs.Invalidf("stream has no header line: send one JSON line {\"meta\": {...}} before the CSV (%w)", err)
 		}
 		writeError(w, err)
@@ -123,7 +123,7 @@ func (a *Agent) handleStream(w http.ResponseWriter, r *http.Request, op string) 
 	done, err := a.stream(fw, r, op, req, br)
 	if err != nil {
 		done = Frame{Status: "error", Message: err.Error()}
-		if statusOf(err) == http.StatusRequestEntityTooLarge {
+		if tooLarge(err) {
 			done.Message = "request body is larger than the agent's limit (--max-body)"
 		}
 	}
