@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockyard/dockyard/internal/client"
+	"github.com/dockyard/dockyard/internal/errdefs"
 )
 
 // The builders here are the shapes most client commands share.
@@ -131,6 +132,18 @@ func inputFile(cmd *cobra.Command, file string, args []string, what string) (str
 		return args[0], nil
 	}
 	return "", usagef("%s needs --file %s (see `%s --help`)", cmd.CommandPath(), what, cmd.CommandPath())
+}
+
+// caFlagPEM reads the PEM file a command's --ca-file names ("" when none).
+func caFlagPEM(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", errdefs.Invalidf("--ca-file: %w", err)
+	}
+	return string(b), nil
 }
 
 // fileFlag adds --file to a command that reads a file.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -138,14 +137,11 @@ func newContainersRegisterCmd(env *Env, g *globals) *cobra.Command {
 			if tok == "" {
 				return errdefs.Invalid("no token on standard input: pipe it in, e.g. `echo \"$TOKEN\" | dockyard containers register ... --token-stdin`")
 			}
-			req := wire.ContainerRegister{URL: u, Token: tok, Model: model}
-			if caFile != "" {
-				pem, err := os.ReadFile(caFile)
-				if err != nil {
-					return errdefs.Invalidf("--ca-file: %w", err)
-				}
-				req.CAPEM = string(pem)
+			pem, err := caFlagPEM(caFile)
+			if err != nil {
+				return err
 			}
+			req := wire.ContainerRegister{URL: u, Token: tok, Model: model, CAPEM: pem}
 			c, err := env.client(g)
 			if err != nil {
 				return err

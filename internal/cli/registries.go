@@ -2,12 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockyard/dockyard/internal/client"
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -36,15 +34,11 @@ func newRegistriesCmd(env *Env, g *globals) *cobra.Command {
 			"Here --ca-file is the registry's CA; the server's CA comes from DOCKYARD_CA_FILE or your saved login.",
 		Args: needArgs(1, "the registry's HOST[:PORT]"),
 		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Registry, error) {
-			req := wire.RegistryAdd{Host: args[0]}
-			if caFile != "" {
-				b, err := os.ReadFile(caFile)
-				if err != nil {
-					return wire.Registry{}, errdefs.Invalidf("--ca-file: %w", err)
-				}
-				req.CAPEM = string(b)
+			pem, err := caFlagPEM(caFile)
+			if err != nil {
+				return wire.Registry{}, err
 			}
-			return c.AddRegistry(cmd.Context(), req)
+			return c.AddRegistry(cmd.Context(), wire.RegistryAdd{Host: args[0], CAPEM: pem})
 		}, one(registriesTable)),
 	}
 	add.Flags().StringVar(&caFile, "ca-file", "", "PEM file of the CA that verifies the registry's certificate (default: the system's roots)")
