@@ -137,3 +137,24 @@ type ImagePuller interface {
 type ImageDigester interface {
 	ImageDigest(ctx context.Context, image string) (string, error)
 }
+
+// GPUPool is what one node (a Docker host, a Kubernetes node) can give
+// containers in GPUs.
+type GPUPool struct {
+	Runtime string `json:"runtime"` // the backend's name: "docker", "kubernetes"
+	Node    string `json:"node"`    // the Docker host or the Kubernetes node
+	// Resource is how GPUs are asked for there: the engine runtime
+	// ("nvidia") or the extended resource ("nvidia.com/gpu").
+	Resource string `json:"resource"`
+	// Capacity and Allocatable count GPUs (-1: unknown).
+	Capacity    int `json:"capacity"`
+	Allocatable int `json:"allocatable"`
+	// Devices are device ids or models where the backend knows them.
+	Devices []string `json:"devices,omitempty"`
+}
+
+// GPUInventory is implemented by backends that can give containers GPUs:
+// GPUs reports each node's pool (an empty list: none here).
+type GPUInventory interface {
+	GPUs(ctx context.Context) ([]GPUPool, error)
+}
