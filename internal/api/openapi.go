@@ -65,6 +65,7 @@ func (a *API) version() string {
 // the schema generator cannot describe; such a route is still in the
 // document, with the shapes it could not give left open.
 func OpenAPI(rs []Route, version string) (doc map[string]any, problems []string) {
+	rs = slices.DeleteFunc(slices.Clone(rs), func(rt Route) bool { return rt.Page })
 	g := newSchemaGen()
 	for _, rt := range rs {
 		if sp, ok := openapiSpecs[rt.Method+" "+rt.Pattern]; ok && sp.Request != nil {

@@ -195,6 +195,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.addRoutes(newSearch(cfg, st, blobs, s.audit, s.index, mlCmds, log, s.api))
+	if routes, err = newWeb(log, s.api); err != nil {
+		return nil, err
+	}
+	s.addRoutes(routes)
 
 	s.http = &http.Server{
 		Handler:           s.obs.instrument(discardFailedWrites(s.api.Handler(), s.maintenance, log)),
