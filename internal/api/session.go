@@ -68,7 +68,9 @@ func SetSessionCookie(w http.ResponseWriter, secret string, maxAge int) {
 }
 
 // safeMethod says whether a request of method changes nothing.
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // credential is the secret that authenticates r: its bearer token, or on
 // a Browser route its session cookie. A state-changing request that

@@ -229,8 +229,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
-	"join": strings.Join,
-	"list": func(s ...string) []string { return s },
+	"join":  strings.Join,
+	"list":  func(s ...string) []string { return s },
 	"field": func(r wire.Row, k string) string { v, _ := r.Get(k); return v },
 	"short": func(s string) string {
 		if len(s) > 19 {
@@ -239,5 +239,5 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"pathesc": url.PathEscape,
-	"can": func(p *access.Principal, c string) bool { return p.Can(access.Capability(c)) },
+	"can":     func(p *access.Principal, c string) bool { return p.Can(access.Capability(c)) },
 }
