@@ -86,6 +86,7 @@ type modelData struct {
 	History  []wire.ModelAliasMove
 	Plots    []plot
 	Aliases  []aliasRow
+	Previous int // the newest version before the current one (0: none), the rollback form's default
 }
 
 type aliasRow struct {
@@ -124,6 +125,12 @@ func (c *Console) model(w http.ResponseWriter, r *http.Request) error {
 	}
 	sort.Slice(d.Aliases, func(i, j int) bool { return d.Aliases[i].Alias < d.Aliases[j].Alias })
 	d.Plots = metricPlots(d.Versions)
+	for _, v := range d.Versions { // newest first
+		if v.Version < d.S.Version {
+			d.Previous = v.Version
+			break
+		}
+	}
 	return c.render(w, r, http.StatusOK, "model", "Model "+d.S.Name, d)
 }
 
@@ -146,14 +153,11 @@ func formInt(r *http.Request, key string) (int, error) {
 }
 
 func (c *Console) modelRollback(w http.ResponseWriter, r *http.Request) error {
-	req := wire.ModelRollbackRequest{Reason: r.PostFormValue("reason")}
-	if v := strings.TrimSpace(r.PostFormValue("to")); v != "" {
-		n, err := formInt(r, "to")
-		if err != nil {
-			return err
-		}
-		req.To = n
+	n, err := formInt(r, "to")
+	if err != nil {
+		return err
 	}
+	req := wire.ModelRollbackRequest{To: n, Reason: r.PostFormValue("reason")}
 	var mv wire.ModelAliasMove
 	if err := c.api.InvokeJSON(r, "POST", "/v1/models/{ref}/rollback", map[string]string{"ref": r.PathValue("ref")}, modelQuery(r), req, &mv); err != nil {
 		return err
