@@ -46,7 +46,8 @@ func (c *Console) containers(w http.ResponseWriter, r *http.Request) error {
 	for _, x := range cs {
 		row := containerRow{Container: x, Running: x.Status == "running"}
 		if row.Running && (x.Owner == p.User || p.Can(access.CapAdminAllObjects)) {
-			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(x.Name) + "/"
+			// The list names a container OWNER/NAME; Jupyter's routes take both apart.
+			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(strings.TrimPrefix(x.Name, x.Owner+"/")) + "/"
 		}
 		d.Containers = append(d.Containers, row)
 	}

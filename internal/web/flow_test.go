@@ -112,6 +112,12 @@ func TestBrowserFitRollbackStop(t *testing.T) {
 	}
 	if n := count(t, ctx, running+" a.jupyter"); n != 1 {
 		t.Errorf("the owner's running container has no Open Jupyter link")
+	} else {
+		href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(running+" a.jupyter"), "href"))
+		want := "/jupyter/alice/" + strings.TrimPrefix(name.Value, "alice/") + "/"
+		if err != nil || href.Value != want {
+			t.Errorf("Open Jupyter points at %q (%v), want %q", href.Value, err, want)
+		}
 	}
 	row := fmt.Sprintf(`#containers tr.container[data-name=%q]`, name.Value)
 	do(t, ctx, "stop the container", chromedp.Click(chromedp.CSS(row+" button.stop")), chromedp.WaitVisible(chromedp.CSS(".flash")))

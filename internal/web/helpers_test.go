@@ -33,12 +33,12 @@ func TestMain(m *testing.M) {
 // browser is an HTTP client with a cookie jar that trusts the server, as
 // a browser would be; it does not follow redirects, so tests see them.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	hc   *http.Client
 }
 
-func newBrowser(t *testing.T, h *servertest.Harness) *browser {
+func newBrowser(t testing.TB, h *servertest.Harness) *browser {
 	t.Helper()
 	pem, err := os.ReadFile(h.Srv.CAFile())
 	if err != nil {
@@ -92,7 +92,7 @@ func (b *browser) get(path string) (*http.Response, string) { return b.do("GET",
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
 
 // csrfOf is the first CSRF token in a page.
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(page)
 	if m == nil {
@@ -126,7 +126,7 @@ func (b *browser) page(path string) (string, string) {
 	return body, tok
 }
 
-func modelDir(t *testing.T, files map[string]string) string {
+func modelDir(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for p, c := range files {
