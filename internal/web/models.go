@@ -179,11 +179,7 @@ func (c *Console) modelAlias(w http.ResponseWriter, r *http.Request) error {
 
 // roleList reads a comma- or space-separated list of roles.
 func roleList(s string) []string {
-	out := []string{}
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return append([]string{}, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })...)
 }
 
 func (c *Console) modelShare(w http.ResponseWriter, r *http.Request) error {

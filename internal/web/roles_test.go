@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,8 @@ import (
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/wire"
 )
+
+var containerRowRe = regexp.MustCompile(`<tr class="container" data-name="([^"]*)"`)
 
 var modelRowRe = regexp.MustCompile(`<tr class="model" data-name="([^"]*)" data-owner="([^"]*)">`)
 
@@ -48,6 +51,11 @@ func TestEachRoleSeesWhatTheAPIShows(t *testing.T) {
 	everyone := []string{"*"}
 	if _, err := owner.ShareModel(ctx, "app:powerWrites", wire.ModelShareRequest{Sharing: "app", Read: &everyone, Write: &write}); err != nil {
 		t.Fatal(err)
+	}
+
+	carl := h.User("carl", access.RoleContainerUser)
+	if _, err := carl.StartContainer(ctx, "carls", wire.ContainerStart{}); err != nil {
+		t.Fatalf("start a container: %v", err)
 	}
 
 	roles := map[string][]string{
@@ -114,6 +122,34 @@ func TestEachRoleSeesWhatTheAPIShows(t *testing.T) {
 			for href, capability := range map[string]access.Capability{"/containers": access.CapListContainer, "/search": access.CapSearch, "/audit": access.CapReadAudit} {
 				if has := strings.Contains(menu, `<a href="`+href+`"`); has != p.Can(capability) {
 					t.Errorf("the menu links %s: %v, want %v (%s holds %s: %v)", href, has, p.Can(capability), who, capability, p.Can(capability))
+				}
+			}
+
+			// The dashboard: exactly the API's containers, with buttons
+			// only for those who may use them.
+			if p.Can(access.CapListContainer) {
+				cs, err := c.Containers(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want, got []string
+				for _, x := range cs {
+					want = append(want, x.Name)
+				}
+				body, _ := b.page("/containers")
+				for _, m := range containerRowRe.FindAllStringSubmatch(body, -1) {
+					got = append(got, html.UnescapeString(m[1]))
+				}
+				slices.Sort(want)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("the dashboard lists %v, the API %v", got, want)
+				}
+				if who == "admin" && len(want) == 0 {
+					t.Errorf("the API lists no container for the admin: the check shows nothing")
+				}
+				if has := strings.Contains(body, `class="stop"`); has != (p.Can(access.CapControlContainer) && len(want) > 0) {
+					t.Errorf("stop buttons shown: %v, but %s may control containers: %v (%d listed)", has, who, p.Can(access.CapControlContainer), len(want))
 				}
 			}
 
