@@ -22,6 +22,15 @@ func (c *Console) adminRoutes() []api.Route {
 	}
 }
 
+// adminRow is one row of a section: its cells, and its fields by column
+// name (for the forms that edit it); Key names the object (the first
+// column: a name, or a token's id).
+type adminRow struct {
+	Key   string
+	Cells []string
+	F     map[string]string
+}
+
 // adminSection is one API listing shown as a table.
 type adminSection struct {
 	ID, Title string
@@ -29,7 +38,7 @@ type adminSection struct {
 	method    string
 	pattern   string
 	Columns   []string
-	Rows      [][]string
+	Rows      []adminRow
 	Object    bool // the answer is one object: shown as rows of field and value
 }
 
@@ -48,9 +57,20 @@ func adminSections() []adminSection {
 	}
 }
 
+// rowActions is what a row's action forms get.
+type rowActions struct {
+	ID   string
+	N    int
+	Row  adminRow
+	CSRF string
+	P    *access.Principal
+}
+
 type adminData struct {
-	Sections []adminSection
-	NewToken *wire.NewHECToken
+	Sections     []adminSection
+	NewToken     *wire.NewHECToken
+	Capabilities []string // every capability, for the role form's boxes
+	Severities   []string // the image policy's maximum severities
 }
 
 func (c *Console) admin(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +83,10 @@ func (c *Console) admin(w http.ResponseWriter, r *http.Request) error {
 
 func (c *Console) adminData(r *http.Request) (adminData, error) {
 	p := access.FromContext(r.Context())
-	var d adminData
+	d := adminData{Severities: []string{"", "low", "medium", "high", "critical"}}
+	for _, x := range access.AllCapabilities() {
+		d.Capabilities = append(d.Capabilities, string(x))
+	}
 	for _, s := range adminSections() {
 		if s.cap != api.Authenticated && !p.Can(s.cap) {
 			continue
@@ -130,13 +153,13 @@ func cellText(v json.RawMessage) string {
 
 // tableOf shows a JSON list of objects as columns (the first object's
 // fields, in order) and rows.
-func tableOf(raw []byte) ([]string, [][]string, error) {
+func tableOf(raw []byte) ([]string, []adminRow, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, nil, err
 	}
 	var cols []string
-	var rows [][]string
+	var rows []adminRow
 	for i, it := range items {
 		keys, vals, err := orderedObject(it)
 		if err != nil {
@@ -145,23 +168,33 @@ func tableOf(raw []byte) ([]string, [][]string, error) {
 		if i == 0 {
 			cols = keys
 		}
-		row := make([]string, len(cols))
+		row := adminRow{Cells: make([]string, len(cols)), F: map[string]string{}}
 		for j, k := range cols {
-			row[j] = cellText(vals[k])
+			row.Cells[j] = cellText(vals[k])
+			row.F[k] = row.Cells[j]
+		}
+		if len(row.Cells) > 0 {
+			row.Key = row.Cells[0]
 		}
 		rows = append(rows, row)
 	}
 	return cols, rows, nil
 }
 
-func objectRows(raw []byte) ([][]string, error) {
+// objectRows shows a JSON object as rows of field and value; every row's
+// F holds all the object's fields, for the form that edits it.
+func objectRows(raw []byte) ([]adminRow, error) {
 	keys, vals, err := orderedObject(raw)
 	if err != nil {
 		return nil, err
 	}
-	var rows [][]string
+	f := map[string]string{}
 	for _, k := range keys {
-		rows = append(rows, []string{k, cellText(vals[k])})
+		f[k] = cellText(vals[k])
+	}
+	var rows []adminRow
+	for _, k := range keys {
+		rows = append(rows, adminRow{Key: k, Cells: []string{k, f[k]}, F: f})
 	}
 	return rows, nil
 }
@@ -177,6 +210,9 @@ func (c *Console) adminAddUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (c *Console) adminDeleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := confirmed(r, "deleting a user"); err != nil {
+		return err
+	}
 	name := r.PathValue("name")
 	if err := c.api.InvokeJSON(r, "DELETE", "/v1/users/{name}", map[string]string{"name": name}, nil, nil, nil); err != nil {
 		return err

@@ -20,6 +20,7 @@ func (c *Console) containerRoutes() []api.Route {
 		page("POST", "/containers/{name}/start", access.CapControlContainer, "container.start", c.containerAction("start")),
 		page("POST", "/containers/{name}/stop", access.CapControlContainer, "container.stop", c.containerAction("stop")),
 		page("POST", "/containers/{name}/remove", access.CapControlContainer, "container.remove", c.containerAction("remove")),
+		page("POST", "/containers/{name}/share", access.CapControlContainer, "container.share", c.containerShare),
 		page("GET", "/containers/{name}/logs", access.CapControlContainer, "container.logs", c.containerLogs),
 	}
 }
@@ -28,6 +29,7 @@ type containerRow struct {
 	wire.Container
 	Running bool
 	Jupyter string // the Jupyter address, for the owner and administrators
+	Share   bool   // the share form, for the owner and administrators
 }
 
 type containersData struct {
@@ -45,6 +47,7 @@ func (c *Console) containers(w http.ResponseWriter, r *http.Request) error {
 	d := containersData{Control: p.Can(access.CapControlContainer), GPU: p.Can(access.CapUseGPU)}
 	for _, x := range cs {
 		row := containerRow{Container: x, Running: x.Status == "running"}
+		row.Share = d.Control && (x.Owner == p.User || p.Can(access.CapAdminAllObjects))
 		if row.Running && (x.Owner == p.User || p.Can(access.CapAdminAllObjects)) {
 			// The list names a container OWNER/NAME; Jupyter's routes take both apart.
 			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(strings.TrimPrefix(x.Name, x.Owner+"/")) + "/"
@@ -94,6 +97,22 @@ func (c *Console) containerAction(action string) api.HandlerFunc {
 		past := map[string]string{"start": "started", "stop": "stopped", "remove": "removed"}[action]
 		return done(w, r, "/containers", "container "+name+" "+past)
 	}
+}
+
+// containerShare sets the roles a container is shared with (none: only
+// its owner and administrators).
+func (c *Console) containerShare(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	req := wire.ContainerShare{Roles: roleList(r.PostFormValue("roles"))}
+	var x wire.Container
+	if err := c.api.InvokeJSON(r, "POST", "/v1/containers/{name}/share", map[string]string{"name": name}, nil, req, &x); err != nil {
+		return err
+	}
+	with := "no role"
+	if len(x.Roles) > 0 {
+		with = strings.Join(x.Roles, ", ")
+	}
+	return done(w, r, "/containers", "container "+name+" shared with "+with)
 }
 
 // maxLogBytes bounds the logs a page shows.

@@ -20,6 +20,8 @@ func (c *Console) modelRoutes() []api.Route {
 		page("POST", "/models/{ref}/alias", api.Authenticated, "model.alias.set", c.modelAlias),
 		page("POST", "/models/{ref}/share", api.Authenticated, "model.share", c.modelShare),
 		page("POST", "/models/{ref}/delete", api.Authenticated, "model.delete", c.modelDelete),
+		page("POST", "/models/{ref}/update", api.Authenticated, "model.update", c.modelUpdate),
+		page("POST", "/models/{ref}/aliases/{alias}/delete", api.Authenticated, "model.alias.delete", c.modelAliasDelete),
 	}
 }
 
@@ -192,9 +194,32 @@ func (c *Console) modelShare(w http.ResponseWriter, r *http.Request) error {
 	return done(w, r, modelHref(m.Name, m.Sharing, m.Owner), "sharing is now "+m.Sharing)
 }
 
+// modelUpdate sets a model's description and tags (PATCH /v1/models/{ref}).
+func (c *Console) modelUpdate(w http.ResponseWriter, r *http.Request) error {
+	desc, tags := strings.TrimSpace(r.PostFormValue("description")), roleList(r.PostFormValue("tags"))
+	req := wire.ModelUpdateRequest{Description: &desc, Tags: &tags}
+	if err := c.api.InvokeJSON(r, "PATCH", "/v1/models/{ref}", map[string]string{"ref": r.PathValue("ref")}, modelQuery(r), req, nil); err != nil {
+		return err
+	}
+	return done(w, r, modelPage(r), "description and tags saved")
+}
+
+// modelAliasDelete removes an alias (the model's versions stay).
+func (c *Console) modelAliasDelete(w http.ResponseWriter, r *http.Request) error {
+	if err := confirmed(r, "removing an alias"); err != nil {
+		return err
+	}
+	alias := r.PathValue("alias")
+	path := map[string]string{"ref": r.PathValue("ref"), "alias": alias}
+	if err := c.api.InvokeJSON(r, "DELETE", "/v1/models/{ref}/aliases/{alias}", path, modelQuery(r), nil, nil); err != nil {
+		return err
+	}
+	return done(w, r, modelPage(r), "alias "+alias+" removed")
+}
+
 func (c *Console) modelDelete(w http.ResponseWriter, r *http.Request) error {
-	if r.PostFormValue("confirm") != "yes" {
-		return errdefs.Invalid("deleting a model needs the confirmation box ticked")
+	if err := confirmed(r, "deleting a model"); err != nil {
+		return err
 	}
 	if err := c.api.InvokeJSON(r, "DELETE", "/v1/models/{ref}", map[string]string{"ref": r.PathValue("ref")}, modelQuery(r), nil, nil); err != nil {
 		return err

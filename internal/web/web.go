@@ -95,6 +95,7 @@ func (c *Console) Routes() []api.Route {
 	rs = append(rs, c.notebookRoutes()...)
 	rs = append(rs, c.auditRoutes()...)
 	rs = append(rs, c.adminRoutes()...)
+	rs = append(rs, c.adminFormRoutes()...)
 	return rs
 }
 
@@ -239,5 +240,8 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"pathesc": url.PathEscape,
+	"rowArgs": func(id string, n int, r adminRow, csrf string, p *access.Principal) rowActions {
+		return rowActions{ID: id, N: n, Row: r, CSRF: csrf, P: p}
+	},
 	"can":     func(p *access.Principal, c string) bool { return p.Can(access.Capability(c)) },
 }
