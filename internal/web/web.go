@@ -243,5 +243,5 @@ var funcs = template.FuncMap{
 	"rowArgs": func(id string, n int, r adminRow, csrf string, p *access.Principal) rowActions {
 		return rowActions{ID: id, N: n, Row: r, CSRF: csrf, P: p}
 	},
-	"can":     func(p *access.Principal, c string) bool { return p.Can(access.Capability(c)) },
+	"can": func(p *access.Principal, c string) bool { return p.Can(access.Capability(c)) },
 }
