@@ -29,7 +29,7 @@ type containerRow struct {
 	wire.Container
 	Running bool
 	Jupyter string // the Jupyter address, for the owner and administrators
-	Share   bool   // the share form, for the owner and administrators
+	Share   bool   // the share form: a named container, for its owner and administrators
 }
 
 type containersData struct {
@@ -47,7 +47,8 @@ func (c *Console) containers(w http.ResponseWriter, r *http.Request) error {
 	d := containersData{Control: p.Can(access.CapControlContainer), GPU: p.Can(access.CapUseGPU)}
 	for _, x := range cs {
 		row := containerRow{Container: x, Running: x.Status == "running"}
-		row.Share = d.Control && (x.Owner == p.User || p.Can(access.CapAdminAllObjects))
+		// A development container (listed OWNER/NAME) is never shared.
+		row.Share = d.Control && !strings.Contains(x.Name, "/") && (x.Owner == p.User || p.Can(access.CapAdminAllObjects))
 		if row.Running && (x.Owner == p.User || p.Can(access.CapAdminAllObjects)) {
 			// The list names a container OWNER/NAME; Jupyter's routes take both apart.
 			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(strings.TrimPrefix(x.Name, x.Owner+"/")) + "/"

@@ -185,6 +185,87 @@ func TestEachRoleSeesWhatTheAPIShows(t *testing.T) {
 				}
 			}
 
+			// Administration: each form shown exactly with its capability;
+			// every form route forged without it is refused.
+			admin, tok := b.page("/admin")
+			for marker, capability := range map[string]access.Capability{
+				`id="role-form"`:                      access.CapEditRoles,
+				`id="app-form"`:                       access.CapManageApps,
+				`id="image-form"`:                     access.CapConfigureContainer,
+				`id="policy-form"`:                    access.CapConfigureContainer,
+				`id="observability-form"`:             access.CapConfigureContainer,
+				`action="/admin/users/olivia/update"`: access.CapEditUser,
+				`action="/admin/hec-tokens"`:          access.CapEditHECToken,
+			} {
+				if has := strings.Contains(admin, marker); has != p.Can(capability) {
+					t.Errorf("the administration page shows %s: %v, want %v (%s holds %s: %v)", marker, has, p.Can(capability), who, capability, p.Can(capability))
+				}
+			}
+			policyBefore, err := owner.ImagePolicy(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := 0
+			for _, rt := range h.Srv.Routes() {
+				if !rt.Page || rt.Method != "POST" || !strings.HasPrefix(rt.Pattern, "/admin/") || p.Can(rt.Cap) {
+					continue
+				}
+				path := strings.NewReplacer("{name}", "olivia", "{id}", "x").Replace(rt.Pattern)
+				form := url.Values{"csrf": {tok}, "confirm": {"yes"}, "name": {"forged"}, "roles": {"admin"}, "password": {"forged-password-1"},
+					"capability": {"admin_all_objects"}, "max_severity": {"critical"}, "endpoint": {"https://127.0.0.1:1"}, "enabled": {"yes"},
+					"cve": {"CVE-2026-9999"}, "until": {"2099-01-01"}, "reason": {"forged"}, "runtime": {"process"}}
+				resp, body := b.do("POST", path, form, nil)
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("a forged POST %s by %s (lacks %s) answered %d, want 403: %.200s", path, who, rt.Cap, resp.StatusCode, body)
+				}
+				forged++
+			}
+			if who != "admin" && forged == 0 {
+				t.Errorf("%s could be refused no administration form: the check shows nothing", who)
+			}
+			if pol, err := owner.ImagePolicy(ctx); err != nil || pol != policyBefore {
+				t.Errorf("the image policy changed after %s's forged forms: %+v (%v)", who, pol, err)
+			}
+			if u, err := h.Srv.Access().GetUser(ctx, "olivia"); err != nil || slices.Contains(u.Roles, access.RoleAdmin) {
+				t.Errorf("olivia after %s's forged forms: %+v (%v)", who, u, err)
+			}
+
+			// A forged model edit by one who may not write it.
+			if s, err := c.Model(ctx, "app:powerWrites"); err == nil {
+				_, body := b.get("/models/app:powerWrites")
+				if has := strings.Contains(body, `id="update-form"`); has != s.Perms.Write {
+					t.Errorf("app:powerWrites: the update form shown %v, the API's write permission %v", has, s.Perms.Write)
+				}
+				if !s.Perms.Write {
+					resp, _ := b.do("POST", "/models/app:powerWrites/update", url.Values{"csrf": {tok}, "description": {"forged"}}, nil)
+					if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+						t.Errorf("a forged model update by %s answered %d, want a refusal", who, resp.StatusCode)
+					}
+					if after, _ := owner.Model(ctx, "app:powerWrites"); after.Description == "forged" {
+						t.Errorf("%s changed a model's description through a forged form", who)
+					}
+				}
+			}
+
+			// Container sharing: the form for the owner and administrators
+			// only; forged by another user, refused.
+			if p.Can(access.CapListContainer) {
+				body, _ := b.page("/containers")
+				may := p.Can(access.CapControlContainer) && p.Can(access.CapAdminAllObjects)
+				if has := strings.Contains(body, `class="inline share"`); has != may {
+					t.Errorf("the share form shown to %s: %v, want %v", who, has, may)
+				}
+			}
+			if !p.Can(access.CapAdminAllObjects) {
+				resp, shareBody := b.do("POST", "/containers/"+"carls"+"/share", url.Values{"csrf": {tok}, "roles": {"user"}}, nil)
+				if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+					t.Errorf("a forged container share by %s answered %d, want a refusal: %.300s", who, resp.StatusCode, shareBody)
+				}
+				if cs, _ := carl.Containers(ctx); len(cs) == 1 && len(cs[0].Roles) > 0 {
+					t.Errorf("%s shared carl's container through a forged form: %v", who, cs[0].Roles)
+				}
+			}
+
 			// A forged action the capability does not allow.
 			if !p.Can(access.CapEditUser) {
 				_, tok := b.page("/models")
