@@ -94,6 +94,7 @@ var openapiSpecs = map[string]openapiSpec{
 	"DELETE /v1/users/{name}": {Summary: "Delete a user", Response: deletedAnswer{}},
 	"GET /v1/roles":           {Summary: "List roles", Response: []wire.Role{}},
 	"POST /v1/roles":          {Summary: "Create a role", Request: wire.RoleRequest{}, Response: wire.Role{}, Status: http.StatusCreated},
+	"PATCH /v1/roles/{name}":  {Summary: "Change a role's capabilities, inherited roles and search indexes", Request: wire.RoleRequest{}, Response: wire.Role{}},
 	"DELETE /v1/roles/{name}": {Summary: "Delete a role", Response: deletedAnswer{}},
 	"GET /v1/tokens": {Summary: "List API tokens", Response: []wire.Token{},
 		Query: []queryParam{{Name: "all", Type: "boolean", Text: "true: every user's tokens (for holders of edit_tokens_all)."}}},

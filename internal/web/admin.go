@@ -59,11 +59,12 @@ func adminSections() []adminSection {
 
 // rowActions is what a row's action forms get.
 type rowActions struct {
-	ID   string
-	N    int
-	Row  adminRow
-	CSRF string
-	P    *access.Principal
+	ID           string
+	N            int
+	Row          adminRow
+	CSRF         string
+	P            *access.Principal
+	Capabilities []string
 }
 
 type adminData struct {

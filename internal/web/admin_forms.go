@@ -20,6 +20,7 @@ func (c *Console) adminFormRoutes() []api.Route {
 	return []api.Route{
 		page("POST", "/admin/users/{name}/update", access.CapEditUser, "user.update", c.adminUpdateUser),
 		page("POST", "/admin/roles", access.CapEditRoles, "role.create", c.adminAddRole),
+		page("POST", "/admin/roles/{name}/update", access.CapEditRoles, "role.update", c.adminUpdateRole),
 		page("POST", "/admin/roles/{name}/delete", access.CapEditRoles, "role.delete", c.adminDeleteRole),
 		page("POST", "/admin/apps", access.CapManageApps, "app.create", c.adminAddApp),
 		page("POST", "/admin/apps/{name}/update", access.CapManageApps, "app.update", c.adminUpdateApp),
@@ -79,6 +80,21 @@ func (c *Console) adminAddRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return done(w, r, "/admin#roles", "role "+req.Name+" created")
+}
+
+// adminUpdateRole replaces a role's capabilities (a box each), inherited
+// roles and search indexes.
+func (c *Console) adminUpdateRole(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return errdefs.Invalidf("the role form: %v", err)
+	}
+	name := r.PathValue("name")
+	req := wire.RoleRequest{Capabilities: append([]string{}, r.PostForm["capability"]...),
+		Inherit: roleList(r.PostFormValue("inherit")), SearchIndexes: roleList(r.PostFormValue("indexes"))}
+	if err := c.api.InvokeJSON(r, "PATCH", "/v1/roles/{name}", map[string]string{"name": name}, nil, req, nil); err != nil {
+		return err
+	}
+	return done(w, r, "/admin#roles", "role "+name+" changed")
 }
 
 func (c *Console) adminDeleteRole(w http.ResponseWriter, r *http.Request) error {

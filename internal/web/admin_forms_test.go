@@ -78,7 +78,19 @@ func TestAdministrationForms(t *testing.T) {
 	if i < 0 || !slices.Equal(roles[i].Capabilities, []string{"read_audit", "search"}) || !slices.Equal(roles[i].Inherit, []string{"user"}) {
 		t.Errorf("the role form made %+v", roles)
 	}
+	b.post("/admin/roles/auditor/update", f("capability", "search", "indexes", "main, summary"))
+	roles, _ = boss.Roles(ctx)
+	i = slices.IndexFunc(roles, func(r wire.Role) bool { return r.Name == "auditor" })
+	if i < 0 || !slices.Equal(roles[i].Capabilities, []string{"search"}) || len(roles[i].Inherit) != 0 || !slices.Equal(roles[i].SearchIndexes, []string{"main", "summary"}) {
+		t.Errorf("the role edit form made %+v", roles)
+	}
 	page, _ = b.page("/admin")
+	if !strings.Contains(page, `action="/admin/roles/auditor/update"`) || strings.Contains(page, `action="/admin/roles/admin/update"`) {
+		t.Errorf("edit is not offered for the new role, or is for admin (which cannot change)")
+	}
+	if !strings.Contains(page, `value="search" checked`) {
+		t.Errorf("the role edit form does not tick the role's capabilities")
+	}
 	if !strings.Contains(page, `action="/admin/roles/auditor/delete"`) || strings.Contains(page, `action="/admin/roles/admin/delete"`) {
 		t.Errorf("delete is not offered for the new role, or is for a built-in one")
 	}
@@ -243,5 +255,51 @@ func TestModelAndContainerForms(t *testing.T) {
 	cs, _ = olivia.Containers(ctx)
 	if len(cs) != 1 || !slices.Equal(cs[0].Roles, []string{"power"}) {
 		t.Errorf("the container after the share form: %+v", cs)
+	}
+}
+
+// TestRoleEditGrantsOnlyWhatTheEditorHolds: a holder of edit_roles who
+// lacks admin_all_objects cannot give it to a role through the edit form
+// (not even to its own role), nor make a role inherit admin; the role
+// stays as it was. The admin role cannot be changed at all.
+func TestRoleEditGrantsOnlyWhatTheEditorHolds(t *testing.T) {
+	ctx := context.Background()
+	h := servertest.Start(t)
+	boss := h.User("boss", access.RoleAdmin)
+	if _, err := boss.AddRole(ctx, wire.RoleRequest{Name: "roleadmin", Capabilities: []string{string(access.CapEditRoles), string(access.CapSearch)}}); err != nil {
+		t.Fatal(err)
+	}
+	h.User("rita", "roleadmin")
+	b := newBrowser(t, h)
+	b.login("rita", servertest.UserPassword)
+	_, tok := b.page("/admin")
+	for _, form := range []url.Values{
+		{"csrf": {tok}, "capability": {"edit_roles", "search", "admin_all_objects"}},
+		{"csrf": {tok}, "capability": {"edit_roles", "search"}, "inherit": {"admin"}},
+	} {
+		if resp, body := b.do("POST", "/admin/roles/roleadmin/update", form, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("an escalating role edit answered %d, want 403: %.300s", resp.StatusCode, body)
+		}
+	}
+	if resp, _ := b.do("POST", "/admin/roles/admin/update", url.Values{"csrf": {tok}, "capability": {"search"}}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an edit of the admin role answered %d, want 403", resp.StatusCode)
+	}
+	roles, err := boss.Roles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles {
+		if r.Name == "roleadmin" && (slices.Contains(r.Capabilities, string(access.CapAdminAllObjects)) || len(r.Inherit) > 0) {
+			t.Errorf("the role gained what its editor lacks: %+v", r)
+		}
+		if r.Name == access.RoleAdmin && !slices.Contains(r.EffectiveCapabilities, string(access.CapAdminAllObjects)) {
+			t.Errorf("the admin role changed: %+v", r)
+		}
+	}
+	// Within the editor's own capabilities it works.
+	b.post("/admin/roles/roleadmin/update", url.Values{"csrf": {tok}, "capability": {"edit_roles"}})
+	roles, _ = boss.Roles(ctx)
+	if i := slices.IndexFunc(roles, func(r wire.Role) bool { return r.Name == "roleadmin" }); i < 0 || !slices.Equal(roles[i].Capabilities, []string{"edit_roles"}) {
+		t.Errorf("a role edit within the editor's capabilities made %+v", roles)
 	}
 }

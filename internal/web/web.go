@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -240,8 +241,10 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"pathesc": url.PathEscape,
-	"rowArgs": func(id string, n int, r adminRow, csrf string, p *access.Principal) rowActions {
-		return rowActions{ID: id, N: n, Row: r, CSRF: csrf, P: p}
+	// inList: whether a cell's ", "-joined list holds item.
+	"inList": func(list, item string) bool { return slices.Contains(strings.Split(list, ", "), item) },
+	"rowArgs": func(id string, n int, r adminRow, csrf string, p *access.Principal, caps []string) rowActions {
+		return rowActions{ID: id, N: n, Row: r, CSRF: csrf, P: p, Capabilities: caps}
 	},
 	"can": func(p *access.Principal, c string) bool { return p.Can(access.Capability(c)) },
 }
