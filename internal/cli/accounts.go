@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -214,13 +215,43 @@ func newRolesCmd(env *Env, g *globals) *cobra.Command {
 			return c.Roles(cmd.Context())
 		}, rolesTable),
 	}
+	var setCaps, setInherit, setIndexes string
+	set := &cobra.Command{
+		Use:   "set NAME [--capabilities C1,C2] [--inherit R1,R2] [--indexes I1,I2]",
+		Short: "Change a role: each list given replaces the role's (an empty one clears it); the others stay",
+		Args:  needArgs(1, "the role's NAME"),
+		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Role, error) {
+			rs, err := c.Roles(cmd.Context())
+			if err != nil {
+				return wire.Role{}, err
+			}
+			i := slices.IndexFunc(rs, func(r wire.Role) bool { return r.Name == args[0] })
+			if i < 0 {
+				return wire.Role{}, errdefs.NotFoundf("role %q not found: `dockyard roles list` shows the roles", args[0])
+			}
+			req := wire.RoleRequest{Name: args[0], Capabilities: rs[i].Capabilities, Inherit: rs[i].Inherit, SearchIndexes: rs[i].SearchIndexes}
+			if cmd.Flags().Changed("capabilities") {
+				req.Capabilities = splitList(setCaps)
+			}
+			if cmd.Flags().Changed("inherit") {
+				req.Inherit = splitList(setInherit)
+			}
+			if cmd.Flags().Changed("indexes") {
+				req.SearchIndexes = splitList(setIndexes)
+			}
+			return c.UpdateRole(cmd.Context(), args[0], req)
+		}, one(rolesTable)),
+	}
+	set.Flags().StringVar(&setCaps, "capabilities", "", "comma-separated capabilities (replaces the list)")
+	set.Flags().StringVar(&setInherit, "inherit", "", "comma-separated roles to inherit from (replaces the list)")
+	set.Flags().StringVar(&setIndexes, "indexes", "", "comma-separated event indexes members may search (replaces the list)")
 	del := env.deleteCmd(g, deleteSpec{
 		use: "delete NAME", short: "Delete a role", argWhat: "the role's NAME", noun: "role",
 		del: func(cmd *cobra.Command, c *client.Client, name string) error {
 			return c.DeleteRole(cmd.Context(), name)
 		},
 	})
-	cmd.AddCommand(add, list, del)
+	cmd.AddCommand(add, list, set, del)
 	return cmd
 }
 

@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dockyard/dockyard/internal/server/servertest"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // run runs the CLI with args and stdin, in an environment that has only the
@@ -64,6 +66,18 @@ func TestLoginWhoamiUsersRolesTokens(t *testing.T) {
 	}
 	if _, e, code := run(t, vars, "", "roles", "add", "analysts", "--capabilities", "search", "--inherit", "user"); code != 0 {
 		t.Fatalf("roles add: %s", e)
+	}
+	if _, e, code := run(t, vars, "", "roles", "set", "analysts", "--capabilities", "search,list_mltk_container"); code != 0 {
+		t.Fatalf("roles set: %s", e)
+	}
+	out, _, _ = run(t, vars, "", "roles", "list", "-o", "json")
+	var after []wire.Role
+	if err := json.Unmarshal([]byte(out), &after); err != nil {
+		t.Fatalf("roles list: %v %s", err, out)
+	}
+	if i := slices.IndexFunc(after, func(r wire.Role) bool { return r.Name == "analysts" }); i < 0 ||
+		!slices.Equal(after[i].Capabilities, []string{"list_mltk_container", "search"}) || !slices.Equal(after[i].Inherit, []string{"user"}) {
+		t.Fatalf("roles set did not replace the capabilities only: %s", out)
 	}
 	_, e, code = run(t, vars, "", "roles", "add", "bad", "--capabilities", "fly_to_moon")
 	if code == 0 || !strings.Contains(e, "fly_to_moon") {

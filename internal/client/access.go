@@ -58,6 +58,13 @@ func (c *Client) AddRole(ctx context.Context, req wire.RoleRequest) (wire.Role, 
 	return out, c.Do(ctx, "POST", "/v1/roles", req, &out)
 }
 
+// UpdateRole replaces a role's capabilities, inherited roles and search
+// indexes.
+func (c *Client) UpdateRole(ctx context.Context, name string, req wire.RoleRequest) (wire.Role, error) {
+	var out wire.Role
+	return out, c.Do(ctx, "PATCH", "/v1/roles/"+url.PathEscape(name), req, &out)
+}
+
 // DeleteRole removes a role.
 func (c *Client) DeleteRole(ctx context.Context, name string) error {
 	return c.Do(ctx, "DELETE", "/v1/roles/"+url.PathEscape(name), nil, nil)
