@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/dockyard/dockyard/internal/access"
@@ -37,6 +38,7 @@ type adminSection struct {
 	cap       access.Capability
 	method    string
 	pattern   string
+	query     url.Values
 	Columns   []string
 	Rows      []adminRow
 	Object    bool // the answer is one object: shown as rows of field and value
@@ -92,8 +94,12 @@ func (c *Console) adminData(r *http.Request) (adminData, error) {
 		if s.cap != api.Authenticated && !p.Can(s.cap) {
 			continue
 		}
+		if s.ID == "tokens" && p.Can(access.CapEditAllTokens) {
+			// Holders of edit_tokens_all see (and may revoke) everybody's.
+			s.Title, s.query = "API tokens (everybody's)", url.Values{"all": {"true"}}
+		}
 		var b api.Buffer
-		if err := c.api.Invoke(&b, r, s.method, s.pattern, nil, nil, nil); err != nil {
+		if err := c.api.Invoke(&b, r, s.method, s.pattern, nil, s.query, nil); err != nil {
 			return d, err
 		}
 		var err error
@@ -224,7 +230,8 @@ func (c *Console) adminDeleteUser(w http.ResponseWriter, r *http.Request) error 
 // adminAddHECToken creates a HEC token and shows its secret once, on the
 // page that answers the form (never in an address).
 func (c *Console) adminAddHECToken(w http.ResponseWriter, r *http.Request) error {
-	req := wire.HECTokenRequest{Name: strings.TrimSpace(r.PostFormValue("name")), Indexes: roleList(r.PostFormValue("indexes"))}
+	req := wire.HECTokenRequest{Name: strings.TrimSpace(r.PostFormValue("name")), Indexes: roleList(r.PostFormValue("indexes")),
+		DefaultIndex: strings.TrimSpace(r.PostFormValue("default_index")), UseAck: r.PostFormValue("use_ack") == "yes"}
 	var nt wire.NewHECToken
 	if err := c.api.InvokeJSON(r, "POST", "/v1/hec/tokens", nil, nil, req, &nt); err != nil {
 		return err

@@ -56,6 +56,9 @@ func (c *Console) adminUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	name := r.PathValue("name")
 	roles := roleList(r.PostFormValue("roles"))
 	req := wire.UserRequest{Roles: &roles}
+	if app := strings.TrimSpace(r.PostFormValue("default_app")); app != "" {
+		req.DefaultApp = &app
+	}
 	if pw := r.PostFormValue("password"); pw != "" {
 		req.Password = &pw
 	}

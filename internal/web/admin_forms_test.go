@@ -50,8 +50,9 @@ func TestAdministrationForms(t *testing.T) {
 
 	// Users: change roles and password; delete needs the box.
 	h.User("ursula", access.RoleUser)
-	b.post("/admin/users/ursula/update", f("roles", "user, power", "password", "ursula-new-password-1"))
-	if u, err := h.Srv.Access().GetUser(ctx, "ursula"); err != nil || !slices.Equal(u.Roles, []string{"power", "user"}) {
+	b.post("/admin/apps", f("name", "team"))
+	b.post("/admin/users/ursula/update", f("roles", "user, power", "password", "ursula-new-password-1", "default_app", "team"))
+	if u, err := h.Srv.Access().GetUser(ctx, "ursula"); err != nil || !slices.Equal(u.Roles, []string{"power", "user"}) || u.DefaultApp != "team" {
 		t.Errorf("ursula after the form: %+v (%v)", u, err)
 	}
 	if _, err := h.Client("").Login(ctx, "ursula", "ursula-new-password-1"); err != nil {
@@ -125,8 +126,23 @@ func TestAdministrationForms(t *testing.T) {
 		t.Errorf("the revoked token still works")
 	}
 
+	// Holders of edit_tokens_all see and revoke everybody's.
+	other := h.User("otto", access.RoleUser)
+	ot, err := other.CreateToken(ctx, wire.TokenRequest{Name: "otto-script"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = b.page("/admin")
+	if !strings.Contains(page, "API tokens (everybody&#39;s)") || !strings.Contains(page, `action="/admin/tokens/`+ot.ID+`/revoke"`) {
+		t.Fatalf("the administrator is not offered otto's token %s", ot.ID)
+	}
+	b.post("/admin/tokens/"+ot.ID+"/revoke", f("confirm", "yes"))
+	if _, err := h.Client(ot.Token).Apps(ctx); err == nil {
+		t.Errorf("otto's revoked token still works")
+	}
+
 	// HEC tokens: disable, enable, delete.
-	if resp, body := b.do("POST", "/admin/hec-tokens", f("name", "feed", "indexes", "main"), nil); resp.StatusCode != http.StatusOK {
+	if resp, body := b.do("POST", "/admin/hec-tokens", f("name", "feed", "indexes", "main", "use_ack", "yes"), nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("create a HEC token: %d %s", resp.StatusCode, body)
 	}
 	hec := func() *wire.HECToken {
@@ -140,6 +156,9 @@ func TestAdministrationForms(t *testing.T) {
 			}
 		}
 		return nil
+	}
+	if x := hec(); x == nil || !x.UseAck || x.DefaultIndex != "main" {
+		t.Errorf("the HEC token as created: %+v", x)
 	}
 	b.post("/admin/hec-tokens/feed/disable", f())
 	if x := hec(); x == nil || !x.Disabled {
