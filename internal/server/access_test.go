@@ -57,6 +57,18 @@ func TestNoEscalationThroughUserAdministration(t *testing.T) {
 			_, err := ua.AddRole(ctx, wire.RoleRequest{Name: "root", SearchIndexes: []string{"_internal"}})
 			return err
 		}},
+		{"give its own role a capability it lacks", "role.update", "capability admin_all_objects", func() error {
+			_, err := ua.UpdateRole(ctx, "useradmin", wire.RoleRequest{Capabilities: []string{string(access.CapEditUser), string(access.CapEditRoles), string(access.CapAdminAllObjects)}, Inherit: []string{access.RoleUser}})
+			return err
+		}},
+		{"make the user role inherit admin", "role.update", "capability read_audit", func() error {
+			_, err := ua.UpdateRole(ctx, access.RoleUser, wire.RoleRequest{Capabilities: []string{string(access.CapSearch)}, Inherit: []string{access.RoleAdmin}})
+			return err
+		}},
+		{"change the admin role", "role.update", "admin role cannot be changed", func() error {
+			_, err := ua.UpdateRole(ctx, access.RoleAdmin, wire.RoleRequest{Capabilities: []string{string(access.CapSearch)}})
+			return err
+		}},
 	} {
 		if err := tc.call(); !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want 403 naming %s", tc.name, err, tc.want)
@@ -80,7 +92,7 @@ func TestNoEscalationThroughUserAdministration(t *testing.T) {
 		t.Fatalf("ua after the attempts: %+v, %v", w, err)
 	}
 	evs := auditEvents(t, h)
-	for _, action := range []string{"user.create", "user.update", "user.delete", "role.create"} {
+	for _, action := range []string{"user.create", "user.update", "user.delete", "role.create", "role.update"} {
 		if findEvent(evs, "ua", action, "denied") == nil {
 			t.Errorf("the refused %s is not audited as denied", action)
 		}
