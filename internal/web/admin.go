@@ -72,6 +72,7 @@ type rowActions struct {
 type adminData struct {
 	Sections     []adminSection
 	NewToken     *wire.NewHECToken
+	NewAPIToken  *wire.NewToken
 	Capabilities []string // every capability, for the role form's boxes
 	Severities   []string // the image policy's maximum severities
 }

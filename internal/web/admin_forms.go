@@ -25,6 +25,7 @@ func (c *Console) adminFormRoutes() []api.Route {
 		page("POST", "/admin/apps", access.CapManageApps, "app.create", c.adminAddApp),
 		page("POST", "/admin/apps/{name}/update", access.CapManageApps, "app.update", c.adminUpdateApp),
 		page("POST", "/admin/apps/{name}/delete", access.CapManageApps, "app.delete", c.adminDeleteApp),
+		page("POST", "/admin/tokens", access.CapEditOwnTokens, "token.create", c.adminAddToken),
 		page("POST", "/admin/tokens/{id}/revoke", access.CapEditOwnTokens, "token.revoke", c.adminRevokeToken),
 		page("POST", "/admin/hec-tokens/{name}/disable", access.CapEditHECToken, "hec_token.disable", c.adminHECState("disable")),
 		page("POST", "/admin/hec-tokens/{name}/enable", access.CapEditHECToken, "hec_token.enable", c.adminHECState("enable")),
@@ -148,6 +149,22 @@ func (c *Console) adminDeleteApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return done(w, r, "/admin#apps", "app "+name+" deleted")
+}
+
+// adminAddToken creates an API token of one's own and shows its secret
+// once, on the page that answers the form (never in an address).
+func (c *Console) adminAddToken(w http.ResponseWriter, r *http.Request) error {
+	req := wire.TokenRequest{Name: strings.TrimSpace(r.PostFormValue("name")), Expires: strings.TrimSpace(r.PostFormValue("expires"))}
+	var nt wire.NewToken
+	if err := c.api.InvokeJSON(r, "POST", "/v1/tokens", nil, nil, req, &nt); err != nil {
+		return err
+	}
+	d, err := c.adminData(r)
+	if err != nil {
+		return err
+	}
+	d.NewAPIToken = &nt
+	return c.render(w, r, http.StatusOK, "admin", "Administration", d)
 }
 
 func (c *Console) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -124,6 +126,22 @@ func TestAdministrationForms(t *testing.T) {
 	b.post("/admin/tokens/"+nt.ID+"/revoke", f("confirm", "yes"))
 	if _, err := h.Client(nt.Token).Apps(ctx); err == nil {
 		t.Errorf("the revoked token still works")
+	}
+
+	// An API token from the form: its secret shown once, and it works.
+	resp, body := b.do("POST", "/admin/tokens", f("name", "from-web", "expires", "24h"), nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="new-api-token"`) {
+		t.Fatalf("create an API token: %d %s", resp.StatusCode, body)
+	}
+	secret := regexp.MustCompile(`id="new-api-token"><p>[^<]*</p><pre>([^<]+)</pre>`).FindStringSubmatch(body)
+	if secret == nil {
+		t.Fatalf("no secret on the answer page:\n%s", body)
+	}
+	if w, err := h.Client(html.UnescapeString(secret[1])).Whoami(ctx); err != nil || w.User != "boss" {
+		t.Errorf("the new token does not work as boss: %+v %v", w, err)
+	}
+	if page, _ := b.page("/admin"); strings.Contains(page, secret[1]) {
+		t.Errorf("the API token's secret is shown again")
 	}
 
 	// Holders of edit_tokens_all see and revoke everybody's.
