@@ -196,6 +196,7 @@ func TestEachRoleSeesWhatTheAPIShows(t *testing.T) {
 				`id="observability-form"`:             access.CapConfigureContainer,
 				`action="/admin/users/olivia/update"`: access.CapEditUser,
 				`action="/admin/hec-tokens"`:          access.CapEditHECToken,
+				`id="token-form"`:                     access.CapEditOwnTokens,
 			} {
 				if has := strings.Contains(admin, marker); has != p.Can(capability) {
 					t.Errorf("the administration page shows %s: %v, want %v (%s holds %s: %v)", marker, has, p.Can(capability), who, capability, p.Can(capability))
