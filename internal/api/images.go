@@ -84,15 +84,22 @@ func (i *ImagesAPI) add(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	scan := i.runScanner(r, p.User, e)
 	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
 		if err := i.Images.Create(r.Context(), e); err != nil {
 			return err
 		}
-		return i.recordErr(r, audit.Event{Action: "image.add", Object: "image:" + e.Name, Details: entryDetails(e)})
+		if err := i.recordErr(r, audit.Event{Action: "image.add", Object: "image:" + e.Name, Details: entryDetails(e)}); err != nil {
+			return err
+		}
+		return i.storeScan(r, &scan)
 	}); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, imageWire(images.Image{Entry: e}))
+	i.auditScanFailure(r, e, scan)
+	out := imageWire(images.Image{Entry: e})
+	out.Scan = scan.summary()
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 func (i *ImagesAPI) update(w http.ResponseWriter, r *http.Request) error {
@@ -105,6 +112,7 @@ func (i *ImagesAPI) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	scan := i.runScanner(r, p.User, after)
 	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
 		if err := i.Images.Save(r.Context(), after); err != nil {
 			return err
@@ -112,11 +120,17 @@ func (i *ImagesAPI) update(w http.ResponseWriter, r *http.Request) error {
 		d := entryDetails(after)
 		d["before"] = entryDetails(before)
 		d["changed"] = before.Digest != after.Digest
-		return i.recordErr(r, audit.Event{Action: "image.update", Object: "image:" + after.Name, Details: d})
+		if err := i.recordErr(r, audit.Event{Action: "image.update", Object: "image:" + after.Name, Details: d}); err != nil {
+			return err
+		}
+		return i.storeScan(r, &scan)
 	}); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, imageWire(images.Image{Entry: after}))
+	i.auditScanFailure(r, after, scan)
+	out := imageWire(images.Image{Entry: after})
+	out.Scan = scan.summary()
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (i *ImagesAPI) remove(w http.ResponseWriter, r *http.Request) error {

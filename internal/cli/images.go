@@ -46,7 +46,7 @@ func newImagesCmd(env *Env, g *globals) *cobra.Command {
 	})
 	return group("images", "The image catalogue: the images containers start from, pinned by digest",
 		newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove,
-		newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g))
+		newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g), newImagesBuildCmd(env, g))
 }
 
 func newImagesAddCmd(env *Env, g *globals) *cobra.Command {
@@ -61,7 +61,9 @@ func newImagesAddCmd(env *Env, g *globals) *cobra.Command {
 			if req.Ref == "" && req.Runtime != "process" {
 				return wire.Image{}, usagef("%s needs --ref REF: a registry reference HOST[:PORT]/REPO:TAG, or an image on the Docker host (docker images)", cmd.CommandPath())
 			}
-			return c.AddImage(cmd.Context(), req)
+			im, err := c.AddImage(cmd.Context(), req)
+			env.noteScan(im)
+			return im, err
 		}, one(imagesTable)),
 	}
 	cmd.Flags().StringVar(&req.Ref, "ref", "", "the image: HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) in a registry, or REPO:TAG on the Docker host")
@@ -89,7 +91,9 @@ func newImagesUpdateCmd(env *Env, g *globals) *cobra.Command {
 			if cmd.Flags().Changed("gpu") {
 				req.GPU = &gpu
 			}
-			return c.UpdateImage(cmd.Context(), args[0], req)
+			im, err := c.UpdateImage(cmd.Context(), args[0], req)
+			env.noteScan(im)
+			return im, err
 		}, one(imagesTable)),
 	}
 	cmd.Flags().StringVar(&ref, "ref", "", "a new reference to resolve and pin")

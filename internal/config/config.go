@@ -21,6 +21,7 @@ type Config struct {
 	Search     Search     `yaml:"search"`
 	Models     Models     `yaml:"models"`
 	Containers Containers `yaml:"containers"`
+	Images     Images     `yaml:"images"`
 	Telemetry  Telemetry  `yaml:"telemetry"`
 	Audit      Audit      `yaml:"audit"`
 	HEC        HEC        `yaml:"hec"`
@@ -118,6 +119,12 @@ type Containers struct {
 	Limits            ContainerLimits `yaml:"limits"`
 }
 
+// Images configures the image catalogue.
+type Images struct {
+	ScannerCommand string        `yaml:"scanner_command" doc:"scanner installed on the server's host run on every docker image images add or update pins, its standard output imported as the image's scan report: arguments split on spaces (no shell), {ref} is what the entry runs, {digest} its digest, {name} its name, e.g. 'trivy image --quiet --format json {ref}'; empty: none"`
+	ScannerTimeout time.Duration `yaml:"scanner_timeout" doc:"longest images.scanner_command may run on one image before it is stopped (the add or update then goes on unscanned)"`
+}
+
 // ProcessRuntime configures the process runtime's sandbox.
 type ProcessRuntime struct {
 	Sandbox string `yaml:"sandbox" doc:"required, auto or off: run each process-runtime container in a bubblewrap sandbox; auto sandboxes when bwrap works and otherwise runs unsandboxed (administrators only)"`
@@ -174,6 +181,7 @@ func Default() Config {
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
 		},
+		Images:    Images{ScannerTimeout: 10 * time.Minute},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},

@@ -65,6 +65,7 @@ func (c Config) Validate() error {
 		{"containers.limits.memory_bytes", notNegative(c.Containers.Limits.MemoryBytes)},
 		{"containers.limits.max_procs", notNegative(c.Containers.Limits.MaxProcs)},
 		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
+		{"images.scanner_timeout", positive(c.Images.ScannerTimeout)},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
 		{"storage.gc_interval", notNegative(int64(c.Storage.GCInterval))},
