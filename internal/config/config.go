@@ -115,6 +115,8 @@ type Containers struct {
 	AgentCertTTL      time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
 	AgentCommand      string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	CertsDir          string          `yaml:"certs_dir" doc:"directory of operator certificate pairs NAME.pem (leaf first) and NAME.key (mode 0600) that agents serve instead of ones the server CA issues, named by images add --cert or containers start --cert; empty: none"`
+	CertsCAFile       string          `yaml:"certs_ca_file" doc:"PEM CA bundle every certificate in containers.certs_dir must chain to; the server trusts it when it dials agents"`
 	Process           ProcessRuntime  `yaml:"process"`
 	Limits            ContainerLimits `yaml:"limits"`
 }

@@ -39,6 +39,7 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 		DefaultImage:      cfg.Containers.DefaultImage,
 		ProcessExecutable: agentExecutable(cfg),
 		Containers:        st.ListContainers,
+		CheckCert:         checkImageCert(rts.certs),
 		Scanner:           images.Scanner{Command: cfg.Images.ScannerCommand, Timeout: cfg.Images.ScannerTimeout},
 	})
 	if _, err := cat.Get(ctx, cfg.Containers.DefaultImage); err != nil {
