@@ -8,14 +8,13 @@ import (
 
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/images"
-	"github.com/dockyard/dockyard/internal/store"
 )
 
 // autoScan is the scan images.scanner_command made of an entry being
 // added or re-pinned: ok when a scanner ran, err when it failed.
 type autoScan struct {
 	ok   bool
-	scan store.ImageScan
+	scan images.Scan
 	rep  images.Report
 	err  error
 }

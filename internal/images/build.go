@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -42,6 +43,8 @@ const (
 	// the rootfs changes.
 	buildVersion = "1"
 )
+
+var suiteRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 
 // Labels a built image carries.
 const (
@@ -130,6 +133,12 @@ func Build(ctx context.Context, o BuildOptions) (BuildResult, error) {
 	if o.Importer == nil {
 		return BuildResult{}, errdefs.Unavailable("images build needs the Docker Engine to import the image into")
 	}
+	if !suiteRE.MatchString(o.Suite) {
+		return BuildResult{}, errdefs.Invalidf("--suite %q is not a Debian release name (bookworm, trixie)", o.Suite)
+	}
+	if !strings.HasPrefix(o.Mirror, "http://") && !strings.HasPrefix(o.Mirror, "https://") && !strings.HasPrefix(o.Mirror, "file:///") {
+		return BuildResult{}, errdefs.Invalidf("--mirror %q: give the mirror's URL, e.g. %s", o.Mirror, DefaultMirror)
+	}
 	for _, p := range o.Packages {
 		if p == "" || strings.ContainsAny(p, " \t\n,/") || strings.HasPrefix(p, "-") {
 			return BuildResult{}, errdefs.Invalidf("package %q is not a Debian package name", p)
@@ -144,7 +153,7 @@ func Build(ctx context.Context, o BuildOptions) (BuildResult, error) {
 	}
 	res := BuildResult{Ref: o.Ref, AgentSum: sum}
 
-	key := RootFSKey(o.Suite, o.Mirror, goruntime.GOARCH, o.Packages)
+	key := RootFSKey(o.Suite, o.Mirror, goarch(), o.Packages)
 	var rootfsTar string
 	if o.CacheDir != "" {
 		if err := os.MkdirAll(o.CacheDir, 0o700); err != nil {
@@ -400,3 +409,6 @@ func AppendAgent(w io.Writer, rootfs io.Reader, agent *os.File) error {
 	}
 	return tw.Close()
 }
+
+// goarch is the architecture the cache key names.
+func goarch() string { return goruntime.GOARCH }

@@ -28,6 +28,10 @@ type Scanner struct {
 	Timeout time.Duration
 }
 
+// Scan is a stored scan report (the store's record, named here so that the
+// API needs no import of the store).
+type Scan = store.ImageScan
+
 // maxScannerStderr bounds what a failure quotes of the scanner's errors.
 const maxScannerStderr = 2 << 10
 
