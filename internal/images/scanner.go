@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ func (s Scanner) Run(ctx context.Context, e Entry) ([]byte, error) {
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = scannerEnv(os.Environ())
 	var stdout limitedBuffer
 	stdout.max = maxReport
 	var stderr limitedBuffer
@@ -86,6 +88,18 @@ func (s Scanner) Run(ctx context.Context, e Entry) ([]byte, error) {
 		return nil, errdefs.Unavailablef("the scanner (images.scanner_command) printed more than %d bytes for %s: that is not a report this server reads", maxReport, e.RunRef)
 	}
 	return stdout.Bytes(), nil
+}
+
+// scannerEnv is the server's environment without Dockyard's own variables
+// (DOCKYARD_*), which may hold secrets no scanner needs.
+func scannerEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "DOCKYARD_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // limitedBuffer keeps the first max bytes written and notes the rest

@@ -28,6 +28,11 @@ func TestScannerRun(t *testing.T) {
 	if err != nil || strings.Join(args, "|") != "trivy|image|--format|json|"+e.RunRef+"|--name=golden-cpu" {
 		t.Fatalf("args = %q, %v", args, err)
 	}
+	// Dockyard's own variables do not reach it.
+	t.Setenv("DOCKYARD_TEST_SCANNER_SECRET", "s3cret")
+	if out, err := (images.Scanner{Command: script("env", "env")}).Run(ctx, e); err != nil || strings.Contains(string(out), "s3cret") || !strings.Contains(string(out), "PATH=") {
+		t.Fatalf("the scanner's environment = %q, %v", out, err)
+	}
 	// Arguments are never read by a shell.
 	out, err := images.Scanner{Command: script("echo", `printf '%s' "$1"`) + " {ref};touch"}.Run(ctx, e)
 	if err != nil || string(out) != e.RunRef+";touch" {
