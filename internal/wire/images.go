@@ -9,28 +9,29 @@ import (
 // the reference an administrator gave, the digest it was pinned to and
 // what the runtime is given to run exactly that content (RunRef).
 type Image struct {
-	Name       string `json:"name"`
-	Runtime    string `json:"runtime"`
-	Ref        string `json:"ref"`
-	Digest     string `json:"digest,omitempty"`
-	RunRef     string `json:"run_ref,omitempty"`
-	Source     string `json:"source,omitempty"` // registry, engine or executable
-	Title      string `json:"title,omitempty"`
-	GPU        bool   `json:"gpu"`
-	Builtin    bool   `json:"builtin"`
-	Default    bool   `json:"default"`
-	Containers int    `json:"containers"`       // container records that use it
-	Policy     string `json:"policy,omitempty"` // what the image policy decides for a start now (images show)
+	Name       string    `json:"name"`
+	Runtime    string    `json:"runtime"`
+	Ref        string    `json:"ref"`
+	Digest     string    `json:"digest,omitempty"`
+	RunRef     string    `json:"run_ref,omitempty"`
+	Source     string    `json:"source,omitempty"` // registry, engine or executable
+	Title      string    `json:"title,omitempty"`
+	GPU        bool      `json:"gpu"`
+	Builtin    bool      `json:"builtin"`
+	Default    bool      `json:"default"`
+	Containers int       `json:"containers"`       // container records that use it
+	Policy     string    `json:"policy,omitempty"` // what the image policy decides for a start now (images show)
+	CreatedBy  string    `json:"created_by,omitempty"`
+	Created    time.Time `json:"created,omitzero"`
+	UpdatedBy  string    `json:"updated_by,omitempty"`
+	Updated    time.Time `json:"updated,omitzero"`
+
 	// Scan is what images.scanner_command found at this add or update
 	// ("failed: ..." when it failed; empty when no scanner is configured).
 	Scan string `json:"scan,omitempty"`
 	// Cert is the operator certificate pair its agents serve (absent:
 	// one the server CA issues).
-	Cert      string    `json:"cert,omitempty"`
-	CreatedBy string    `json:"created_by,omitempty"`
-	Created   time.Time `json:"created,omitzero"`
-	UpdatedBy string    `json:"updated_by,omitempty"`
-	Updated   time.Time `json:"updated,omitzero"`
+	Cert string `json:"cert,omitempty"`
 }
 
 // ImageAdd adds a catalogue entry: Ref is resolved to a digest and pinned.
