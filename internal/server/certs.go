@@ -42,15 +42,26 @@ func certSource(certs *pki.AgentCerts) containers.CertSource {
 	return certs
 }
 
+// agentCertHosts are the addresses the server dials agents at, by
+// runtime, which an operator certificate must cover: process and docker
+// agents listen on loopback (the docker runtime publishes on 127.0.0.1).
+// A runtime that dials another name adds it here.
+func agentCertHosts() map[string][]string {
+	return map[string][]string{"process": {"127.0.0.1"}, "docker": {"127.0.0.1"}}
+}
+
 // checkImageCert checks the operator certificate a catalogue entry names,
 // for agents of its runtime (nil when none are configured).
 func checkImageCert(certs *pki.AgentCerts) func(name, runtime string) error {
 	if certs == nil {
 		return nil
 	}
-	return func(name, _ string) error {
-		// Process and docker agents are dialled on loopback.
-		_, _, err := certs.Load(name, []string{"127.0.0.1"})
+	return func(name, runtime string) error {
+		hosts, ok := agentCertHosts()[runtime]
+		if !ok {
+			hosts = []string{"127.0.0.1"}
+		}
+		_, _, err := certs.Load(name, hosts)
 		return err
 	}
 }

@@ -146,6 +146,7 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		Roles:          acc,
 		HECTokens:      cfg.Containers.HECTokens,
 		Certs:          certSource(rts.certs),
+		CertHosts:      agentCertHosts(),
 	})
 	if err != nil {
 		return nil, nil, err
