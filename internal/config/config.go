@@ -21,6 +21,7 @@ type Config struct {
 	Search     Search     `yaml:"search"`
 	Models     Models     `yaml:"models"`
 	Containers Containers `yaml:"containers"`
+	Images     Images     `yaml:"images"`
 	Telemetry  Telemetry  `yaml:"telemetry"`
 	Audit      Audit      `yaml:"audit"`
 	HEC        HEC        `yaml:"hec"`
@@ -114,8 +115,16 @@ type Containers struct {
 	AgentCertTTL      time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
 	AgentCommand      string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	CertsDir          string          `yaml:"certs_dir" doc:"directory of operator certificate pairs NAME.pem (leaf first) and NAME.key (mode 0600) that agents serve instead of ones the server CA issues, named by images add --cert or containers start --cert; empty: none"`
+	CertsCAFile       string          `yaml:"certs_ca_file" doc:"PEM CA bundle every certificate in containers.certs_dir must chain to; the server trusts it when it dials agents"`
 	Process           ProcessRuntime  `yaml:"process"`
 	Limits            ContainerLimits `yaml:"limits"`
+}
+
+// Images configures the image catalogue.
+type Images struct {
+	ScannerCommand string        `yaml:"scanner_command" doc:"scanner installed on the server's host run on every docker image images add or update pins, its standard output imported as the image's scan report: arguments split on spaces (no shell), {ref} is what the entry runs, {digest} its digest, {name} its name, e.g. 'trivy image --quiet --format json {ref}'; empty: none"`
+	ScannerTimeout time.Duration `yaml:"scanner_timeout" doc:"longest images.scanner_command may run on one image before it is stopped (the add or update then goes on unscanned)"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -174,6 +183,7 @@ func Default() Config {
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
 		},
+		Images:    Images{ScannerTimeout: 10 * time.Minute},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},

@@ -110,6 +110,14 @@ type Options struct {
 	// Roles checks the roles a container is shared with (Share); nil
 	// accepts any name.
 	Roles RoleChecker
+
+	// Certs holds the operator certificate pairs a start or an image
+	// entry may name (containers.certs_dir); nil refuses them.
+	Certs CertSource
+	// CertHosts are the addresses the server dials agents at, by
+	// runtime, which an operator certificate must cover (127.0.0.1 for a
+	// runtime not listed).
+	CertHosts map[string][]string
 }
 
 // PinnedImage is what a catalogue entry runs: its runtime, the reference
@@ -124,6 +132,9 @@ type PinnedImage struct {
 	// Pull makes the content present on the runtime's host; nil when
 	// there is nothing to pull. Called once the start is authorised.
 	Pull func(ctx context.Context) error
+	// Cert is the operator certificate pair the entry's agents serve
+	// ("" for one the server CA issues).
+	Cert string
 }
 
 // Container is a container's record as the service's callers see it: the

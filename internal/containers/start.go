@@ -21,6 +21,10 @@ type StartRequest struct {
 	Runtime string
 	Model   string
 	GPUs    int
+	// Cert names an operator certificate pair (containers.certs_dir) for
+	// this container's agent, instead of its image entry's or one the
+	// server CA issues; it needs configure_mltk_container.
+	Cert string
 
 	pinned *PinnedImage // set by pin
 }
@@ -98,6 +102,9 @@ func (s *Service) checkStart(p *access.Principal, name, sc string, req StartRequ
 	if req.GPUs < 0 {
 		return errdefs.Invalid("gpus must be 0 or more")
 	}
+	if err := checkCertRequest(p, name, req); err != nil {
+		return err
+	}
 	if req.GPUs > 0 {
 		if err := needCap(p, access.CapUseGPU, fmt.Sprintf("starting container %q with GPUs", name)); err != nil {
 			return err
@@ -159,7 +166,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 			rc, ierr = old.Inspect(ctx, c.RuntimeID)
 		}
 		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && rc.Image == ref && c.GPUs == req.GPUs &&
-			(req.Model == "" || req.Model == c.Model)
+			(req.Model == "" || req.Model == c.Model) && rc.Labels[LabelCert] == effectiveCert(ctx, keptCert(c, req))
 		if same && rc.State == runtime.StateRunning {
 			c = s.running(ctx, c, rc, p, false)
 			return c, nil
@@ -174,6 +181,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		}
 	}
 	c.Runtime, c.Image, c.GPUs, c.Desired = rtName, image, req.GPUs, DesiredRunning
+	c.Cert = keptCert(c, req)
 	if req.Model != "" {
 		c.Model = req.Model
 	}
@@ -218,6 +226,10 @@ func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Contai
 		labels[runtime.LabelModel] = c.Model
 	}
 	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: ref, Labels: labels, GPUs: c.GPUs}
+	var err error
+	if spec.AgentCert, err = s.agentCert(ctx, c, labels); err != nil {
+		return "", err
+	}
 	if s.o.Python != "" {
 		spec.Args = []string{"--python", s.o.Python}
 	}

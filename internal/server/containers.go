@@ -53,18 +53,27 @@ type runtimes struct {
 	byName     map[string]runtime.Runtime
 	ca         *pki.CA
 	clientCert tls.Certificate
+	// certs are the operator certificates agents may serve (nil: none).
+	certs *pki.AgentCerts
 }
 
 // agentTLS verifies the agents (the server CA) and presents the server's
 // client certificate. Agents started without --client-ca (by an older
 // server, adopted at start) ignore the certificate they did not ask for.
-func (r runtimes) agentTLS() *tls.Config { return pki.MutualTLSClientConfig(r.ca, r.clientCert) }
+func (r runtimes) agentTLS() *tls.Config {
+	return withOperatorRoots(pki.MutualTLSClientConfig(r.ca, r.clientCert), r.certs)
+}
 
 // openRuntimes builds the process runtime (agents issued certificates by
 // the server CA, under DATA/containers) and, when its daemon answers, the
 // Docker runtime. The caller closes them with the returned closer.
 func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *pki.CA, clientCert tls.Certificate, log *slog.Logger) (runtimes, func() error, error) {
 	rts := runtimes{byName: map[string]runtime.Runtime{}, ca: ca, clientCert: clientCert}
+	certs, err := openAgentCerts(cfg)
+	if err != nil {
+		return rts, nil, err
+	}
+	rts.certs = certs
 	proc, err := process.New(process.Config{
 		BaseDir:       filepath.Join(cfg.Data, "containers"),
 		Issuer:        ca,
@@ -136,6 +145,8 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		Principals:     acc,
 		Roles:          acc,
 		HECTokens:      cfg.Containers.HECTokens,
+		Certs:          certSource(rts.certs),
+		CertHosts:      agentCertHosts(),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -38,6 +38,10 @@ type Container struct {
 	// only its owner and administrators. Development containers (Scope
 	// set) are never shared.
 	Roles []string
+
+	// Cert names the operator certificate pair (containers.certs_dir)
+	// its agent serves; "" for one the server CA issues.
+	Cert string
 }
 
 // ContainerStore keeps container records.

@@ -44,7 +44,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		}
 		return runtime.Container{}, err
 	}
-	certPEM, keyPEM, err := r.cfg.Issuer.IssueServer("dockyard-agent-"+spec.Name, []string{r.cfg.PublishIP, "localhost"}, r.cfg.CertTTL)
+	certPEM, keyPEM, err := agentCert(spec, r.cfg.Issuer, []string{r.cfg.PublishIP, "localhost"}, r.cfg.CertTTL)
 	if err != nil {
 		return runtime.Container{}, fmt.Errorf("container %q: issuing the agent certificate: %w", spec.Name, err)
 	}
