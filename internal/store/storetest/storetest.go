@@ -37,6 +37,7 @@ var domains = []struct {
 	{"images", testImages},
 	{"registries", testRegistries},
 	{"image_scans", testImageScans},
+	{"gpu_quotas", testGPUQuotas},
 	{"tx", testTx},
 }
 
