@@ -54,7 +54,7 @@ const (
 
 // Options configure a Service.
 type Options struct {
-	Store store.ContainerStore
+	Store Store
 	// Runtimes are the backends by name ("process", "docker").
 	Runtimes map[string]runtime.Runtime
 	// DefaultRuntime and DefaultImage are used when a start names none.
@@ -110,6 +110,10 @@ type Options struct {
 	// Roles checks the roles a container is shared with (Share); nil
 	// accepts any name.
 	Roles RoleChecker
+	// GPUQuotas caps the GPUs each owner's containers hold, checked in the
+	// transaction that records a start (see claim); nil: no quota beyond
+	// use_gpu.
+	GPUQuotas GPUQuotas
 }
 
 // PinnedImage is what a catalogue entry runs: its runtime, the reference
@@ -318,12 +322,27 @@ func (s *Service) refresh(ctx context.Context, c store.Container) store.Containe
 	if status == c.Status && endpoint == c.Endpoint {
 		return c
 	}
-	c.Status, c.Endpoint, c.Message, c.Updated = status, endpoint, msg, s.now()
-	if status == StatusLost {
-		c.RuntimeID = ""
-	}
-	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
+	// Write only the status, and only if the record is still as read: a
+	// start may have claimed it since (its GPUs, its desired state), and
+	// an older copy written back would undo that claim.
+	changed := false
+	err = s.o.Store.InTx(ctx, func(ctx context.Context) error {
+		cur, err := s.o.Store.GetContainer(ctx, c.Name, c.Scope)
+		if err != nil || cur.ID != c.ID || cur.RuntimeID != c.RuntimeID || cur.Status != c.Status || cur.Desired != c.Desired || cur.GPUs != c.GPUs {
+			return err
+		}
+		cur.Status, cur.Endpoint, cur.Message, cur.Updated = status, endpoint, msg, s.now()
+		if status == StatusLost {
+			cur.RuntimeID = ""
+		}
+		c, changed = cur, true
+		return s.o.Store.UpdateContainer(ctx, cur)
+	})
+	if err != nil {
 		s.o.Log.Warn("updating container status", "container", c.Name, "err", err)
+	}
+	if !changed {
+		return c
 	}
 	if status == StatusLost {
 		s.revokeHEC(ctx, c)
