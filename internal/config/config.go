@@ -116,6 +116,12 @@ type Containers struct {
 	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
 	Process           ProcessRuntime  `yaml:"process"`
 	Limits            ContainerLimits `yaml:"limits"`
+	GPU               ContainerGPU    `yaml:"gpu"`
+}
+
+// ContainerGPU governs GPUs (see docs/gpus.md).
+type ContainerGPU struct {
+	DefaultQuota int `yaml:"default_quota" doc:"the most GPUs a user may hold when no quota names them or any of their roles (dockyard gpu quota set); 0: none until an administrator sets a quota; -1: no limit but the hardware's"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -173,6 +179,7 @@ func Default() Config {
 			AgentCertTTL:      30 * 24 * time.Hour,
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			GPU:               ContainerGPU{DefaultQuota: 0},
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
