@@ -177,3 +177,31 @@ func TestGPUQuotaAccounting(t *testing.T) {
 		t.Errorf("carol holds %d, want 2", h)
 	}
 }
+
+// A start the server stopped in (a record that claimed GPUs and got no
+// runtime container) is marked failed at the next server start, so its
+// GPUs are not held forever.
+func TestInterruptedStartReleasesGPUs(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	for _, c := range []containers.Container{
+		{Name: "half", Owner: "carol", Runtime: "process", Desired: containers.DesiredRunning, Status: containers.StatusStarting, GPUs: 2},
+		{Name: "fresh", Owner: "carol", Runtime: "process", Desired: containers.DesiredRunning, Status: containers.StatusCreated, GPUs: 1},
+	} {
+		if _, err := e.db.CreateContainer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h := e.held(t, "carol"); h != 3 {
+		t.Fatalf("held before = %d", h)
+	}
+	if _, err := e.svc.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h := e.held(t, "carol"); h != 0 {
+		t.Fatalf("held after the reconcile at start = %d", h)
+	}
+	if c, _ := e.db.GetContainer(ctx, "half", ""); c.Status != containers.StatusFailed || !strings.Contains(c.Message, "start it again") {
+		t.Errorf("interrupted record = %+v", c)
+	}
+}
