@@ -30,8 +30,10 @@ func gpuTable(inv wire.GPUInventory) *table {
 			t.add("error", rt.Name, "-", "-", rt.Error)
 		case !rt.Supported:
 			t.add("none", rt.Name, "-", "0", "this runtime gives no GPUs")
+		case len(rt.Pools) == 0 && rt.Name == "docker":
+			t.add("none", rt.Name, "-", "0", "no GPUs: the engine has no nvidia runtime (install the NVIDIA Container Toolkit on the Docker host)")
 		case len(rt.Pools) == 0:
-			t.add("none", rt.Name, "-", "0", "no GPUs here (for docker: the NVIDIA Container Toolkit is not installed)")
+			t.add("none", rt.Name, "-", "0", "no GPUs on this runtime's nodes")
 		}
 		for _, p := range rt.Pools {
 			detail := p.Resource
