@@ -55,10 +55,11 @@ func (s *Service) pin(ctx context.Context, req *StartRequest) error {
 
 // Start starts the container (creating its record and its runtime
 // container when needed). It needs control_mltk_container, and use_gpu
-// when GPUs > 0 with the owner's GPU quota not exceeded (see claim); an existing container only by its owner or an
-// administrator (anyone else is told it does not exist), and on a runtime
-// that does not isolate only by an administrator. Starting a running
-// container with the same settings does nothing more.
+// when GPUs > 0 with room in the owner's GPU quota (see claim); an
+// existing container only by its owner or an administrator (anyone else
+// is told it does not exist), and on a runtime that does not isolate only
+// by an administrator. Starting a running container with the same
+// settings does nothing more.
 func (s *Service) Start(ctx context.Context, p *access.Principal, req StartRequest) (store.Container, error) {
 	n, sc, err := scope(p, req.Name)
 	if err != nil {
