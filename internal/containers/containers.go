@@ -2,7 +2,8 @@
 // records (desired state, owner, image, runtime, endpoint, model), starting
 // and stopping them through a runtime.Runtime with the capabilities the seed
 // system defines (list_mltk_container, control_mltk_container,
-// configure_mltk_container, and use_gpu for GPUs), externally run container
+// configure_mltk_container, and use_gpu for GPUs, within the owner's GPU
+// quota: see gpu.go), externally run container
 // endpoints, the reconcile pass that adopts a server's containers after a
 // restart (quarantining orphans, marking vanished ones lost), and Ensure,
 // which hands the search layer a running container's agent.
