@@ -191,6 +191,10 @@ var openapiSpecs = map[string]openapiSpec{
 	"POST /v1/registries":                 {Summary: "Add a private registry", Request: wire.RegistryAdd{}, Response: wire.Registry{}, Status: http.StatusCreated},
 	"POST /v1/registries/{host}/login":    {Summary: "Store a registry's credentials, sealed", Request: wire.RegistryLogin{}, Response: wire.Registry{}},
 	"DELETE /v1/registries/{host}":        {Summary: "Remove a registry and its credentials", Response: removedName{}},
+	"GET /v1/gpus":                        {Summary: "GPU inventory: each runtime's pools, who holds GPUs, and your limit", Response: wire.GPUInventory{}},
+	"GET /v1/gpu/quotas":                  {Summary: "List the GPU quotas", Response: []wire.GPUQuota{}},
+	"PUT /v1/gpu/quotas/{kind}/{name}":    {Summary: "Set the GPU quota of a user or of each member of a role", Request: wire.GPUQuotaSet{}, Response: wire.GPUQuota{}},
+	"DELETE /v1/gpu/quotas/{kind}/{name}": {Summary: "Remove a GPU quota", Response: wire.GPUQuota{}},
 
 	// telemetry
 	"GET /metrics":                   {OperationID: "metrics", Summary: "Prometheus metrics", ResponseType: textType},

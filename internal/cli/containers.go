@@ -61,7 +61,7 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 	start.Flags().StringVar(&image, "image", "", "an image of the catalogue, by name (`dockyard images list`; default: containers.default_image)")
 	start.Flags().StringVar(&rt, "runtime", "", "container runtime: process or docker (default: the image's)")
 	start.Flags().StringVar(&model, "model", "", "the model this container serves")
-	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
+	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu, a GPU image and room in the owner's GPU quota: `dockyard gpu list`)")
 	start.Flags().StringVar(&cert, "cert", "", "an operator certificate pair NAME.pem/NAME.key in containers.certs_dir for the agent, instead of its image's or one the server CA issues (needs configure_mltk_container)")
 	stop := &cobra.Command{
 		Use: "stop NAME [--force]", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),

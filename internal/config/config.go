@@ -119,6 +119,12 @@ type Containers struct {
 	CertsCAFile       string          `yaml:"certs_ca_file" doc:"PEM CA bundle every certificate in containers.certs_dir must chain to; the server trusts it when it dials agents"`
 	Process           ProcessRuntime  `yaml:"process"`
 	Limits            ContainerLimits `yaml:"limits"`
+	GPU               ContainerGPU    `yaml:"gpu"`
+}
+
+// ContainerGPU governs GPUs (see docs/gpus.md).
+type ContainerGPU struct {
+	DefaultQuota int `yaml:"default_quota" doc:"the most GPUs a user may hold when no quota names them or any of their roles (dockyard gpu quota set); 0: none until an administrator sets a quota; -1: no limit but the hardware's"`
 }
 
 // Images configures the image catalogue.
@@ -182,6 +188,7 @@ func Default() Config {
 			AgentCertTTL:      30 * 24 * time.Hour,
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			GPU:               ContainerGPU{DefaultQuota: 0},
 		},
 		Images:    Images{ScannerTimeout: 10 * time.Minute},
 		Telemetry: Telemetry{ServiceName: "dockyard"},

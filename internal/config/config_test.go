@@ -181,6 +181,7 @@ func TestValidate(t *testing.T) {
 		{"containers.limits.memory_bytes", func(c *config.Config) { c.Containers.Limits.MemoryBytes = -1 }},
 		{"containers.limits.max_procs", func(c *config.Config) { c.Containers.Limits.MaxProcs = -1 }},
 		{"containers.limits.max_open_files", func(c *config.Config) { c.Containers.Limits.MaxOpenFiles = -1 }},
+		{"containers.gpu.default_quota", func(c *config.Config) { c.Containers.GPU.DefaultQuota = -2 }},
 		{"telemetry.otlp_endpoint", func(c *config.Config) { c.Telemetry.OTLPEndpoint = "collector" }},
 		{"telemetry.service_name", func(c *config.Config) { c.Telemetry.ServiceName = "" }},
 	}

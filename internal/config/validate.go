@@ -70,6 +70,7 @@ func (c Config) Validate() error {
 		{"containers.limits.max_procs", notNegative(c.Containers.Limits.MaxProcs)},
 		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
 		{"images.scanner_timeout", positive(c.Images.ScannerTimeout)},
+		{"containers.gpu.default_quota", atLeastInt(int64(c.Containers.GPU.DefaultQuota), -1, "must be 0 or more, or -1 for no limit")},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
 		{"storage.gc_interval", notNegative(int64(c.Storage.GCInterval))},
@@ -179,6 +180,13 @@ func both(s, other, otherKey, what string) string {
 func pairToken(token, url string) string {
 	if url != "" && token == "" {
 		return "must be set when audit.checkpoint_hec_url is (the HEC token that may write there)"
+	}
+	return ""
+}
+
+func atLeastInt(n, min int64, msg string) string {
+	if n < min {
+		return fmt.Sprintf("%s, not %d", msg, n)
 	}
 	return ""
 }

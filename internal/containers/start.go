@@ -59,10 +59,11 @@ func (s *Service) pin(ctx context.Context, req *StartRequest) error {
 
 // Start starts the container (creating its record and its runtime
 // container when needed). It needs control_mltk_container, and use_gpu
-// when GPUs > 0; an existing container only by its owner or an
-// administrator (anyone else is told it does not exist), and on a runtime
-// that does not isolate only by an administrator. Starting a running
-// container with the same settings does nothing more.
+// when GPUs > 0 with room in the owner's GPU quota (see claim); an
+// existing container only by its owner or an administrator (anyone else
+// is told it does not exist), and on a runtime that does not isolate only
+// by an administrator. Starting a running container with the same
+// settings does nothing more.
 func (s *Service) Start(ctx context.Context, p *access.Principal, req StartRequest) (store.Container, error) {
 	n, sc, err := scope(p, req.Name)
 	if err != nil {
@@ -145,18 +146,10 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	if sc != "" {
 		owner = sc
 	}
-	c, err := s.o.Store.GetContainer(ctx, name, sc)
-	switch {
-	case errdefs.IsNotFound(err):
-		c, err = s.o.Store.CreateContainer(ctx, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
-			Desired: DesiredRunning, Status: StatusCreated, Model: req.Model, GPUs: req.GPUs, Created: s.now()})
-		if err != nil {
-			return store.Container{}, err
-		}
-	case err != nil:
+	c, err := s.claim(ctx, p, name, sc, owner, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
+		Desired: DesiredRunning, Status: StatusCreated, Model: req.Model, GPUs: req.GPUs, Created: s.now()}, req)
+	if err != nil {
 		return store.Container{}, err
-	case c.Runtime == RuntimeExternal:
-		return store.Container{}, errdefs.Conflictf("container %q is a registered external container: it is not started by Dockyard", name)
 	}
 	// Reuse the runtime container when it matches the request.
 	if c.RuntimeID != "" {
@@ -173,7 +166,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		}
 		if !same && ok && ierr == nil {
 			if err := old.Remove(ctx, c.RuntimeID); err != nil && !errdefs.IsNotFound(err) {
-				return c, fmt.Errorf("container %q: removing its old container: %w", name, err)
+				return s.failed(ctx, p, c, fmt.Errorf("removing its old container: %w", err))
 			}
 		}
 		if !same || ierr != nil {
@@ -198,7 +191,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		c.RuntimeID = id
 		c.Status, c.Message, c.Updated = StatusCreated, "", s.now()
 		if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
-			return c, err
+			return s.failed(ctx, p, c, err)
 		}
 	}
 	hec, err := s.startRuntime(ctx, rt, c)

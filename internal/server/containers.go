@@ -121,9 +121,10 @@ func containerLimits(cfg config.Config) runtime.Limits {
 // newContainers builds the container service and its routes, and runs the
 // reconcile pass that adopts this server's containers. Their agents get
 // the trace exporter's environment of obs and, when containers.hec_tokens
-// is on, HEC tokens for the indexes of ix.
+// is on, HEC tokens for the indexes of ix. Starts with GPUs are checked
+// against quotas.
 func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *endpoint, rts runtimes,
-	pin func(context.Context, string) (containers.PinnedImage, error), st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder,
+	pin func(context.Context, string) (containers.PinnedImage, error), st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, quotas containers.GPUQuotas, rec audit.Recorder,
 	ix *index.Service, obs observability, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
 	svc, err := containers.New(containers.Options{
 		Store:          st,
@@ -147,6 +148,7 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		HECTokens:      cfg.Containers.HECTokens,
 		Certs:          certSource(rts.certs),
 		CertHosts:      agentCertHosts(),
+		GPUQuotas:      quotas,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -17,7 +17,7 @@ type Container struct {
 	Image     string
 	Runtime   string // process | docker | external
 	Desired   string // running | stopped
-	Status    string // created | running | stopped | exited | lost | failed
+	Status    string // created | starting | running | stopped | exited | lost | failed
 	Message   string // why the status is what it is (a failure, "lost")
 	Endpoint  string // https://host:port of the agent while running
 	Model     string

@@ -65,6 +65,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	}
 	env["DOCKYARD_CONTAINER"] = spec.Name
 	env["HOME"] = "/tmp" // the root file system is read-only
+	gpuEnv(env, spec.GPUs)
 	lim, setting := r.limits(spec.Limits)
 	if lim.MemoryBytes > 0 {
 		env["DOCKYARD_MEMORY_LIMIT"] = strconv.FormatInt(lim.MemoryBytes, 10)

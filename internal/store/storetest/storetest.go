@@ -38,6 +38,7 @@ var domains = []struct {
 	{"registries", testRegistries},
 	{"image_scans", testImageScans},
 	{"certs", testCerts},
+	{"gpu_quotas", testGPUQuotas},
 	{"tx", testTx},
 }
 
