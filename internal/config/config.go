@@ -115,7 +115,24 @@ type Containers struct {
 	AgentCommand      string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
 	Process           ProcessRuntime  `yaml:"process"`
+	Kubernetes        Kubernetes      `yaml:"kubernetes"`
 	Limits            ContainerLimits `yaml:"limits"`
+}
+
+// Kubernetes configures the Kubernetes runtime (docs/kubernetes.md). It
+// is on when Kubeconfig is set or InCluster is true.
+type Kubernetes struct {
+	Kubeconfig      string `yaml:"kubeconfig" doc:"kubeconfig file of the cluster the kubernetes runtime runs containers in; empty (and in_cluster off): no kubernetes runtime"`
+	InCluster       bool   `yaml:"in_cluster" doc:"use the server's own ServiceAccount (the server runs in the cluster) instead of a kubeconfig"`
+	Namespace       string `yaml:"namespace" doc:"namespace of the containers' Pods, Secrets, Services and NetworkPolicies; empty: the server's own namespace in the cluster, else default"`
+	RunAsUser       int64  `yaml:"run_as_user" doc:"UID (and GID, fsGroup) the agents run as; 0 leaves it to the platform (OpenShift's restricted SCC assigns one); never root"`
+	ServerPodLabels string `yaml:"server_pod_labels" doc:"labels (k=v,...) of the server's Pods: the only Pods each container's NetworkPolicy admits to its agent"`
+	ServerNamespace string `yaml:"server_namespace" doc:"namespace of the server's Pods when it is not the containers' namespace"`
+	ServerCIDRs     string `yaml:"server_cidrs" doc:"address ranges (comma-separated CIDRs) the NetworkPolicies admit too: a server outside the cluster"`
+	GPUNodeSelector string `yaml:"gpu_node_selector" doc:"node selector (k=v,...) of Pods that request GPUs"`
+	GPUTolerations  string `yaml:"gpu_tolerations" doc:"tolerations (KEY[=VALUE]:EFFECT,...) of Pods that request GPUs; KEY alone tolerates any value"`
+	ImagePullPolicy string `yaml:"image_pull_policy" doc:"the agent container's image pull policy: IfNotPresent, Always or Never"`
+	Endpoint        string `yaml:"endpoint" doc:"how the server reaches an agent: service (its Service's cluster IP) or dns (the Service's name; the server must resolve cluster DNS)"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -172,7 +189,9 @@ func Default() Config {
 			ReconcileInterval: time.Minute,
 			AgentCertTTL:      30 * 24 * time.Hour,
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
-			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			Kubernetes: Kubernetes{RunAsUser: 65534, ServerPodLabels: "app.kubernetes.io/name=dockyard",
+				ImagePullPolicy: "IfNotPresent", Endpoint: "service"},
+			Limits: ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
