@@ -98,3 +98,11 @@ func cidrList(s string) string {
 	}
 	return ""
 }
+
+// kubeCluster refuses containers.runtime kubernetes without a cluster.
+func kubeCluster(runtime string, k Kubernetes) string {
+	if runtime == "kubernetes" && k.Kubeconfig == "" && !k.InCluster {
+		return "containers.runtime is kubernetes but no cluster is named: set containers.kubernetes.kubeconfig, or containers.kubernetes.in_cluster when the server runs in the cluster"
+	}
+	return ""
+}

@@ -62,6 +62,7 @@ func (c Config) Validate() error {
 		{"containers.default_image", nonEmpty(c.Containers.DefaultImage)},
 		{"containers.process.sandbox", oneOf(c.Containers.Process.Sandbox, "required", "auto", "off")},
 		{"containers.process.bwrap", nonEmpty(c.Containers.Process.Bwrap)},
+		{"containers.kubernetes.kubeconfig", kubeCluster(c.Containers.Runtime, c.Containers.Kubernetes)},
 		{"containers.kubernetes.run_as_user", notNegative(c.Containers.Kubernetes.RunAsUser)},
 		{"containers.kubernetes.server_pod_labels", labelList(c.Containers.Kubernetes.ServerPodLabels)},
 		{"containers.kubernetes.gpu_node_selector", labelList(c.Containers.Kubernetes.GPUNodeSelector)},

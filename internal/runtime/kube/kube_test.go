@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -451,36 +453,62 @@ func TestAdoptionAndLogs(t *testing.T) {
 }
 
 // StartWithEnv's environment reaches the agent through a Secret that is
-// gone once the agent answers, and is never in the Pod's spec.
+// gone once the agent answers (or fails to), and is never in the Pod's
+// spec; the HEC CA file is copied into the container's Secret.
 func TestStartEnv(t *testing.T) {
 	c := env(t)
 	ca := agenttest.NewCA(t)
-	rt := newRuntime(t, c, ca, newScope(), nil)
+	rt := newRuntime(t, c, ca, newScope(), func(cfg *kube.Config) { cfg.StartTimeout = 30 * time.Second })
 	ctx := ctxT(t)
 	ct, err := rt.Create(ctx, specFor(t, "startenv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const python = "/no/such/python-from-the-start-env"
-	if err := rt.StartWithEnv(ctx, ct.ID, map[string]string{"DOCKYARD_AGENT_PYTHON": python}); err != nil {
+	const secret = "hec-secret-5d2e"
+	caFile := filepath.Join(t.TempDir(), "hec-ca.pem")
+	caPEM := []byte("-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n")
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pod := podOf(t, c, rt, ct.ID)
-	raw, _ := json.Marshal(pod)
-	if strings.Contains(string(raw), python) {
-		t.Errorf("the start environment is in the Pod's spec")
-	}
-	if _, err := c.cs.CoreV1().Secrets(c.ns).Get(ctx, pod.Name+"-env", metav1.GetOptions{}); err == nil {
-		t.Errorf("the start environment's Secret outlived the start")
+	if err := rt.StartWithEnv(ctx, ct.ID, map[string]string{"DOCKYARD_AGENT_PYTHON": python, "DOCKYARD_HEC_TOKEN": secret, "DOCKYARD_HEC_CA_FILE": caFile}); err != nil {
+		t.Fatal(err)
 	}
 	ct, _ = rt.Inspect(ctx, ct.ID)
-	// The agent runs notebooks with the interpreter it was given: a fit
-	// fails naming it.
-	rc, err := rt.Logs(ctx, ct.ID, time.Time{})
+	info, err := agentclient.New(ct.Endpoint, ct.Token, ca.Client()).Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc.Close()
+	if !strings.Contains(info.RunnerError, python) {
+		t.Errorf("/v1/info runner_error = %q, want the start environment's interpreter %s", info.RunnerError, python)
+	}
+	pod := podOf(t, c, rt, ct.ID)
+	raw, _ := json.Marshal(pod)
+	if strings.Contains(string(raw), python) || strings.Contains(string(raw), secret) {
+		t.Errorf("the start environment is in the Pod's spec")
+	}
+	if _, err := c.cs.CoreV1().Secrets(c.ns).Get(ctx, pod.Name+"-env", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the start environment's Secret outlived the start: %v", err)
+	}
+	sec, err := c.cs.CoreV1().Secrets(c.ns).Get(ctx, pod.Name, metav1.GetOptions{})
+	if err != nil || string(sec.Data["hec-ca.pem"]) != string(caPEM) {
+		t.Errorf("the HEC CA in the container's Secret = %q, %v", sec.Data["hec-ca.pem"], err)
+	}
+
+	// An agent that exits at once: the Secret goes all the same.
+	spec := specFor(t, "startenv-fail")
+	spec.Args = []string{"--no-such-flag"}
+	ct2, err := rt.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.StartWithEnv(ctx, ct2.ID, map[string]string{"DOCKYARD_HEC_TOKEN": secret}); err == nil {
+		t.Fatal("StartWithEnv of an agent that exits = nil")
+	}
+	pod = podOf(t, c, rt, ct2.ID)
+	if _, err := c.cs.CoreV1().Secrets(c.ns).Get(ctx, pod.Name+"-env", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("after a failed start the start environment's Secret is still there: %v", err)
+	}
 }
 
 func TestStartFailure(t *testing.T) {
