@@ -110,6 +110,8 @@ func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *p
 		log.Warn("the kubernetes runtime is not available", "err", err)
 	case krt != nil:
 		rts.byName["kubernetes"] = krt
+		closeDocker := closer
+		closer = func() error { krt.Close(); return closeDocker() }
 	}
 	return rts, closer, nil
 }

@@ -256,6 +256,7 @@ func TestDeployManifestsAndRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rt.Close()
 	if err := rt.Ping(ctx); err != nil {
 		t.Fatalf("Ping as the ServiceAccount: %v", err)
 	}

@@ -190,6 +190,7 @@ type Runtime struct {
 	log      *slog.Logger
 	host     string // the API server, for messages
 	scopeVal string // LabelScope's value
+	watch    podWatch
 }
 
 var (
@@ -307,8 +308,11 @@ func (r *Runtime) Clientset() kubernetes.Interface { return r.cs }
 // Namespace is where the runtime's objects live.
 func (r *Runtime) Namespace() string { return r.cfg.Namespace }
 
-// Close releases nothing: the client holds no connections worth closing.
-func (r *Runtime) Close() error { return nil }
+// Close stops the runtime's Pod informer.
+func (r *Runtime) Close() error {
+	r.watch.close()
+	return nil
+}
 
 // Ping checks that the API server answers and that the runtime may list
 // its Secrets; ErrUnavailable or ErrPermissionDenied otherwise.

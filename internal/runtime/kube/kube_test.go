@@ -183,6 +183,7 @@ func newRuntime(t *testing.T, c *testCluster, ca *agenttest.CA, scope string, mo
 		for _, x := range list {
 			_ = rt.Remove(ctx, x.ID)
 		}
+		rt.Close()
 	})
 	return rt
 }

@@ -186,6 +186,8 @@ func (r *Runtime) waitHealthy(ctx context.Context, id, name string) error {
 	defer cancel()
 	pod := objName(o.key)
 	lastErr := fmt.Errorf("the Pod is not scheduled yet")
+	changed, stop := r.podChanged()
+	defer stop()
 	for {
 		o, err := r.get(ctx, id)
 		if err != nil {
@@ -219,10 +221,15 @@ func (r *Runtime) waitHealthy(ctx context.Context, id, name string) error {
 			}
 			lastErr = err
 		}
+		wait := pollEvery
+		if o.pod != nil && o.pod.Status.Phase == corev1.PodRunning {
+			wait = 200 * time.Millisecond // the agent is coming up: ask it again soon
+		}
 		select {
 		case <-ctx.Done():
 			return r.startTimeout(pod, name, lastErr)
-		case <-time.After(200 * time.Millisecond):
+		case <-changed:
+		case <-time.After(wait):
 		}
 	}
 }
@@ -303,6 +310,8 @@ func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) erro
 	wait := r.cfg.RemoveGrace + r.cfg.StartTimeout
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	changed, stop := r.podChanged()
+	defer stop()
 	for {
 		o, err := r.get(wctx, id)
 		if err == nil && (o.pod == nil || o.pod.DeletionTimestamp != nil || o.pod.Status.Phase == corev1.PodSucceeded || o.pod.Status.Phase == corev1.PodFailed) {
@@ -320,7 +329,8 @@ func (r *Runtime) Stop(ctx context.Context, id string, grace time.Duration) erro
 			// The kubelet did not act on the deadline: delete the Pod.
 			r.log.Warn("the Pod did not stop at its deadline; deleting it", "pod", p.Name, "after", wait)
 			return r.deletePodAndWait(ctx, p.Name, int64(grace.Seconds()))
-		case <-time.After(200 * time.Millisecond):
+		case <-changed:
+		case <-time.After(pollEvery):
 		}
 	}
 }
