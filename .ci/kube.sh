@@ -101,7 +101,7 @@ fail() {
 started=
 for try in 1 2 3 4 5; do
   cport=$(free_port); pport=$(free_port)
-  ETCD_UNSUPPORTED_ARCH=${ETCD_UNSUPPORTED_ARCH:-} etcd --name dockyard-test --data-dir "$dir/etcd" \
+  etcd --name dockyard-test --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
     --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
     --initial-cluster "dockyard-test=http://127.0.0.1:$pport" \

@@ -14,7 +14,7 @@
 //     container's command with its first word replaced by
 //     Options.Executable, its environment (env and envFrom Secrets), its
 //     Secret and emptyDir volumes as directories (paths in arguments are
-//     mapped), on a loopback address of its own (127.0.0.N) as pod IP;
+//     mapped), on a random loopback address of its own as pod IP;
 //   - it reports Pod status (phase, pod IP, Ready once the container's
 //     first port accepts connections, container state, exit code), acts on
 //     activeDeadlineSeconds as the kubelet does (stops the Pod, reason
@@ -92,7 +92,6 @@ type Node struct {
 	pods     map[string]*podProc // by Pod UID
 	logs     map[string]*logBuf  // by namespace/name: the latest incarnation's
 	proxies  map[string]net.Listener
-	nextIP   int
 	reported map[string]string // Pod UID: the unschedulable message reported
 }
 
@@ -160,7 +159,7 @@ func Start(cs kubernetes.Interface, o Options) (*Node, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{o: o, cs: cs, ctx: ctx, cancel: cancel, done: make(chan struct{}), pods: map[string]*podProc{},
-		logs: map[string]*logBuf{}, proxies: map[string]net.Listener{}, nextIP: 10, reported: map[string]string{}}
+		logs: map[string]*logBuf{}, proxies: map[string]net.Listener{}, reported: map[string]string{}}
 	port, err := n.serveLogs()
 	if err != nil {
 		cancel()
@@ -435,10 +434,15 @@ func (n *Node) startPod(ctx context.Context, p *corev1.Pod) {
 		return
 	}
 	c := p.Spec.Containers[0]
-	n.mu.Lock()
-	n.nextIP++
-	ip := fmt.Sprintf("127.0.0.%d", 10+n.nextIP%240)
-	n.mu.Unlock()
+	port := 0
+	if len(c.Ports) > 0 {
+		port = int(c.Ports[0].ContainerPort)
+	}
+	ip, err := freeLoopback(port)
+	if err != nil {
+		n.waiting(ctx, p, "CreatePodSandboxError", err.Error())
+		return
+	}
 	dir := filepath.Join(n.o.Dir, string(p.UID))
 	mounts, err := n.volumes(ctx, p, dir)
 	if err != nil {
@@ -469,10 +473,6 @@ func (n *Node) startPod(ctx context.Context, p *corev1.Pod) {
 	buf := &logBuf{}
 	cmd.Stdout, cmd.Stderr = buf, buf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	port := 0
-	if len(c.Ports) > 0 {
-		port = int(c.Ports[0].ContainerPort)
-	}
 	pp := &podProc{uid: string(p.UID), name: p.Name, ip: ip, dir: dir, cmd: cmd, exited: make(chan struct{}), port: port}
 	if err := cmd.Start(); err != nil {
 		n.waiting(ctx, p, "RunContainerError", err.Error())
@@ -636,6 +636,28 @@ func setCondition(s *corev1.PodStatus, c corev1.PodCondition) {
 		}
 	}
 	s.Conditions = append(s.Conditions, c)
+}
+
+// freeLoopback picks a pod IP: a random loopback address outside
+// 127.0.0.0/16 (where the API server and the service range live) whose
+// port is free. Random, so that test nodes of several test binaries
+// running at once do not meet.
+func freeLoopback(port int) (string, error) {
+	for i := 0; i < 20; i++ {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		ip := fmt.Sprintf("127.%d.%d.%d", 1+int(b[0])%250, b[1], 1+int(b[2])%250)
+		if port == 0 {
+			return ip, nil
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return ip, nil
+	}
+	return "", fmt.Errorf("no free loopback address for port %d", port)
 }
 
 // mount is a container path and the directory (or file) standing for it.
