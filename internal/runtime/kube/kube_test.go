@@ -560,3 +560,42 @@ func TestUnreachableAPIServer(t *testing.T) {
 		t.Errorf("List = %v, want unavailable", err)
 	}
 }
+
+// With the UID left to the platform (OpenShift's restricted SCC assigns
+// one), the Pod names no UID, GID or fsGroup and still says runAsNonRoot
+// (the restricted Pod Security Standard admits it); a server in another
+// namespace or outside the cluster is admitted by namespace and address.
+func TestPlatformUserAndServerPeers(t *testing.T) {
+	c := env(t)
+	rt := newRuntime(t, c, agenttest.NewCA(t), newScope(), func(cfg *kube.Config) {
+		cfg.PlatformUser = true
+		cfg.ServerPodLabels = map[string]string{"app.kubernetes.io/name": "dockyard"}
+		cfg.ServerNamespace = "dockyard-system"
+		cfg.ServerCIDRs = []string{"10.1.2.3/32"}
+	})
+	ctx := ctxT(t)
+	ct, err := rt.Create(ctx, specFor(t, "platform-user"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, ct.ID); err != nil {
+		t.Fatal(err)
+	}
+	pod := podOf(t, c, rt, ct.ID)
+	psc, sc := pod.Spec.SecurityContext, pod.Spec.Containers[0].SecurityContext
+	if psc.RunAsUser != nil || psc.RunAsGroup != nil || psc.FSGroup != nil || sc.RunAsUser != nil || sc.RunAsGroup != nil {
+		t.Errorf("the Pod names a UID, GID or fsGroup: pod %+v, container %+v", psc, sc)
+	}
+	if psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("runAsNonRoot is not set: pod %+v, container %+v", psc, sc)
+	}
+	np, err := c.cs.NetworkingV1().NetworkPolicies(c.ns).Get(ctx, pod.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := np.Spec.Ingress[0].From
+	if len(from) != 2 || from[0].NamespaceSelector == nil || from[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "dockyard-system" ||
+		from[0].PodSelector == nil || from[1].IPBlock == nil || from[1].IPBlock.CIDR != "10.1.2.3/32" {
+		t.Errorf("ingress from = %+v, want the server's Pods in dockyard-system and 10.1.2.3/32", from)
+	}
+}
