@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/dockyard/dockyard/internal/agent/agenttest"
+	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/runtime/kube"
 	"github.com/dockyard/dockyard/internal/runtime/kube/kubenode"
@@ -344,4 +345,24 @@ func readAll(rc interface {
 	var buf bytes.Buffer
 	_, err := buf.ReadFrom(rc)
 	return buf.Bytes(), err
+}
+
+// An identity without the runtime's RBAC is told so, with what to grant.
+func TestWithoutRBAC(t *testing.T) {
+	c := env(t)
+	ctx := ctxT(t)
+	nobody := rest.CopyConfig(c.rest)
+	nobody.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + c.ns + ":nobody"}
+	rt, err := kube.New(kube.Config{REST: nobody, Namespace: c.ns, Issuer: agenttest.NewCA(t), Scope: "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	err = rt.Ping(ctx)
+	if !errdefs.IsPermissionDenied(err) || !strings.Contains(err.Error(), "deploy/kubernetes/rbac.yaml") {
+		t.Errorf("Ping without RBAC = %v, want permission denied naming deploy/kubernetes/rbac.yaml", err)
+	}
+	if _, err := rt.Create(ctx, specFor(t, "nobody")); !errdefs.IsPermissionDenied(err) {
+		t.Errorf("Create without RBAC = %v, want permission denied", err)
+	}
 }
