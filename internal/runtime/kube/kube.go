@@ -141,10 +141,11 @@ type Config struct {
 	Entrypoint []string
 	Python     string // interpreter the agents' notebook runners use
 	// RunAsUser is the UID (and GID, and fsGroup) the agent runs as; 0
-	// leaves it to the platform (OpenShift's restricted SCC assigns one
-	// from the namespace's range). The Pod always says runAsNonRoot.
+	// means DefaultRunAsUser. The Pod always says runAsNonRoot.
 	RunAsUser int64
-	// PlatformUser leaves RunAsUser unset (see RunAsUser).
+	// PlatformUser leaves the UID, GID and fsGroup to the platform
+	// (OpenShift's restricted SCC assigns them from the namespace's
+	// range) instead of RunAsUser.
 	PlatformUser bool
 	CertTTL      time.Duration
 	StartTimeout time.Duration
@@ -175,7 +176,7 @@ type Config struct {
 	// ImagePullPolicy is the agent container's ("": IfNotPresent; images
 	// are pinned by digest).
 	ImagePullPolicy string
-	// Scheme tells the endpoint's address: "service" (the Service's
+	// Endpoint is how the server reaches an agent: "service" (the Service's
 	// cluster IP, the default) or "dns" (its DNS name in the cluster).
 	Endpoint string
 }
