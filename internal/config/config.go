@@ -132,6 +132,8 @@ type Kubernetes struct {
 	GPUNodeSelector string `yaml:"gpu_node_selector" doc:"node selector (k=v,...) of Pods that request GPUs"`
 	GPUTolerations  string `yaml:"gpu_tolerations" doc:"tolerations (KEY[=VALUE]:EFFECT,...) of Pods that request GPUs; KEY alone tolerates any value"`
 	ImagePullPolicy string `yaml:"image_pull_policy" doc:"the agent container's image pull policy: IfNotPresent, Always or Never"`
+	AgentRootSize   string `yaml:"agent_root_size" doc:"size (such as 10Gi) of a PersistentVolumeClaim per container for its agent root, so that what the agent writes survives a stop; empty: an emptyDir"`
+	StorageClass    string `yaml:"storage_class" doc:"storage class of those claims; empty: the cluster's default"`
 	Endpoint        string `yaml:"endpoint" doc:"how the server reaches an agent: service (its Service's cluster IP) or dns (the Service's name; the server must resolve cluster DNS)"`
 }
 

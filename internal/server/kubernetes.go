@@ -86,6 +86,8 @@ func kubeRuntime(ctx context.Context, cfg config.Config, serverID string, ca *pk
 		GPUNodeSelector: selector,
 		GPUTolerations:  tolerations,
 		ImagePullPolicy: k.ImagePullPolicy,
+		AgentRootSize:   k.AgentRootSize,
+		StorageClass:    k.StorageClass,
 		Endpoint:        k.Endpoint,
 	})
 	if err != nil {

@@ -122,6 +122,22 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		undo()
 		return runtime.Container{}, r.wrap(fmt.Sprintf("container %q: its NetworkPolicy", spec.Name), err)
 	}
+	if r.cfg.AgentRootSize != "" {
+		pm := *meta.DeepCopy()
+		pm.OwnerReferences = owner
+		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: pm, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(r.cfg.AgentRootSize)}},
+		}}
+		if r.cfg.StorageClass != "" {
+			sc := r.cfg.StorageClass
+			pvc.Spec.StorageClassName = &sc
+		}
+		if _, err := r.cs.CoreV1().PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+			undo()
+			return runtime.Container{}, r.wrap(fmt.Sprintf("container %q: the claim of its agent root", spec.Name), err)
+		}
+	}
 	if len(spec.Files) > 0 {
 		fm := *meta.DeepCopy()
 		fm.Name = name + "-files"
@@ -272,7 +288,7 @@ func (r *Runtime) podSpec(key string, sec *corev1.Secret, files *corev1.Secret, 
 		{Name: "secrets", MountPath: SecretDir, ReadOnly: true},
 	}
 	vols := []corev1.Volume{
-		{Name: "root", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: "root", VolumeSource: r.rootVolume(name)},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &tmpLimit}}},
 		{Name: "secrets", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: &mode}}},
 	}
@@ -347,6 +363,15 @@ func (r *Runtime) podSpec(key string, sec *corev1.Secret, files *corev1.Secret, 
 		}
 	}
 	return pod
+}
+
+// rootVolume is the agent root: the container's claim (AgentRootSize),
+// else an emptyDir.
+func (r *Runtime) rootVolume(name string) corev1.VolumeSource {
+	if r.cfg.AgentRootSize != "" {
+		return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name}}
+	}
+	return corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 }
 
 // agentArgs are the arguments after the entrypoint.

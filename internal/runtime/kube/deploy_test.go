@@ -253,7 +253,8 @@ func TestDeployManifestsAndRBAC(t *testing.T) {
 	rec := &recorder{calls: map[string]bool{}}
 	sa.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec }
 	ca := agenttest.NewCA(t)
-	rt, err := kube.New(kube.Config{REST: sa, Namespace: ns, Issuer: ca, Scope: "rbac", StartTimeout: 90 * time.Second, RemoveGrace: 2 * time.Second})
+	rt, err := kube.New(kube.Config{REST: sa, Namespace: ns, Issuer: ca, Scope: "rbac", StartTimeout: 90 * time.Second, RemoveGrace: 2 * time.Second,
+		AgentRootSize: "1Gi"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -176,6 +177,12 @@ type Config struct {
 	// ImagePullPolicy is the agent container's ("": IfNotPresent; images
 	// are pinned by digest).
 	ImagePullPolicy string
+	// AgentRootSize, when set (a quantity such as 10Gi), gives each
+	// container a PersistentVolumeClaim of that size for its agent root,
+	// so that what the agent writes survives a stop; "" uses an emptyDir.
+	// StorageClass is the claim's class ("": the cluster's default).
+	AgentRootSize string
+	StorageClass  string
 	// Endpoint is how the server reaches an agent: "service" (the Service's
 	// cluster IP, the default) or "dns" (its DNS name in the cluster).
 	Endpoint string
@@ -272,6 +279,12 @@ func New(cfg Config) (*Runtime, error) {
 	case "service", "dns":
 	default:
 		return nil, errdefs.Invalidf("kubernetes runtime: endpoint %q: use service (the cluster IP) or dns", cfg.Endpoint)
+	}
+	if cfg.AgentRootSize != "" {
+		q, err := resource.ParseQuantity(cfg.AgentRootSize)
+		if err != nil || q.Sign() <= 0 {
+			return nil, errdefs.Invalidf("kubernetes runtime: agent root size %q: give a quantity such as 10Gi", cfg.AgentRootSize)
+		}
 	}
 	switch cfg.ImagePullPolicy {
 	case "":

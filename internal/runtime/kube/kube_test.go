@@ -599,3 +599,53 @@ func TestPlatformUserAndServerPeers(t *testing.T) {
 		t.Errorf("ingress from = %+v, want the server's Pods in dockyard-system and 10.1.2.3/32", from)
 	}
 }
+
+// With AgentRootSize the agent root is a PersistentVolumeClaim of the
+// container: a notebook written by the agent survives a stop and start,
+// and the claim goes with the container.
+func TestAgentRootClaim(t *testing.T) {
+	c := env(t)
+	ca := agenttest.NewCA(t)
+	rt := newRuntime(t, c, ca, newScope(), func(cfg *kube.Config) { cfg.AgentRootSize = "2Gi"; cfg.StorageClass = "fast" })
+	ctx := ctxT(t)
+	ct, err := rt.Create(ctx, specFor(t, "claim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "dockyard-" + strings.SplitN(ct.ID, "-", 2)[0]
+	pvc, err := c.cs.CoreV1().PersistentVolumeClaims(c.ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; q.String() != "2Gi" || pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != "fast" {
+		t.Errorf("claim = %+v", pvc.Spec)
+	}
+	if err := rt.Start(ctx, ct.ID); err != nil {
+		t.Fatal(err)
+	}
+	ct, _ = rt.Inspect(ctx, ct.ID)
+	if _, err := agentclient.New(ct.Endpoint, ct.Token, ca.Client()).PutNotebook(ctx, "kept.py", []byte("k = 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Stop(ctx, ct.ID, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx, ct.ID); err != nil {
+		t.Fatal(err)
+	}
+	ct, _ = rt.Inspect(ctx, ct.ID)
+	if nb, err := agentclient.New(ct.Endpoint, ct.Token, ca.Client()).GetNotebook(ctx, "kept.py"); err != nil || string(nb) != "k = 1\n" {
+		t.Errorf("the notebook after a restart = %q, %v; want it kept", nb, err)
+	}
+	if v := podOf(t, c, rt, ct.ID).Spec.Volumes[0]; v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName != name {
+		t.Errorf("the agent root volume = %+v, want the claim", v)
+	}
+	if err := rt.Remove(ctx, ct.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The claim is deleted (its pvc-protection finalizer is the controller
+	// manager's to lift, which this test cluster does not run).
+	if left, err := c.cs.CoreV1().PersistentVolumeClaims(c.ns).Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) && (err != nil || left.DeletionTimestamp == nil) {
+		t.Errorf("the claim outlived its container: %v", err)
+	}
+}

@@ -368,6 +368,11 @@ func (r *Runtime) deleteObjects(ctx context.Context, key, uid string, grace int6
 	}
 	del("Service", func() error { return r.cs.CoreV1().Services(ns).Delete(ctx, name, metav1.DeleteOptions{}) })
 	del("NetworkPolicy", func() error { return r.cs.NetworkingV1().NetworkPolicies(ns).Delete(ctx, name, metav1.DeleteOptions{}) })
+	if r.cfg.AgentRootSize != "" {
+		del("PersistentVolumeClaim", func() error {
+			return r.cs.CoreV1().PersistentVolumeClaims(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		})
+	}
 	del("Secret", func() error { return r.cs.CoreV1().Secrets(ns).Delete(ctx, name+"-env", metav1.DeleteOptions{}) })
 	del("Secret", func() error { return r.cs.CoreV1().Secrets(ns).Delete(ctx, name+"-files", metav1.DeleteOptions{}) })
 	if len(errs) == 0 {

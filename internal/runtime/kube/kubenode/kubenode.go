@@ -13,8 +13,9 @@
 //   - it runs each bound Pod's single container as a local process: the
 //     container's command with its first word replaced by
 //     Options.Executable, its environment (env and envFrom Secrets), its
-//     Secret and emptyDir volumes as directories (paths in arguments are
-//     mapped), on a random loopback address of its own as pod IP;
+//     Secret, emptyDir and persistentVolumeClaim volumes as directories (a
+//     claim's outlives the Pod; paths in arguments are mapped), on a random
+//     loopback address of its own as pod IP;
 //   - it reports Pod status (phase, pod IP, Ready once the container's
 //     first port accepts connections, container state, exit code), acts on
 //     activeDeadlineSeconds as the kubelet does (stops the Pod, reason
@@ -82,6 +83,7 @@ type Options struct {
 // Node is a running test node.
 type Node struct {
 	o      Options
+	ownDir bool // o.Dir is the node's own: removed at Close
 	cs     kubernetes.Interface
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -150,15 +152,16 @@ func Start(cs kubernetes.Interface, o Options) (*Node, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
+	ownDir := false
 	if o.Dir == "" {
 		d, err := os.MkdirTemp("", "kubenode-")
 		if err != nil {
 			return nil, err
 		}
-		o.Dir = d
+		o.Dir, ownDir = d, true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &Node{o: o, cs: cs, ctx: ctx, cancel: cancel, done: make(chan struct{}), pods: map[string]*podProc{},
+	n := &Node{o: o, ownDir: ownDir, cs: cs, ctx: ctx, cancel: cancel, done: make(chan struct{}), pods: map[string]*podProc{},
 		logs: map[string]*logBuf{}, proxies: map[string]net.Listener{}, reported: map[string]string{}}
 	port, err := n.serveLogs()
 	if err != nil {
@@ -199,6 +202,9 @@ func (n *Node) Close() {
 	defer cancel()
 	_ = n.cs.CoreV1().Nodes().Delete(ctx, n.o.Name, metav1.DeleteOptions{})
 	n.logSrv.Close()
+	if n.ownDir {
+		os.RemoveAll(n.o.Dir)
+	}
 }
 
 func (n *Node) register(ctx context.Context, port int) error {
@@ -677,6 +683,14 @@ func (n *Node) volumes(ctx context.Context, p *corev1.Pod, dir string) ([]mount,
 		switch {
 		case v.EmptyDir != nil:
 			_ = os.Chmod(d, 0o777)
+		case v.PersistentVolumeClaim != nil:
+			// A claim outlives its Pods: its directory is the node's,
+			// by namespace and claim.
+			d = filepath.Join(n.o.Dir, "claims", p.Namespace, v.PersistentVolumeClaim.ClaimName)
+			if err := os.MkdirAll(d, 0o777); err != nil {
+				return nil, err
+			}
+			vdir[v.Name] = d
 		case v.Secret != nil:
 			sec, err := n.cs.CoreV1().Secrets(p.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
 			if err != nil {
@@ -713,7 +727,7 @@ func (n *Node) volumes(ctx context.Context, p *corev1.Pod, dir string) ([]mount,
 				}
 			}
 		default:
-			return nil, fmt.Errorf("volume %s: the test node has emptyDir and secret volumes only", v.Name)
+			return nil, fmt.Errorf("volume %s: the test node has emptyDir, secret and persistentVolumeClaim volumes only", v.Name)
 		}
 	}
 	c := p.Spec.Containers[0]
