@@ -36,8 +36,8 @@
 // that the kubelet stops it (after its terminationGracePeriodSeconds, set
 // from Config.RemoveGrace) and its logs stay readable through pods/log; a
 // later Start replaces the stopped Pod with a new one. The agent root is
-// an emptyDir: files written by the agent do not survive a stop (the
-// server copies what it needs over the agent API).
+// an emptyDir, or with Config.AgentRootSize a PersistentVolumeClaim of the
+// container that survives stops.
 package kube
 
 import (
