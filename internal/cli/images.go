@@ -52,7 +52,7 @@ func newImagesCmd(env *Env, g *globals) *cobra.Command {
 func newImagesAddCmd(env *Env, g *globals) *cobra.Command {
 	var req wire.ImageAdd
 	cmd := &cobra.Command{
-		Use: "add NAME --ref REF [--title T] [--gpu] [--runtime docker|process] [--cert NAME]",
+		Use: "add NAME --ref REF [--title T] [--gpu] [--runtime docker|kubernetes|process] [--cert NAME]",
 		Short: "Add an image to the catalogue, pinned to the digest REF names now (needs configure_mltk_container). " +
 			"REF is HOST[:PORT]/REPO:TAG in a registry, or an image on the Docker host",
 		Args: needArgs(1, "the new image's NAME"),
@@ -69,7 +69,7 @@ func newImagesAddCmd(env *Env, g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&req.Ref, "ref", "", "the image: HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) in a registry, or REPO:TAG on the Docker host")
 	cmd.Flags().StringVar(&req.Title, "title", "", "a title shown in listings")
 	cmd.Flags().BoolVar(&req.GPU, "gpu", false, "the image is built for GPUs")
-	cmd.Flags().StringVar(&req.Runtime, "runtime", "docker", "the runtime it runs on: docker, or process (the dockyard executable; no --ref)")
+	cmd.Flags().StringVar(&req.Runtime, "runtime", "docker", "the runtime it runs on: docker, kubernetes (a registry image the cluster pulls) or process (the dockyard executable; no --ref)")
 	cmd.Flags().StringVar(&req.Cert, "cert", "", "an operator certificate pair NAME.pem/NAME.key in containers.certs_dir that its containers' agents serve (checked now)")
 	return cmd
 }

@@ -58,7 +58,7 @@ var storage = []string{"internal/store/...", "internal/runtime/...", "internal/b
 
 // implementations are the storage implementations the server chooses.
 var implementations = []string{
-	"internal/store/sqlite", "internal/runtime/docker", "internal/runtime/process", "internal/blob/fs",
+	"internal/store/sqlite", "internal/runtime/docker", "internal/runtime/process", "internal/runtime/kube", "internal/blob/fs",
 }
 
 // top is the layer that assembles or presents everything.

@@ -83,8 +83,12 @@ func (c *Catalogue) pin(ctx context.Context, e *Entry) error {
 		e.Digest, e.RunRef, e.Source = d, e.Name, SourceExecutable
 		return nil
 	case RuntimeDocker:
+	case RuntimeKubernetes:
+		if !IsRemote(e.Ref) {
+			return errdefs.Invalidf("image %q: a kubernetes image comes from a registry the cluster pulls from: give --ref HOST[:PORT]/REPO:TAG", e.Name)
+		}
 	default:
-		return errdefs.Invalidf("image %q: runtime %q is not one an image runs on: use docker or process", e.Name, e.Runtime)
+		return errdefs.Invalidf("image %q: runtime %q is not one an image runs on: use docker, kubernetes or process", e.Name, e.Runtime)
 	}
 	if e.Ref == "" {
 		return errdefs.Invalidf("image %q needs --ref: a registry reference (HOST[:PORT]/REPO:TAG) or an image on the Docker host (docker images)", e.Name)

@@ -35,6 +35,9 @@ const ProcessImage = "dockyard/process"
 const (
 	RuntimeDocker  = "docker"
 	RuntimeProcess = "process"
+	// RuntimeKubernetes entries are registry images the cluster's kubelets
+	// pull (with the registry's credentials as an imagePullSecret).
+	RuntimeKubernetes = "kubernetes"
 )
 
 // Sources of a pinned digest.

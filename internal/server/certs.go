@@ -5,6 +5,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
+	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/pki"
 )
 
@@ -57,6 +58,9 @@ func checkImageCert(certs *pki.AgentCerts) func(name, runtime string) error {
 		return nil
 	}
 	return func(name, runtime string) error {
+		if runtime == "kubernetes" {
+			return errdefs.Invalidf("image runtime kubernetes: agents there are dialled at a cluster IP assigned when each container is created, so no operator certificate can be checked for them: leave --cert unset (the server CA issues theirs)")
+		}
 		hosts, ok := agentCertHosts()[runtime]
 		if !ok {
 			hosts = []string{"127.0.0.1"}

@@ -65,8 +65,9 @@ func (r runtimes) agentTLS() *tls.Config {
 }
 
 // openRuntimes builds the process runtime (agents issued certificates by
-// the server CA, under DATA/containers) and, when its daemon answers, the
-// Docker runtime. The caller closes them with the returned closer.
+// the server CA, under DATA/containers), the Docker runtime when its daemon
+// answers, and the Kubernetes runtime when containers.kubernetes names a
+// cluster. The caller closes them with the returned closer.
 func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *pki.CA, clientCert tls.Certificate, log *slog.Logger) (runtimes, func() error, error) {
 	rts := runtimes{byName: map[string]runtime.Runtime{}, ca: ca, clientCert: clientCert}
 	certs, err := openAgentCerts(cfg)
@@ -108,6 +109,18 @@ func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *p
 	} else {
 		rts.byName["docker"] = drt
 		closer = drt.Close
+	}
+	krt, err := kubeRuntime(ctx, cfg, serverID, ca, &rts.clientCert, log)
+	switch {
+	case err != nil && (cfg.Containers.Runtime == "kubernetes" || !errdefs.IsUnavailable(err)):
+		_ = closer()
+		return rts, nil, err
+	case err != nil:
+		log.Warn("the kubernetes runtime is not available", "err", err)
+	case krt != nil:
+		rts.byName["kubernetes"] = krt
+		closeDocker := closer
+		closer = func() error { krt.Close(); return closeDocker() }
 	}
 	return rts, closer, nil
 }
