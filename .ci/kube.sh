@@ -16,7 +16,7 @@
 # `bash .ci/kube.sh build` only builds (or finds) kube-apiserver and prints its path.
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
-version=${DOCKYARD_KUBE_VERSION:-v1.32.13}
+version=${DOCKYARD_TEST_KUBE_VERSION:-v1.32.13}
 minor=${version#v1.}; minor=${minor%%.*}
 cache=/var/cache/dockyard-ci/kube-apiserver-$version
 bin=$cache/kube-apiserver
