@@ -32,6 +32,7 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 		Store:             st,
 		Scans:             st,
 		Settings:          st,
+		Signing:           st,
 		Engines:           engines,
 		Registry:          images.NewRegistry(regs.Options),
 		Pullers:           pullers,

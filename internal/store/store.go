@@ -30,6 +30,7 @@ type Store interface {
 	ImageStore
 	RegistryStore
 	ImageScanStore
+	SigningStore
 	// Close releases the store.
 	Close() error
 }

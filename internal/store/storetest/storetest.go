@@ -37,6 +37,7 @@ var domains = []struct {
 	{"images", testImages},
 	{"registries", testRegistries},
 	{"image_scans", testImageScans},
+	{"signing", testSigning},
 	{"tx", testTx},
 }
 
