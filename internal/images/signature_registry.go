@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/signing"
 )
 
@@ -113,4 +114,42 @@ func (g *ggcrRegistry) options(ctx context.Context, host string) ([]remote.Optio
 		opts = append(opts, more...)
 	}
 	return opts, nil
+}
+
+// Image reads the image ref names (one platform's manifest).
+func (g *ggcrRegistry) Image(ctx context.Context, ref string) (v1.Image, error) {
+	r, err := ParseRemote(ref)
+	if err != nil {
+		return nil, err
+	}
+	host := r.Context().RegistryStr()
+	opts, err := g.options(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	d, err := remote.Get(r, opts...)
+	if err != nil {
+		return nil, registryError(ref, host, err)
+	}
+	if d.MediaType.IsIndex() {
+		return nil, errdefs.Invalidf("%s is a multi-platform image index: images save takes one platform's image; pin its manifest digest (HOST/REPO@sha256:...) with `dockyard images update NAME --ref`", ref)
+	}
+	return d.Image()
+}
+
+// Write pushes img to ref (HOST/REPO:TAG).
+func (g *ggcrRegistry) Write(ctx context.Context, ref string, img v1.Image) error {
+	r, err := ParseRemote(ref)
+	if err != nil {
+		return err
+	}
+	host := r.Context().RegistryStr()
+	opts, err := g.options(ctx, host)
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(r, img, opts...); err != nil {
+		return registryError(ref, host, err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/config"
@@ -46,7 +47,8 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 	}
 	i := &api.ImagesAPI{API: a, Images: cat}
 	g := &api.RegistriesAPI{API: a, Registries: regs}
-	return cat, append(i.Routes(), g.Routes()...)
+	x := &api.ImageArchiveAPI{API: a, Images: cat, TempDir: filepath.Join(cfg.Data, "tmp", "images")}
+	return cat, append(append(i.Routes(), g.Routes()...), x.Routes()...)
 }
 
 // pinImage is the containers' view of the catalogue: what an entry runs.
