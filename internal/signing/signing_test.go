@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -73,5 +74,27 @@ func TestKeyInput(t *testing.T) {
 	}
 	if _, err := ParsePayload([]byte(`{"critical":{"type":"cosign container image signature","image":{"docker-manifest-digest":"sha256:1"}}}`)); !errdefs.IsInvalid(err) {
 		t.Errorf("payload with a bad digest: %v", err)
+	}
+}
+
+func TestLoadOrCreateEd25519(t *testing.T) {
+	p := t.TempDir() + "/model-signing.key"
+	k1, err := LoadOrCreateEd25519(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode = %v, %v; want 0600", st.Mode(), err)
+	}
+	k2, err := LoadOrCreateEd25519(p)
+	if err != nil || !k1.Equal(k2) {
+		t.Fatalf("reloaded key differs: %v", err)
+	}
+	if err := os.WriteFile(p, []byte("junk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateEd25519(p); err == nil {
+		t.Fatal("a damaged key file was accepted (or replaced)")
 	}
 }
