@@ -278,6 +278,11 @@ func (m *ModelsAPI) importTar(w http.ResponseWriter, r *http.Request) error {
 		return errdefs.Invalidf("the model archive is larger than models.max_import_bytes (%d bytes); nothing was registered: "+
 			"ask an administrator to raise the setting, or leave files the model does not need out of the directory", m.MaxImportBytes)
 	}
+	if errdefs.IsPermissionDenied(err) && requireSig {
+		// The signature policy's refusal is a decision: audited.
+		m.record(r, audit.Event{Action: "model.version.create", Object: ref.String(), Result: audit.ResultDenied, Message: err.Error(),
+			Details: map[string]any{"require_signature": true}})
+	}
 	if errdefs.IsInvalid(err) {
 		return errdefs.Invalidf("%w; nothing was registered", err)
 	}

@@ -109,7 +109,7 @@ func TestModelBundleSignature(t *testing.T) {
 		}
 	}
 	all := auditBodies(t, b)
-	for _, w := range []string{`"model.key.trust"`, `"model.key.remove"`, `"signed_by":"site-a (sha256:`} {
+	for _, w := range []string{`"model.key.trust"`, `"model.key.remove"`, `"signed_by":"site-a (sha256:`, `"require_signature":true`} {
 		if !strings.Contains(all, w) {
 			t.Errorf("no audit event with %s", w)
 		}

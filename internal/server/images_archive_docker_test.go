@@ -71,4 +71,16 @@ func TestImagesLoadIntoDocker(t *testing.T) {
 	if !hasEvent(auditActions(t, b), `"image.load"`, digest) {
 		t.Error("no image.load event naming the archive's digest")
 	}
+	// An engine entry saves too (docker save), and loads elsewhere by push.
+	var again bytes.Buffer
+	if _, err := b.Admin.SaveImage(ctx, "golden", &again); err != nil {
+		t.Fatal(err)
+	}
+	back, err := a.Admin.LoadImage(ctx, bytes.NewReader(again.Bytes()), "golden-back", reg.Host+"/back")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Source != "registry" || !strings.HasPrefix(back.RunRef, reg.Host+"/back@sha256:") {
+		t.Fatalf("loaded back = %+v", back)
+	}
 }
