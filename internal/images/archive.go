@@ -221,7 +221,7 @@ func unpack(r io.Reader, dir string) error {
 		if h.Typeflag == tar.TypeDir {
 			continue
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA { //nolint:staticcheck // older writers
+		if h.Typeflag != tar.TypeReg {
 			return errdefs.Invalidf("the image archive entry %q is not a regular file", h.Name)
 		}
 		if name != "oci-layout" && name != "index.json" && !blobRE.MatchString(name) {
