@@ -26,7 +26,7 @@ func (i *ImagesAPI) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/images", Cap: access.CapConfigureContainer, Action: "image.add", Handle: i.add},
 		{Method: "PATCH", Pattern: "/v1/images/{name}", Cap: access.CapConfigureContainer, Action: "image.update", Handle: i.update},
 		{Method: "DELETE", Pattern: "/v1/images/{name}", Cap: access.CapConfigureContainer, Action: "image.remove", Handle: i.remove},
-	}, i.policyRoutes()...)
+	}, append(i.policyRoutes(), i.signingRoutes()...)...)
 }
 
 func imageWire(im images.Image) wire.Image {
@@ -84,12 +84,21 @@ func (i *ImagesAPI) add(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sigs, err := i.Images.FetchSignatures(r.Context(), p.User, e)
+	if err != nil {
+		return err
+	}
 	scan := i.runScanner(r, p.User, e)
 	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
 		if err := i.Images.Create(r.Context(), e); err != nil {
 			return err
 		}
-		if err := i.recordErr(r, audit.Event{Action: "image.add", Object: "image:" + e.Name, Details: entryDetails(e)}); err != nil {
+		if err := i.Images.SaveSignatures(r.Context(), sigs); err != nil {
+			return err
+		}
+		d := entryDetails(e)
+		d["signatures"] = len(sigs)
+		if err := i.recordErr(r, audit.Event{Action: "image.add", Object: "image:" + e.Name, Details: d}); err != nil {
 			return err
 		}
 		return i.storeScan(r, &scan)
@@ -112,12 +121,20 @@ func (i *ImagesAPI) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sigs, err := i.Images.FetchSignatures(r.Context(), p.User, after)
+	if err != nil {
+		return err
+	}
 	scan := i.runScanner(r, p.User, after)
 	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
 		if err := i.Images.Save(r.Context(), after); err != nil {
 			return err
 		}
+		if err := i.Images.SaveSignatures(r.Context(), sigs); err != nil {
+			return err
+		}
 		d := entryDetails(after)
+		d["signatures"] = len(sigs)
 		d["before"] = entryDetails(before)
 		d["changed"] = before.Digest != after.Digest
 		if err := i.recordErr(r, audit.Event{Action: "image.update", Object: "image:" + after.Name, Details: d}); err != nil {

@@ -45,8 +45,21 @@ func newImagesCmd(env *Env, g *globals) *cobra.Command {
 		},
 	})
 	return group("images", "The image catalogue: the images containers start from, pinned by digest",
-		newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove,
-		newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g), newImagesBuildCmd(env, g))
+		append([]*cobra.Command{newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove,
+			newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g), newImagesBuildCmd(env, g)},
+			moreImagesCmds(env, g)...)...)
+}
+
+// imagesCmds are more subcommands of images, each added by its own file's
+// init.
+var imagesCmds []func(env *Env, g *globals) *cobra.Command
+
+func moreImagesCmds(env *Env, g *globals) []*cobra.Command {
+	var out []*cobra.Command
+	for _, f := range imagesCmds {
+		out = append(out, f(env, g))
+	}
+	return out
 }
 
 func newImagesAddCmd(env *Env, g *globals) *cobra.Command {

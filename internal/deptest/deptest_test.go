@@ -49,7 +49,7 @@ type rule struct {
 var services = []string{
 	"internal/access", "internal/audit", "internal/knowledge", "internal/models", "internal/lookups",
 	"internal/notebooks", "internal/containers", "internal/images", "internal/index", "internal/search",
-	"internal/ml/...", "internal/nbsync", "internal/gpu",
+	"internal/ml/...", "internal/nbsync", "internal/gpu", "internal/signing",
 }
 
 // storage is the bottom layer: interfaces with their conformance suites,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/runtime"
+	"github.com/dockyard/dockyard/internal/signing"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -68,6 +69,9 @@ type Options struct {
 	// policy; nil Settings is no policy.
 	Scans    store.ImageScanStore
 	Settings store.SettingsStore
+	// Signing keeps the trusted image keys and the entries' signatures;
+	// nil refuses every start under a policy that requires a signature.
+	Signing store.SigningStore
 	// DefaultImage is the entry a start that names none uses
 	// (containers.default_image).
 	DefaultImage string
@@ -98,7 +102,8 @@ type Options struct {
 
 // Catalogue is the image catalogue.
 type Catalogue struct {
-	o Options
+	o    Options
+	keys *signing.Keys
 
 	once       sync.Once
 	procDigest string
@@ -113,7 +118,11 @@ func New(o Options) *Catalogue {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Catalogue{o: o}
+	c := &Catalogue{o: o}
+	if o.Signing != nil {
+		c.keys = signing.NewKeys(o.Signing, store.KeyPurposeImage)
+	}
+	return c
 }
 
 // InTx runs fn in one transaction of the catalogue's store; an audit event

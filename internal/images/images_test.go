@@ -44,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, exe: filepath.Join(dir, "dockyard"), engine: fakeEngine{}}
 	writeExe(t, e.exe, "v1")
-	e.cat = New(Options{Store: st, Scans: st, Settings: st, DefaultImage: ProcessImage, ProcessExecutable: e.exe,
+	e.cat = New(Options{Store: st, Scans: st, Settings: st, Signing: st, DefaultImage: ProcessImage, ProcessExecutable: e.exe,
 		Containers: func(context.Context) ([]store.Container, error) { return e.containers, nil },
 		Engines:    map[string]runtime.ImageDigester{RuntimeDocker: e.engine}})
 	return e

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/config"
@@ -32,6 +33,7 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 		Store:             st,
 		Scans:             st,
 		Settings:          st,
+		Signing:           st,
 		Engines:           engines,
 		Registry:          images.NewRegistry(regs.Options),
 		Pullers:           pullers,
@@ -47,7 +49,8 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 	}
 	i := &api.ImagesAPI{API: a, Images: cat}
 	g := &api.RegistriesAPI{API: a, Registries: regs}
-	return cat, append(i.Routes(), g.Routes()...)
+	x := &api.ImageArchiveAPI{API: a, Images: cat, TempDir: filepath.Join(cfg.Data, "tmp", "images")}
+	return cat, append(append(i.Routes(), g.Routes()...), x.Routes()...)
 }
 
 // pinImage is the containers' view of the catalogue: what an entry runs.

@@ -158,7 +158,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	s.api.Mounts["/services/collector/"] = hec
 	s.api.Mounts["/services/collector"] = hec
 	s.addRoutes(routes)
-	registry, routes := newModels(cfg, st, blobs, s.audit, log, s.api)
+	registry, routes, err := newModels(cfg, st, blobs, s.audit, log, s.api)
+	if err != nil {
+		return nil, err
+	}
 	s.addRoutes(routes)
 	s.notebooks, routes = newNotebooks(st, blobs, s.audit, log, s.api)
 	s.addRoutes(routes)

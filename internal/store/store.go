@@ -31,6 +31,7 @@ type Store interface {
 	RegistryStore
 	ImageScanStore
 	GPUQuotaStore
+	SigningStore
 	// Close releases the store.
 	Close() error
 }

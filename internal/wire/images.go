@@ -108,6 +108,8 @@ type ImagePolicy struct {
 	MaxSeverity string `json:"max_severity"`
 	RequireScan bool   `json:"require_scan"`
 	MaxScanAge  string `json:"max_scan_age"`
+
+	RequireSignature bool `json:"require_signature"`
 }
 
 // ImagePolicyUpdate changes the given fields of the policy.
@@ -115,6 +117,8 @@ type ImagePolicyUpdate struct {
 	MaxSeverity *string `json:"max_severity,omitempty"`
 	RequireScan *bool   `json:"require_scan,omitempty"`
 	MaxScanAge  *string `json:"max_scan_age,omitempty"`
+
+	RequireSignature *bool `json:"require_signature,omitempty"`
 }
 
 // ImageException lets a CVE of an image pass the policy until a time.

@@ -39,6 +39,7 @@ var domains = []struct {
 	{"image_scans", testImageScans},
 	{"certs", testCerts},
 	{"gpu_quotas", testGPUQuotas},
+	{"signing", testSigning},
 	{"tx", testTx},
 }
 
