@@ -176,21 +176,26 @@ var openapiSpecs = map[string]openapiSpec{
 	}{}},
 	"GET /v1/containers/{name}/logs": {Summary: "A container's logs, streamed", ResponseType: textType,
 		Query: []queryParam{{Name: "since", Text: "Only lines from this RFC 3339 time."}}},
-	"POST /v1/containers/{name}/register": {Summary: "Register an external container", Request: wire.ContainerRegister{}, Response: wire.Container{}},
-	"POST /v1/containers/{name}/share":    {Summary: "Share a container with roles", Request: wire.ContainerShare{}, Response: wire.Container{}},
-	"GET /v1/images":                      {Summary: "List the image catalogue", Response: []wire.Image{}},
-	"GET /v1/images/{name}":               {Summary: "Show a catalogue entry and what the policy decides for it", Response: wire.Image{}},
-	"POST /v1/images":                     {Summary: "Add a catalogue entry, pinned by digest", Request: wire.ImageAdd{}, Response: wire.Image{}, Status: http.StatusCreated},
-	"PATCH /v1/images/{name}":             {Summary: "Change or re-pin a catalogue entry", Request: wire.ImageUpdate{}, Response: wire.Image{}},
-	"DELETE /v1/images/{name}":            {Summary: "Remove a catalogue entry", Response: removedName{}},
-	"POST /v1/images/{name}/scans":        {Summary: "Import a scan report bound to the entry's digest", Request: wire.ScanImport{}, Response: wire.ImageScan{}, Status: http.StatusCreated},
-	"POST /v1/images/{name}/exceptions":   {Summary: "Allow a CVE on an entry until a date", Request: wire.ImageException{}, Response: wire.ImageException{}, Status: http.StatusCreated},
-	"GET /v1/image-policy":                {Summary: "Show the image policy", Response: wire.ImagePolicy{}},
-	"PATCH /v1/image-policy":              {Summary: "Change the image policy", Request: wire.ImagePolicyUpdate{}, Response: wire.ImagePolicy{}},
-	"GET /v1/registries":                  {Summary: "List private registries", Response: []wire.Registry{}},
-	"POST /v1/registries":                 {Summary: "Add a private registry", Request: wire.RegistryAdd{}, Response: wire.Registry{}, Status: http.StatusCreated},
-	"POST /v1/registries/{host}/login":    {Summary: "Store a registry's credentials, sealed", Request: wire.RegistryLogin{}, Response: wire.Registry{}},
-	"DELETE /v1/registries/{host}":        {Summary: "Remove a registry and its credentials", Response: removedName{}},
+	"POST /v1/containers/{name}/register":      {Summary: "Register an external container", Request: wire.ContainerRegister{}, Response: wire.Container{}},
+	"POST /v1/containers/{name}/share":         {Summary: "Share a container with roles", Request: wire.ContainerShare{}, Response: wire.Container{}},
+	"GET /jupyter/{owner}/{name}/{rest...}":    jupyterSpec("get"),
+	"POST /jupyter/{owner}/{name}/{rest...}":   jupyterSpec("post"),
+	"PUT /jupyter/{owner}/{name}/{rest...}":    jupyterSpec("put"),
+	"PATCH /jupyter/{owner}/{name}/{rest...}":  jupyterSpec("patch"),
+	"DELETE /jupyter/{owner}/{name}/{rest...}": jupyterSpec("delete"),
+	"GET /v1/images":                           {Summary: "List the image catalogue", Response: []wire.Image{}},
+	"GET /v1/images/{name}":                    {Summary: "Show a catalogue entry and what the policy decides for it", Response: wire.Image{}},
+	"POST /v1/images":                          {Summary: "Add a catalogue entry, pinned by digest", Request: wire.ImageAdd{}, Response: wire.Image{}, Status: http.StatusCreated},
+	"PATCH /v1/images/{name}":                  {Summary: "Change or re-pin a catalogue entry", Request: wire.ImageUpdate{}, Response: wire.Image{}},
+	"DELETE /v1/images/{name}":                 {Summary: "Remove a catalogue entry", Response: removedName{}},
+	"POST /v1/images/{name}/scans":             {Summary: "Import a scan report bound to the entry's digest", Request: wire.ScanImport{}, Response: wire.ImageScan{}, Status: http.StatusCreated},
+	"POST /v1/images/{name}/exceptions":        {Summary: "Allow a CVE on an entry until a date", Request: wire.ImageException{}, Response: wire.ImageException{}, Status: http.StatusCreated},
+	"GET /v1/image-policy":                     {Summary: "Show the image policy", Response: wire.ImagePolicy{}},
+	"PATCH /v1/image-policy":                   {Summary: "Change the image policy", Request: wire.ImagePolicyUpdate{}, Response: wire.ImagePolicy{}},
+	"GET /v1/registries":                       {Summary: "List private registries", Response: []wire.Registry{}},
+	"POST /v1/registries":                      {Summary: "Add a private registry", Request: wire.RegistryAdd{}, Response: wire.Registry{}, Status: http.StatusCreated},
+	"POST /v1/registries/{host}/login":         {Summary: "Store a registry's credentials, sealed", Request: wire.RegistryLogin{}, Response: wire.Registry{}},
+	"DELETE /v1/registries/{host}":             {Summary: "Remove a registry and its credentials", Response: removedName{}},
 
 	// telemetry
 	"GET /metrics":                   {OperationID: "metrics", Summary: "Prometheus metrics", ResponseType: textType},
@@ -246,4 +251,18 @@ var openapiSpecs = map[string]openapiSpec{
 // removedName is the answer of a remove that names what it removed.
 type removedName struct {
 	Removed string `json:"removed"`
+}
+
+// jupyterSpec describes one method of the Jupyter proxy (internal/api/jupyter.go).
+func jupyterSpec(method string) openapiSpec {
+	return openapiSpec{
+		Summary: "Jupyter of a development container (proxied)",
+		Description: "Proxied to the Jupyter server of the owner's development container, WebSocket upgrades of kernel " +
+			"channels included: its REST API (contents, kernels, sessions) and pages, answered by Jupyter. Only the owner " +
+			"and administrators; anyone else gets 404. Encoded slashes, '.' and '..' segments are refused (400).",
+		OperationID:  "container.jupyter." + method,
+		ResponseType: octetType,
+		PathText: map[string]string{"owner": "the container's owner", "name": "the container (__dev__)",
+			"rest": "the path under Jupyter's base URL, such as api/contents/NAME.ipynb"},
+	}
 }

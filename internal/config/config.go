@@ -116,6 +116,16 @@ type Containers struct {
 	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
 	Process           ProcessRuntime  `yaml:"process"`
 	Limits            ContainerLimits `yaml:"limits"`
+	// IdleTimeout and Jupyter: see docs/notebooks.md (Jupyter in
+	// development containers, idle culling).
+	IdleTimeout time.Duration   `yaml:"idle_timeout" doc:"a development container with no Jupyter activity, no open kernel and no fit, apply or summary for this long is synced, then stopped (audited as container.cull); 0 never stops one"`
+	Jupyter     JupyterSettings `yaml:"jupyter"`
+}
+
+// JupyterSettings configure the Jupyter server of development containers.
+type JupyterSettings struct {
+	Enabled bool   `yaml:"enabled" doc:"development containers (each user's __dev__) started from now on run a Jupyter server beside the agent when their image has one, proxied at /jupyter/OWNER/__dev__/"`
+	Program string `yaml:"program" doc:"the Jupyter program inside the container (a name on its PATH or a path); empty: jupyter-lab, else jupyter-notebook"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -173,6 +183,8 @@ func Default() Config {
 			AgentCertTTL:      30 * 24 * time.Hour,
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			IdleTimeout:       time.Hour,
+			Jupyter:           JupyterSettings{Enabled: true},
 		},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},

@@ -110,6 +110,9 @@ type Options struct {
 	// Roles checks the roles a container is shared with (Share); nil
 	// accepts any name.
 	Roles RoleChecker
+	// Jupyter: whether development containers run a Jupyter server, and
+	// which program (see jupyter.go).
+	Jupyter JupyterOptions
 }
 
 // PinnedImage is what a catalogue entry runs: its runtime, the reference
@@ -143,6 +146,7 @@ type Service struct {
 	quarantined      map[string]quarantinedContainer // orphans by runtime and id
 	finalSync        FinalSync
 	finalSyncTimeout time.Duration
+	uses             useTracker // when each container was last used through the server (cull.go)
 }
 
 // New returns a container service.

@@ -136,6 +136,7 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		Principals:     acc,
 		Roles:          acc,
 		HECTokens:      cfg.Containers.HECTokens,
+		Jupyter:        containers.JupyterOptions{Enabled: cfg.Containers.Jupyter.Enabled, Program: cfg.Containers.Jupyter.Program},
 	})
 	if err != nil {
 		return nil, nil, err
