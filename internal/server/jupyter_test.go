@@ -286,3 +286,153 @@ func executeCell(t *testing.T, h *servertest.Harness, hc *http.Client, token, pa
 		}
 	}
 }
+
+// TestJupyterProxyRefuses: only the owner and administrators reach a
+// development container's Jupyter; another user is told it does not
+// exist, a request without credentials is 401, a page from another site
+// is refused, and no path trick (encoded slashes, '..', encoded dots)
+// leads from one's own path to someone else's Jupyter.
+func TestJupyterProxyRefuses(t *testing.T) {
+	needJupyter(t)
+	ctx := context.Background()
+	h := servertest.Start(t)
+	cleanupContainers(t, h)
+	alice, aliceTok := jupyterUser(t, h, "alice", access.RoleContainerUser)
+	_, bobTok := jupyterUser(t, h, "bob", access.RoleContainerUser)
+	adminTok, err := h.Srv.AdminToken(ctx, "jupyter-admin", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := httpsClient(t, h)
+	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	base := containers.JupyterPath("alice", containers.DevName)
+	waitJupyterReady(t, h, hc, aliceTok, base)
+	code, b := jupyterDo(t, h, hc, aliceTok, "GET", base+"api/contents", nil, nil)
+	if code != http.StatusOK {
+		t.Fatalf("owner: %d %s", code, b)
+	}
+	if code, b := jupyterDo(t, h, hc, adminTok, "GET", base+"api/status", nil, nil); code != http.StatusOK {
+		t.Errorf("administrator: %d %s", code, b)
+	}
+
+	reached := func(b []byte) bool {
+		return strings.Contains(string(b), `"kernels"`) || strings.Contains(string(b), `"content"`)
+	}
+	for _, tc := range []struct {
+		name, token, path string
+		hdr               map[string]string
+		want              int
+	}{
+		{"another user", bobTok, base + "api/status", nil, http.StatusNotFound},
+		{"another user, contents", bobTok, base + "api/contents", nil, http.StatusNotFound},
+		{"no credentials", "", base + "api/status", nil, http.StatusUnauthorized},
+		{"a wrong token", "not-a-token", base + "api/status", nil, http.StatusUnauthorized},
+		{"a container with no record", aliceTok, "/jupyter/bob/__dev__/api/status", nil, http.StatusNotFound},
+		{"another site's page", aliceTok, base + "api/status", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"encoded slashes in the rest", bobTok, "/jupyter/bob/__dev__/..%2F..%2Falice%2F__dev__%2Fapi%2Fstatus", nil, http.StatusBadRequest},
+		{"encoded slash in the owner", bobTok, "/jupyter/bob%2F..%2Falice/__dev__/api/status", nil, http.StatusBadRequest},
+		{"encoded slash in the name", bobTok, "/jupyter/alice/__dev__%2F..%2F__dev__/api/status", nil, http.StatusBadRequest},
+		{"encoded dots", bobTok, "/jupyter/bob/__dev__/%2e%2e/%2e%2e/alice/__dev__/api/status", nil, 0},
+		{"dot segments", bobTok, "/jupyter/bob/__dev__/../../alice/__dev__/api/status", nil, 0},
+		{"dot segments in the owner's own path", aliceTok, base + "api/contents/%2e%2e/%2e%2e", nil, http.StatusBadRequest},
+		{"backslashes", aliceTok, base + "api/contents/..%5c..%5c", nil, http.StatusBadRequest},
+	} {
+		code, b := jupyterDo(t, h, hc, tc.token, "GET", tc.path, nil, tc.hdr)
+		if tc.want != 0 && code != tc.want {
+			t.Errorf("%s: %s answered %d %s, want %d", tc.name, tc.path, code, b, tc.want)
+		}
+		if tc.want == 0 && (code == http.StatusOK || code < 400) {
+			t.Errorf("%s: %s answered %d %s, want a refusal", tc.name, tc.path, code, b)
+		}
+		if reached(b) {
+			t.Errorf("%s: %s reached alice's Jupyter: %s", tc.name, tc.path, b)
+		}
+	}
+	// The 404 says nothing more than for a name that does not exist.
+	_, missing := jupyterDo(t, h, hc, bobTok, "GET", "/jupyter/nobody/__dev__/api/status", nil, nil)
+	_, hidden := jupyterDo(t, h, hc, bobTok, "GET", base+"api/status", nil, nil)
+	if got, want := errMessage(hidden), strings.ReplaceAll(errMessage(missing), "nobody", "alice"); got != want {
+		t.Errorf("another user's answer %q differs from a missing container's %q", got, want)
+	}
+	// The refusal is audited with the true reason.
+	if all := auditActions(t, h); !hasEvent(all, `"container.jupyter"`, `"bob"`, `denied`) {
+		t.Errorf("bob's refused Jupyter request is not audited")
+	}
+	// A WebSocket of another user is refused before any upgrade.
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, resp, err := websocket.Dial(wctx, "wss"+strings.TrimPrefix(h.Srv.URL(), "https")+base+"api/kernels/x/channels", &websocket.DialOptions{
+		HTTPClient: hc, HTTPHeader: http.Header{"Authorization": {"Bearer " + bobTok}},
+	})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("bob's WebSocket: %v, %v", resp, err)
+	}
+}
+
+// errMessage is the message of an API error answer.
+func errMessage(b []byte) string {
+	var e struct {
+		Message string `json:"message"`
+		Error   string `json:"error"`
+	}
+	_ = json.Unmarshal(b, &e)
+	return e.Message + e.Error
+}
+
+// TestJupyterIdleCull: a development container whose Jupyter saw no
+// activity, with no kernel and no fit for containers.idle_timeout, gets
+// its final sync and is stopped, audited; the edit made in Jupyter just
+// before (which nothing else synced: push-based sync and the periodic
+// passes are off or far away) is in the notebook's history.
+func TestJupyterIdleCull(t *testing.T) {
+	needJupyter(t)
+	ctx := context.Background()
+	cfg := servertest.Config(t.TempDir())
+	cfg.Containers.SyncWatchScan = 0
+	cfg.Containers.SyncInterval = time.Hour // only the final sync can store the edit in time
+	cfg.Containers.IdleTimeout = 5 * time.Second
+	h := servertest.StartConfig(t, cfg)
+	cleanupContainers(t, h)
+	alice, tok := jupyterUser(t, h, "alice", access.RoleContainerUser)
+	hc := httpsClient(t, h)
+	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	base := containers.JupyterPath("alice", containers.DevName)
+	waitJupyterReady(t, h, hc, tok, base)
+	nb := `{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {"name": "mltkc_fit"}, "execution_count": null, "outputs": [], "source": "def fit(model, df, param):\n    return {'culled': True}\n"}]}`
+	if code, b := jupyterDo(t, h, hc, tok, "PUT", base+"api/contents/late.ipynb", contentsBody(t, []byte(nb)), nil); code != http.StatusCreated {
+		t.Fatalf("PUT = %d %s", code, b)
+	}
+	// Wait for the culler (generous: a loaded machine).
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		cs, err := alice.Containers(ctx)
+		if err == nil && len(cs) == 1 && cs[0].Status == containers.StatusStopped {
+			if !strings.Contains(cs[0].Message, "idle") {
+				t.Errorf("message = %q", cs[0].Message)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the idle container was not stopped: %+v, %v", cs, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	vs, err := alice.NotebookHistory(ctx, "late")
+	if err != nil || len(vs) != 1 || vs[0].Source != "container:alice/__dev__" {
+		t.Fatalf("the Jupyter edit was lost: %+v, %v", vs, err)
+	}
+	if b, _, err := alice.NotebookContent(ctx, "late", 1); err != nil || !strings.Contains(string(b), "culled") {
+		t.Errorf("stored content = %q, %v", b, err)
+	}
+	if all := auditActions(t, h); !hasEvent(all, `"container.cull"`, `"system"`, `alice/__dev__`, `"final_sync":"ok"`) {
+		t.Errorf("no container.cull audit event with its final sync")
+	}
+	// Through the proxy, a stopped container says how to start it.
+	if code, b := jupyterDo(t, h, hc, tok, "GET", base+"api/status", nil, nil); code != http.StatusServiceUnavailable || !strings.Contains(string(b), "containers open") {
+		t.Errorf("stopped: %d %s", code, b)
+	}
+}
