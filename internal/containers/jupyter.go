@@ -9,6 +9,7 @@ import (
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/store"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // JupyterOptions configure the Jupyter server of development containers
@@ -29,7 +30,7 @@ const JupyterPrefix = "/jupyter/"
 // JupyterPath is the base URL of the Jupyter of owner's container name:
 // /jupyter/OWNER/NAME/. The server proxies exactly this path to the
 // container's agent, which serves Jupyter under it.
-func JupyterPath(owner, name string) string { return JupyterPrefix + owner + "/" + name + "/" }
+func JupyterPath(owner, name string) string { return wire.JupyterPath(owner, name) }
 
 // IsDevelopment reports whether c is a development container, one that
 // runs Jupyter: each user's __dev__.
