@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
@@ -313,8 +312,7 @@ func (j *jupyterServer) runOnce(ctx context.Context) error {
 	cmd := exec.Command(j.program, j.args(cfgFile)...)
 	cmd.Dir = j.dir
 	cmd.Env = append(os.Environ(), "JUPYTER_RUNTIME_DIR="+filepath.Join(j.dir, "runtime"))
-	// Its own process group: stopping it reaches its kernels too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = jupyterSysProcAttr()
 	logw := &logWriter{log: j.log}
 	cmd.Stdout, cmd.Stderr = logw, logw
 	if err := cmd.Start(); err != nil {
@@ -360,12 +358,11 @@ func (j *jupyterServer) runOnce(ctx context.Context) error {
 // stop asks Jupyter's process group to end (SIGTERM: Jupyter shuts its
 // kernels down) and kills it after 5 s.
 func (j *jupyterServer) stop(cmd *exec.Cmd, exited chan error) error {
-	pgid := cmd.Process.Pid
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	signalJupyter(cmd, false)
 	select {
 	case <-exited:
 	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		signalJupyter(cmd, true)
 		<-exited
 	}
 	return nil
