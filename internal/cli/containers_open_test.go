@@ -17,7 +17,9 @@ func TestContainersOpen(t *testing.T) {
 	if _, err := exec.LookPath("jupyter-notebook"); err != nil {
 		t.Skip("jupyter-notebook is not installed (Debian: apt-get install jupyter-notebook python3-notebook python3-ipykernel)")
 	}
-	h := servertest.Start(t)
+	cfg := servertest.Config(t.TempDir())
+	cfg.Containers.Jupyter.Enabled = true
+	h := servertest.StartConfig(t, cfg)
 	vars := map[string]string{
 		"DOCKYARD_SERVER":     h.Srv.URL(),
 		"DOCKYARD_CA_FILE":    h.Srv.CAFile(),

@@ -96,6 +96,9 @@ func (s *Service) Jupyter(ctx context.Context, p *access.Principal, owner, name 
 	if !IsDevelopment(c) {
 		return JupyterTarget{}, errdefs.NotFoundf("container %s runs no Jupyter: only development containers do (%s, `dockyard containers open %s`)", display, DevName, DevName)
 	}
+	if !s.o.Jupyter.Enabled {
+		return JupyterTarget{}, errdefs.NotFoundf("container %s runs no Jupyter: Jupyter is off on this server (containers.jupyter.enabled)", display)
+	}
 	if err := s.checkRun(ctx, p, c); err != nil {
 		return JupyterTarget{}, err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/client"
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/wire"
@@ -33,6 +34,14 @@ func needJupyter(t *testing.T) {
 	if _, err := exec.LookPath("jupyter-notebook"); err != nil {
 		t.Skip("jupyter-notebook is not installed (Debian: apt-get install jupyter-notebook python3-notebook python3-ipykernel)")
 	}
+}
+
+// jupyterConfig is a test server's configuration with Jupyter in
+// development containers (the default, which servertest turns off).
+func jupyterConfig(t *testing.T) config.Config {
+	cfg := servertest.Config(t.TempDir())
+	cfg.Containers.Jupyter.Enabled = true
+	return cfg
 }
 
 // jupyterUser creates a user and returns its client and its raw token.
@@ -138,7 +147,7 @@ func waitVersion(t *testing.T, c *client.Client, name string, n int) []wire.Note
 func TestJupyterInDevelopmentContainer(t *testing.T) {
 	needJupyter(t)
 	ctx := context.Background()
-	cfg := servertest.Config(t.TempDir())
+	cfg := jupyterConfig(t)
 	cfg.Containers.SyncWatchScan = time.Second // push-based sync: saves are stored within seconds
 	h := servertest.StartConfig(t, cfg)
 	cleanupContainers(t, h)
@@ -295,7 +304,7 @@ func executeCell(t *testing.T, h *servertest.Harness, hc *http.Client, token, pa
 func TestJupyterProxyRefuses(t *testing.T) {
 	needJupyter(t)
 	ctx := context.Background()
-	h := servertest.Start(t)
+	h := servertest.StartConfig(t, jupyterConfig(t))
 	cleanupContainers(t, h)
 	alice, aliceTok := jupyterUser(t, h, "alice", access.RoleContainerUser)
 	_, bobTok := jupyterUser(t, h, "bob", access.RoleContainerUser)
@@ -389,7 +398,7 @@ func errMessage(b []byte) string {
 func TestJupyterIdleCull(t *testing.T) {
 	needJupyter(t)
 	ctx := context.Background()
-	cfg := servertest.Config(t.TempDir())
+	cfg := jupyterConfig(t)
 	cfg.Containers.SyncWatchScan = 0
 	cfg.Containers.SyncInterval = time.Hour // only the final sync can store the edit in time
 	cfg.Containers.IdleTimeout = 5 * time.Second
