@@ -42,10 +42,10 @@ func (j *JupyterAPI) Routes() []Route {
 }
 
 var (
-	// userSegment is a user name (access's names).
-	userSegment = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-	// nameSegment is a container name or __dev__.
-	nameSegment = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	// jupyterOwnerSegment is a user name (access's names).
+	jupyterOwnerSegment = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	// jupyterNameSegment is a container name or __dev__.
+	jupyterNameSegment = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
 // jupyterTarget reads owner, name and the rest of a proxied path and
@@ -61,7 +61,7 @@ func jupyterTarget(r *http.Request) (owner, name, rest string, err error) {
 	if strings.Contains(esc, "%2f") || strings.Contains(esc, "%5c") || strings.Contains(esc, "%00") {
 		return bad("encoded slashes, backslashes and NUL are not allowed")
 	}
-	if !userSegment.MatchString(owner) || !nameSegment.MatchString(name) {
+	if !jupyterOwnerSegment.MatchString(owner) || !jupyterNameSegment.MatchString(name) {
 		return bad("the owner and container name are not valid names")
 	}
 	segs := strings.Split(rest, "/")
@@ -78,10 +78,10 @@ func jupyterTarget(r *http.Request) (owner, name, rest string, err error) {
 	return owner, name, rest, nil
 }
 
-// sameOrigin refuses a request a browser sent from another site (its
+// jupyterSameOrigin refuses a request a browser sent from another site (its
 // Origin is not this server): the web session cookie would otherwise let
 // any site open a kernel in the user's container.
-func sameOrigin(r *http.Request) error {
+func jupyterSameOrigin(r *http.Request) error {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return nil
@@ -93,8 +93,8 @@ func sameOrigin(r *http.Request) error {
 	return errdefs.PermissionDeniedf("permission denied: a request from origin %q cannot use this server's Jupyter; open it from the server's own address", o)
 }
 
-// isUpgrade reports a WebSocket (or other protocol) upgrade request.
-func isUpgrade(r *http.Request) bool {
+// isJupyterUpgrade reports a WebSocket (or other protocol) upgrade request.
+func isJupyterUpgrade(r *http.Request) bool {
 	for _, v := range r.Header.Values("Connection") {
 		for _, t := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), "upgrade") {
@@ -111,7 +111,7 @@ func (j *JupyterAPI) proxy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	if err := sameOrigin(r); err != nil {
+	if err := jupyterSameOrigin(r); err != nil {
 		j.record(r, audit.Event{Action: "container.jupyter", Object: "container:" + owner + "/" + name, Result: audit.ResultDenied, Message: err.Error()})
 		return err
 	}
@@ -124,7 +124,7 @@ func (j *JupyterAPI) proxy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errdefs.Unavailablef("container %s/%s: its agent's address %q: %w", owner, name, t.Endpoint, err)
 	}
-	if isUpgrade(r) {
+	if isJupyterUpgrade(r) {
 		// A kernel or terminal channel: code runs from here on.
 		j.Containers.AuditJupyter(r.Context(), p, t.Record, t.BasePath+rest)
 	}
