@@ -325,6 +325,21 @@ func TestJupyterProxyRefuses(t *testing.T) {
 	if code, b := jupyterDo(t, h, hc, adminTok, "GET", base+"api/status", nil, nil); code != http.StatusOK {
 		t.Errorf("administrator: %d %s", code, b)
 	}
+	// Jupyter's own page, under the base URL, without Jupyter's cookies.
+	req, _ := http.NewRequest("GET", h.Srv.URL()+base+"tree", nil)
+	req.Header.Set("Authorization", "Bearer "+aliceTok)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), base+"static/") {
+		t.Errorf("GET %stree = %s: %.300s", base, resp.Status, page)
+	}
+	if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+		t.Errorf("Jupyter's cookies reached the browser: %q", c)
+	}
 
 	reached := func(b []byte) bool {
 		return strings.Contains(string(b), `"kernels"`) || strings.Contains(string(b), `"content"`)
@@ -372,7 +387,7 @@ func TestJupyterProxyRefuses(t *testing.T) {
 	// A WebSocket of another user is refused before any upgrade.
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	_, resp, err := websocket.Dial(wctx, "wss"+strings.TrimPrefix(h.Srv.URL(), "https")+base+"api/kernels/x/channels", &websocket.DialOptions{
+	_, resp, err = websocket.Dial(wctx, "wss"+strings.TrimPrefix(h.Srv.URL(), "https")+base+"api/kernels/x/channels", &websocket.DialOptions{
 		HTTPClient: hc, HTTPHeader: http.Header{"Authorization": {"Bearer " + bobTok}},
 	})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
