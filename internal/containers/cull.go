@@ -25,8 +25,9 @@ import (
 // server (Ensure for fits and applies, the Jupyter proxy): the gap between
 // handing out a container and the agent's job starting counts as use.
 type useTracker struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu     sync.Mutex
+	last   map[string]time.Time
+	failed map[string]string // the last failure audited, per container
 }
 
 func (u *useTracker) touch(name, scope string, t time.Time) {
@@ -42,6 +43,43 @@ func (u *useTracker) get(name, scope string) time.Time {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.last[name+"\x00"+scope]
+}
+
+// failedOnce reports whether msg is new for the container (so that a
+// failure repeated at every pass is audited once).
+func (u *useTracker) failedOnce(name, scope, msg string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.failed == nil {
+		u.failed = map[string]string{}
+	}
+	k := name + "\x00" + scope
+	if u.failed[k] == msg {
+		return false
+	}
+	u.failed[k] = msg
+	return true
+}
+
+// onlyInvalid reports whether every error joined in err is an Invalid one
+// (a notebook that is not valid, so no sync can store it).
+func onlyInvalid(err error) bool {
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if !onlyInvalid(e) {
+				return false
+			}
+		}
+		return len(u.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		// A wrapper of a joined error (the final sync's): look inside;
+		// any other chain is one error, whose kind errors.Is finds.
+		if inner, ok := u.Unwrap().(interface{ Unwrap() []error }); ok {
+			return onlyInvalid(inner.(error))
+		}
+	}
+	return errdefs.IsInvalid(err)
 }
 
 // CullReport says what a culling pass did.
@@ -133,13 +171,24 @@ func (s *Service) cullOne(ctx context.Context, c store.Container, timeout time.D
 		start := time.Now()
 		err := s.finalSync(fctx, c)
 		cancel()
-		if err != nil {
+		switch {
+		case err == nil:
+			details["final_sync"] = "ok"
+		case onlyInvalid(err):
+			// Files no sync can store (a scratch notebook without named
+			// cells, a torn save): stopping keeps them in the container,
+			// as they are, for its next start; they are not lost by it.
+			details["final_sync"] = "ok"
+			details["not_stored"] = err.Error()
+		default:
 			msg := fmt.Sprintf("idle container %s was not stopped: its notebook edits could not all be saved (%v); it is tried again at the next pass", DisplayName(c), err)
 			details["final_sync"] = "failed"
-			s.record(ctx, audit.Event{User: "system", Action: "container.cull", Object: object(c), Result: audit.ResultFailure, Message: msg, Details: details})
+			if s.uses.failedOnce(c.Name, c.Scope, msg) {
+				s.record(ctx, audit.Event{User: "system", Action: "container.cull", Object: object(c), Result: audit.ResultFailure, Message: msg, Details: details})
+			}
 			return false, fmt.Errorf("final sync: %w", err)
 		}
-		details["final_sync"], details["final_sync_ms"] = "ok", time.Since(start).Milliseconds()
+		details["final_sync_ms"] = time.Since(start).Milliseconds()
 	} else {
 		// Sync is off: the stopped container keeps its files.
 		details["final_sync"] = "off (containers.sync_interval is 0)"

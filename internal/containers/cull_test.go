@@ -1,10 +1,13 @@
 package containers
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/agent"
+	"github.com/dockyard/dockyard/internal/errdefs"
 )
 
 // TestIdleSince: a development container is idle from the latest of its
@@ -32,6 +35,29 @@ func TestIdleSince(t *testing.T) {
 		since, busy := idleSince(tc.st, tc.serverUse)
 		if !since.Equal(tc.since) || busy != tc.busy {
 			t.Errorf("%s: idleSince = %v, %v; want %v, %v", tc.name, since, busy, tc.since, tc.busy)
+		}
+	}
+}
+
+// TestOnlyInvalid: a final sync that failed only on notebooks no sync can
+// store does not keep an idle container running; any other failure does.
+func TestOnlyInvalid(t *testing.T) {
+	inv := func(f string) error { return errdefs.Invalid(f + ": not a valid notebook, so it cannot be stored") }
+	wrap := func(err error) error {
+		return fmt.Errorf("final notebook sync of container %q: %w", "alice/__dev__", err)
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{wrap(errors.Join(inv("Untitled.ipynb"))), true},
+		{wrap(errors.Join(inv("a.ipynb"), inv("b.ipynb"))), true},
+		{wrap(errors.Join(inv("a.ipynb"), fmt.Errorf("b.ipynb: %w", errdefs.Unavailable("the store failed")))), false},
+		{wrap(errdefs.Unavailable("agent unreachable")), false},
+		{errors.New("plain"), false},
+	} {
+		if got := onlyInvalid(tc.err); got != tc.want {
+			t.Errorf("onlyInvalid(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

@@ -430,7 +430,13 @@ func TestJupyterIdleCull(t *testing.T) {
 	if code, b := jupyterDo(t, h, hc, tok, "PUT", base+"api/contents/late.ipynb", contentsBody(t, []byte(nb)), nil); code != http.StatusCreated {
 		t.Fatalf("PUT = %d %s", code, b)
 	}
-	// Wait for the culler (generous: a loaded machine).
+	// A scratch notebook as Jupyter's New button makes it: no named
+	// cell, so no sync can store it; it stays in the stopped container
+	// and does not keep it running.
+	if code, b := jupyterDo(t, h, hc, tok, "POST", base+"api/contents", []byte(`{"type": "notebook"}`), nil); code != http.StatusCreated {
+		t.Fatalf("new untitled notebook = %d %s", code, b)
+	}
+		// Wait for the culler (generous: a loaded machine).
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		cs, err := alice.Containers(ctx)
@@ -452,8 +458,11 @@ func TestJupyterIdleCull(t *testing.T) {
 	if b, _, err := alice.NotebookContent(ctx, "late", 1); err != nil || !strings.Contains(string(b), "culled") {
 		t.Errorf("stored content = %q, %v", b, err)
 	}
-	if all := auditActions(t, h); !hasEvent(all, `"container.cull"`, `"system"`, `alice/__dev__`, `"final_sync":"ok"`) {
-		t.Errorf("no container.cull audit event with its final sync")
+	if all := auditActions(t, h); !hasEvent(all, `"container.cull"`, `"system"`, `alice/__dev__`, `"final_sync":"ok"`, `Untitled.ipynb`) {
+		t.Errorf("no container.cull audit event with its final sync naming the scratch notebook it could not store")
+	}
+	if _, err := alice.Notebook(ctx, "Untitled"); err == nil {
+		t.Errorf("the scratch notebook was stored")
 	}
 	// Through the proxy, a stopped container says how to start it.
 	if code, b := jupyterDo(t, h, hc, tok, "GET", base+"api/status", nil, nil); code != http.StatusServiceUnavailable || !strings.Contains(string(b), "containers open") {
