@@ -436,7 +436,7 @@ func TestJupyterIdleCull(t *testing.T) {
 	if code, b := jupyterDo(t, h, hc, tok, "POST", base+"api/contents", []byte(`{"type": "notebook"}`), nil); code != http.StatusCreated {
 		t.Fatalf("new untitled notebook = %d %s", code, b)
 	}
-		// Wait for the culler (generous: a loaded machine).
+	// Wait for the culler (generous: a loaded machine).
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		cs, err := alice.Containers(ctx)
