@@ -14,10 +14,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // Pseudo-capabilities a route may declare instead of a real capability.
@@ -41,6 +43,14 @@ type Route struct {
 	Cap     access.Capability
 	Action  string // audit action name for refusals, e.g. "user.create"
 	Handle  HandlerFunc
+	// Browser routes also accept the session cookie of the web console
+	// (see session.go): a state-changing request so authenticated must
+	// come from the server's own origin.
+	Browser bool
+	// Page routes are the web console's: Browser routes whose errors are
+	// HTML pages and whose forms carry the session's CSRF token. They are
+	// not part of the OpenAPI description.
+	Page bool
 }
 
 // Authenticator turns a bearer secret into a principal.
@@ -61,8 +71,15 @@ type API struct {
 	// Version is the server's version, shown in the OpenAPI description
 	// (default: the build's module version).
 	Version string
+	// PageError, when set, answers the errors of Page routes that were not
+	// authenticated by a bearer token (the web console renders them).
+	PageError func(w http.ResponseWriter, r *http.Request, status int, e wire.Error)
 
 	openapi openapiCache
+	// invokeIndex finds Invoke's routes (built on the first call, when
+	// every route has been added).
+	invokeOnce  sync.Once
+	invokeIndex map[string]*Route
 }
 
 // Routes lists every route the API serves.
@@ -84,9 +101,10 @@ func (a *API) Handler() http.Handler {
 	for pattern, h := range a.Mounts {
 		mux.Handle(pattern, h)
 	}
-	mux.Handle("/", a.wrap(Route{Cap: Public, Handle: func(w http.ResponseWriter, r *http.Request) error {
-		return notFoundRoute(r)
-	}}))
+	notFound := func(w http.ResponseWriter, r *http.Request) error { return notFoundRoute(r) }
+	mux.Handle("/v1/", a.wrap(Route{Cap: Public, Handle: notFound}))
+	// Outside /v1 a browser gets the web console's not-found page.
+	mux.Handle("/", a.wrap(Route{Cap: Public, Page: true, Handle: notFound}))
 	return mux
 }
 
@@ -153,7 +171,7 @@ func (a *API) wrap(rt Route) http.Handler {
 		}
 		if err != nil {
 			gw.released = true
-			a.writeError(gw, r, err)
+			a.answerError(gw, r, rt, err)
 		}
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "id", id,
 			"user", st.user, "err", err, "took", time.Since(start))
@@ -162,9 +180,17 @@ func (a *API) wrap(rt Route) http.Handler {
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt Route) error {
 	if rt.Cap == Public {
+		if err := sameOrigin(r, rt); err != nil {
+			a.refused(r, rt, "", err)
+			return err
+		}
 		return rt.Handle(w, r)
 	}
-	secret := bearer(r)
+	secret, err := a.credential(r, rt)
+	if err != nil {
+		a.refused(r, rt, "", err)
+		return err
+	}
 	if secret == "" {
 		err := errUnauthenticated("this request needs a token: log in with `dockyard login` or pass --token")
 		a.refused(r, rt, "", err)

@@ -36,7 +36,10 @@ const jupyterPattern = containers.JupyterPrefix + "{owner}/{name}/{rest...}"
 func (j *JupyterAPI) Routes() []Route {
 	var rs []Route
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		rs = append(rs, Route{Method: m, Pattern: jupyterPattern, Cap: access.CapControlContainer, Action: "container.jupyter", Handle: j.proxy})
+		// Browser: a browser reaches Jupyter with the web console's
+		// session cookie (and a same-origin check on every request,
+		// WebSocket upgrades included: jupyterSameOrigin).
+		rs = append(rs, Route{Method: m, Pattern: jupyterPattern, Cap: access.CapControlContainer, Action: "container.jupyter", Handle: j.proxy, Browser: true})
 	}
 	return rs
 }

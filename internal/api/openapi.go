@@ -65,6 +65,7 @@ func (a *API) version() string {
 // the schema generator cannot describe; such a route is still in the
 // document, with the shapes it could not give left open.
 func OpenAPI(rs []Route, version string) (doc map[string]any, problems []string) {
+	rs = slices.DeleteFunc(slices.Clone(rs), func(rt Route) bool { return rt.Page })
 	g := newSchemaGen()
 	for _, rt := range rs {
 		if sp, ok := openapiSpecs[rt.Method+" "+rt.Pattern]; ok && sp.Request != nil {
@@ -191,6 +192,8 @@ func openapiTag(pattern string) string {
 		return "telemetry"
 	case "hec", "indexes":
 		return "events"
+	case "gpus", "gpu":
+		return "gpus"
 	}
 	return seg
 }
@@ -202,6 +205,7 @@ var openapiTagText = map[string]string{
 	"audit":      "The hash-chained audit trail.",
 	"containers": "ML containers: start, stop, logs, sharing, external registration.",
 	"events":     "Event indexes and HTTP Event Collector tokens.",
+	"gpus":       "GPUs: the runtimes' inventory, who holds what, and quotas.",
 	"images":     "The container image catalogue.",
 	"lookups":    "CSV lookup tables.",
 	"models":     "The model registry: versions, aliases, sharing, import and export.",

@@ -49,7 +49,7 @@ type rule struct {
 var services = []string{
 	"internal/access", "internal/audit", "internal/knowledge", "internal/models", "internal/lookups",
 	"internal/notebooks", "internal/containers", "internal/images", "internal/index", "internal/search",
-	"internal/ml/...", "internal/nbsync",
+	"internal/ml/...", "internal/nbsync", "internal/gpu",
 }
 
 // storage is the bottom layer: interfaces with their conformance suites,
@@ -58,11 +58,11 @@ var storage = []string{"internal/store/...", "internal/runtime/...", "internal/b
 
 // implementations are the storage implementations the server chooses.
 var implementations = []string{
-	"internal/store/sqlite", "internal/runtime/docker", "internal/runtime/process", "internal/blob/fs",
+	"internal/store/sqlite", "internal/runtime/docker", "internal/runtime/process", "internal/runtime/kube", "internal/blob/fs",
 }
 
 // top is the layer that assembles or presents everything.
-var top = []string{"internal/api", "internal/server/...", "internal/cli", "internal/client"}
+var top = []string{"internal/api", "internal/web", "internal/server/...", "internal/cli", "internal/client"}
 
 // rules is the layer table (docs/design.md, "Layers").
 var rules = []rule{
@@ -75,6 +75,17 @@ var rules = []rule{
 	{
 		why:  "the API reaches no storage implementation, not even through a service: the server chooses them",
 		from: []string{"internal/api"},
+		deny: append(slices.Clone(implementations), "internal/server/...", "internal/cli", "internal/client"),
+	},
+	{
+		why:    "the web console acts only through the API's routes (api.Invoke): it imports no service but access (the principal), and no storage",
+		from:   []string{"internal/web"},
+		direct: true,
+		deny:   append(append(slices.DeleteFunc(slices.Clone(services), func(s string) bool { return s == "internal/access" }), storage...), "internal/maintenance"),
+	},
+	{
+		why:  "the web console reaches no storage implementation, server, CLI or client, as the API",
+		from: []string{"internal/web"},
 		deny: append(slices.Clone(implementations), "internal/server/...", "internal/cli", "internal/client"),
 	},
 	{

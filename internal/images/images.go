@@ -35,6 +35,9 @@ const ProcessImage = "dockyard/process"
 const (
 	RuntimeDocker  = "docker"
 	RuntimeProcess = "process"
+	// RuntimeKubernetes entries are registry images the cluster's kubelets
+	// pull (with the registry's credentials as an imagePullSecret).
+	RuntimeKubernetes = "kubernetes"
 )
 
 // Sources of a pinned digest.
@@ -82,6 +85,13 @@ type Options struct {
 	// by runtime ("docker"), with the credentials Credentials gives.
 	Pullers     map[string]runtime.ImagePuller
 	Credentials func(ctx context.Context, host string) (*runtime.RegistryAuth, error)
+	// CheckCert checks the operator certificate pair an entry names for
+	// agents of the entry's runtime (containers.certs_dir); nil refuses
+	// every entry that names one.
+	CheckCert func(name, runtime string) error
+	// Scanner runs on every docker entry added or re-pinned
+	// (images.scanner_command); a zero one runs nothing.
+	Scanner Scanner
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

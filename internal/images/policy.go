@@ -95,6 +95,12 @@ func (c *Catalogue) ImportScan(ctx context.Context, user, name string, report []
 	if err != nil {
 		return store.ImageScan{}, Report{}, err
 	}
+	return c.bindReport(user, e, report)
+}
+
+// bindReport reads a report and binds it to e's pinned digest.
+func (c *Catalogue) bindReport(user string, e Entry, report []byte) (store.ImageScan, Report, error) {
+	name := e.Name
 	r, err := ParseReport(report)
 	if err != nil {
 		return store.ImageScan{}, Report{}, err

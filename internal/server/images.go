@@ -39,6 +39,8 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 		DefaultImage:      cfg.Containers.DefaultImage,
 		ProcessExecutable: agentExecutable(cfg),
 		Containers:        st.ListContainers,
+		CheckCert:         checkImageCert(rts.certs),
+		Scanner:           images.Scanner{Command: cfg.Images.ScannerCommand, Timeout: cfg.Images.ScannerTimeout},
 	})
 	if _, err := cat.Get(ctx, cfg.Containers.DefaultImage); err != nil {
 		log.Warn("containers.default_image is not in the image catalogue: starts that name no image fail until it is added", "image", cfg.Containers.DefaultImage, "err", err)

@@ -175,9 +175,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	s.onClose(closeRuntimes)
 	imgs, routes := newImages(ctx, cfg, st, box, rts, log, s.api)
 	s.addRoutes(routes)
-	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts, pinImage(imgs),
-		st, box, s.notebooks, s.access, s.audit, s.index, s.obs, log, s.api)
+	quotas, err := newGPUQuotas(cfg, st, s.access)
 	if err != nil {
+		return nil, err
+	}
+	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts, pinImage(imgs),
+		st, box, s.notebooks, s.access, quotas, s.audit, s.index, s.obs, log, s.api)
+	if err != nil {
+		return nil, err
+	}
+	s.addRoutes(routes)
+	if routes, err = newGPU(rts, s.containers, quotas, s.api); err != nil {
 		return nil, err
 	}
 	s.addRoutes(routes)
@@ -197,6 +205,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.addRoutes(newSearch(cfg, st, blobs, s.audit, s.index, mlCmds, log, s.api))
+	if routes, err = newWeb(log, s.api); err != nil {
+		return nil, err
+	}
+	s.addRoutes(routes)
 
 	s.http = &http.Server{
 		Handler:           s.obs.instrument(discardFailedWrites(s.api.Handler(), s.maintenance, log)),

@@ -30,6 +30,7 @@ type Store interface {
 	ImageStore
 	RegistryStore
 	ImageScanStore
+	GPUQuotaStore
 	// Close releases the store.
 	Close() error
 }

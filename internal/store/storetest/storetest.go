@@ -37,6 +37,8 @@ var domains = []struct {
 	{"images", testImages},
 	{"registries", testRegistries},
 	{"image_scans", testImageScans},
+	{"certs", testCerts},
+	{"gpu_quotas", testGPUQuotas},
 	{"tx", testTx},
 }
 

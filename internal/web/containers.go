@@ -1,0 +1,109 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/api"
+	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/wire"
+)
+
+func (c *Console) containerRoutes() []api.Route {
+	return []api.Route{
+		page("GET", "/containers", access.CapListContainer, "container.list", c.containers),
+		page("POST", "/containers/new", access.CapControlContainer, "container.start", c.containerNew),
+		page("POST", "/containers/{name}/start", access.CapControlContainer, "container.start", c.containerAction("start")),
+		page("POST", "/containers/{name}/stop", access.CapControlContainer, "container.stop", c.containerAction("stop")),
+		page("POST", "/containers/{name}/remove", access.CapControlContainer, "container.remove", c.containerAction("remove")),
+		page("GET", "/containers/{name}/logs", access.CapControlContainer, "container.logs", c.containerLogs),
+	}
+}
+
+type containerRow struct {
+	wire.Container
+	Running bool
+	Jupyter string // the Jupyter address, for the owner and administrators
+}
+
+type containersData struct {
+	Containers []containerRow
+	Control    bool
+	GPU        bool
+}
+
+func (c *Console) containers(w http.ResponseWriter, r *http.Request) error {
+	var cs []wire.Container
+	if err := c.api.InvokeJSON(r, "GET", "/v1/containers", nil, nil, nil, &cs); err != nil {
+		return err
+	}
+	p := access.FromContext(r.Context())
+	d := containersData{Control: p.Can(access.CapControlContainer), GPU: p.Can(access.CapUseGPU)}
+	for _, x := range cs {
+		row := containerRow{Container: x, Running: x.Status == "running"}
+		if row.Running && (x.Owner == p.User || p.Can(access.CapAdminAllObjects)) {
+			// The list names a container OWNER/NAME; Jupyter's routes take both apart.
+			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(strings.TrimPrefix(x.Name, x.Owner+"/")) + "/"
+		}
+		d.Containers = append(d.Containers, row)
+	}
+	return c.render(w, r, http.StatusOK, "containers", "Containers", d)
+}
+
+func (c *Console) containerNew(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" {
+		return errdefs.Invalid("a new container needs a name")
+	}
+	req := wire.ContainerStart{Image: strings.TrimSpace(r.PostFormValue("image")), Runtime: strings.TrimSpace(r.PostFormValue("runtime"))}
+	if g := strings.TrimSpace(r.PostFormValue("gpus")); g != "" && g != "0" {
+		n, err := strconv.Atoi(g)
+		if err != nil || n < 0 {
+			return errdefs.Invalidf("gpus %q is not a number of GPUs", g)
+		}
+		req.GPUs = n
+	}
+	if err := c.api.InvokeJSON(r, "POST", "/v1/containers/{name}/start", map[string]string{"name": name}, nil, req, nil); err != nil {
+		return err
+	}
+	return done(w, r, "/containers", "container "+name+" started")
+}
+
+// containerAction posts the dashboard's start, stop or remove button to
+// the API route of the same name.
+func (c *Console) containerAction(action string) api.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		name := r.PathValue("name")
+		path := map[string]string{"name": name}
+		var err error
+		switch action {
+		case "start":
+			err = c.api.InvokeJSON(r, "POST", "/v1/containers/{name}/start", path, nil, wire.ContainerStart{}, nil)
+		case "stop":
+			err = c.api.InvokeJSON(r, "POST", "/v1/containers/{name}/stop", path, nil, nil, nil)
+		case "remove":
+			err = c.api.InvokeJSON(r, "DELETE", "/v1/containers/{name}", path, nil, nil, nil)
+		}
+		if err != nil {
+			return err
+		}
+		past := map[string]string{"start": "started", "stop": "stopped", "remove": "removed"}[action]
+		return done(w, r, "/containers", "container "+name+" "+past)
+	}
+}
+
+// maxLogBytes bounds the logs a page shows.
+const maxLogBytes = 256 << 10
+
+func (c *Console) containerLogs(w http.ResponseWriter, r *http.Request) error {
+	var b api.Buffer
+	if err := c.api.Invoke(&b, r, "GET", "/v1/containers/{name}/logs", map[string]string{"name": r.PathValue("name")}, nil, nil); err != nil {
+		return err
+	}
+	text, _ := io.ReadAll(io.LimitReader(&b, maxLogBytes))
+	return c.render(w, r, http.StatusOK, "logs", "Logs of "+r.PathValue("name"), string(text))
+}
