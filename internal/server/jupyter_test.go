@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/client"
 	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
@@ -325,7 +326,20 @@ func TestJupyterProxyRefuses(t *testing.T) {
 	if code, b := jupyterDo(t, h, hc, adminTok, "GET", base+"api/status", nil, nil); code != http.StatusOK {
 		t.Errorf("administrator: %d %s", code, b)
 	}
-	// Jupyter's own page, under the base URL, without Jupyter's cookies.
+	// The web console's session cookie authenticates too (a browser);
+	// from another site's page it is refused, WebSocket handshakes
+	// (GET) included.
+	cookie := map[string]string{"Cookie": api.SessionCookie + "=" + aliceTok}
+	if code, b := jupyterDo(t, h, hc, "", "GET", base+"api/status", nil, cookie); code != http.StatusOK {
+		t.Errorf("session cookie: %d %s", code, b)
+	}
+	for _, method := range []string{"GET", "POST"} {
+		hdr := map[string]string{"Cookie": cookie["Cookie"], "Origin": "https://evil.example"}
+		if code, b := jupyterDo(t, h, hc, "", method, base+"api/kernels", []byte(`{"name": "python3"}`), hdr); code != http.StatusForbidden {
+			t.Errorf("session cookie from another origin, %s: %d %s", method, code, b)
+		}
+	}
+		// Jupyter's own page, under the base URL, without Jupyter's cookies.
 	req, _ := http.NewRequest("GET", h.Srv.URL()+base+"tree", nil)
 	req.Header.Set("Authorization", "Bearer "+aliceTok)
 	resp, err := hc.Do(req)
