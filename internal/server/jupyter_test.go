@@ -339,7 +339,7 @@ func TestJupyterProxyRefuses(t *testing.T) {
 			t.Errorf("session cookie from another origin, %s: %d %s", method, code, b)
 		}
 	}
-		// Jupyter's own page, under the base URL, without Jupyter's cookies.
+	// Jupyter's own page, under the base URL, without Jupyter's cookies.
 	req, _ := http.NewRequest("GET", h.Srv.URL()+base+"tree", nil)
 	req.Header.Set("Authorization", "Bearer "+aliceTok)
 	resp, err := hc.Do(req)
