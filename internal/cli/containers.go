@@ -106,7 +106,8 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	logs.Flags().StringVar(&since, "since", "", "only output written since this long ago or this time")
-	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g), newContainersShareCmd(env, g))
+	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g), newContainersShareCmd(env, g),
+		newContainersOpenCmd(env, g))
 	return cmd
 }
 

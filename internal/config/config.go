@@ -120,7 +120,11 @@ type Containers struct {
 	Process           ProcessRuntime  `yaml:"process"`
 	Kubernetes        Kubernetes      `yaml:"kubernetes"`
 	Limits            ContainerLimits `yaml:"limits"`
-	GPU               ContainerGPU    `yaml:"gpu"`
+	// IdleTimeout and Jupyter: see docs/notebooks.md (Jupyter in
+	// development containers, idle culling).
+	IdleTimeout time.Duration   `yaml:"idle_timeout" doc:"a development container with no Jupyter activity, no open kernel and no fit, apply or summary for this long is synced, then stopped (audited as container.cull); 0 never stops one"`
+	Jupyter     JupyterSettings `yaml:"jupyter"`
+	GPU         ContainerGPU    `yaml:"gpu"`
 }
 
 // ContainerGPU governs GPUs (see docs/gpus.md).
@@ -150,6 +154,12 @@ type Kubernetes struct {
 	AgentRootSize   string `yaml:"agent_root_size" doc:"size (such as 10Gi) of a PersistentVolumeClaim per container for its agent root, so that what the agent writes survives a stop; empty: an emptyDir"`
 	StorageClass    string `yaml:"storage_class" doc:"storage class of those claims; empty: the cluster's default"`
 	Endpoint        string `yaml:"endpoint" doc:"how the server reaches an agent: service (its Service's cluster IP) or dns (the Service's name; the server must resolve cluster DNS)"`
+}
+
+// JupyterSettings configure the Jupyter server of development containers.
+type JupyterSettings struct {
+	Enabled bool   `yaml:"enabled" doc:"development containers (each user's __dev__) started from now on run a Jupyter server beside the agent when their image has one, proxied at /jupyter/OWNER/__dev__/"`
+	Program string `yaml:"program" doc:"the Jupyter program inside the container (a name on its PATH or a path); empty: jupyter-lab, else jupyter-notebook"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -207,6 +217,8 @@ func Default() Config {
 			AgentCertTTL:      30 * 24 * time.Hour,
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			IdleTimeout:       time.Hour,
+			Jupyter:           JupyterSettings{Enabled: true},
 			GPU:               ContainerGPU{DefaultQuota: 0},
 			Kubernetes: Kubernetes{RunAsUser: 65534, ServerPodLabels: "app.kubernetes.io/name=dockyard",
 				ImagePullPolicy: "IfNotPresent", Endpoint: "service"},

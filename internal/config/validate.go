@@ -47,6 +47,7 @@ func (c Config) Validate() error {
 		{"containers.sync_watch_scan", notNegative(int64(c.Containers.SyncWatchScan))},
 		{"containers.final_sync_timeout", positive(c.Containers.FinalSyncTimeout)},
 		{"containers.reconcile_interval", notNegative(int64(c.Containers.ReconcileInterval))},
+		{"containers.idle_timeout", notNegative(int64(c.Containers.IdleTimeout))},
 		{"containers.agent_cert_ttl", positive(c.Containers.AgentCertTTL)},
 		{"models.page_size", positiveInt(int64(c.Models.PageSize))},
 		{"models.max_page_size", positiveInt(int64(c.Models.MaxPageSize))},

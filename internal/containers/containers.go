@@ -123,6 +123,9 @@ type Options struct {
 	// transaction that records a start (see claim); nil: no quota beyond
 	// use_gpu.
 	GPUQuotas GPUQuotas
+	// Jupyter: whether development containers run a Jupyter server, and
+	// which program (see jupyter.go).
+	Jupyter JupyterOptions
 }
 
 // PinnedImage is what a catalogue entry runs: its runtime, the reference
@@ -159,6 +162,7 @@ type Service struct {
 	quarantined      map[string]quarantinedContainer // orphans by runtime and id
 	finalSync        FinalSync
 	finalSyncTimeout time.Duration
+	uses             useTracker // when each container was last used through the server (cull.go)
 }
 
 // New returns a container service.

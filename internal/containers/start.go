@@ -226,6 +226,7 @@ func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Contai
 	if s.o.Python != "" {
 		spec.Args = []string{"--python", s.o.Python}
 	}
+	spec.Args = append(spec.Args, s.jupyterArgs(c)...)
 	rc, err := rt.Create(ctx, spec)
 	if errdefs.IsConflict(err) {
 		all, lerr := rt.List(ctx, map[string]string{runtime.LabelServerID: s.o.ServerID, runtime.LabelContainer: c.Name, runtime.LabelOwner: c.Owner})

@@ -159,6 +159,7 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		Principals:     acc,
 		Roles:          acc,
 		HECTokens:      cfg.Containers.HECTokens,
+		Jupyter:        containers.JupyterOptions{Enabled: cfg.Containers.Jupyter.Enabled, Program: cfg.Containers.Jupyter.Program},
 		Certs:          certSource(rts.certs),
 		CertHosts:      agentCertHosts(),
 		GPUQuotas:      quotas,

@@ -198,6 +198,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.onClose(runSync(cfg, syncer, s.containers))
+	s.addRoutes(newJupyter(rts, s.containers, s.api))
+	s.onClose(runCuller(cfg, s.containers, log))
 
 	s.maintenance, routes = newMaintenance(cfg, s.id, st, storeFiles(cfg), blobs, s.obs.metrics, log, s.api)
 	s.addRoutes(routes)
