@@ -123,6 +123,14 @@ func (j *JupyterAPI) proxy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if bearer(r) == "" && p.User != owner {
+		// A browser session (the console's cookie) opens only its own
+		// user's Jupyter: another user's code runs in that page at this
+		// server's origin and would act with the visitor's session.
+		err := errdefs.PermissionDeniedf("an administrator opens another user's Jupyter with a bearer token (a script or `curl -H 'Authorization: Bearer ...'`), not from the browser session: %s's code runs in that page at this server's origin and would act as you", owner)
+		j.record(r, audit.Event{Action: "container.jupyter", Object: "container:" + owner + "/" + name, Result: audit.ResultDenied, Message: err.Error()})
+		return err
+	}
 	endpoint, err := url.Parse(t.Endpoint)
 	if err != nil {
 		return errdefs.Unavailablef("container %s/%s: its agent's address %q: %w", owner, name, t.Endpoint, err)

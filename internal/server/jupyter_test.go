@@ -333,6 +333,15 @@ func TestJupyterProxyRefuses(t *testing.T) {
 	if code, b := jupyterDo(t, h, hc, "", "GET", base+"api/status", nil, cookie); code != http.StatusOK {
 		t.Errorf("session cookie: %d %s", code, b)
 	}
+	// An administrator's browser session does not open another user's
+	// Jupyter: that user's code (a custom.js in the container, a notebook's
+	// output) runs in the page at this server's origin and would act with
+	// the administrator's session on the console's pages. A bearer token
+	// (a script, not a browser) still reaches it, as above.
+	adminCookie := map[string]string{"Cookie": api.SessionCookie + "=" + adminTok}
+	if code, b := jupyterDo(t, h, hc, "", "GET", base+"tree", nil, adminCookie); code != http.StatusForbidden || !strings.Contains(string(b), "bearer token") {
+		t.Errorf("administrator's session cookie on another user's Jupyter: %d %s, want 403 naming the bearer token", code, b)
+	}
 	for _, method := range []string{"GET", "POST"} {
 		hdr := map[string]string{"Cookie": cookie["Cookie"], "Origin": "https://evil.example"}
 		if code, b := jupyterDo(t, h, hc, "", method, base+"api/kernels", []byte(`{"name": "python3"}`), hdr); code != http.StatusForbidden {
