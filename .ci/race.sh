@@ -9,8 +9,9 @@
 # - internal/server as a whole: about 5 minutes without -race and several
 #   times that with it. Its tests that run things at the same time do run:
 #   blob GC during imports, the notebook sync loop and its faults (agent
-#   killed, server outage, refused stop) and containers adopted after a
-#   restart. Its own goroutines are the packages' below, which run in full.
+#   killed, server outage, refused stop), containers adopted after a
+#   restart, and the Jupyter proxy (HTTP and kernel WebSockets through
+#   server and agent) with idle culling (40 s under -race). Its own goroutines are the packages' below, which run in full.
 # - internal/cli: its one goroutine serves the quickstart's server and hands
 #   back the error on a channel; its tests (45 s under -race) exercise flags
 #   and output.
@@ -33,4 +34,4 @@ pkgs=$(go list ./... | grep -v -x \
 # shellcheck disable=SC2086 # one package a word
 go test -race -count=1 $pkgs
 go test -race -count=1 ./internal/server/ \
-  -run '^(TestGCDuringImportsKeepsTheirBlobs|TestNotebookSync.*|TestSyncFault.*|TestContainers.*)$'
+  -run '^(TestGCDuringImportsKeepsTheirBlobs|TestNotebookSync.*|TestSyncFault.*|TestContainers.*|TestJupyter.*)$'

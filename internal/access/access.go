@@ -29,7 +29,6 @@ const (
 	CapReadAudit          Capability = "read_audit"               // read and verify the internal audit index
 	CapAdminAllObjects    Capability = "admin_all_objects"        // read, write and share every knowledge object
 	CapUseGPU             Capability = "use_gpu"                  // run containers with GPUs
-	CapEditImages         Capability = "edit_images"              // image catalogue and image policy
 	CapPublishNotebooks   Capability = "publish_notebooks"        // share notebooks with an app or globally, where others' fits may run them
 	CapAdminStorage       Capability = "admin_storage"            // garbage-collect the blob store and take backups (which hold every secret)
 )
@@ -39,7 +38,7 @@ func AllCapabilities() []Capability {
 	c := []Capability{
 		CapSearch, CapListContainer, CapControlContainer, CapConfigureContainer,
 		CapEditUser, CapEditRoles, CapEditOwnTokens, CapEditAllTokens, CapEditHECToken,
-		CapEditIndexes, CapReadAudit, CapAdminAllObjects, CapUseGPU, CapEditImages, CapPublishNotebooks,
+		CapEditIndexes, CapReadAudit, CapAdminAllObjects, CapUseGPU, CapPublishNotebooks,
 		CapAdminStorage,
 	}
 	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })

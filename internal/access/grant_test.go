@@ -78,7 +78,7 @@ func TestGrantChecks(t *testing.T) {
 		{"ua grants its own roles", f.svc.CheckGrant(ctx, ua, []string{"useradmin"}), ok},
 		{"admin grants admin", f.svc.CheckGrant(ctx, admin, []string{RoleAdmin}), ok},
 		{"ua role with a cap it lacks", f.svc.CheckRoleGrant(ctx, ua, store.Role{Name: "x", Capabilities: []string{string(CapReadAudit)}}), denied("capability read_audit")},
-		{"ua role inheriting admin", f.svc.CheckRoleGrant(ctx, ua, store.Role{Name: "x", Inherit: []string{RoleAdmin}}), denied("capability edit_images")},
+		{"ua role inheriting admin", f.svc.CheckRoleGrant(ctx, ua, store.Role{Name: "x", Inherit: []string{RoleAdmin}}), denied("capability use_gpu")},
 		{"ua role reading _internal", f.svc.CheckRoleGrant(ctx, ua, store.Role{Name: "x", SearchIndexes: []string{"_internal"}}), denied("index _internal")},
 		{"ua role reading every index", f.svc.CheckRoleGrant(ctx, ua, store.Role{Name: "x", SearchIndexes: []string{"*"}}), denied("index *")},
 		{"ua role within its own", f.svc.CheckRoleGrant(ctx, ua, store.Role{Name: "x", Capabilities: []string{string(CapSearch)}, SearchIndexes: []string{"main"}, Inherit: []string{RoleUser}}), ok},

@@ -324,10 +324,10 @@ func TestRoleInheritance(t *testing.T) {
 		}
 	}
 	// An update that adds no cycle is fine, and takes effect.
-	if _, err := f.svc.UpdateRole(f.ctx, store.Role{Name: "a", Capabilities: []string{"edit_images"}}); err != nil {
+	if _, err := f.svc.UpdateRole(f.ctx, store.Role{Name: "a", Capabilities: []string{"publish_notebooks"}}); err != nil {
 		t.Fatalf("UpdateRole: %v", err)
 	}
-	if p, _ := f.svc.EffectivePrincipal(f.ctx, "carol", ""); !p.Can(CapEditImages) || p.Can(CapUseGPU) {
+	if p, _ := f.svc.EffectivePrincipal(f.ctx, "carol", ""); !p.Can(CapPublishNotebooks) || p.Can(CapUseGPU) {
 		t.Errorf("update of an inherited role not seen: %v", p.Caps.Sorted())
 	}
 }

@@ -61,6 +61,12 @@ type Config struct {
 	// watched directories are rescanned for missed events; 0 is the
 	// default.
 	WatchQuiet, WatchScan time.Duration
+	// JupyterBaseURL, when set (/jupyter/OWNER/NAME/), makes this a
+	// development container: the agent runs a Jupyter server under that
+	// base URL and proxies it (jupyter.go). Jupyter names its program
+	// (default: jupyter-lab, else jupyter-notebook, on PATH).
+	JupyterBaseURL string
+	Jupyter        string
 }
 
 // Paths under a container root.
@@ -85,6 +91,12 @@ type Agent struct {
 	jobMu     sync.Mutex // one fit or apply at a time, so a fit's manifest is its own
 	changes   *changeFeed
 	stopWatch context.CancelFunc
+	started   time.Time
+	jobs      jobActivity
+	// jupyter is the development container's Jupyter server (nil: none,
+	// for the reason jupyterWhy).
+	jupyter    *jupyterServer
+	jupyterWhy string
 }
 
 // New prepares the container root, starts the notebook runner (a failure
@@ -116,7 +128,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, tokenHash: sha256.Sum256([]byte(tok)), root: root,
 		nbDir: filepath.Join(root, NotebooksDir), dataDir: filepath.Join(root, DataDir),
-		modelDir: filepath.Join(root, ModelDir), tmpDir: filepath.Join(root, stateDir, "tmp")}
+		modelDir: filepath.Join(root, ModelDir), tmpDir: filepath.Join(root, stateDir, "tmp"), started: time.Now().UTC()}
 	for _, d := range []string{a.nbDir, a.dataDir, a.modelDir, a.tmpDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("agent: creating %s: %w", d, err)
@@ -131,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if _, err := a.runner.get(ctx); err != nil {
 		a.log.Warn("notebook runner did not start; it is retried on each call", "err", err)
 	}
+	a.jupyter, a.jupyterWhy = a.startJupyter(ctx)
 	return a, nil
 }
 
@@ -140,6 +153,9 @@ func (a *Agent) RunnerPid() int { return a.runner.pid() }
 // Close stops the notebook runner.
 func (a *Agent) Close() error {
 	a.stopWatch()
+	if a.jupyter != nil {
+		a.jupyter.close()
+	}
 	return a.runner.close()
 }
 

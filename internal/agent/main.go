@@ -26,7 +26,8 @@ type Flags struct {
 //
 // Flags: --addr HOST:PORT, --cert FILE, --key FILE, --client-ca FILE,
 // --token-file FILE, --env-file FILE, --root DIR, --python PATH,
-// --pandas auto|require|never, --max-body BYTES.
+// --pandas auto|require|never, --max-body BYTES, --jupyter-base-url PATH,
+// --jupyter PROGRAM.
 func NewFlags(fs *pflag.FlagSet) *Flags {
 	f := &Flags{fs: fs}
 	fs.StringVar(&f.cfg.Addr, "addr", "127.0.0.1:0", "HOST:PORT to listen on")
@@ -39,6 +40,8 @@ func NewFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&f.cfg.Python, "python", "", "Python interpreter for notebooks (default $DOCKYARD_AGENT_PYTHON, else python3)")
 	fs.StringVar(&f.cfg.Pandas, "pandas", "auto", "auto, require or never: whether notebooks get pandas DataFrames")
 	fs.Int64Var(&f.cfg.MaxBodyBytes, "max-body", 0, "request body limit in bytes (0: 4 GiB)")
+	fs.StringVar(&f.cfg.JupyterBaseURL, "jupyter-base-url", "", "run a Jupyter server under this base URL (/jupyter/OWNER/NAME/), proxied by the agent: a development container")
+	fs.StringVar(&f.cfg.Jupyter, "jupyter", "", "the Jupyter program (default: jupyter-lab, else jupyter-notebook, on PATH)")
 	return f
 }
 

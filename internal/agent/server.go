@@ -20,12 +20,12 @@ func (a *Agent) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	auth := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, a.authenticate(h)) }
-	auth("POST /fit", a.handleFit)
-	auth("POST /apply", a.handleApply)
-	auth("GET /summary", a.handleSummary)
-	auth("POST /summary", a.handleSummary)
-	auth("POST /v1/fit/stream", a.handleFitStream)
-	auth("POST /v1/apply/stream", a.handleApplyStream)
+	auth("POST /fit", a.tracked(a.handleFit))
+	auth("POST /apply", a.tracked(a.handleApply))
+	auth("GET /summary", a.tracked(a.handleSummary))
+	auth("POST /summary", a.tracked(a.handleSummary))
+	auth("POST /v1/fit/stream", a.tracked(a.handleFitStream))
+	auth("POST /v1/apply/stream", a.tracked(a.handleApplyStream))
 	auth("GET /v1/notebooks", a.handleNotebookList)
 	auth("GET /v1/notebooks/{name}", a.handleNotebookGet)
 	auth("PUT /v1/notebooks/{name}", a.handleNotebookPut)
@@ -36,6 +36,8 @@ func (a *Agent) Handler() http.Handler {
 	auth("DELETE /v1/model/files/{path...}", a.handleModelDelete)
 	auth("GET /v1/info", a.handleInfo)
 	auth("GET /v1/changes", a.handleChanges)
+	auth("GET /v1/jupyter", a.handleJupyterStatus)
+	auth("/jupyter/", a.handleJupyter)
 	// Anything else still needs the token, so that unknown paths do not
 	// tell an unauthenticated caller what exists.
 	auth("/", func(w http.ResponseWriter, r *http.Request) {

@@ -37,7 +37,7 @@ func (c *ContainersAPI) Routes() []Route {
 func ContainerWire(c containers.Container) wire.Container {
 	w := wire.Container{Name: containers.DisplayName(c), Image: c.Image, Runtime: c.Runtime, Status: c.Status, Model: c.Model,
 		Owner: c.Owner, GPUs: c.GPUs, Endpoint: c.Endpoint, StartedBy: c.StartedBy, Desired: c.Desired, Message: c.Message,
-		Created: c.Created, TokenHint: c.TokenHint, Roles: c.Roles}
+		Created: c.Created, TokenHint: c.TokenHint, Roles: c.Roles, Cert: c.Cert}
 	if !c.Started.IsZero() {
 		t := c.Started
 		w.Started = &t
@@ -69,7 +69,7 @@ func (c *ContainersAPI) start(w http.ResponseWriter, r *http.Request) error {
 	r = c.ctx(r)
 	p := access.FromContext(r.Context())
 	x, err := c.Containers.Start(r.Context(), p, containers.StartRequest{Name: r.PathValue("name"), Image: req.Image,
-		Runtime: req.Runtime, Model: req.Model, GPUs: req.GPUs})
+		Runtime: req.Runtime, Model: req.Model, GPUs: req.GPUs, Cert: req.Cert})
 	if err != nil {
 		return err
 	}

@@ -27,12 +27,12 @@ func policyWire(p images.Policy) wire.ImagePolicy {
 	if p.MaxScanAge > 0 {
 		age = p.MaxScanAge.String()
 	}
-	return wire.ImagePolicy{MaxSeverity: p.MaxSeverity, RequireScan: p.RequireScan, MaxScanAge: age}
+	return wire.ImagePolicy{MaxSeverity: p.MaxSeverity, RequireScan: p.RequireScan, MaxScanAge: age, RequireSignature: p.RequireSignature}
 }
 
 func policyDetails(p images.Policy) map[string]any {
 	w := policyWire(p)
-	return map[string]any{"max_severity": w.MaxSeverity, "require_scan": w.RequireScan, "max_scan_age": w.MaxScanAge}
+	return map[string]any{"max_severity": w.MaxSeverity, "require_scan": w.RequireScan, "max_scan_age": w.MaxScanAge, "require_signature": w.RequireSignature}
 }
 
 func (i *ImagesAPI) importScan(w http.ResponseWriter, r *http.Request) error {
@@ -96,7 +96,7 @@ func (i *ImagesAPI) setPolicy(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u := images.PolicyUpdate{MaxSeverity: req.MaxSeverity, RequireScan: req.RequireScan}
+	u := images.PolicyUpdate{MaxSeverity: req.MaxSeverity, RequireScan: req.RequireScan, RequireSignature: req.RequireSignature}
 	if req.MaxScanAge != nil {
 		d := time.Duration(0)
 		if *req.MaxScanAge != "" {

@@ -26,20 +26,20 @@ func (i *ImagesAPI) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/images", Cap: access.CapConfigureContainer, Action: "image.add", Handle: i.add},
 		{Method: "PATCH", Pattern: "/v1/images/{name}", Cap: access.CapConfigureContainer, Action: "image.update", Handle: i.update},
 		{Method: "DELETE", Pattern: "/v1/images/{name}", Cap: access.CapConfigureContainer, Action: "image.remove", Handle: i.remove},
-	}, i.policyRoutes()...)
+	}, append(i.policyRoutes(), i.signingRoutes()...)...)
 }
 
 func imageWire(im images.Image) wire.Image {
 	e := im.Entry
 	return wire.Image{Name: e.Name, Runtime: e.Runtime, Ref: e.Ref, Digest: e.Digest, RunRef: e.RunRef, Source: e.Source,
-		Title: e.Title, GPU: e.GPU, Builtin: im.Builtin, Default: im.Default, Containers: im.Containers,
+		Title: e.Title, GPU: e.GPU, Cert: e.Cert, Builtin: im.Builtin, Default: im.Default, Containers: im.Containers,
 		CreatedBy: e.CreatedBy, Created: e.Created, UpdatedBy: e.UpdatedBy, Updated: e.Updated}
 }
 
 // entryDetails is what an audit event says of an entry.
 func entryDetails(e images.Entry) map[string]any {
 	return map[string]any{"ref": e.Ref, "digest": e.Digest, "run_ref": e.RunRef, "source": e.Source,
-		"runtime": e.Runtime, "gpu": e.GPU, "title": e.Title}
+		"runtime": e.Runtime, "gpu": e.GPU, "title": e.Title, "cert": e.Cert}
 }
 
 func (i *ImagesAPI) list(w http.ResponseWriter, r *http.Request) error {
@@ -80,19 +80,35 @@ func (i *ImagesAPI) add(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := access.FromContext(r.Context())
 	// Resolving asks a registry or the engine: done before the transaction.
-	e, err := i.Images.NewEntry(r.Context(), p.User, images.AddRequest{Name: req.Name, Ref: req.Ref, Title: req.Title, GPU: req.GPU, Runtime: req.Runtime})
+	e, err := i.Images.NewEntry(r.Context(), p.User, images.AddRequest{Name: req.Name, Ref: req.Ref, Title: req.Title, GPU: req.GPU, Runtime: req.Runtime, Cert: req.Cert})
 	if err != nil {
 		return err
 	}
+	sigs, err := i.Images.FetchSignatures(r.Context(), p.User, e)
+	if err != nil {
+		return err
+	}
+	scan := i.runScanner(r, p.User, e)
 	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
 		if err := i.Images.Create(r.Context(), e); err != nil {
 			return err
 		}
-		return i.recordErr(r, audit.Event{Action: "image.add", Object: "image:" + e.Name, Details: entryDetails(e)})
+		if err := i.Images.SaveSignatures(r.Context(), sigs); err != nil {
+			return err
+		}
+		d := entryDetails(e)
+		d["signatures"] = len(sigs)
+		if err := i.recordErr(r, audit.Event{Action: "image.add", Object: "image:" + e.Name, Details: d}); err != nil {
+			return err
+		}
+		return i.storeScan(r, &scan)
 	}); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, imageWire(images.Image{Entry: e}))
+	i.auditScanFailure(r, e, scan)
+	out := imageWire(images.Image{Entry: e})
+	out.Scan = scan.summary()
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 func (i *ImagesAPI) update(w http.ResponseWriter, r *http.Request) error {
@@ -101,22 +117,37 @@ func (i *ImagesAPI) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := access.FromContext(r.Context())
-	before, after, err := i.Images.Repin(r.Context(), p.User, r.PathValue("name"), images.UpdateRequest{Ref: req.Ref, Title: req.Title, GPU: req.GPU})
+	before, after, err := i.Images.Repin(r.Context(), p.User, r.PathValue("name"), images.UpdateRequest{Ref: req.Ref, Title: req.Title, GPU: req.GPU, Cert: req.Cert})
 	if err != nil {
 		return err
 	}
+	sigs, err := i.Images.FetchSignatures(r.Context(), p.User, after)
+	if err != nil {
+		return err
+	}
+	scan := i.runScanner(r, p.User, after)
 	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
 		if err := i.Images.Save(r.Context(), after); err != nil {
 			return err
 		}
+		if err := i.Images.SaveSignatures(r.Context(), sigs); err != nil {
+			return err
+		}
 		d := entryDetails(after)
+		d["signatures"] = len(sigs)
 		d["before"] = entryDetails(before)
 		d["changed"] = before.Digest != after.Digest
-		return i.recordErr(r, audit.Event{Action: "image.update", Object: "image:" + after.Name, Details: d})
+		if err := i.recordErr(r, audit.Event{Action: "image.update", Object: "image:" + after.Name, Details: d}); err != nil {
+			return err
+		}
+		return i.storeScan(r, &scan)
 	}); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, imageWire(images.Image{Entry: after}))
+	i.auditScanFailure(r, after, scan)
+	out := imageWire(images.Image{Entry: after})
+	out.Scan = scan.summary()
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (i *ImagesAPI) remove(w http.ResponseWriter, r *http.Request) error {

@@ -267,10 +267,21 @@ func (m *ModelsAPI) importTar(w http.ResponseWriter, r *http.Request) error {
 		return errdefs.Invalidf("source %q is not valid: give dir or archive", src)
 	}
 	body := &limitedBody{r: r.Body, left: m.MaxImportBytes}
-	v, err := m.Registry.ImportTarReason(r.Context(), ref, body, r.URL.Query().Get("algo"), reason)
+	requireSig := false
+	if q := r.URL.Query().Get("require_signature"); q != "" {
+		if requireSig, err = strconv.ParseBool(q); err != nil {
+			return errdefs.Invalidf("require_signature %q: give true or false", q)
+		}
+	}
+	v, err := m.Registry.ImportTarWith(r.Context(), ref, body, models.ImportOptions{Algo: r.URL.Query().Get("algo"), Reason: reason, RequireSignature: requireSig})
 	if err != nil && body.over {
 		return errdefs.Invalidf("the model archive is larger than models.max_import_bytes (%d bytes); nothing was registered: "+
 			"ask an administrator to raise the setting, or leave files the model does not need out of the directory", m.MaxImportBytes)
+	}
+	if errdefs.IsPermissionDenied(err) && requireSig {
+		// The signature policy's refusal is a decision: audited.
+		m.record(r, audit.Event{Action: "model.version.create", Object: ref.String(), Result: audit.ResultDenied, Message: err.Error(),
+			Details: map[string]any{"require_signature": true}})
 	}
 	if errdefs.IsInvalid(err) {
 		return errdefs.Invalidf("%w; nothing was registered", err)

@@ -192,6 +192,8 @@ func openapiTag(pattern string) string {
 		return "telemetry"
 	case "hec", "indexes":
 		return "events"
+	case "gpus", "gpu":
+		return "gpus"
 	}
 	return seg
 }
@@ -203,6 +205,7 @@ var openapiTagText = map[string]string{
 	"audit":      "The hash-chained audit trail.",
 	"containers": "ML containers: start, stop, logs, sharing, external registration.",
 	"events":     "Event indexes and HTTP Event Collector tokens.",
+	"gpus":       "GPUs: the runtimes' inventory, who holds what, and quotas.",
 	"images":     "The container image catalogue.",
 	"lookups":    "CSV lookup tables.",
 	"models":     "The model registry: versions, aliases, sharing, import and export.",

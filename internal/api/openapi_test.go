@@ -27,7 +27,8 @@ func domainRoutes() []Route {
 		(&ModelsAPI{API: a}).Routes(), (&NotebooksAPI{API: a}).Routes(), (&ContainersAPI{API: a}).Routes(),
 		(&EventsAPI{API: a}).Routes(), (&ImagesAPI{API: a}).Routes(), (&AdminAPI{API: a}).Routes(),
 		(&SearchAPI{API: a}).Routes(), (&LookupsAPI{API: a}).Routes(), (&TelemetryAPI{API: a}).Routes(),
-		(&RegistriesAPI{API: a}).Routes(),
+		(&RegistriesAPI{API: a}).Routes(), (&GPUAPI{API: a}).Routes(), (&JupyterAPI{API: a}).Routes(),
+		(&ImageArchiveAPI{API: a}).Routes(), (&ModelKeysAPI{API: a}).Routes(),
 	} {
 		a.Extra = append(a.Extra, d...)
 	}

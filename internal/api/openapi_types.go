@@ -134,7 +134,8 @@ var openapiSpecs = map[string]openapiSpec{
 		RequestType: tarType, Response: wire.ModelVersion{}, Status: http.StatusCreated, PathText: modelRef,
 		Query: []queryParam{modelOwner,
 			{Name: "algo", Text: "Replaces the archive's algorithm."},
-			{Name: "source", Enum: []any{"archive", "dir"}, Text: "What the history records: an archive (default) or a directory the client packed."}}},
+			{Name: "source", Enum: []any{"archive", "dir"}, Text: "What the history records: an archive (default) or a directory the client packed."},
+			{Name: "require_signature", Text: "true refuses an archive not signed by this server or a trusted site (models keys)."}}},
 	"GET /v1/models/{ref}/history": {Summary: "List a model's alias moves", Response: []wire.ModelAliasMove{},
 		Query: []queryParam{modelOwner}, PathText: modelRef},
 	"POST /v1/models/{ref}/aliases": {Summary: "Set an alias", Request: wire.ModelAliasRequest{}, Response: wire.ModelAliasMove{},
@@ -192,6 +193,26 @@ var openapiSpecs = map[string]openapiSpec{
 	"POST /v1/registries":                 {Summary: "Add a private registry", Request: wire.RegistryAdd{}, Response: wire.Registry{}, Status: http.StatusCreated},
 	"POST /v1/registries/{host}/login":    {Summary: "Store a registry's credentials, sealed", Request: wire.RegistryLogin{}, Response: wire.Registry{}},
 	"DELETE /v1/registries/{host}":        {Summary: "Remove a registry and its credentials", Response: removedName{}},
+	"GET /v1/gpus":                        {Summary: "GPU inventory: each runtime's pools, who holds GPUs, and your limit", Response: wire.GPUInventory{}},
+	"GET /v1/gpu/quotas":                  {Summary: "List the GPU quotas", Response: []wire.GPUQuota{}},
+	"PUT /v1/gpu/quotas/{kind}/{name}":    {Summary: "Set the GPU quota of a user or of each member of a role", Request: wire.GPUQuotaSet{}, Response: wire.GPUQuota{}},
+	"DELETE /v1/gpu/quotas/{kind}/{name}": {Summary: "Remove a GPU quota", Response: wire.GPUQuota{}},
+	"GET /v1/images/{name}/archive":       {Summary: "Save an entry as an OCI image-layout archive with its signatures and scan report", ResponseType: "application/x-tar"},
+	"POST /v1/image-archives": {Summary: "Load an image archive: verify it, push or load it, add the entry", RequestType: "application/x-tar", Response: wire.Image{}, Status: http.StatusCreated,
+		Query: []queryParam{{Name: "name", Text: "The entry's name (default: the archive's)."}, {Name: "push", Text: "HOST[:PORT]/REPO to push to (default: load into the Docker Engine)."}}},
+	"GET /v1/model-keys/server":                {Summary: "This server's public key, which signs its model exports", Response: wire.SigningKey{}},
+	"GET /v1/model-keys":                       {Summary: "List the keys of other sites whose signed model archives are trusted", Response: []wire.SigningKey{}},
+	"POST /v1/model-keys":                      {Summary: "Trust another site's key for signed model archives", Request: wire.SigningKeyAdd{}, Response: wire.SigningKey{}, Status: http.StatusCreated},
+	"DELETE /v1/model-keys/{name}":             {Summary: "Stop trusting another site's model key", Response: removedName{}},
+	"GET /v1/image-keys":                       {Summary: "List the public keys image signatures are verified with", Response: []wire.SigningKey{}},
+	"POST /v1/image-keys":                      {Summary: "Trust a public key for image signatures", Request: wire.SigningKeyAdd{}, Response: wire.SigningKey{}, Status: http.StatusCreated},
+	"DELETE /v1/image-keys/{name}":             {Summary: "Stop trusting an image signing key", Response: removedName{}},
+	"POST /v1/images/{name}/signatures":        {Summary: "Store a signature of the entry's pinned digest", Request: wire.ImageSignatureAdd{}, Response: wire.ImageSignature{}, Status: http.StatusCreated},
+	"GET /jupyter/{owner}/{name}/{rest...}":    jupyterSpec("get"),
+	"POST /jupyter/{owner}/{name}/{rest...}":   jupyterSpec("post"),
+	"PUT /jupyter/{owner}/{name}/{rest...}":    jupyterSpec("put"),
+	"PATCH /jupyter/{owner}/{name}/{rest...}":  jupyterSpec("patch"),
+	"DELETE /jupyter/{owner}/{name}/{rest...}": jupyterSpec("delete"),
 
 	// telemetry
 	"GET /metrics":                   {OperationID: "metrics", Summary: "Prometheus metrics", ResponseType: textType},
@@ -247,4 +268,18 @@ var openapiSpecs = map[string]openapiSpec{
 // removedName is the answer of a remove that names what it removed.
 type removedName struct {
 	Removed string `json:"removed"`
+}
+
+// jupyterSpec describes one method of the Jupyter proxy (internal/api/jupyter.go).
+func jupyterSpec(method string) openapiSpec {
+	return openapiSpec{
+		Summary: "Jupyter of a development container (proxied)",
+		Description: "Proxied to the Jupyter server of the owner's development container, WebSocket upgrades of kernel " +
+			"channels included: its REST API (contents, kernels, sessions) and pages, answered by Jupyter. Only the owner " +
+			"and administrators; anyone else gets 404. Encoded slashes, '.' and '..' segments are refused (400).",
+		OperationID:  "container.jupyter." + method,
+		ResponseType: octetType,
+		PathText: map[string]string{"owner": "the container's owner", "name": "the container (__dev__)",
+			"rest": "the path under Jupyter's base URL, such as api/contents/NAME.ipynb"},
+	}
 }

@@ -47,21 +47,22 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 			return c.Containers(cmd.Context())
 		}, containersTable),
 	}
-	var image, rt, model string
+	var image, rt, model, cert string
 	var gpus int
 	var force bool
 	start := &cobra.Command{
-		Use:   "start NAME [--image IMAGE] [--runtime process|docker] [--model MODEL] [--gpus N]",
+		Use:   "start NAME [--image IMAGE] [--runtime process|docker] [--model MODEL] [--gpus N] [--cert NAME]",
 		Short: "Start a container (needs control_mltk_container; GPUs need use_gpu). NAME __dev__ is your development container",
 		Args:  needArgs(1, "the container NAME"),
 		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Container, error) {
-			return c.StartContainer(cmd.Context(), args[0], wire.ContainerStart{Image: image, Runtime: rt, Model: model, GPUs: gpus})
+			return c.StartContainer(cmd.Context(), args[0], wire.ContainerStart{Image: image, Runtime: rt, Model: model, GPUs: gpus, Cert: cert})
 		}, one(containersTable)),
 	}
 	start.Flags().StringVar(&image, "image", "", "an image of the catalogue, by name (`dockyard images list`; default: containers.default_image)")
 	start.Flags().StringVar(&rt, "runtime", "", "container runtime: process or docker (default: the image's)")
 	start.Flags().StringVar(&model, "model", "", "the model this container serves")
-	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu)")
+	start.Flags().IntVar(&gpus, "gpus", 0, "number of GPUs (needs use_gpu, a GPU image and room in the owner's GPU quota: `dockyard gpu list`)")
+	start.Flags().StringVar(&cert, "cert", "", "an operator certificate pair NAME.pem/NAME.key in containers.certs_dir for the agent, instead of its image's or one the server CA issues (needs configure_mltk_container)")
 	stop := &cobra.Command{
 		Use: "stop NAME [--force]", Short: "Stop a container you own (needs control_mltk_container)", Args: needArgs(1, "the container NAME"),
 		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Container, error) {
@@ -105,7 +106,8 @@ func newContainersCmd(env *Env, g *globals) *cobra.Command {
 		},
 	}
 	logs.Flags().StringVar(&since, "since", "", "only output written since this long ago or this time")
-	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g), newContainersShareCmd(env, g))
+	cmd.AddCommand(list, start, stop, remove, logs, newContainersRegisterCmd(env, g), newContainersShareCmd(env, g),
+		newContainersOpenCmd(env, g))
 	return cmd
 }
 

@@ -45,14 +45,27 @@ func newImagesCmd(env *Env, g *globals) *cobra.Command {
 		},
 	})
 	return group("images", "The image catalogue: the images containers start from, pinned by digest",
-		newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove,
-		newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g))
+		append([]*cobra.Command{newImagesAddCmd(env, g), list, show, newImagesUpdateCmd(env, g), remove,
+			newImagesScanCmd(env, g), newImagesPolicyCmd(env, g), newImagesAllowCmd(env, g), newImagesBuildCmd(env, g)},
+			moreImagesCmds(env, g)...)...)
+}
+
+// imagesCmds are more subcommands of images, each added by its own file's
+// init.
+var imagesCmds []func(env *Env, g *globals) *cobra.Command
+
+func moreImagesCmds(env *Env, g *globals) []*cobra.Command {
+	var out []*cobra.Command
+	for _, f := range imagesCmds {
+		out = append(out, f(env, g))
+	}
+	return out
 }
 
 func newImagesAddCmd(env *Env, g *globals) *cobra.Command {
 	var req wire.ImageAdd
 	cmd := &cobra.Command{
-		Use: "add NAME --ref REF [--title T] [--gpu] [--runtime docker|process]",
+		Use: "add NAME --ref REF [--title T] [--gpu] [--runtime docker|kubernetes|process] [--cert NAME]",
 		Short: "Add an image to the catalogue, pinned to the digest REF names now (needs configure_mltk_container). " +
 			"REF is HOST[:PORT]/REPO:TAG in a registry, or an image on the Docker host",
 		Args: needArgs(1, "the new image's NAME"),
@@ -61,21 +74,24 @@ func newImagesAddCmd(env *Env, g *globals) *cobra.Command {
 			if req.Ref == "" && req.Runtime != "process" {
 				return wire.Image{}, usagef("%s needs --ref REF: a registry reference HOST[:PORT]/REPO:TAG, or an image on the Docker host (docker images)", cmd.CommandPath())
 			}
-			return c.AddImage(cmd.Context(), req)
+			im, err := c.AddImage(cmd.Context(), req)
+			env.noteScan(im)
+			return im, err
 		}, one(imagesTable)),
 	}
 	cmd.Flags().StringVar(&req.Ref, "ref", "", "the image: HOST[:PORT]/REPO:TAG (or @sha256:DIGEST) in a registry, or REPO:TAG on the Docker host")
 	cmd.Flags().StringVar(&req.Title, "title", "", "a title shown in listings")
 	cmd.Flags().BoolVar(&req.GPU, "gpu", false, "the image is built for GPUs")
-	cmd.Flags().StringVar(&req.Runtime, "runtime", "docker", "the runtime it runs on: docker, or process (the dockyard executable; no --ref)")
+	cmd.Flags().StringVar(&req.Runtime, "runtime", "docker", "the runtime it runs on: docker, kubernetes (a registry image the cluster pulls) or process (the dockyard executable; no --ref)")
+	cmd.Flags().StringVar(&req.Cert, "cert", "", "an operator certificate pair NAME.pem/NAME.key in containers.certs_dir that its containers' agents serve (checked now)")
 	return cmd
 }
 
 func newImagesUpdateCmd(env *Env, g *globals) *cobra.Command {
-	var ref, title string
+	var ref, title, cert string
 	var gpu bool
 	cmd := &cobra.Command{
-		Use:   "update NAME [--ref REF] [--title T] [--gpu=true|false]",
+		Use:   "update NAME [--ref REF] [--title T] [--gpu=true|false] [--cert NAME]",
 		Short: "Re-pin an image to the digest its reference (or the new --ref) names now, and change its title or GPU mark (needs configure_mltk_container)",
 		Args:  needArgs(1, "the image's NAME"),
 		RunE: fetch(env, g, func(cmd *cobra.Command, args []string, c *client.Client) (wire.Image, error) {
@@ -89,11 +105,17 @@ func newImagesUpdateCmd(env *Env, g *globals) *cobra.Command {
 			if cmd.Flags().Changed("gpu") {
 				req.GPU = &gpu
 			}
-			return c.UpdateImage(cmd.Context(), args[0], req)
+			if cmd.Flags().Changed("cert") {
+				req.Cert = &cert
+			}
+			im, err := c.UpdateImage(cmd.Context(), args[0], req)
+			env.noteScan(im)
+			return im, err
 		}, one(imagesTable)),
 	}
 	cmd.Flags().StringVar(&ref, "ref", "", "a new reference to resolve and pin")
 	cmd.Flags().StringVar(&title, "title", "", "a new title")
 	cmd.Flags().BoolVar(&gpu, "gpu", false, "whether the image is built for GPUs")
+	cmd.Flags().StringVar(&cert, "cert", "", "another operator certificate pair in containers.certs_dir (\"\" for one the server CA issues)")
 	return cmd
 }

@@ -51,8 +51,8 @@ func newImagesScanCmd(env *Env, g *globals) *cobra.Command {
 }
 
 func policyTable(p wire.ImagePolicy) *table {
-	t := &table{header: []string{"max_severity", "require_scan", "max_scan_age"}}
-	t.add(dash(p.MaxSeverity), fmt.Sprint(p.RequireScan), dash(p.MaxScanAge))
+	t := &table{header: []string{"max_severity", "require_scan", "max_scan_age", "require_signature"}}
+	t.add(dash(p.MaxSeverity), fmt.Sprint(p.RequireScan), dash(p.MaxScanAge), fmt.Sprint(p.RequireSignature))
 	return t
 }
 
@@ -64,9 +64,9 @@ func newImagesPolicyCmd(env *Env, g *globals) *cobra.Command {
 		}, policyTable),
 	}
 	var sev, age string
-	var require bool
+	var require, requireSig bool
 	set := &cobra.Command{
-		Use:   "set [--max-severity low|medium|high|critical] [--require-scan] [--max-scan-age 720h]",
+		Use:   "set [--max-severity low|medium|high|critical] [--require-scan] [--max-scan-age 720h] [--require-signature]",
 		Short: "Change the scan gate of container starts; flags not given stay (needs configure_mltk_container)",
 		Args:  cobra.NoArgs,
 		RunE: fetch(env, g, func(cmd *cobra.Command, _ []string, c *client.Client) (wire.ImagePolicy, error) {
@@ -80,8 +80,11 @@ func newImagesPolicyCmd(env *Env, g *globals) *cobra.Command {
 			if cmd.Flags().Changed("max-scan-age") {
 				u.MaxScanAge = &age
 			}
+			if cmd.Flags().Changed("require-signature") {
+				u.RequireSignature = &requireSig
+			}
 			if u == (wire.ImagePolicyUpdate{}) {
-				return wire.ImagePolicy{}, usagef("images policy set changes nothing: pass --max-severity, --require-scan or --max-scan-age")
+				return wire.ImagePolicy{}, usagef("images policy set changes nothing: pass --max-severity, --require-scan, --max-scan-age or --require-signature")
 			}
 			return c.SetImagePolicy(cmd.Context(), u)
 		}, policyTable),
@@ -89,6 +92,7 @@ func newImagesPolicyCmd(env *Env, g *globals) *cobra.Command {
 	set.Flags().StringVar(&sev, "max-severity", "", "findings above this severity refuse a start (low, medium, high, critical; \"\" for no limit)")
 	set.Flags().BoolVar(&require, "require-scan", false, "refuse images without a scan report of their pinned digest (--require-scan=false to stop)")
 	set.Flags().StringVar(&age, "max-scan-age", "", "refuse images whose newest scan is older (e.g. 720h; 0 for no limit)")
+	set.Flags().BoolVar(&requireSig, "require-signature", false, "refuse images whose pinned digest is not signed by a key of `images keys` (--require-signature=false to stop)")
 	return group("policy", "The image policy: the scan gate every container start from a docker image passes", set, show)
 }
 

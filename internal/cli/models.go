@@ -24,7 +24,7 @@ func newModelsCmd(env *Env, g *globals) *cobra.Command {
 	cmd.AddCommand(newModelsListCmd(env, g), newModelsShowCmd(env, g), newModelsVersionsCmd(env, g),
 		newModelsImportCmd(env, g), newModelsExportCmd(env, g), newModelsRollbackCmd(env, g),
 		newModelsAliasCmd(env, g), newModelsHistoryCmd(env, g), newModelsShareCmd(env, g), newModelsUpdateCmd(env, g),
-		newModelsDeleteCmd(env, g))
+		newModelsDeleteCmd(env, g), newModelsKeysCmd(env, g))
 	return cmd
 }
 

@@ -14,12 +14,16 @@ import (
 
 func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
 	var from, algo string
+	var requireSig bool
 	cmd := &cobra.Command{
-		Use:   "import MODEL --file DIR|FILE.tar [--algo NAME]",
+		Use:   "import MODEL --file DIR|FILE.tar [--algo NAME] [--require-signature]",
 		Short: "Register a directory of files, or an archive from `models export`, as a new version",
 		Long: "A directory's regular files become the version's files (links and special files are skipped).\n" +
 			"An archive is checked file by file against its manifest; a changed, missing or extra file\n" +
-			"fails the import and nothing is registered. --algo replaces an archive's algo.",
+			"fails the import and nothing is registered. --algo replaces an archive's algo.\n" +
+			"A signed archive (every export of a server) is verified: one changed after it was signed is refused,\n" +
+			"and the version's lineage records the trusted key that signed it (signed_by). --require-signature\n" +
+			"refuses an archive not signed by this server or a site trusted with `dockyard models keys trust`.",
 		Args: needArgs(1, "the MODEL ([app:]NAME) to add a version to"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("from") {
@@ -37,6 +41,9 @@ func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
 				return err
 			}
 			var v wire.ModelVersion
+			if requireSig && info.IsDir() {
+				return usagef("--require-signature takes a signed archive from `dockyard models export`, not a directory")
+			}
 			if info.IsDir() {
 				var skipped []string
 				v, skipped, err = c.ImportModelDir(cmd.Context(), args[0], from, algo)
@@ -49,7 +56,11 @@ func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
 					return errdefs.Invalidf("--file %s: %w", from, ferr)
 				}
 				defer f.Close()
-				v, err = c.ImportModelTar(cmd.Context(), args[0], algo, f)
+				if requireSig {
+					v, err = c.ImportSignedModelTar(cmd.Context(), args[0], algo, f)
+				} else {
+					v, err = c.ImportModelTar(cmd.Context(), args[0], algo, f)
+				}
 			}
 			if err != nil {
 				return err
@@ -63,6 +74,7 @@ func newModelsImportCmd(env *Env, g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&from, "from", "", "the same as --file")
 	cmd.Flags().MarkHidden("from")
 	cmd.Flags().StringVar(&algo, "algo", "", "the algorithm that reads these files (apply picks its runner by it)")
+	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "refuse an archive not signed by this server or a trusted site (models keys)")
 	return cmd
 }
 

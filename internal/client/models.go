@@ -141,8 +141,13 @@ func (c *Client) ImportModelTar(ctx context.Context, ref, algo string, archive i
 
 // importModel uploads an archive; source (dir or archive) says what the
 // alias history records it came from.
-func (c *Client) importModel(ctx context.Context, ref, algo, source string, archive io.Reader) (wire.ModelVersion, error) {
+func (c *Client) importModel(ctx context.Context, ref, algo, source string, archive io.Reader, more ...url.Values) (wire.ModelVersion, error) {
 	q := url.Values{"source": {source}}
+	for _, m := range more {
+		for k, v := range m {
+			q[k] = v
+		}
+	}
 	if algo != "" {
 		q.Set("algo", algo)
 	}

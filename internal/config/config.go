@@ -21,6 +21,7 @@ type Config struct {
 	Search     Search     `yaml:"search"`
 	Models     Models     `yaml:"models"`
 	Containers Containers `yaml:"containers"`
+	Images     Images     `yaml:"images"`
 	Telemetry  Telemetry  `yaml:"telemetry"`
 	Audit      Audit      `yaml:"audit"`
 	HEC        HEC        `yaml:"hec"`
@@ -114,8 +115,51 @@ type Containers struct {
 	AgentCertTTL      time.Duration   `yaml:"agent_cert_ttl" doc:"validity of the TLS certificate the server CA issues to each container's agent"`
 	AgentCommand      string          `yaml:"agent_command" doc:"program the process runtime runs as 'PROGRAM agent ...'; empty: this dockyard binary"`
 	HECTokens         bool            `yaml:"hec_tokens" doc:"give each container a HEC token for the indexes its owner may search (never _internal), passed to its notebooks as DOCKYARD_HEC_URL and DOCKYARD_HEC_TOKEN; deleted when the container stops"`
+	CertsDir          string          `yaml:"certs_dir" doc:"directory of operator certificate pairs NAME.pem (leaf first) and NAME.key (mode 0600) that agents serve instead of ones the server CA issues, named by images add --cert or containers start --cert; empty: none"`
+	CertsCAFile       string          `yaml:"certs_ca_file" doc:"PEM CA bundle every certificate in containers.certs_dir must chain to; the server trusts it when it dials agents"`
 	Process           ProcessRuntime  `yaml:"process"`
+	Kubernetes        Kubernetes      `yaml:"kubernetes"`
 	Limits            ContainerLimits `yaml:"limits"`
+	// IdleTimeout and Jupyter: see docs/notebooks.md (Jupyter in
+	// development containers, idle culling).
+	IdleTimeout time.Duration   `yaml:"idle_timeout" doc:"a development container with no Jupyter activity, no open kernel and no fit, apply or summary for this long is synced, then stopped (audited as container.cull); 0 never stops one"`
+	Jupyter     JupyterSettings `yaml:"jupyter"`
+	GPU         ContainerGPU    `yaml:"gpu"`
+}
+
+// ContainerGPU governs GPUs (see docs/gpus.md).
+type ContainerGPU struct {
+	DefaultQuota int `yaml:"default_quota" doc:"the most GPUs a user may hold when no quota names them or any of their roles (dockyard gpu quota set); 0: none until an administrator sets a quota; -1: no limit but the hardware's"`
+}
+
+// Images configures the image catalogue.
+type Images struct {
+	ScannerCommand string        `yaml:"scanner_command" doc:"scanner installed on the server's host run on every docker image images add or update pins, its standard output imported as the image's scan report: arguments split on spaces (no shell), {ref} is what the entry runs, {digest} its digest, {name} its name, e.g. 'trivy image --quiet --format json {ref}'; empty: none"`
+	ScannerTimeout time.Duration `yaml:"scanner_timeout" doc:"longest images.scanner_command may run on one image before it is stopped (the add or update then goes on unscanned)"`
+}
+
+// Kubernetes configures the Kubernetes runtime (docs/kubernetes.md). It
+// is on when Kubeconfig is set or InCluster is true.
+type Kubernetes struct {
+	Kubeconfig      string `yaml:"kubeconfig" doc:"kubeconfig file of the cluster the kubernetes runtime runs containers in; empty (and in_cluster off): no kubernetes runtime"`
+	InCluster       bool   `yaml:"in_cluster" doc:"use the server's own ServiceAccount (the server runs in the cluster) instead of a kubeconfig"`
+	Namespace       string `yaml:"namespace" doc:"namespace of the containers' Pods, Secrets, Services and NetworkPolicies; empty: the server's own namespace in the cluster, else default"`
+	RunAsUser       int64  `yaml:"run_as_user" doc:"UID (and GID, fsGroup) the agents run as; 0 leaves it to the platform (OpenShift's restricted SCC assigns one); never root"`
+	ServerPodLabels string `yaml:"server_pod_labels" doc:"labels (k=v,...) of the server's Pods: the only Pods each container's NetworkPolicy admits to its agent"`
+	ServerNamespace string `yaml:"server_namespace" doc:"namespace of the server's Pods when it is not the containers' namespace"`
+	ServerCIDRs     string `yaml:"server_cidrs" doc:"address ranges (comma-separated CIDRs) the NetworkPolicies admit too: a server outside the cluster"`
+	GPUNodeSelector string `yaml:"gpu_node_selector" doc:"node selector (k=v,...) of Pods that request GPUs"`
+	GPUTolerations  string `yaml:"gpu_tolerations" doc:"tolerations (KEY[=VALUE]:EFFECT,...) of Pods that request GPUs; KEY alone tolerates any value"`
+	ImagePullPolicy string `yaml:"image_pull_policy" doc:"the agent container's image pull policy: IfNotPresent, Always or Never"`
+	AgentRootSize   string `yaml:"agent_root_size" doc:"size (such as 10Gi) of a PersistentVolumeClaim per container for its agent root, so that what the agent writes survives a stop; empty: an emptyDir"`
+	StorageClass    string `yaml:"storage_class" doc:"storage class of those claims; empty: the cluster's default"`
+	Endpoint        string `yaml:"endpoint" doc:"how the server reaches an agent: service (its Service's cluster IP) or dns (the Service's name; the server must resolve cluster DNS)"`
+}
+
+// JupyterSettings configure the Jupyter server of development containers.
+type JupyterSettings struct {
+	Enabled bool   `yaml:"enabled" doc:"development containers (each user's __dev__) started from now on run a Jupyter server beside the agent when their image has one, proxied at /jupyter/OWNER/__dev__/"`
+	Program string `yaml:"program" doc:"the Jupyter program inside the container (a name on its PATH or a path); empty: jupyter-lab, else jupyter-notebook"`
 }
 
 // ProcessRuntime configures the process runtime's sandbox.
@@ -173,7 +217,13 @@ func Default() Config {
 			AgentCertTTL:      30 * 24 * time.Hour,
 			Process:           ProcessRuntime{Sandbox: "auto", Bwrap: "/usr/bin/bwrap"},
 			Limits:            ContainerLimits{MemoryBytes: 4 << 30, MaxProcs: 1024, MaxOpenFiles: 4096},
+			IdleTimeout:       time.Hour,
+			Jupyter:           JupyterSettings{Enabled: true},
+			GPU:               ContainerGPU{DefaultQuota: 0},
+			Kubernetes: Kubernetes{RunAsUser: 65534, ServerPodLabels: "app.kubernetes.io/name=dockyard",
+				ImagePullPolicy: "IfNotPresent", Endpoint: "service"},
 		},
+		Images:    Images{ScannerTimeout: 10 * time.Minute},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},

@@ -47,6 +47,7 @@ func (c Config) Validate() error {
 		{"containers.sync_watch_scan", notNegative(int64(c.Containers.SyncWatchScan))},
 		{"containers.final_sync_timeout", positive(c.Containers.FinalSyncTimeout)},
 		{"containers.reconcile_interval", notNegative(int64(c.Containers.ReconcileInterval))},
+		{"containers.idle_timeout", notNegative(int64(c.Containers.IdleTimeout))},
 		{"containers.agent_cert_ttl", positive(c.Containers.AgentCertTTL)},
 		{"models.page_size", positiveInt(int64(c.Models.PageSize))},
 		{"models.max_page_size", positiveInt(int64(c.Models.MaxPageSize))},
@@ -60,11 +61,25 @@ func (c Config) Validate() error {
 		{"containers.runtime", oneOf(c.Containers.Runtime, "process", "docker", "kubernetes")},
 		{"containers.python", nonEmpty(c.Containers.Python)},
 		{"containers.default_image", nonEmpty(c.Containers.DefaultImage)},
+		{"containers.certs_ca_file", both(c.Containers.CertsCAFile, c.Containers.CertsDir, "containers.certs_dir",
+			"the CA bundle that operator certificates must chain to")},
+		{"containers.certs_dir", both(c.Containers.CertsDir, c.Containers.CertsCAFile, "containers.certs_ca_file",
+			"the directory of the certificates that CA verifies")},
 		{"containers.process.sandbox", oneOf(c.Containers.Process.Sandbox, "required", "auto", "off")},
 		{"containers.process.bwrap", nonEmpty(c.Containers.Process.Bwrap)},
+		{"containers.kubernetes.kubeconfig", kubeCluster(c.Containers.Runtime, c.Containers.Kubernetes)},
+		{"containers.kubernetes.run_as_user", notNegative(c.Containers.Kubernetes.RunAsUser)},
+		{"containers.kubernetes.server_pod_labels", labelList(c.Containers.Kubernetes.ServerPodLabels)},
+		{"containers.kubernetes.gpu_node_selector", labelList(c.Containers.Kubernetes.GPUNodeSelector)},
+		{"containers.kubernetes.server_cidrs", cidrList(c.Containers.Kubernetes.ServerCIDRs)},
+		{"containers.kubernetes.gpu_tolerations", tolerationList(c.Containers.Kubernetes.GPUTolerations)},
+		{"containers.kubernetes.image_pull_policy", oneOf(c.Containers.Kubernetes.ImagePullPolicy, "IfNotPresent", "Always", "Never")},
+		{"containers.kubernetes.endpoint", oneOf(c.Containers.Kubernetes.Endpoint, "service", "dns")},
 		{"containers.limits.memory_bytes", notNegative(c.Containers.Limits.MemoryBytes)},
 		{"containers.limits.max_procs", notNegative(c.Containers.Limits.MaxProcs)},
 		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
+		{"images.scanner_timeout", positive(c.Images.ScannerTimeout)},
+		{"containers.gpu.default_quota", atLeastInt(int64(c.Containers.GPU.DefaultQuota), -1, "must be 0 or more, or -1 for no limit")},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
 		{"storage.gc_interval", notNegative(int64(c.Storage.GCInterval))},
@@ -163,9 +178,24 @@ func hecURL(s string) string {
 }
 
 // pairToken requires a HEC token whenever its URL is set.
+// both: s must be set (as what) when other, set with otherKey, is.
+func both(s, other, otherKey, what string) string {
+	if s == "" && other != "" {
+		return fmt.Sprintf("must be set when %s is: %s", otherKey, what)
+	}
+	return ""
+}
+
 func pairToken(token, url string) string {
 	if url != "" && token == "" {
 		return "must be set when audit.checkpoint_hec_url is (the HEC token that may write there)"
+	}
+	return ""
+}
+
+func atLeastInt(n, min int64, msg string) string {
+	if n < min {
+		return fmt.Sprintf("%s, not %d", msg, n)
 	}
 	return ""
 }

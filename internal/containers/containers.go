@@ -2,7 +2,8 @@
 // records (desired state, owner, image, runtime, endpoint, model), starting
 // and stopping them through a runtime.Runtime with the capabilities the seed
 // system defines (list_mltk_container, control_mltk_container,
-// configure_mltk_container, and use_gpu for GPUs), externally run container
+// configure_mltk_container, and use_gpu for GPUs, within the owner's GPU
+// quota: see gpu.go), externally run container
 // endpoints, the reconcile pass that adopts a server's containers after a
 // restart (quarantining orphans, marking vanished ones lost), and Ensure,
 // which hands the search layer a running container's agent.
@@ -54,7 +55,7 @@ const (
 
 // Options configure a Service.
 type Options struct {
-	Store store.ContainerStore
+	Store Store
 	// Runtimes are the backends by name ("process", "docker").
 	Runtimes map[string]runtime.Runtime
 	// DefaultRuntime and DefaultImage are used when a start names none.
@@ -110,6 +111,21 @@ type Options struct {
 	// Roles checks the roles a container is shared with (Share); nil
 	// accepts any name.
 	Roles RoleChecker
+
+	// Certs holds the operator certificate pairs a start or an image
+	// entry may name (containers.certs_dir); nil refuses them.
+	Certs CertSource
+	// CertHosts are the addresses the server dials agents at, by
+	// runtime, which an operator certificate must cover (127.0.0.1 for a
+	// runtime not listed).
+	CertHosts map[string][]string
+	// GPUQuotas caps the GPUs each owner's containers hold, checked in the
+	// transaction that records a start (see claim); nil: no quota beyond
+	// use_gpu.
+	GPUQuotas GPUQuotas
+	// Jupyter: whether development containers run a Jupyter server, and
+	// which program (see jupyter.go).
+	Jupyter JupyterOptions
 }
 
 // PinnedImage is what a catalogue entry runs: its runtime, the reference
@@ -124,6 +140,9 @@ type PinnedImage struct {
 	// Pull makes the content present on the runtime's host; nil when
 	// there is nothing to pull. Called once the start is authorised.
 	Pull func(ctx context.Context) error
+	// Cert is the operator certificate pair the entry's agents serve
+	// ("" for one the server CA issues).
+	Cert string
 }
 
 // Container is a container's record as the service's callers see it: the
@@ -143,6 +162,7 @@ type Service struct {
 	quarantined      map[string]quarantinedContainer // orphans by runtime and id
 	finalSync        FinalSync
 	finalSyncTimeout time.Duration
+	uses             useTracker // when each container was last used through the server (cull.go)
 }
 
 // New returns a container service.
@@ -318,12 +338,27 @@ func (s *Service) refresh(ctx context.Context, c store.Container) store.Containe
 	if status == c.Status && endpoint == c.Endpoint {
 		return c
 	}
-	c.Status, c.Endpoint, c.Message, c.Updated = status, endpoint, msg, s.now()
-	if status == StatusLost {
-		c.RuntimeID = ""
-	}
-	if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
+	// Write only the status, and only if the record is still as read: a
+	// start may have claimed it since (its GPUs, its desired state), and
+	// an older copy written back would undo that claim.
+	changed := false
+	err = s.o.Store.InTx(ctx, func(ctx context.Context) error {
+		cur, err := s.o.Store.GetContainer(ctx, c.Name, c.Scope)
+		if err != nil || cur.ID != c.ID || cur.RuntimeID != c.RuntimeID || cur.Status != c.Status || cur.Desired != c.Desired || cur.GPUs != c.GPUs {
+			return err
+		}
+		cur.Status, cur.Endpoint, cur.Message, cur.Updated = status, endpoint, msg, s.now()
+		if status == StatusLost {
+			cur.RuntimeID = ""
+		}
+		c, changed = cur, true
+		return s.o.Store.UpdateContainer(ctx, cur)
+	})
+	if err != nil {
 		s.o.Log.Warn("updating container status", "container", c.Name, "err", err)
+	}
+	if !changed {
+		return c
 	}
 	if status == StatusLost {
 		s.revokeHEC(ctx, c)

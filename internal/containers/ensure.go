@@ -69,6 +69,7 @@ func (s *Service) Ensure(ctx context.Context, p *access.Principal, name string, 
 		return nil, err
 	}
 	defer s.lock(n, sc)()
+	defer s.uses.touch(n, sc, s.now()) // a fit or apply keeps it from idle culling
 	c, err := s.find(ctx, p, name, verbRun, "container.run", notFoundToRun)
 	switch {
 	case errdefs.IsNotFound(err) && n == DevName && (sc == p.User || isAdmin(p)):

@@ -24,7 +24,9 @@ type Report struct {
 // record's status is updated), containers without one are orphans, stopped
 // and quarantined (kept for inspection, never removed silently), and
 // records whose container vanished are marked lost. Every outcome is an
-// audit event. It runs at server start, and then every
+// audit event. Records whose start the server stopped in are marked
+// failed (interrupted), giving back their GPUs. It runs at server start
+// (and must run only then: no start may be in flight), and then every
 // containers.reconcile_interval (RunReconciler).
 func (s *Service) Reconcile(ctx context.Context) (Report, error) {
 	return s.reconcile(ctx, false)
@@ -61,6 +63,11 @@ func (s *Service) reconcile(ctx context.Context, periodic bool) (Report, error) 
 	recs, err := s.o.Store.ListContainers(ctx)
 	if err != nil {
 		return rep, err
+	}
+	if !periodic {
+		for _, rec := range recs {
+			s.interrupted(ctx, rec)
+		}
 	}
 	names := make([]string, 0, len(s.o.Runtimes))
 	for n := range s.o.Runtimes {
@@ -180,4 +187,23 @@ func (s *Service) quarantine(ctx context.Context, rt runtime.Runtime, rtName str
 	s.record(ctx, audit.Event{User: access.SystemUser, Action: "container.quarantine", Object: "container:" + rc.Name, Result: result, Message: msg,
 		Details: map[string]any{"runtime": rtName, "runtime_id": rc.ID, "state": string(rc.State),
 			"container": rc.Labels[runtime.LabelContainer], "owner": rc.Labels[runtime.LabelOwner]}})
+}
+
+// interrupted marks failed a record whose start the server stopped in
+// (at server start no start is in flight): it claimed its GPUs but got no
+// runtime container, and would otherwise hold them until stopped.
+func (s *Service) interrupted(ctx context.Context, rec store.Container) {
+	if rec.RuntimeID != "" || rec.Runtime == RuntimeExternal || rec.Desired != DesiredRunning ||
+		(rec.Status != StatusStarting && rec.Status != StatusCreated) {
+		return
+	}
+	defer s.lock(rec.Name, rec.Scope)()
+	rec.Status, rec.Endpoint, rec.Updated = StatusFailed, "", s.now()
+	rec.Message = "the server stopped while starting it; start it again"
+	if err := s.o.Store.UpdateContainer(ctx, rec); err != nil {
+		s.o.Log.Warn("reconcile: updating container", "container", rec.Name, "err", err)
+		return
+	}
+	s.record(ctx, audit.Event{User: access.SystemUser, Action: "container.start", Object: object(rec), Result: audit.ResultFailure,
+		Message: rec.Message, Details: map[string]any{"runtime": rec.Runtime, "owner": rec.Owner, "gpus": rec.GPUs}})
 }

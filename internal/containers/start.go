@@ -21,6 +21,10 @@ type StartRequest struct {
 	Runtime string
 	Model   string
 	GPUs    int
+	// Cert names an operator certificate pair (containers.certs_dir) for
+	// this container's agent, instead of its image entry's or one the
+	// server CA issues; it needs configure_mltk_container.
+	Cert string
 
 	pinned *PinnedImage // set by pin
 }
@@ -55,10 +59,11 @@ func (s *Service) pin(ctx context.Context, req *StartRequest) error {
 
 // Start starts the container (creating its record and its runtime
 // container when needed). It needs control_mltk_container, and use_gpu
-// when GPUs > 0; an existing container only by its owner or an
-// administrator (anyone else is told it does not exist), and on a runtime
-// that does not isolate only by an administrator. Starting a running
-// container with the same settings does nothing more.
+// when GPUs > 0 with room in the owner's GPU quota (see claim); an
+// existing container only by its owner or an administrator (anyone else
+// is told it does not exist), and on a runtime that does not isolate only
+// by an administrator. Starting a running container with the same
+// settings does nothing more.
 func (s *Service) Start(ctx context.Context, p *access.Principal, req StartRequest) (store.Container, error) {
 	n, sc, err := scope(p, req.Name)
 	if err != nil {
@@ -97,6 +102,9 @@ func (s *Service) checkStart(p *access.Principal, name, sc string, req StartRequ
 	}
 	if req.GPUs < 0 {
 		return errdefs.Invalid("gpus must be 0 or more")
+	}
+	if err := checkCertRequest(p, name, req); err != nil {
+		return err
 	}
 	if req.GPUs > 0 {
 		if err := needCap(p, access.CapUseGPU, fmt.Sprintf("starting container %q with GPUs", name)); err != nil {
@@ -138,18 +146,10 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	if sc != "" {
 		owner = sc
 	}
-	c, err := s.o.Store.GetContainer(ctx, name, sc)
-	switch {
-	case errdefs.IsNotFound(err):
-		c, err = s.o.Store.CreateContainer(ctx, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
-			Desired: DesiredRunning, Status: StatusCreated, Model: req.Model, GPUs: req.GPUs, Created: s.now()})
-		if err != nil {
-			return store.Container{}, err
-		}
-	case err != nil:
+	c, err := s.claim(ctx, p, name, sc, owner, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
+		Desired: DesiredRunning, Status: StatusCreated, Model: req.Model, GPUs: req.GPUs, Created: s.now()}, req)
+	if err != nil {
 		return store.Container{}, err
-	case c.Runtime == RuntimeExternal:
-		return store.Container{}, errdefs.Conflictf("container %q is a registered external container: it is not started by Dockyard", name)
 	}
 	// Reuse the runtime container when it matches the request.
 	if c.RuntimeID != "" {
@@ -159,14 +159,14 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 			rc, ierr = old.Inspect(ctx, c.RuntimeID)
 		}
 		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && rc.Image == ref && c.GPUs == req.GPUs &&
-			(req.Model == "" || req.Model == c.Model)
+			(req.Model == "" || req.Model == c.Model) && rc.Labels[LabelCert] == effectiveCert(ctx, keptCert(c, req))
 		if same && rc.State == runtime.StateRunning {
 			c = s.running(ctx, c, rc, p, false)
 			return c, nil
 		}
 		if !same && ok && ierr == nil {
 			if err := old.Remove(ctx, c.RuntimeID); err != nil && !errdefs.IsNotFound(err) {
-				return c, fmt.Errorf("container %q: removing its old container: %w", name, err)
+				return s.failed(ctx, p, c, fmt.Errorf("removing its old container: %w", err))
 			}
 		}
 		if !same || ierr != nil {
@@ -174,6 +174,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		}
 	}
 	c.Runtime, c.Image, c.GPUs, c.Desired = rtName, image, req.GPUs, DesiredRunning
+	c.Cert = keptCert(c, req)
 	if req.Model != "" {
 		c.Model = req.Model
 	}
@@ -190,7 +191,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		c.RuntimeID = id
 		c.Status, c.Message, c.Updated = StatusCreated, "", s.now()
 		if err := s.o.Store.UpdateContainer(ctx, c); err != nil {
-			return c, err
+			return s.failed(ctx, p, c, err)
 		}
 	}
 	hec, err := s.startRuntime(ctx, rt, c)
@@ -218,9 +219,14 @@ func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Contai
 		labels[runtime.LabelModel] = c.Model
 	}
 	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: ref, Labels: labels, GPUs: c.GPUs}
+	var err error
+	if spec.AgentCert, err = s.agentCert(ctx, c, labels); err != nil {
+		return "", err
+	}
 	if s.o.Python != "" {
 		spec.Args = []string{"--python", s.o.Python}
 	}
+	spec.Args = append(spec.Args, s.jupyterArgs(c)...)
 	rc, err := rt.Create(ctx, spec)
 	if errdefs.IsConflict(err) {
 		all, lerr := rt.List(ctx, map[string]string{runtime.LabelServerID: s.o.ServerID, runtime.LabelContainer: c.Name, runtime.LabelOwner: c.Owner})

@@ -49,7 +49,7 @@ type rule struct {
 var services = []string{
 	"internal/access", "internal/audit", "internal/knowledge", "internal/models", "internal/lookups",
 	"internal/notebooks", "internal/containers", "internal/images", "internal/index", "internal/search",
-	"internal/ml/...", "internal/nbsync",
+	"internal/ml/...", "internal/nbsync", "internal/gpu", "internal/signing",
 }
 
 // storage is the bottom layer: interfaces with their conformance suites,
@@ -58,7 +58,7 @@ var storage = []string{"internal/store/...", "internal/runtime/...", "internal/b
 
 // implementations are the storage implementations the server chooses.
 var implementations = []string{
-	"internal/store/sqlite", "internal/runtime/docker", "internal/runtime/process", "internal/blob/fs",
+	"internal/store/sqlite", "internal/runtime/docker", "internal/runtime/process", "internal/runtime/kube", "internal/blob/fs",
 }
 
 // top is the layer that assembles or presents everything.

@@ -19,6 +19,7 @@ type AddRequest struct {
 	Title   string
 	Runtime string
 	GPU     bool
+	Cert    string // an operator certificate pair (containers.certs_dir)
 }
 
 // UpdateRequest changes an entry: nil fields stay. Every update resolves
@@ -28,6 +29,7 @@ type UpdateRequest struct {
 	Ref   *string
 	Title *string
 	GPU   *bool
+	Cert  *string
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)
@@ -56,7 +58,11 @@ func (c *Catalogue) NewEntry(ctx context.Context, user string, req AddRequest) (
 	e := Entry{Name: req.Name, Ref: strings.TrimSpace(req.Ref), Title: req.Title, GPU: req.GPU, Runtime: req.Runtime,
 		CreatedBy: user, Created: c.o.Now().UTC(), UpdatedBy: user}
 	e.Updated = e.Created
+	e.Cert = strings.TrimSpace(req.Cert)
 	if err := c.pin(ctx, &e); err != nil {
+		return Entry{}, err
+	}
+	if err := c.checkCert(e); err != nil {
 		return Entry{}, err
 	}
 	return e, nil
@@ -77,8 +83,12 @@ func (c *Catalogue) pin(ctx context.Context, e *Entry) error {
 		e.Digest, e.RunRef, e.Source = d, e.Name, SourceExecutable
 		return nil
 	case RuntimeDocker:
+	case RuntimeKubernetes:
+		if !IsRemote(e.Ref) {
+			return errdefs.Invalidf("image %q: a kubernetes image comes from a registry the cluster pulls from: give --ref HOST[:PORT]/REPO:TAG", e.Name)
+		}
 	default:
-		return errdefs.Invalidf("image %q: runtime %q is not one an image runs on: use docker or process", e.Name, e.Runtime)
+		return errdefs.Invalidf("image %q: runtime %q is not one an image runs on: use docker, kubernetes or process", e.Name, e.Runtime)
 	}
 	if e.Ref == "" {
 		return errdefs.Invalidf("image %q needs --ref: a registry reference (HOST[:PORT]/REPO:TAG) or an image on the Docker host (docker images)", e.Name)
@@ -140,7 +150,13 @@ func (c *Catalogue) Repin(ctx context.Context, user, name string, req UpdateRequ
 	if req.GPU != nil {
 		after.GPU = *req.GPU
 	}
+	if req.Cert != nil {
+		after.Cert = strings.TrimSpace(*req.Cert)
+	}
 	if err := c.pin(ctx, &after); err != nil {
+		return Entry{}, Entry{}, err
+	}
+	if err := c.checkCert(after); err != nil {
 		return Entry{}, Entry{}, err
 	}
 	after.UpdatedBy, after.Updated = user, c.o.Now().UTC()

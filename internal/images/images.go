@@ -24,6 +24,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/runtime"
+	"github.com/dockyard/dockyard/internal/signing"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -35,6 +36,9 @@ const ProcessImage = "dockyard/process"
 const (
 	RuntimeDocker  = "docker"
 	RuntimeProcess = "process"
+	// RuntimeKubernetes entries are registry images the cluster's kubelets
+	// pull (with the registry's credentials as an imagePullSecret).
+	RuntimeKubernetes = "kubernetes"
 )
 
 // Sources of a pinned digest.
@@ -65,6 +69,9 @@ type Options struct {
 	// policy; nil Settings is no policy.
 	Scans    store.ImageScanStore
 	Settings store.SettingsStore
+	// Signing keeps the trusted image keys and the entries' signatures;
+	// nil refuses every start under a policy that requires a signature.
+	Signing store.SigningStore
 	// DefaultImage is the entry a start that names none uses
 	// (containers.default_image).
 	DefaultImage string
@@ -82,13 +89,21 @@ type Options struct {
 	// by runtime ("docker"), with the credentials Credentials gives.
 	Pullers     map[string]runtime.ImagePuller
 	Credentials func(ctx context.Context, host string) (*runtime.RegistryAuth, error)
+	// CheckCert checks the operator certificate pair an entry names for
+	// agents of the entry's runtime (containers.certs_dir); nil refuses
+	// every entry that names one.
+	CheckCert func(name, runtime string) error
+	// Scanner runs on every docker entry added or re-pinned
+	// (images.scanner_command); a zero one runs nothing.
+	Scanner Scanner
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
 
 // Catalogue is the image catalogue.
 type Catalogue struct {
-	o Options
+	o    Options
+	keys *signing.Keys
 
 	once       sync.Once
 	procDigest string
@@ -103,7 +118,11 @@ func New(o Options) *Catalogue {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Catalogue{o: o}
+	c := &Catalogue{o: o}
+	if o.Signing != nil {
+		c.keys = signing.NewKeys(o.Signing, store.KeyPurposeImage)
+	}
+	return c
 }
 
 // InTx runs fn in one transaction of the catalogue's store; an audit event

@@ -44,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, exe: filepath.Join(dir, "dockyard"), engine: fakeEngine{}}
 	writeExe(t, e.exe, "v1")
-	e.cat = New(Options{Store: st, Scans: st, Settings: st, DefaultImage: ProcessImage, ProcessExecutable: e.exe,
+	e.cat = New(Options{Store: st, Scans: st, Settings: st, Signing: st, DefaultImage: ProcessImage, ProcessExecutable: e.exe,
 		Containers: func(context.Context) ([]store.Container, error) { return e.containers, nil },
 		Engines:    map[string]runtime.ImageDigester{RuntimeDocker: e.engine}})
 	return e
@@ -162,7 +162,8 @@ func TestBadInput(t *testing.T) {
 		{AddRequest{Name: "-x", Ref: "img:1"}, errdefs.IsInvalid, "starting with a letter"},
 		{AddRequest{Name: "a//b", Ref: "img:1"}, errdefs.IsInvalid, "image name"},
 		{AddRequest{Name: "ok"}, errdefs.IsInvalid, "needs --ref"},
-		{AddRequest{Name: "ok", Ref: "img:1", Runtime: "kubernetes"}, errdefs.IsInvalid, "use docker or process"},
+		{AddRequest{Name: "ok", Ref: "img:1", Runtime: "kubernetes"}, errdefs.IsInvalid, "a registry the cluster pulls from"},
+		{AddRequest{Name: "ok", Ref: "img:1", Runtime: "lxc"}, errdefs.IsInvalid, "use docker, kubernetes or process"},
 		{AddRequest{Name: "ok", Ref: "img:1", Runtime: "process"}, errdefs.IsInvalid, "leave out --ref"},
 		{AddRequest{Name: "ok", Ref: "reg.example.com/UPPER:1"}, errdefs.IsInvalid, "HOST[:PORT]/REPO"},
 		{AddRequest{Name: ProcessImage}, errdefs.IsConflict, "built in"},

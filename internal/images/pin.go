@@ -22,6 +22,9 @@ type Pinned struct {
 	// credentials; nil when there is nothing to pull. The start calls it
 	// once it is authorised, before creating the container.
 	Pull func(ctx context.Context) error
+	// Cert is the operator certificate pair the entry's agents serve
+	// ("" for one the server CA issues).
+	Cert string
 }
 
 // Pin returns what starting a container from the entry called name runs.
@@ -51,7 +54,7 @@ func (c *Catalogue) Pin(ctx context.Context, name string) (Pinned, error) {
 	if err != nil {
 		return Pinned{}, err
 	}
-	p := Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU, Policy: decision}
+	p := Pinned{Name: e.Name, Runtime: e.Runtime, Ref: e.RunRef, Digest: e.Digest, GPU: e.GPU, Policy: decision, Cert: e.Cert}
 	if _, ok := c.o.Pullers[e.Runtime]; ok && e.Source == SourceRegistry {
 		p.Pull = func(ctx context.Context) error { return c.pull(ctx, e) }
 	}

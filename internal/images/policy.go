@@ -18,12 +18,15 @@ const PolicySetting = "images.policy"
 // passes: findings above MaxSeverity ("" for no limit) refuse it unless
 // excepted, RequireScan refuses an entry without a scan of its pinned
 // digest, and MaxScanAge (0 for none) refuses one whose newest scan is
-// older. The built-in entry and other process-runtime entries (the
+// older; RequireSignature refuses an entry whose pinned content is not
+// signed by a trusted key (verified offline, see signature.go). The built-in entry and other process-runtime entries (the
 // server's own executable) are not gated.
 type Policy struct {
 	MaxSeverity string        `json:"max_severity,omitempty"`
 	RequireScan bool          `json:"require_scan,omitempty"`
 	MaxScanAge  time.Duration `json:"max_scan_age,omitempty"`
+
+	RequireSignature bool `json:"require_signature,omitempty"`
 }
 
 // PolicyUpdate changes the given fields of the policy.
@@ -31,6 +34,8 @@ type PolicyUpdate struct {
 	MaxSeverity *string
 	RequireScan *bool
 	MaxScanAge  *time.Duration
+
+	RequireSignature *bool
 }
 
 // Policy returns the image policy. A stored policy that does not parse is
@@ -76,6 +81,9 @@ func (c *Catalogue) SetPolicy(ctx context.Context, u PolicyUpdate) (before, afte
 	if u.RequireScan != nil {
 		after.RequireScan = *u.RequireScan
 	}
+	if u.RequireSignature != nil {
+		after.RequireSignature = *u.RequireSignature
+	}
 	if u.MaxScanAge != nil {
 		if *u.MaxScanAge < 0 {
 			return before, after, errdefs.Invalid("--max-scan-age must be 0 (no limit) or more, e.g. 720h")
@@ -95,6 +103,12 @@ func (c *Catalogue) ImportScan(ctx context.Context, user, name string, report []
 	if err != nil {
 		return store.ImageScan{}, Report{}, err
 	}
+	return c.bindReport(user, e, report)
+}
+
+// bindReport reads a report and binds it to e's pinned digest.
+func (c *Catalogue) bindReport(user string, e Entry, report []byte) (store.ImageScan, Report, error) {
+	name := e.Name
 	r, err := ParseReport(report)
 	if err != nil {
 		return store.ImageScan{}, Report{}, err
@@ -174,7 +188,8 @@ func (c *Catalogue) Decision(ctx context.Context, name string) (string, error) {
 
 // gate decides whether a start from e may run under the policy, and says
 // why: a refusal is an errdefs.ErrPermissionDenied error naming the CVEs,
-// or the missing or stale scan; what cannot be read refuses (fail closed).
+// the missing or stale scan, or the missing or untrusted signature; what
+// cannot be read refuses (fail closed).
 func (c *Catalogue) gate(ctx context.Context, e Entry) (string, error) {
 	if e.Runtime == RuntimeProcess {
 		return "not gated (the dockyard executable)", nil
@@ -186,6 +201,23 @@ func (c *Catalogue) gate(ctx context.Context, e Entry) (string, error) {
 	if p == (Policy{}) {
 		return "no policy", nil
 	}
+	if !p.RequireSignature {
+		return c.scanGate(ctx, e, p)
+	}
+	signed, err := c.signatureGate(ctx, e)
+	if err != nil {
+		return "", err
+	}
+	p.RequireSignature = false
+	if p == (Policy{}) {
+		return "allowed: " + signed, nil
+	}
+	d, err := c.scanGate(ctx, e, p)
+	return d + "; " + signed, err
+}
+
+// scanGate is the scan part of the gate.
+func (c *Catalogue) scanGate(ctx context.Context, e Entry, p Policy) (string, error) {
 	if c.o.Scans == nil {
 		return "", refuse(e, "scan reports cannot be read")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/signing"
 	"github.com/dockyard/dockyard/internal/store"
 )
 
@@ -29,12 +30,18 @@ func TestPolicyMatrix(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	strict := Policy{MaxSeverity: "high", RequireScan: true, MaxScanAge: 720 * time.Hour}
+	signed := Policy{RequireSignature: true}
+	strictSigned := strict
+	strictSigned.RequireSignature = true
+	trusted, untrusted := testKey(t), testKey(t)
 	for _, tc := range []struct {
 		name       string
 		policy     *Policy // nil: none set
 		rawPolicy  string  // stored as is, instead of policy
 		scan       []byte  // imported before the start; nil for none
 		exceptions []store.ImageException
+		signed     string // "trusted", "untrusted" (by a key not trusted), "other" (a trusted key, another digest), "tampered"
+		noKeys     bool   // no image key trusted
 		allowed    bool
 		want       string // in the decision or the refusal
 	}{
@@ -50,6 +57,14 @@ func TestPolicyMatrix(t *testing.T) {
 		{name: "expired exception", policy: &strict, scan: trivyReport(imageID, now.Add(-time.Hour), "CVE-2026-9:CRITICAL"),
 			exceptions: []store.ImageException{{CVE: "CVE-2026-9", Until: now.Add(-time.Minute), Reason: "was waiting for a fix"}}, want: "its exception expired"},
 		{name: "good", policy: &strict, scan: trivyReport(imageID, now.Add(-time.Hour), "CVE-2026-8:LOW", "CVE-2026-6:high"), allowed: true, want: "nothing above high"},
+		{name: "unsigned", policy: &signed, want: "no signature of its pinned digest"},
+		{name: "wrongly signed", policy: &signed, signed: "untrusted", want: "none of its 1 signatures verifies with a trusted key (release)"},
+		{name: "signed payload changed", policy: &signed, signed: "tampered", want: "none of its 1 signatures verifies"},
+		{name: "signed, no key trusted", policy: &signed, signed: "trusted", noKeys: true, want: "no image signing key is trusted"},
+		{name: "signed", policy: &signed, signed: "trusted", allowed: true, want: "allowed: signed by release (sha256:"},
+		{name: "signed and scanned", policy: &strictSigned, signed: "trusted", scan: trivyReport(imageID, now.Add(-time.Hour)), allowed: true, want: "nothing above high; signed by release"},
+		{name: "signed, unscanned", policy: &strictSigned, signed: "trusted", want: "no scan report of its pinned digest"},
+		{name: "signature not required", policy: &Policy{MaxSeverity: "high"}, signed: "untrusted", allowed: true, want: "no scan report (not required)"},
 		{name: "unreadable policy", rawPolicy: `{"max_severity": 7`, want: "does not parse"},
 		{name: "invalid stored policy", rawPolicy: `{"max_severity": "severe"}`, want: "is invalid"},
 	} {
@@ -67,7 +82,34 @@ func TestPolicyMatrix(t *testing.T) {
 				}
 			case tc.policy != nil:
 				p := *tc.policy
-				if _, _, err := e.cat.SetPolicy(ctx, PolicyUpdate{MaxSeverity: &p.MaxSeverity, RequireScan: &p.RequireScan, MaxScanAge: &p.MaxScanAge}); err != nil {
+				if _, _, err := e.cat.SetPolicy(ctx, PolicyUpdate{MaxSeverity: &p.MaxSeverity, RequireScan: &p.RequireScan, MaxScanAge: &p.MaxScanAge,
+					RequireSignature: &p.RequireSignature}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !tc.noKeys {
+				if _, err := e.cat.Keys().Add(ctx, "admin", "release", publicPEM(t, trusted)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.signed != "" {
+				key, payload := trusted, mustPayload(t, "registry.example.com/golden", imageID)
+				switch tc.signed {
+				case "untrusted":
+					key = untrusted
+				}
+				sig, err := signing.SignPayload(key, payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.signed == "tampered" {
+					payload = []byte(strings.Replace(string(payload), "registry.example.com", "registry.example.org", 1))
+				}
+				rec, err := e.cat.NewSignature(ctx, "admin", "golden", payload, sig)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := e.cat.SaveSignatures(ctx, []store.ImageSignature{rec}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -11,6 +11,7 @@ package models
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/knowledge"
+	"github.com/dockyard/dockyard/internal/signing"
 	"github.com/dockyard/dockyard/internal/store"
 	"github.com/dockyard/dockyard/internal/transfer"
 )
@@ -35,6 +37,11 @@ type Options struct {
 	MaxPageSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// BundleKey signs every exported archive (nil: exports are unsigned).
+	BundleKey ed25519.PrivateKey
+	// TrustedBundleKeys are the keys of other sites whose signed archives
+	// an import trusts (this server's own key is always trusted).
+	TrustedBundleKeys func(ctx context.Context) ([]signing.Trusted, error)
 }
 
 // Registry is the model registry.

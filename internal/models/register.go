@@ -97,10 +97,14 @@ func (r *Registry) RegisterVersion(ctx context.Context, ref Ref, in VersionInput
 		if err != nil {
 			return Version{}, err
 		}
-		r.record(ctx, p, "model.version.create", m, audit.ResultSuccess, "", map[string]any{
+		d := map[string]any{
 			"version": v.Version, "digest": string(v.Digest), "algo": v.Algo, "files": v.Files, "size": v.Size,
 			"current_from": mv.From, "current_to": mv.To,
-		})
+		}
+		if in.Lineage.SignedBy != "" {
+			d["signed_by"] = in.Lineage.SignedBy
+		}
+		r.record(ctx, p, "model.version.create", m, audit.ResultSuccess, "", d)
 		return v, nil
 	})
 	if err != nil {

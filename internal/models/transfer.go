@@ -23,8 +23,8 @@ func (r *Registry) ImportDir(ctx context.Context, ref Ref, dir, algo string) (Ve
 }
 
 // ExportTar writes the version ref names as a model archive (package
-// transfer): manifest.json, metadata.json, then files/<path> for every
-// file.
+// transfer): manifest.json, metadata.json, signature.json when the
+// registry has a BundleKey, then files/<path> for every file.
 func (r *Registry) ExportTar(ctx context.Context, ref Ref, w io.Writer) (Version, error) {
 	v, files, err := r.Files(ctx, ref)
 	if err != nil {
@@ -36,6 +36,11 @@ func (r *Registry) ExportTar(ctx context.Context, ref Ref, w io.Writer) (Version
 		Params: v.Params, FitInfo: v.FitInfo, Lineage: v.Lineage, Creator: v.Creator,
 	}); err != nil {
 		return Version{}, fmt.Errorf("export %s: %w", ref, err)
+	}
+	if r.opts.BundleKey != nil {
+		if err := aw.WriteSignature(r.opts.BundleKey); err != nil {
+			return Version{}, fmt.Errorf("export %s: signing: %w", ref, err)
+		}
 	}
 	for _, f := range files {
 		if err := r.copyBlob(ctx, aw, f); err != nil {
@@ -73,6 +78,24 @@ const ReasonImportDir = "imported from a directory"
 // history for the move of "current"; "" records "imported from an archive"
 // (naming the exported model and version when metadata.json does).
 func (r *Registry) ImportTarReason(ctx context.Context, ref Ref, rd io.Reader, algo, reason string) (Version, error) {
+	return r.ImportTarWith(ctx, ref, rd, ImportOptions{Algo: algo, Reason: reason})
+}
+
+// ImportOptions are the options of ImportTarWith.
+type ImportOptions struct {
+	Algo   string // "" keeps the archive's
+	Reason string // "" records "imported from an archive"
+	// RequireSignature refuses an archive that is not signed by this
+	// server's key or a trusted key of another site.
+	RequireSignature bool
+}
+
+// ImportTarWith is ImportTar with options. A signed archive's signature
+// is always verified (a signature that does not verify means the archive
+// was changed, and fails the import); the version's lineage records the
+// trusted key that signed it (SignedBy).
+func (r *Registry) ImportTarWith(ctx context.Context, ref Ref, rd io.Reader, o ImportOptions) (Version, error) {
+	algo, reason := o.Algo, o.Reason
 	p, err := caller(ctx)
 	if err != nil {
 		return Version{}, err
@@ -80,10 +103,14 @@ func (r *Registry) ImportTarReason(ctx context.Context, ref Ref, rd io.Reader, a
 	if _, _, err := r.target(ctx, p, ref); err != nil {
 		return Version{}, err
 	}
-	files, meta, err := transfer.Read(rd, func(_ string, fr io.Reader) (transfer.Digest, int64, error) {
+	b, err := transfer.ReadBundle(rd, func(_ string, fr io.Reader) (transfer.Digest, int64, error) {
 		return r.blobs.Put(ctx, fr)
 	})
 	if err != nil {
+		return Version{}, err
+	}
+	files, meta := b.Files, b.Metadata
+	if meta.Lineage.SignedBy, err = r.signer(ctx, b, o.RequireSignature); err != nil {
 		return Version{}, err
 	}
 	if algo == "" {

@@ -65,6 +65,15 @@ type Spec struct {
 	Limits Limits `json:"limits,omitempty"`
 	// Args are extra arguments for the agent.
 	Args []string `json:"args,omitempty"`
+	// AgentCert, when set, is what the agent serves instead of a
+	// certificate the server CA issues: an operator's pair
+	// (containers.certs_dir), checked before it gets here.
+	AgentCert *KeyPair `json:"-"`
+}
+
+// KeyPair is a PEM certificate chain (leaf first) and its private key.
+type KeyPair struct {
+	CertPEM, KeyPEM []byte
 }
 
 // Container is a container as a backend reports it.

@@ -55,7 +55,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := strings.Join(tarEntries(t, archive), " ")
-	for _, want := range []string{"files/secret.key", "files/pki/", "files/audit/", "dockyard.db", "blobs/sha256/"} {
+	for _, want := range []string{"files/secret.key", "files/" + server.BundleKeyFile, "files/pki/", "files/audit/", "dockyard.db", "blobs/sha256/"} {
 		if !strings.Contains(names, want) {
 			t.Errorf("backup lacks %s: %s", want, names)
 		}

@@ -53,18 +53,28 @@ type runtimes struct {
 	byName     map[string]runtime.Runtime
 	ca         *pki.CA
 	clientCert tls.Certificate
+	// certs are the operator certificates agents may serve (nil: none).
+	certs *pki.AgentCerts
 }
 
 // agentTLS verifies the agents (the server CA) and presents the server's
 // client certificate. Agents started without --client-ca (by an older
 // server, adopted at start) ignore the certificate they did not ask for.
-func (r runtimes) agentTLS() *tls.Config { return pki.MutualTLSClientConfig(r.ca, r.clientCert) }
+func (r runtimes) agentTLS() *tls.Config {
+	return withOperatorRoots(pki.MutualTLSClientConfig(r.ca, r.clientCert), r.certs)
+}
 
 // openRuntimes builds the process runtime (agents issued certificates by
-// the server CA, under DATA/containers) and, when its daemon answers, the
-// Docker runtime. The caller closes them with the returned closer.
+// the server CA, under DATA/containers), the Docker runtime when its daemon
+// answers, and the Kubernetes runtime when containers.kubernetes names a
+// cluster. The caller closes them with the returned closer.
 func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *pki.CA, clientCert tls.Certificate, log *slog.Logger) (runtimes, func() error, error) {
 	rts := runtimes{byName: map[string]runtime.Runtime{}, ca: ca, clientCert: clientCert}
+	certs, err := openAgentCerts(cfg)
+	if err != nil {
+		return rts, nil, err
+	}
+	rts.certs = certs
 	proc, err := process.New(process.Config{
 		BaseDir:       filepath.Join(cfg.Data, "containers"),
 		Issuer:        ca,
@@ -100,6 +110,18 @@ func openRuntimes(ctx context.Context, cfg config.Config, serverID string, ca *p
 		rts.byName["docker"] = drt
 		closer = drt.Close
 	}
+	krt, err := kubeRuntime(ctx, cfg, serverID, ca, &rts.clientCert, log)
+	switch {
+	case err != nil && (cfg.Containers.Runtime == "kubernetes" || !errdefs.IsUnavailable(err)):
+		_ = closer()
+		return rts, nil, err
+	case err != nil:
+		log.Warn("the kubernetes runtime is not available", "err", err)
+	case krt != nil:
+		rts.byName["kubernetes"] = krt
+		closeDocker := closer
+		closer = func() error { krt.Close(); return closeDocker() }
+	}
 	return rts, closer, nil
 }
 
@@ -112,9 +134,10 @@ func containerLimits(cfg config.Config) runtime.Limits {
 // newContainers builds the container service and its routes, and runs the
 // reconcile pass that adopts this server's containers. Their agents get
 // the trace exporter's environment of obs and, when containers.hec_tokens
-// is on, HEC tokens for the indexes of ix.
+// is on, HEC tokens for the indexes of ix. Starts with GPUs are checked
+// against quotas.
 func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *endpoint, rts runtimes,
-	pin func(context.Context, string) (containers.PinnedImage, error), st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, rec audit.Recorder,
+	pin func(context.Context, string) (containers.PinnedImage, error), st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, quotas containers.GPUQuotas, rec audit.Recorder,
 	ix *index.Service, obs observability, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
 	svc, err := containers.New(containers.Options{
 		Store:          st,
@@ -136,6 +159,10 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		Principals:     acc,
 		Roles:          acc,
 		HECTokens:      cfg.Containers.HECTokens,
+		Jupyter:        containers.JupyterOptions{Enabled: cfg.Containers.Jupyter.Enabled, Program: cfg.Containers.Jupyter.Program},
+		Certs:          certSource(rts.certs),
+		CertHosts:      agentCertHosts(),
+		GPUQuotas:      quotas,
 	})
 	if err != nil {
 		return nil, nil, err

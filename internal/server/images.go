@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/dockyard/dockyard/internal/api"
 	"github.com/dockyard/dockyard/internal/config"
@@ -32,6 +33,7 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 		Store:             st,
 		Scans:             st,
 		Settings:          st,
+		Signing:           st,
 		Engines:           engines,
 		Registry:          images.NewRegistry(regs.Options),
 		Pullers:           pullers,
@@ -39,13 +41,16 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 		DefaultImage:      cfg.Containers.DefaultImage,
 		ProcessExecutable: agentExecutable(cfg),
 		Containers:        st.ListContainers,
+		CheckCert:         checkImageCert(rts.certs),
+		Scanner:           images.Scanner{Command: cfg.Images.ScannerCommand, Timeout: cfg.Images.ScannerTimeout},
 	})
 	if _, err := cat.Get(ctx, cfg.Containers.DefaultImage); err != nil {
 		log.Warn("containers.default_image is not in the image catalogue: starts that name no image fail until it is added", "image", cfg.Containers.DefaultImage, "err", err)
 	}
 	i := &api.ImagesAPI{API: a, Images: cat}
 	g := &api.RegistriesAPI{API: a, Registries: regs}
-	return cat, append(i.Routes(), g.Routes()...)
+	x := &api.ImageArchiveAPI{API: a, Images: cat, TempDir: filepath.Join(cfg.Data, "tmp", "images")}
+	return cat, append(append(i.Routes(), g.Routes()...), x.Routes()...)
 }
 
 // pinImage is the containers' view of the catalogue: what an entry runs.

@@ -158,7 +158,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	s.api.Mounts["/services/collector/"] = hec
 	s.api.Mounts["/services/collector"] = hec
 	s.addRoutes(routes)
-	registry, routes := newModels(cfg, st, blobs, s.audit, log, s.api)
+	registry, routes, err := newModels(cfg, st, blobs, s.audit, log, s.api)
+	if err != nil {
+		return nil, err
+	}
 	s.addRoutes(routes)
 	s.notebooks, routes = newNotebooks(st, blobs, s.audit, log, s.api)
 	s.addRoutes(routes)
@@ -175,9 +178,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	s.onClose(closeRuntimes)
 	imgs, routes := newImages(ctx, cfg, st, box, rts, log, s.api)
 	s.addRoutes(routes)
-	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts, pinImage(imgs),
-		st, box, s.notebooks, s.access, s.audit, s.index, s.obs, log, s.api)
+	quotas, err := newGPUQuotas(cfg, st, s.access)
 	if err != nil {
+		return nil, err
+	}
+	s.containers, routes, err = newContainers(ctx, cfg, s.id, s.endpoint, rts, pinImage(imgs),
+		st, box, s.notebooks, s.access, quotas, s.audit, s.index, s.obs, log, s.api)
+	if err != nil {
+		return nil, err
+	}
+	s.addRoutes(routes)
+	if routes, err = newGPU(rts, s.containers, quotas, s.api); err != nil {
 		return nil, err
 	}
 	s.addRoutes(routes)
@@ -187,6 +198,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 		return nil, err
 	}
 	s.onClose(runSync(cfg, syncer, s.containers))
+	s.addRoutes(newJupyter(rts, s.containers, s.api))
+	s.onClose(runCuller(cfg, s.containers, log))
 
 	s.maintenance, routes = newMaintenance(cfg, s.id, st, storeFiles(cfg), blobs, s.obs.metrics, log, s.api)
 	s.addRoutes(routes)

@@ -17,7 +17,7 @@ type Container struct {
 	Image     string
 	Runtime   string // process | docker | external
 	Desired   string // running | stopped
-	Status    string // created | running | stopped | exited | lost | failed
+	Status    string // created | starting | running | stopped | exited | lost | failed
 	Message   string // why the status is what it is (a failure, "lost")
 	Endpoint  string // https://host:port of the agent while running
 	Model     string
@@ -38,6 +38,10 @@ type Container struct {
 	// only its owner and administrators. Development containers (Scope
 	// set) are never shared.
 	Roles []string
+
+	// Cert names the operator certificate pair (containers.certs_dir)
+	// its agent serves; "" for one the server CA issues.
+	Cert string
 }
 
 // ContainerStore keeps container records.

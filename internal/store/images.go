@@ -24,6 +24,10 @@ type Image struct {
 	Created   time.Time
 	UpdatedBy string
 	Updated   time.Time
+
+	// Cert names the operator certificate pair (containers.certs_dir)
+	// agents started from the entry serve; "" for one the server CA issues.
+	Cert string
 }
 
 // ImageStore keeps the image catalogue.

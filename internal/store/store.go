@@ -30,6 +30,8 @@ type Store interface {
 	ImageStore
 	RegistryStore
 	ImageScanStore
+	GPUQuotaStore
+	SigningStore
 	// Close releases the store.
 	Close() error
 }

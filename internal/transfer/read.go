@@ -24,8 +24,29 @@ type Put func(path string, r io.Reader) (Digest, int64, error)
 // errdefs.ErrInvalid error naming the problem; what put stored by then is
 // not referenced by anything.
 func Read(r io.Reader, put Put) ([]File, Metadata, error) {
+	b, err := ReadBundle(r, put)
+	return b.Files, b.Metadata, err
+}
+
+// Bundle is a model archive as read: its files, metadata and, when it is
+// signed, the signature (checked against the archive's digests and its
+// own key: Signer is that key's id; whether it is trusted is the
+// importer's decision).
+type Bundle struct {
+	Files     []File
+	Metadata  Metadata
+	Signature *Signature
+	Signer    string
+}
+
+// ReadBundle is Read that also reads and verifies signature.json: a
+// signature that does not verify, or signs other content, fails with an
+// errdefs.ErrInvalid error (the archive was changed after it was signed).
+func ReadBundle(r io.Reader, put Put) (Bundle, error) {
 	var man *Manifest
 	var meta Metadata
+	var sig *Signature
+	var manDigest, metaDigest Digest
 	got := map[string]File{}
 	tr := tar.NewReader(r)
 	for {
@@ -34,56 +55,76 @@ func Read(r io.Reader, put Put) ([]File, Metadata, error) {
 			break
 		}
 		if err != nil {
-			return nil, meta, errdefs.Invalidf("model archive is not a valid tar file: %w", err)
+			return Bundle{}, errdefs.Invalidf("model archive is not a valid tar file: %w", err)
 		}
 		switch {
 		case h.Typeflag == tar.TypeDir:
 			continue
 		case h.Typeflag != tar.TypeReg:
-			return nil, meta, errdefs.Invalidf("model archive entry %q is not a regular file", h.Name)
+			return Bundle{}, errdefs.Invalidf("model archive entry %q is not a regular file", h.Name)
 		case h.Name == ManifestName:
 			man = &Manifest{}
-			if err := readJSON(tr, man); err != nil {
-				return nil, meta, errdefs.Invalidf("model archive: %s is not valid: %w", ManifestName, err)
+			if manDigest, err = readJSON(tr, man); err != nil {
+				return Bundle{}, errdefs.Invalidf("model archive: %s is not valid: %w", ManifestName, err)
 			}
 		case h.Name == MetadataName:
-			if err := readJSON(tr, &meta); err != nil {
-				return nil, meta, errdefs.Invalidf("model archive: %s is not valid: %w", MetadataName, err)
+			if metaDigest, err = readJSON(tr, &meta); err != nil {
+				return Bundle{}, errdefs.Invalidf("model archive: %s is not valid: %w", MetadataName, err)
+			}
+		case h.Name == SignatureName:
+			sig = &Signature{}
+			if _, err := readJSON(tr, sig); err != nil {
+				return Bundle{}, errdefs.Invalidf("model archive: %s is not valid: %w", SignatureName, err)
 			}
 		case strings.HasPrefix(h.Name, FilesDir):
 			path := strings.TrimPrefix(h.Name, FilesDir)
 			if err := ValidatePath(path); err != nil {
-				return nil, meta, fmt.Errorf("model archive entry %q: %w", h.Name, err)
+				return Bundle{}, fmt.Errorf("model archive entry %q: %w", h.Name, err)
 			}
 			if _, dup := got[path]; dup {
-				return nil, meta, errdefs.Invalidf("model archive holds file %q twice", path)
+				return Bundle{}, errdefs.Invalidf("model archive holds file %q twice", path)
 			}
 			d, n, err := put(path, tr)
 			if err != nil {
-				return nil, meta, fmt.Errorf("model archive file %q: %w", path, err)
+				return Bundle{}, fmt.Errorf("model archive file %q: %w", path, err)
 			}
 			got[path] = File{Path: path, Digest: d, Size: n}
 		default:
-			return nil, meta, errdefs.Invalidf("model archive entry %q is unexpected: want %s, %s and %s<path>",
-				h.Name, ManifestName, MetadataName, FilesDir)
+			return Bundle{}, errdefs.Invalidf("model archive entry %q is unexpected: want %s, %s, %s and %s<path>",
+				h.Name, ManifestName, MetadataName, SignatureName, FilesDir)
 		}
 	}
 	files, err := check(man, meta, got)
 	if err != nil {
-		return nil, meta, err
+		return Bundle{}, err
 	}
-	return files, meta, nil
+	b := Bundle{Files: files, Metadata: meta, Signature: sig}
+	if sig != nil {
+		// The manifest's canonical digest: the one the version gets.
+		_, d, err := man.Canonical()
+		if err != nil {
+			return Bundle{}, err
+		}
+		if d != manDigest {
+			return Bundle{}, errdefs.Invalidf("model archive: a signed archive's %s must be canonical (as models export writes it)", ManifestName)
+		}
+		if b.Signer, err = sig.Verify(d, metaDigest); err != nil {
+			return Bundle{}, err
+		}
+	}
+	return b, nil
 }
 
-func readJSON(rd io.Reader, into any) error {
+// readJSON decodes one JSON entry and returns the digest of its bytes.
+func readJSON(rd io.Reader, into any) (Digest, error) {
 	b, err := io.ReadAll(io.LimitReader(rd, maxMetaBytes+1))
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(b) > maxMetaBytes {
-		return fmt.Errorf("larger than %d bytes", maxMetaBytes)
+		return "", fmt.Errorf("larger than %d bytes", maxMetaBytes)
 	}
-	return json.Unmarshal(b, into)
+	return FromBytes(b), json.Unmarshal(b, into)
 }
 
 // check compares the files received with the manifest.

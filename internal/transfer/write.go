@@ -14,6 +14,9 @@ import (
 type Writer struct {
 	tw      *tar.Writer
 	modTime time.Time
+
+	// manifest and metadata are the digests of what WriteMeta wrote.
+	manifest, metadata Digest
 }
 
 // NewWriter returns a Writer to w whose entries carry modTime.
@@ -42,6 +45,7 @@ func (w *Writer) WriteMeta(man Manifest, meta Metadata) error {
 	if err != nil {
 		return err
 	}
+	w.manifest, w.metadata = digest, FromBytes(mb)
 	for _, e := range []struct {
 		name string
 		b    []byte

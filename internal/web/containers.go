@@ -28,7 +28,7 @@ func (c *Console) containerRoutes() []api.Route {
 type containerRow struct {
 	wire.Container
 	Running bool
-	Jupyter string // the Jupyter address, for the owner and administrators
+	Jupyter string // the Jupyter address, for the owner of a development container
 	Share   bool   // the share form: a named container, for its owner and administrators
 }
 
@@ -49,9 +49,13 @@ func (c *Console) containers(w http.ResponseWriter, r *http.Request) error {
 		row := containerRow{Container: x, Running: x.Status == "running"}
 		// A development container (listed OWNER/NAME) is never shared.
 		row.Share = d.Control && !strings.Contains(x.Name, "/") && (x.Owner == p.User || p.Can(access.CapAdminAllObjects))
-		if row.Running && (x.Owner == p.User || p.Can(access.CapAdminAllObjects)) {
+		// Jupyter runs in development containers, and a browser session
+		// opens only its own user's (the proxy refuses an administrator's
+		// session on another user's: docs/web.md).
+		short := strings.TrimPrefix(x.Name, x.Owner+"/")
+		if row.Running && x.Owner == p.User && short == devContainer {
 			// The list names a container OWNER/NAME; Jupyter's routes take both apart.
-			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(strings.TrimPrefix(x.Name, x.Owner+"/")) + "/"
+			row.Jupyter = "/jupyter/" + url.PathEscape(x.Owner) + "/" + url.PathEscape(short) + "/"
 		}
 		d.Containers = append(d.Containers, row)
 	}
@@ -127,3 +131,7 @@ func (c *Console) containerLogs(w http.ResponseWriter, r *http.Request) error {
 	text, _ := io.ReadAll(io.LimitReader(&b, maxLogBytes))
 	return c.render(w, r, http.StatusOK, "logs", "Logs of "+r.PathValue("name"), string(text))
 }
+
+// devContainer is the name of each user's development container, the one
+// that runs Jupyter (docs/notebooks.md).
+const devContainer = "__dev__"

@@ -22,6 +22,9 @@ type Container struct {
 	TokenHint string     `json:"token_last4,omitempty"`
 	// Roles are the roles the owner shares it with (absent: none).
 	Roles []string `json:"roles,omitempty"`
+	// Cert is the container's own operator certificate pair (absent:
+	// its image entry's, or one the server CA issues).
+	Cert string `json:"cert,omitempty"`
 }
 
 // ContainerStart is the body of POST /v1/containers/{name}/start.
@@ -30,6 +33,9 @@ type ContainerStart struct {
 	Runtime string `json:"runtime,omitempty"`
 	Model   string `json:"model,omitempty"`
 	GPUs    int    `json:"gpus,omitempty"`
+	// Cert names an operator certificate pair (containers.certs_dir) for
+	// the agent; it needs configure_mltk_container.
+	Cert string `json:"cert,omitempty"`
 }
 
 // ContainerRegister is the body of POST /v1/containers/{name}/register.

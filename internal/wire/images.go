@@ -25,6 +25,13 @@ type Image struct {
 	Created    time.Time `json:"created,omitzero"`
 	UpdatedBy  string    `json:"updated_by,omitempty"`
 	Updated    time.Time `json:"updated,omitzero"`
+
+	// Scan is what images.scanner_command found at this add or update
+	// ("failed: ..." when it failed; empty when no scanner is configured).
+	Scan string `json:"scan,omitempty"`
+	// Cert is the operator certificate pair its agents serve (absent:
+	// one the server CA issues).
+	Cert string `json:"cert,omitempty"`
 }
 
 // ImageAdd adds a catalogue entry: Ref is resolved to a digest and pinned.
@@ -36,6 +43,9 @@ type ImageAdd struct {
 	Title   string `json:"title,omitempty"`
 	GPU     bool   `json:"gpu,omitempty"`
 	Runtime string `json:"runtime,omitempty"`
+	// Cert names an operator certificate pair (containers.certs_dir)
+	// the entry's agents serve.
+	Cert string `json:"cert,omitempty"`
 }
 
 // ImageUpdate changes an entry (nil fields stay) and re-pins it to what
@@ -44,6 +54,8 @@ type ImageUpdate struct {
 	Ref   *string `json:"ref,omitempty"`
 	Title *string `json:"title,omitempty"`
 	GPU   *bool   `json:"gpu,omitempty"`
+	// Cert names another operator certificate pair ("" for none).
+	Cert *string `json:"cert,omitempty"`
 }
 
 // Registry is a private registry as listed: whether a CA verifies it and
@@ -96,6 +108,8 @@ type ImagePolicy struct {
 	MaxSeverity string `json:"max_severity"`
 	RequireScan bool   `json:"require_scan"`
 	MaxScanAge  string `json:"max_scan_age"`
+
+	RequireSignature bool `json:"require_signature"`
 }
 
 // ImagePolicyUpdate changes the given fields of the policy.
@@ -103,6 +117,8 @@ type ImagePolicyUpdate struct {
 	MaxSeverity *string `json:"max_severity,omitempty"`
 	RequireScan *bool   `json:"require_scan,omitempty"`
 	MaxScanAge  *string `json:"max_scan_age,omitempty"`
+
+	RequireSignature *bool `json:"require_signature,omitempty"`
 }
 
 // ImageException lets a CVE of an image pass the policy until a time.

@@ -82,6 +82,11 @@ type ModelLineage struct {
 	Features        []string `json:"features,omitempty"`
 	Target          string   `json:"target,omitempty"`
 	DataFingerprint string   `json:"data_fingerprint,omitempty"`
+	// SignedBy is set by an import of a signed archive (a bundle): the
+	// trusted key that signed it ("site-b (sha256:...)"), or "untrusted
+	// key sha256:..." when the signature verified with a key this server
+	// does not trust. An archive's own value is never kept.
+	SignedBy string `json:"signed_by,omitempty"`
 }
 
 // ModelVersion is one entry of `models versions MODEL -o json` and the

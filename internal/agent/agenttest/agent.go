@@ -31,6 +31,8 @@ type Options struct {
 	Pandas       string
 	MaxBodyBytes int64
 	Tracing      *telemetry.Tracing // the agent's span exporter; nil: off
+	// JupyterBaseURL makes it a development container running Jupyter.
+	JupyterBaseURL string
 }
 
 // Start runs an agent in the test's process over real TLS, stopping it when
@@ -61,7 +63,8 @@ func Start(t testing.TB, opts Options) *Agent {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- agent.Run(ctx, agent.Config{Listener: ln, CertFile: certFile, KeyFile: keyFile, Token: a.Token,
-			Root: a.Root, Python: opts.Python, Pandas: opts.Pandas, MaxBodyBytes: opts.MaxBodyBytes, Logger: testlog.New(t), Tracing: opts.Tracing})
+			Root: a.Root, Python: opts.Python, Pandas: opts.Pandas, MaxBodyBytes: opts.MaxBodyBytes, Logger: testlog.New(t), Tracing: opts.Tracing,
+			JupyterBaseURL: opts.JupyterBaseURL})
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -44,7 +44,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		}
 		return runtime.Container{}, err
 	}
-	certPEM, keyPEM, err := r.cfg.Issuer.IssueServer("dockyard-agent-"+spec.Name, []string{r.cfg.PublishIP, "localhost"}, r.cfg.CertTTL)
+	certPEM, keyPEM, err := agentCert(spec, r.cfg.Issuer, []string{r.cfg.PublishIP, "localhost"}, r.cfg.CertTTL)
 	if err != nil {
 		return runtime.Container{}, fmt.Errorf("container %q: issuing the agent certificate: %w", spec.Name, err)
 	}
@@ -65,6 +65,7 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 	}
 	env["DOCKYARD_CONTAINER"] = spec.Name
 	env["HOME"] = "/tmp" // the root file system is read-only
+	gpuEnv(env, spec.GPUs)
 	lim, setting := r.limits(spec.Limits)
 	if lim.MemoryBytes > 0 {
 		env["DOCKYARD_MEMORY_LIMIT"] = strconv.FormatInt(lim.MemoryBytes, 10)

@@ -40,7 +40,7 @@ func (r *Runtime) Start(ctx context.Context, id string) error {
 // start starts the stopped container id and waits for its agent.
 func (r *Runtime) start(ctx context.Context, id, name string) error {
 	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		return r.wrap(fmt.Sprintf("container %q: starting it (see `docker logs %s`)", name, short(id)), err)
+		return gpuStartError(name, r.wrap(fmt.Sprintf("container %q: starting it (see `docker logs %s`)", name, short(id)), err))
 	}
 	if err := r.waitHealthy(ctx, id, name); err != nil {
 		timeout := 1

@@ -331,7 +331,7 @@ func (r *Runtime) layout(d string, spec runtime.Spec) error {
 			return err
 		}
 	}
-	certPEM, keyPEM, err := r.cfg.Issuer.IssueServer("dockyard-agent-"+spec.Name, []string{"127.0.0.1", "localhost"}, r.cfg.CertTTL)
+	certPEM, keyPEM, err := agentCert(spec, r.cfg.Issuer, []string{"127.0.0.1", "localhost"}, r.cfg.CertTTL)
 	if err != nil {
 		return fmt.Errorf("issuing the agent certificate: %w", err)
 	}

@@ -38,6 +38,9 @@ func Config(dir string) config.Config {
 	// Tests drive sync passes themselves (Server.NotebookSyncer) and read
 	// their reports; a test of push-based sync sets this again.
 	cfg.Containers.SyncWatchScan = 0
+	// Development containers run no Jupyter unless a test asks for it
+	// (a Python server per container would load the whole suite).
+	cfg.Containers.Jupyter.Enabled = false
 	return cfg
 }
 

@@ -13,14 +13,14 @@ import (
 var _ store.ContainerStore = (*DB)(nil)
 
 const containerCols = `id, name, scope, owner, image, runtime, desired, status, message, endpoint, model, gpus,
-	runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated`
+	runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated, cert`
 
 func scanContainer(sc scanner) (store.Container, error) {
 	var c store.Container
 	var started, roles, created, updated string
 	if err := sc.Scan(&c.ID, &c.Name, &c.Scope, &c.Owner, &c.Image, &c.Runtime, &c.Desired, &c.Status, &c.Message,
 		&c.Endpoint, &c.Model, &c.GPUs, &c.RuntimeID, &started, &c.StartedBy, &c.TokenSealed, &c.TokenHint,
-		&c.CAPEM, &roles, &created, &updated); err != nil {
+		&c.CAPEM, &roles, &created, &updated, &c.Cert); err != nil {
 		return c, err
 	}
 	var err error
@@ -47,11 +47,11 @@ func (s *DB) CreateContainer(ctx context.Context, c store.Container) (store.Cont
 		c.Updated = c.Created
 	}
 	err := s.q(ctx).QueryRowContext(ctx, `INSERT INTO containers(name, scope, owner, image, runtime, desired, status,
-		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated, cert)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		c.Name, c.Scope, c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs,
 		c.RuntimeID, fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles),
-		fmtTime(c.Created), fmtTime(c.Updated)).Scan(&c.ID)
+		fmtTime(c.Created), fmtTime(c.Updated), c.Cert).Scan(&c.ID)
 	if err != nil {
 		if kind := constraint(err); kind != nil {
 			return store.Container{}, fmt.Errorf("container %q exists: %w", c.Name, kind)
@@ -96,9 +96,9 @@ func (s *DB) UpdateContainer(ctx context.Context, c store.Container) error {
 	c.Updated = nowIfZero(c.Updated)
 	res, err := s.q(ctx).ExecContext(ctx, `UPDATE containers SET owner = ?, image = ?, runtime = ?, desired = ?, status = ?,
 		message = ?, endpoint = ?, model = ?, gpus = ?, runtime_id = ?, started = ?, started_by = ?, token_sealed = ?,
-		token_hint = ?, ca_pem = ?, roles = ?, updated = ? WHERE id = ?`,
+		token_hint = ?, ca_pem = ?, roles = ?, updated = ?, cert = ? WHERE id = ?`,
 		c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs, c.RuntimeID,
-		fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles), fmtTime(c.Updated), c.ID)
+		fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles), fmtTime(c.Updated), c.Cert, c.ID)
 	return affected(res, err, fmt.Sprintf("container %q", c.Name))
 }
 

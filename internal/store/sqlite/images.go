@@ -9,13 +9,13 @@ import (
 
 var _ store.ImageStore = (*DB)(nil)
 
-const imageCols = `name, ref, digest, run_ref, source, title, gpu, runtime, created_by, created, updated_by, updated`
+const imageCols = `name, ref, digest, run_ref, source, title, gpu, runtime, created_by, created, updated_by, updated, cert`
 
 // CreateImage inserts im.
 func (s *DB) CreateImage(ctx context.Context, im store.Image) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO images(`+imageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO images(`+imageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		im.Name, im.Ref, im.Digest, im.RunRef, im.Source, im.Title, im.GPU, im.Runtime,
-		im.CreatedBy, fmtTime(nowIfZero(im.Created)), im.UpdatedBy, fmtTime(nowIfZero(im.Updated)))
+		im.CreatedBy, fmtTime(nowIfZero(im.Created)), im.UpdatedBy, fmtTime(nowIfZero(im.Updated)), im.Cert)
 	if kind := constraint(err); kind != nil {
 		return fmt.Errorf("image %q already exists: %w", im.Name, kind)
 	}
@@ -29,7 +29,7 @@ func scanImage(sc scanner) (store.Image, error) {
 	var im store.Image
 	var created, updated string
 	if err := sc.Scan(&im.Name, &im.Ref, &im.Digest, &im.RunRef, &im.Source, &im.Title, &im.GPU, &im.Runtime,
-		&im.CreatedBy, &created, &im.UpdatedBy, &updated); err != nil {
+		&im.CreatedBy, &created, &im.UpdatedBy, &updated, &im.Cert); err != nil {
 		return im, err
 	}
 	return im, parseTimes(&im.Created, created, &im.Updated, updated)
@@ -49,8 +49,8 @@ func (s *DB) ListImages(ctx context.Context) ([]store.Image, error) {
 // UpdateImage replaces the entry im.Name but its creation.
 func (s *DB) UpdateImage(ctx context.Context, im store.Image) error {
 	res, err := s.q(ctx).ExecContext(ctx, `UPDATE images SET ref = ?, digest = ?, run_ref = ?, source = ?, title = ?, gpu = ?, runtime = ?,
-		updated_by = ?, updated = ? WHERE name = ?`,
-		im.Ref, im.Digest, im.RunRef, im.Source, im.Title, im.GPU, im.Runtime, im.UpdatedBy, fmtTime(nowIfZero(im.Updated)), im.Name)
+		updated_by = ?, updated = ?, cert = ? WHERE name = ?`,
+		im.Ref, im.Digest, im.RunRef, im.Source, im.Title, im.GPU, im.Runtime, im.UpdatedBy, fmtTime(nowIfZero(im.Updated)), im.Cert, im.Name)
 	return affected(res, err, fmt.Sprintf("image %q", im.Name))
 }
 

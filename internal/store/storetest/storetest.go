@@ -37,6 +37,9 @@ var domains = []struct {
 	{"images", testImages},
 	{"registries", testRegistries},
 	{"image_scans", testImageScans},
+	{"certs", testCerts},
+	{"gpu_quotas", testGPUQuotas},
+	{"signing", testSigning},
 	{"tx", testTx},
 }
 
