@@ -136,6 +136,8 @@ type ContainerGPU struct {
 type Images struct {
 	ScannerCommand string        `yaml:"scanner_command" doc:"scanner installed on the server's host run on every docker image images add or update pins, its standard output imported as the image's scan report: arguments split on spaces (no shell), {ref} is what the entry runs, {digest} its digest, {name} its name, e.g. 'trivy image --quiet --format json {ref}'; empty: none"`
 	ScannerTimeout time.Duration `yaml:"scanner_timeout" doc:"longest images.scanner_command may run on one image before it is stopped (the add or update then goes on unscanned)"`
+	// MaxArchiveBytes bounds the image archives images load accepts.
+	MaxArchiveBytes int64 `yaml:"max_archive_bytes" doc:"largest image archive images load accepts (bytes); a larger upload is refused as it arrives"`
 }
 
 // Kubernetes configures the Kubernetes runtime (docs/kubernetes.md). It
@@ -223,7 +225,7 @@ func Default() Config {
 			Kubernetes: Kubernetes{RunAsUser: 65534, ServerPodLabels: "app.kubernetes.io/name=dockyard",
 				ImagePullPolicy: "IfNotPresent", Endpoint: "service"},
 		},
-		Images:    Images{ScannerTimeout: 10 * time.Minute},
+		Images:    Images{ScannerTimeout: 10 * time.Minute, MaxArchiveBytes: 32 << 30},
 		Telemetry: Telemetry{ServiceName: "dockyard"},
 		Audit:     Audit{CheckpointInterval: 5 * time.Minute, MaxTextBytes: 8 << 10},
 		HEC:       HEC{MaxBodyBytes: 16 << 20, AckMaxIDs: 1_000_000, AckChannelIdle: 10 * time.Minute},

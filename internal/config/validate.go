@@ -79,6 +79,7 @@ func (c Config) Validate() error {
 		{"containers.limits.max_procs", notNegative(c.Containers.Limits.MaxProcs)},
 		{"containers.limits.max_open_files", notNegative(c.Containers.Limits.MaxOpenFiles)},
 		{"images.scanner_timeout", positive(c.Images.ScannerTimeout)},
+		{"images.max_archive_bytes", positiveInt(c.Images.MaxArchiveBytes)},
 		{"containers.gpu.default_quota", atLeastInt(int64(c.Containers.GPU.DefaultQuota), -1, "must be 0 or more, or -1 for no limit")},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},

@@ -49,7 +49,7 @@ func newImages(ctx context.Context, cfg config.Config, st store.Store, box *secr
 	}
 	i := &api.ImagesAPI{API: a, Images: cat}
 	g := &api.RegistriesAPI{API: a, Registries: regs}
-	x := &api.ImageArchiveAPI{API: a, Images: cat, TempDir: filepath.Join(cfg.Data, "tmp", "images")}
+	x := &api.ImageArchiveAPI{API: a, Images: cat, TempDir: filepath.Join(cfg.Data, "tmp", "images"), MaxBytes: cfg.Images.MaxArchiveBytes}
 	return cat, append(append(i.Routes(), g.Routes()...), x.Routes()...)
 }
 
