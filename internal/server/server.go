@@ -135,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if s.access, err = access.NewService(st, accessOptions(cfg), log); err != nil {
 		return nil, err
 	}
-	if err := bootstrapAdmin(ctx, s.access, opts); err != nil {
+	if err := bootstrapAdmin(ctx, st, s.access, s.audit, opts); err != nil {
 		return nil, err
 	}
 
@@ -227,10 +227,26 @@ func (s *Server) onClose(f func() error) { s.closers = append(s.closers, f) }
 // addRoutes adds routes to the API.
 func (s *Server) addRoutes(routes []api.Route) { s.api.Extra = append(s.api.Extra, routes...) }
 
-// bootstrapAdmin creates the admin user on first start, and says so on
-// opts.Out with the password when it was generated.
-func bootstrapAdmin(ctx context.Context, acc *access.Service, opts Options) error {
-	pw, created, err := acc.Bootstrap(ctx, opts.AdminPassword)
+// bootstrapAdmin creates the admin user on first start, with its audit
+// event (by "system", in the same transaction: the audit trail begins
+// with it), and says so on opts.Out with the password when it was
+// generated.
+func bootstrapAdmin(ctx context.Context, st store.Transactor, acc *access.Service, rec audit.Recorder, opts Options) error {
+	var pw string
+	var created bool
+	err := st.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if pw, created, err = acc.Bootstrap(ctx, opts.AdminPassword); err != nil || !created {
+			return err
+		}
+		source := "generated"
+		if opts.AdminPassword != "" {
+			source = "DOCKYARD_ADMIN_PASSWORD"
+		}
+		return rec.Record(ctx, audit.Event{User: "system", Action: "user.create", Object: "user:" + access.AdminUser,
+			Result: audit.ResultSuccess, Message: "the first start created the admin user",
+			Details: map[string]any{"roles": []string{access.RoleAdmin}, "first_start": true, "password": source}})
+	})
 	if err != nil || !created {
 		return err
 	}
