@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -272,5 +273,24 @@ func TestFileFlag(t *testing.T) {
 	os.WriteFile(nb, []byte("def fit(df, param):\n    return {}\n"), 0o644)
 	if _, e, code := run(t, admin, "", "notebooks", "push", "--file", nb); code != 0 {
 		t.Errorf("notebooks push --file: %s", e)
+	}
+}
+
+// TestInterruptedExits130: a command cut short by Ctrl-C (its context
+// cancelled by the signal) exits 130 and says it was interrupted.
+func TestInterruptedExits130(t *testing.T) {
+	h := servertest.Start(t)
+	admin := loginVars(t, h, "admin", servertest.AdminPassword)
+	var out, errb bytes.Buffer
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv: func(k string) string { return admin[k] }, Environ: func() []string { return nil }}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if code := env.Run(ctx, []string{"whoami"}); code != ExitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("whoami with its context cancelled: exit %d, stderr %q; want %d saying interrupted", code, errb.String(), ExitInterrupted)
+	}
+	// Not interrupted, the same command succeeds.
+	if _, e, code := run(t, admin, "", "whoami"); code != ExitOK {
+		t.Errorf("whoami: exit %d: %s", code, e)
 	}
 }

@@ -17,6 +17,9 @@ const (
 	ExitUsage    = 2 // the command line is wrong
 	ExitNotFound = 3 // what was named does not exist (or is hidden from you)
 	ExitDenied   = 4 // not logged in, or not allowed
+	// ExitInterrupted is a command stopped by Ctrl-C or SIGTERM (128 +
+	// SIGINT's number, as shells report an interrupted program).
+	ExitInterrupted = 130
 )
 
 // ExitCodesHelp explains the exit codes; the root command's help ends with
@@ -29,7 +32,9 @@ const ExitCodesHelp = `Exit codes:
   3  not found: the model, lookup, user or other object named does not exist,
      or you may not see it
   4  not authenticated (log in again) or forbidden (you lack a capability or
-     permission)`
+     permission)
+  130  interrupted (Ctrl-C or SIGTERM) before it finished; a server or agent
+     that shuts down cleanly on the signal exits 0`
 
 // usageError is a command line that cannot run as written: exit code 2.
 type usageError struct{ msg string }

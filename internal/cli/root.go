@@ -46,6 +46,11 @@ func (env *Env) Run(ctx context.Context, args []string) int {
 	root := NewRoot(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted: what failed is the work the signal cut short.
+		fmt.Fprintln(env.Stderr, "error: interrupted:", err)
+		return ExitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "error:", err)
 	}
