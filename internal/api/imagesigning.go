@@ -5,9 +5,7 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/audit"
-	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/images"
-	"github.com/dockyard/dockyard/internal/signing"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -15,73 +13,14 @@ import (
 // them with, and signatures uploaded by `dockyard images sign` (each
 // change an audit event committed with it).
 func (i *ImagesAPI) signingRoutes() []Route {
+	keys := keySet{API: i.API, keys: i.Images.Keys, what: "image keys",
+		addAction: "image.key.add", removeAction: "image.key.remove", objPrefix: "image-key:"}
 	return []Route{
-		{Method: "GET", Pattern: "/v1/image-keys", Cap: access.CapListContainer, Action: "image.key.list", Handle: i.listKeys},
-		{Method: "POST", Pattern: "/v1/image-keys", Cap: access.CapConfigureContainer, Action: "image.key.add", Handle: i.addKey},
-		{Method: "DELETE", Pattern: "/v1/image-keys/{name}", Cap: access.CapConfigureContainer, Action: "image.key.remove", Handle: i.removeKey},
+		{Method: "GET", Pattern: "/v1/image-keys", Cap: access.CapListContainer, Action: "image.key.list", Handle: keys.list},
+		{Method: "POST", Pattern: "/v1/image-keys", Cap: access.CapConfigureContainer, Action: "image.key.add", Handle: keys.add},
+		{Method: "DELETE", Pattern: "/v1/image-keys/{name}", Cap: access.CapConfigureContainer, Action: "image.key.remove", Handle: keys.remove},
 		{Method: "POST", Pattern: "/v1/images/{name}/signatures", Cap: access.CapConfigureContainer, Action: "image.sign", Handle: i.addSignature},
 	}
-}
-
-// KeyWire is what the API shows of a trusted key.
-func KeyWire(k signing.Key) wire.SigningKey {
-	return wire.SigningKey{Name: k.Name, Fingerprint: k.Fingerprint, PEM: k.PEM, CreatedBy: k.CreatedBy, Created: k.Created}
-}
-
-func (i *ImagesAPI) listKeys(w http.ResponseWriter, r *http.Request) error {
-	if i.Images.Keys() == nil {
-		return errdefs.Unavailable("image keys have no store on this server")
-	}
-	ks, err := i.Images.Keys().List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]wire.SigningKey, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, KeyWire(k))
-	}
-	return writeJSON(w, http.StatusOK, out)
-}
-
-func (i *ImagesAPI) addKey(w http.ResponseWriter, r *http.Request) error {
-	var req wire.SigningKeyAdd
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	keys := i.Images.Keys()
-	if keys == nil {
-		return errdefs.Unavailable("image keys have no store on this server")
-	}
-	p := access.FromContext(r.Context())
-	var k signing.Key
-	if err := i.changeIn(keys, r, func(r *http.Request) error {
-		var err error
-		if k, err = keys.Add(r.Context(), p.User, req.Name, []byte(req.PEM)); err != nil {
-			return err
-		}
-		return i.recordErr(r, audit.Event{Action: "image.key.add", Object: "image-key:" + k.Name, Details: map[string]any{"fingerprint": k.Fingerprint}})
-	}); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, KeyWire(k))
-}
-
-func (i *ImagesAPI) removeKey(w http.ResponseWriter, r *http.Request) error {
-	keys := i.Images.Keys()
-	if keys == nil {
-		return errdefs.Unavailable("image keys have no store on this server")
-	}
-	var k signing.Key
-	if err := i.changeIn(keys, r, func(r *http.Request) error {
-		var err error
-		if k, err = keys.Remove(r.Context(), r.PathValue("name")); err != nil {
-			return err
-		}
-		return i.recordErr(r, audit.Event{Action: "image.key.remove", Object: "image-key:" + k.Name, Details: map[string]any{"fingerprint": k.Fingerprint}})
-	}); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]string{"removed": k.Name})
 }
 
 func (i *ImagesAPI) addSignature(w http.ResponseWriter, r *http.Request) error {

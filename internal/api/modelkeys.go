@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/dockyard/dockyard/internal/access"
-	"github.com/dockyard/dockyard/internal/audit"
 	"github.com/dockyard/dockyard/internal/errdefs"
 	"github.com/dockyard/dockyard/internal/models"
 	"github.com/dockyard/dockyard/internal/signing"
@@ -23,11 +22,13 @@ type ModelKeysAPI struct {
 
 // Routes lists the model key routes.
 func (m *ModelKeysAPI) Routes() []Route {
+	keys := keySet{API: m.API, keys: func() *signing.Keys { return m.Keys }, what: "model keys",
+		addAction: "model.key.trust", removeAction: "model.key.remove", objPrefix: "model-key:"}
 	return []Route{
 		{Method: "GET", Pattern: "/v1/model-keys/server", Cap: Authenticated, Action: "model.key.show", Handle: m.serverKey},
-		{Method: "GET", Pattern: "/v1/model-keys", Cap: Authenticated, Action: "model.key.list", Handle: m.list},
-		{Method: "POST", Pattern: "/v1/model-keys", Cap: access.CapAdminAllObjects, Action: "model.key.trust", Handle: m.trust},
-		{Method: "DELETE", Pattern: "/v1/model-keys/{name}", Cap: access.CapAdminAllObjects, Action: "model.key.remove", Handle: m.remove},
+		{Method: "GET", Pattern: "/v1/model-keys", Cap: Authenticated, Action: "model.key.list", Handle: keys.list},
+		{Method: "POST", Pattern: "/v1/model-keys", Cap: access.CapAdminAllObjects, Action: "model.key.trust", Handle: keys.add},
+		{Method: "DELETE", Pattern: "/v1/model-keys/{name}", Cap: access.CapAdminAllObjects, Action: "model.key.remove", Handle: keys.remove},
 	}
 }
 
@@ -40,49 +41,4 @@ func (m *ModelKeysAPI) serverKey(w http.ResponseWriter, r *http.Request) error {
 		return errdefs.NotFound("this server does not sign its model exports")
 	}
 	return writeJSON(w, http.StatusOK, wire.SigningKey{Name: "this server", Fingerprint: id, PEM: pem})
-}
-
-func (m *ModelKeysAPI) list(w http.ResponseWriter, r *http.Request) error {
-	ks, err := m.Keys.List(r.Context())
-	if err != nil {
-		return err
-	}
-	out := make([]wire.SigningKey, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, KeyWire(k))
-	}
-	return writeJSON(w, http.StatusOK, out)
-}
-
-func (m *ModelKeysAPI) trust(w http.ResponseWriter, r *http.Request) error {
-	var req wire.SigningKeyAdd
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	p := access.FromContext(r.Context())
-	var k signing.Key
-	if err := m.changeIn(m.Keys, r, func(r *http.Request) error {
-		var err error
-		if k, err = m.Keys.Add(r.Context(), p.User, req.Name, []byte(req.PEM)); err != nil {
-			return err
-		}
-		return m.recordErr(r, audit.Event{Action: "model.key.trust", Object: "model-key:" + k.Name, Details: map[string]any{"fingerprint": k.Fingerprint}})
-	}); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, KeyWire(k))
-}
-
-func (m *ModelKeysAPI) remove(w http.ResponseWriter, r *http.Request) error {
-	var k signing.Key
-	if err := m.changeIn(m.Keys, r, func(r *http.Request) error {
-		var err error
-		if k, err = m.Keys.Remove(r.Context(), r.PathValue("name")); err != nil {
-			return err
-		}
-		return m.recordErr(r, audit.Event{Action: "model.key.remove", Object: "model-key:" + k.Name, Details: map[string]any{"fingerprint": k.Fingerprint}})
-	}); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]string{"removed": k.Name})
 }
