@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -50,25 +48,7 @@ func TestJupyterInDockerDevelopmentContainer(t *testing.T) {
 	base := containers.JupyterPath("alice", containers.DevName)
 	waitJupyterReady(t, h, hc, tok, base)
 
-	nb, err := os.ReadFile("../../examples/notebooks/linear_regression.ipynb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, b := jupyterDo(t, h, hc, tok, "PUT", base+"api/contents/dnb.ipynb", contentsBody(t, nb), map[string]string{"Content-Type": "application/json"})
-	if code != http.StatusCreated {
-		t.Fatalf("PUT api/contents/dnb.ipynb = %d %s", code, b)
-	}
-	code, b = jupyterDo(t, h, hc, tok, "POST", base+"api/kernels", []byte(`{"name": "python3"}`), nil)
-	if code != http.StatusCreated {
-		t.Fatalf("POST api/kernels = %d %s", code, b)
-	}
-	var kernel struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(b, &kernel); err != nil || kernel.ID == "" {
-		t.Fatalf("kernel answer %s: %v", b, err)
-	}
-	if out := executeCell(t, h, hc, tok, base+"api/kernels/"+kernel.ID+"/channels", "import sklearn; print(6 * 7)"); strings.TrimSpace(out) != "42" {
+	if out := saveAndRun(t, h, hc, tok, base, "dnb", "import sklearn; print(6 * 7)"); strings.TrimSpace(out) != "42" {
 		t.Errorf("the cell printed %q, want 42", out)
 	}
 	vs := waitVersion(t, alice, "dnb", 1)

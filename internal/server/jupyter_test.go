@@ -161,37 +161,13 @@ func TestJupyterInDevelopmentContainer(t *testing.T) {
 	base := containers.JupyterPath("alice", containers.DevName)
 	waitJupyterReady(t, h, hc, tok, base)
 
-	// Create a notebook through the proxied contents API.
-	nb, err := os.ReadFile("../../examples/notebooks/linear_regression.ipynb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, b := jupyterDo(t, h, hc, tok, "PUT", base+"api/contents/jnb.ipynb", contentsBody(t, nb), map[string]string{"Content-Type": "application/json"})
-	if code != http.StatusCreated {
-		t.Fatalf("PUT api/contents/jnb.ipynb = %d %s", code, b)
-	}
-
-	// A kernel, and a cell executed over the proxied WebSocket.
-	code, b = jupyterDo(t, h, hc, tok, "POST", base+"api/kernels", []byte(`{"name": "python3"}`), nil)
-	if code != http.StatusCreated {
-		t.Fatalf("POST api/kernels = %d %s", code, b)
-	}
-	var kernel struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(b, &kernel); err != nil || kernel.ID == "" {
-		t.Fatalf("kernel answer %s: %v", b, err)
-	}
-	out := executeCell(t, h, hc, tok, base+"api/kernels/"+kernel.ID+"/channels", "print(6 * 7)")
-	if strings.TrimSpace(out) != "42" {
+	// A notebook created through the proxied contents API, and a cell run
+	// in a kernel over the proxied WebSocket.
+	if out := saveAndRun(t, h, hc, tok, base, "jnb", "print(6 * 7)"); strings.TrimSpace(out) != "42" {
 		t.Errorf("the cell printed %q, want 42", out)
 	}
 	if all := auditActions(t, h); !hasEvent(all, `"container.jupyter"`, `"alice"`, `/channels`) {
 		t.Errorf("opening the kernel channel is not audited as container.jupyter")
-	}
-	code, _ = jupyterDo(t, h, hc, tok, "DELETE", base+"api/kernels/"+kernel.ID, nil, nil)
-	if code != http.StatusNoContent {
-		t.Errorf("DELETE kernel = %d", code)
 	}
 
 	// The save is a notebook version of alice's, from her container.
@@ -215,6 +191,37 @@ func TestJupyterInDevelopmentContainer(t *testing.T) {
 	if !strings.Contains(mustJSON(t, m), strings.TrimPrefix(vs[0].Digest, "sha256:")) {
 		t.Errorf("the model's lineage does not name the saved notebook's digest %s: %s", vs[0].Digest, mustJSON(t, m))
 	}
+}
+
+// saveAndRun creates notebook NAME.ipynb (the linear_regression example)
+// through the proxied contents API of the Jupyter at base, starts a kernel,
+// runs code in it over the proxied WebSocket, shuts the kernel down and
+// returns what the cell printed.
+func saveAndRun(t *testing.T, h *servertest.Harness, hc *http.Client, tok, base, name, code string) string {
+	t.Helper()
+	nb, err := os.ReadFile("../../examples/notebooks/linear_regression.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, b := jupyterDo(t, h, hc, tok, "PUT", base+"api/contents/"+name+".ipynb", contentsBody(t, nb), map[string]string{"Content-Type": "application/json"})
+	if status != http.StatusCreated {
+		t.Fatalf("PUT api/contents/%s.ipynb = %d %s", name, status, b)
+	}
+	status, b = jupyterDo(t, h, hc, tok, "POST", base+"api/kernels", []byte(`{"name": "python3"}`), nil)
+	if status != http.StatusCreated {
+		t.Fatalf("POST api/kernels = %d %s", status, b)
+	}
+	var kernel struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &kernel); err != nil || kernel.ID == "" {
+		t.Fatalf("kernel answer %s: %v", b, err)
+	}
+	out := executeCell(t, h, hc, tok, base+"api/kernels/"+kernel.ID+"/channels", code)
+	if status, _ = jupyterDo(t, h, hc, tok, "DELETE", base+"api/kernels/"+kernel.ID, nil, nil); status != http.StatusNoContent {
+		t.Errorf("DELETE kernel = %d", status)
+	}
+	return out
 }
 
 func mustJSON(t *testing.T, v any) string {
