@@ -3,21 +3,14 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/images/imagestest"
 	"github.com/dockyard/dockyard/internal/server/servertest"
-	"github.com/dockyard/dockyard/internal/signing"
 	"github.com/dockyard/dockyard/internal/wire"
 )
 
@@ -38,24 +31,7 @@ func TestImagesLoadPushPrivateRegistry(t *testing.T) {
 	user, pw := os.Getenv("DOCKYARD_TEST_REGISTRY_USER"), os.Getenv("DOCKYARD_TEST_REGISTRY_PASSWORD")
 	ctx := context.Background()
 	a, b := servertest.Start(t), servertest.Start(t)
-	src := imagestest.Plain(t)
-	digest := src.Push(t, "golden:1")
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := signing.NewPayload(src.Host+"/golden", digest)
-	sig, _ := signing.SignPayload(key, payload)
-	si, _ := images.SignatureImage([]images.Sig{{Payload: payload, Signature: sig}})
-	tag, _ := images.SignatureTag(src.Host+"/golden", digest)
-	src.PushImage(t, strings.TrimPrefix(tag.String(), src.Host+"/"), si)
-	if _, err := a.Admin.AddImage(ctx, wire.ImageAdd{Name: "golden", Ref: src.Host + "/golden:1"}); err != nil {
-		t.Fatal(err)
-	}
-	var archive bytes.Buffer
-	if _, err := a.Admin.SaveImage(ctx, "golden", &archive); err != nil {
-		t.Fatal(err)
-	}
+	archive, digest, key := savedSignedImage(t, a, imagestest.Plain(t))
 
 	if _, err := b.Admin.AddRegistry(ctx, wire.RegistryAdd{Host: host, CAPEM: string(caPEM)}); err != nil {
 		t.Fatal(err)
@@ -64,21 +40,14 @@ func TestImagesLoadPushPrivateRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := fmt.Sprintf("%s/dockyard-load-test-%d-%d", host, os.Getpid(), time.Now().UnixNano())
-	im, err := b.Admin.LoadImage(ctx, bytes.NewReader(archive.Bytes()), "", repo)
+	im, err := b.Admin.LoadImage(ctx, bytes.NewReader(archive), "", repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if im.Digest != digest || im.Ref != repo+":1" {
 		t.Fatalf("loaded = %+v; want %s at %s:1", im, digest, repo)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(key.Public())
-	if _, err := b.Admin.AddImageKey(ctx, "release", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))); err != nil {
-		t.Fatal(err)
-	}
-	req := true
-	if _, err := b.Admin.SetImagePolicy(ctx, wire.ImagePolicyUpdate{RequireSignature: &req}); err != nil {
-		t.Fatal(err)
-	}
+	requireSignatureBy(t, b, key)
 	if got, err := b.Admin.Image(ctx, "golden"); err != nil || !strings.Contains(got.Policy, "allowed: signed by release") {
 		t.Fatalf("show after load = %+v, %v", got, err)
 	}
