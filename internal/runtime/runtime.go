@@ -9,6 +9,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"time"
@@ -166,4 +167,17 @@ type GPUPool struct {
 // GPUs reports each node's pool (an empty list: none here).
 type GPUInventory interface {
 	GPUs(ctx context.Context) ([]GPUPool, error)
+}
+
+// Tail is the end of a container's output for an error message: at most
+// its last 2,000 bytes, trimmed, or "(no output)".
+func Tail(out []byte) string {
+	b := bytes.TrimSpace(out)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	if len(b) == 0 {
+		return "(no output)"
+	}
+	return string(b)
 }

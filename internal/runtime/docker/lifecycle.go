@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/runtime"
 )
 
 // Start implements runtime.Runtime: it starts the container and waits until
@@ -135,14 +136,7 @@ func (r *Runtime) logTail(id string) string {
 	defer rc.Close()
 	var buf bytes.Buffer
 	_, _ = stdcopy.StdCopy(&buf, &buf, io.LimitReader(rc, 64<<10))
-	b := bytes.TrimSpace(buf.Bytes())
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	if len(b) == 0 {
-		return "(no output)"
-	}
-	return string(b)
+	return runtime.Tail(buf.Bytes())
 }
 
 // Stop implements runtime.Runtime: SIGTERM, SIGKILL after grace (rounded

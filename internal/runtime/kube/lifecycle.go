@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
+	"github.com/dockyard/dockyard/internal/runtime"
 )
 
 // envHECCAFile is agent.EnvHECCAFile: a PEM path on the server's machine,
@@ -265,14 +265,7 @@ func (r *Runtime) logTail(pod string) string {
 	if err != nil {
 		return "(no logs: " + err.Error() + ")"
 	}
-	b = bytes.TrimSpace(b)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	if len(b) == 0 {
-		return "(no output)"
-	}
-	return string(b)
+	return runtime.Tail(b)
 }
 
 // Stop implements runtime.Runtime: it sets the Pod's activeDeadlineSeconds
