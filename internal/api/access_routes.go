@@ -309,24 +309,7 @@ func (a *API) addRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ro := access.Role{Name: req.Name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes}
-	if err := a.Access.CheckRoleGrant(r.Context(), access.FromContext(r.Context()), ro); err != nil {
-		return err
-	}
-	if err := a.change(r, func(r *http.Request) error {
-		var err error
-		if ro, err = a.Access.AddRole(r.Context(), ro); err != nil {
-			return err
-		}
-		return a.recordErr(r, audit.Event{Action: "role.create", Object: "role:" + ro.Name,
-			Details: map[string]any{"capabilities": ro.Capabilities, "inherit": ro.Inherit, "indexes": ro.SearchIndexes}})
-	}); err != nil {
-		return err
-	}
-	all, err := a.Access.ListRoles(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, roleWire(ro, all))
+	return a.saveRole(w, r, ro, "role.create", http.StatusCreated, a.Access.AddRole)
 }
 
 // updateRole replaces a role's capabilities, inherited roles and search
@@ -342,15 +325,23 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 		return errdefs.Invalidf("the body names role %q but the path %q: a role cannot be renamed; create a new one", req.Name, name)
 	}
 	ro := access.Role{Name: name, Capabilities: req.Capabilities, Inherit: req.Inherit, SearchIndexes: req.SearchIndexes}
+	return a.saveRole(w, r, ro, "role.update", http.StatusOK, a.Access.UpdateRole)
+}
+
+// saveRole creates or changes role ro with save, after the check that the
+// caller grants only what it holds, with its audit event (action), and
+// answers the role as saved.
+func (a *API) saveRole(w http.ResponseWriter, r *http.Request, ro access.Role, action string, status int,
+	save func(context.Context, access.Role) (access.Role, error)) error {
 	if err := a.Access.CheckRoleGrant(r.Context(), access.FromContext(r.Context()), ro); err != nil {
 		return err
 	}
 	if err := a.change(r, func(r *http.Request) error {
 		var err error
-		if ro, err = a.Access.UpdateRole(r.Context(), ro); err != nil {
+		if ro, err = save(r.Context(), ro); err != nil {
 			return err
 		}
-		return a.recordErr(r, audit.Event{Action: "role.update", Object: "role:" + ro.Name,
+		return a.recordErr(r, audit.Event{Action: action, Object: "role:" + ro.Name,
 			Details: map[string]any{"capabilities": ro.Capabilities, "inherit": ro.Inherit, "indexes": ro.SearchIndexes}})
 	}); err != nil {
 		return err
@@ -359,7 +350,7 @@ func (a *API) updateRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, roleWire(ro, all))
+	return writeJSON(w, status, roleWire(ro, all))
 }
 
 func (a *API) deleteRole(w http.ResponseWriter, r *http.Request) error {
