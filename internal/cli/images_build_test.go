@@ -112,17 +112,3 @@ func dockerOut(t *testing.T, args ...string) string {
 	}
 	return string(b)
 }
-
-// hasAuditEvent reports whether one line of the audit export has all of want.
-func hasAuditEvent(all string, want ...string) bool {
-	for _, line := range strings.Split(all, "\n") {
-		ok := true
-		for _, w := range want {
-			ok = ok && strings.Contains(line, w)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}

@@ -82,15 +82,7 @@ func TestImagesSaveLoad(t *testing.T) {
 	}
 	for _, w := range [][]string{{`"image.save"`, digest}, {`"image.load"`, digest, `"signatures":1`}} {
 		all := auditBodies(t, a) + auditBodies(t, b)
-		found := false
-		for _, line := range strings.Split(all, "\n") {
-			ok := true
-			for _, x := range w {
-				ok = ok && strings.Contains(line, x)
-			}
-			found = found || ok
-		}
-		if !found {
+		if !hasAuditEvent(all, w...) {
 			t.Errorf("no audit event with %q", w)
 		}
 	}

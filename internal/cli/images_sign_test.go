@@ -126,15 +126,7 @@ func TestImagesSignatureGate(t *testing.T) {
 		{`"container.start"`, `"denied"`, "no signature of its pinned digest"},
 		{`"container.start"`, `"denied"`, "none of its 1 signatures"},
 	} {
-		found := false
-		for _, line := range strings.Split(all, "\n") {
-			ok := true
-			for _, w := range want {
-				ok = ok && strings.Contains(line, w)
-			}
-			found = found || ok
-		}
-		if !found {
+		if !hasAuditEvent(all, want...) {
 			t.Errorf("no audit event with %q", want)
 		}
 	}

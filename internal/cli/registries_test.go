@@ -85,3 +85,17 @@ func auditBodies(t *testing.T, h *servertest.Harness) string {
 	}
 	return b.String()
 }
+
+// hasAuditEvent reports whether one line of the audit export has all of want.
+func hasAuditEvent(all string, want ...string) bool {
+	for _, line := range strings.Split(all, "\n") {
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(line, w)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
