@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/dockyard/dockyard/internal/access"
@@ -25,22 +24,6 @@ type ImageArchiveAPI struct {
 	TempDir string
 	// MaxBytes bounds an uploaded archive (images.max_archive_bytes).
 	MaxBytes int64
-}
-
-// overLimit is a request body that remembers whether it ran past its
-// limit, whatever the reader above it made of that error.
-type overLimit struct {
-	io.ReadCloser
-	over bool
-}
-
-func (o *overLimit) Read(p []byte) (int, error) {
-	n, err := o.ReadCloser.Read(p)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		o.over = true
-	}
-	return n, err
 }
 
 // Routes lists the image archive routes.
@@ -90,13 +73,13 @@ func (i *ImageArchiveAPI) load(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	// Unpacking, verifying and pushing or loading run before the
 	// transaction; a refused archive leaves nothing behind.
-	body := &overLimit{ReadCloser: r.Body}
+	body := r.Body
 	if i.MaxBytes > 0 {
-		body.ReadCloser = http.MaxBytesReader(w, r.Body, i.MaxBytes)
+		body = http.MaxBytesReader(w, r.Body, i.MaxBytes)
 	}
 	l, err := i.Images.Load(r.Context(), p.User, body, images.LoadRequest{Name: q.Get("name"), Push: q.Get("push")}, i.TempDir)
-	if body.over {
-		return errdefs.Limitf("the image archive is larger than images.max_archive_bytes (%d bytes): raise that setting in the server's configuration to load it (%w)", i.MaxBytes, &http.MaxBytesError{Limit: i.MaxBytes})
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return errdefs.Limitf("the image archive is larger than images.max_archive_bytes (%d bytes): raise that setting in the server's configuration to load it (%w)", i.MaxBytes, mbe)
 	}
 	if err != nil {
 		return err

@@ -230,7 +230,8 @@ func (s *Server) addRoutes(routes []api.Route) { s.api.Extra = append(s.api.Extr
 // bootstrapAdmin creates the admin user on first start, with its audit
 // event (by "system", in the same transaction: the audit trail begins
 // with it), and says so on opts.Out with the password when it was
-// generated.
+// generated. The password is hashed inside that transaction, against the
+// rule of doing no slow work in one: nothing else runs yet at start.
 func bootstrapAdmin(ctx context.Context, st store.Transactor, acc *access.Service, rec audit.Recorder, opts Options) error {
 	var pw string
 	var created bool
