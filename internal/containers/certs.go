@@ -18,10 +18,6 @@ type CertSource interface {
 	Load(name string, hosts []string) (certPEM, keyPEM []byte, err error)
 }
 
-// defaultCertHosts is what the server dials agents at when the runtime's
-// hosts are not configured: process and docker agents listen on loopback.
-var defaultCertHosts = []string{"127.0.0.1"}
-
 // LabelCert is the label of a runtime container whose agent serves an
 // operator certificate: the pair's name, so that a start notices a change.
 const LabelCert = "dockyard.cert"
@@ -74,7 +70,7 @@ func (s *Service) agentCert(ctx context.Context, c store.Container, labels map[s
 	}
 	hosts, ok := s.o.CertHosts[c.Runtime]
 	if !ok {
-		hosts = defaultCertHosts
+		return nil, errdefs.Invalidf("container %q: the %s runtime takes no operator certificate (the address its agents are dialled at is not known before they are created): start it without --cert, and the server CA issues its certificate", c.Name, c.Runtime)
 	}
 	certPEM, keyPEM, err := s.o.Certs.Load(c.Cert, hosts)
 	if err != nil {

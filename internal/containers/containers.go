@@ -116,8 +116,8 @@ type Options struct {
 	// entry may name (containers.certs_dir); nil refuses them.
 	Certs CertSource
 	// CertHosts are the addresses the server dials agents at, by
-	// runtime, which an operator certificate must cover (127.0.0.1 for a
-	// runtime not listed).
+	// runtime, which an operator certificate must cover; a runtime not
+	// listed takes none (its agents' addresses are not known beforehand).
 	CertHosts map[string][]string
 	// GPUQuotas caps the GPUs each owner's containers hold, checked in the
 	// transaction that records a start (see claim); nil: no quota beyond

@@ -46,7 +46,9 @@ func certSource(certs *pki.AgentCerts) containers.CertSource {
 // agentCertHosts are the addresses the server dials agents at, by
 // runtime, which an operator certificate must cover: process and docker
 // agents listen on loopback (the docker runtime publishes on 127.0.0.1).
-// A runtime that dials another name adds it here.
+// A runtime not listed (kubernetes: a cluster IP assigned at create) takes
+// no operator certificate; one that dials a name known beforehand adds it
+// here.
 func agentCertHosts() map[string][]string {
 	return map[string][]string{"process": {"127.0.0.1"}, "docker": {"127.0.0.1"}}
 }
@@ -58,12 +60,9 @@ func checkImageCert(certs *pki.AgentCerts) func(name, runtime string) error {
 		return nil
 	}
 	return func(name, runtime string) error {
-		if runtime == "kubernetes" {
-			return errdefs.Invalidf("image runtime kubernetes: agents there are dialled at a cluster IP assigned when each container is created, so no operator certificate can be checked for them: leave --cert unset (the server CA issues theirs)")
-		}
 		hosts, ok := agentCertHosts()[runtime]
 		if !ok {
-			hosts = []string{"127.0.0.1"}
+			return errdefs.Invalidf("image runtime %s takes no operator certificate (the address its agents are dialled at is not known before they are created): leave --cert unset, and the server CA issues theirs", runtime)
 		}
 		_, _, err := certs.Load(name, hosts)
 		return err
