@@ -17,6 +17,8 @@ func (i *ImagesAPI) policyRoutes() []Route {
 	return []Route{
 		{Method: "POST", Pattern: "/v1/images/{name}/scans", Cap: access.CapConfigureContainer, Action: "image.scan.import", Handle: i.importScan},
 		{Method: "POST", Pattern: "/v1/images/{name}/exceptions", Cap: access.CapConfigureContainer, Action: "image.allow", Handle: i.allow},
+		{Method: "GET", Pattern: "/v1/images/{name}/exceptions", Cap: access.CapListContainer, Action: "image.exceptions.list", Handle: i.exceptions},
+		{Method: "DELETE", Pattern: "/v1/images/{name}/exceptions/{cve}", Cap: access.CapConfigureContainer, Action: "image.disallow", Handle: i.disallow},
 		{Method: "GET", Pattern: "/v1/image-policy", Cap: access.CapListContainer, Action: "image.policy.show", Handle: i.showPolicy},
 		{Method: "PATCH", Pattern: "/v1/image-policy", Cap: access.CapConfigureContainer, Action: "image.policy.set", Handle: i.setPolicy},
 	}
@@ -74,13 +76,45 @@ func (i *ImagesAPI) allow(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		ex = wire.ImageException{Image: x.Image, CVE: x.CVE, Until: x.Until, Reason: x.Reason, CreatedBy: x.CreatedBy, Created: x.Created}
+		ex = exceptionWire(x, i.Images.Now())
 		return i.recordErr(r, audit.Event{Action: "image.allow", Object: "image:" + x.Image, Details: map[string]any{
 			"cve": x.CVE, "until": x.Until, "reason": x.Reason}})
 	}); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, ex)
+}
+
+func exceptionWire(x images.Exception, now time.Time) wire.ImageException {
+	return wire.ImageException{Image: x.Image, CVE: x.CVE, Until: x.Until, Reason: x.Reason, CreatedBy: x.CreatedBy, Created: x.Created,
+		Expired: !x.Until.After(now)}
+}
+
+func (i *ImagesAPI) exceptions(w http.ResponseWriter, r *http.Request) error {
+	exs, err := i.Images.Exceptions(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	out := make([]wire.ImageException, 0, len(exs))
+	for _, x := range exs {
+		out = append(out, exceptionWire(x, i.Images.Now()))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (i *ImagesAPI) disallow(w http.ResponseWriter, r *http.Request) error {
+	var x images.Exception
+	if err := i.changeIn(i.Images, r, func(r *http.Request) error {
+		var err error
+		if x, err = i.Images.Disallow(r.Context(), r.PathValue("name"), r.PathValue("cve")); err != nil {
+			return err
+		}
+		return i.recordErr(r, audit.Event{Action: "image.disallow", Object: "image:" + x.Image, Details: map[string]any{
+			"cve": x.CVE, "until": x.Until, "reason": x.Reason, "created_by": x.CreatedBy}})
+	}); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, exceptionWire(x, i.Images.Now()))
 }
 
 func (i *ImagesAPI) showPolicy(w http.ResponseWriter, r *http.Request) error {

@@ -66,6 +66,20 @@ func (i *ImagesAPI) show(w http.ResponseWriter, r *http.Request) error {
 			if out.Policy, err = i.Images.Decision(r.Context(), name); err != nil {
 				return err
 			}
+			if !im.Builtin {
+				if out.Signatures, err = i.Images.Signatures(r.Context(), im.Entry); err != nil {
+					return err
+				}
+				exs, err := i.Images.Exceptions(r.Context(), name)
+				if err != nil {
+					return err
+				}
+				for _, x := range exs {
+					if x.Until.After(i.Images.Now()) {
+						out.Exceptions++
+					}
+				}
+			}
 			return writeJSON(w, http.StatusOK, out)
 		}
 	}

@@ -64,14 +64,25 @@ var argCompleters = map[string][]lister{
 	"hec tokens delete":  {hecTokenNames},
 	"hec tokens enable":  {hecTokenNames},
 	"hec tokens disable": {hecTokenNames},
+
+	"images show":              {imageNames},
+	"images update":            {imageNames},
+	"images remove":            {imageNames},
+	"images allow":             {imageNames},
+	"images save":              {imageNames},
+	"images sign":              {imageNames},
+	"images scan import":       {imageNames},
+	"images exceptions list":   {imageNames},
+	"images exceptions remove": {imageNames},
 }
 
 // flagCompleters complete flag values, by command path and flag name.
 var flagCompleters = map[string]map[string]lister{
-	"containers start":    {"model": modelRefs},
-	"containers register": {"model": modelRefs},
-	"models rollback":     {"to": modelVersions},
-	"notebooks show":      {"version": notebookVersions},
+	"containers start":         {"model": modelRefs, "image": imageNames},
+	"images exceptions remove": {"cve": imageExceptionCVEs},
+	"containers register":      {"model": modelRefs},
+	"models rollback":          {"to": modelVersions},
+	"notebooks show":           {"version": notebookVersions},
 }
 
 // attachCompletions sets the completion functions of the tree under root:
@@ -237,7 +248,18 @@ var (
 	roleNames      = listed((*client.Client).Roles, func(v wire.Role) string { return v.Name })
 	indexNames     = listed((*client.Client).Indexes, func(v wire.Index) string { return v.Name })
 	hecTokenNames  = listed((*client.Client).HECTokens, func(v wire.HECToken) string { return v.Name })
+	imageNames     = listed((*client.Client).Images, func(v wire.Image) string { return v.Name })
 )
+
+// imageExceptionCVEs lists the CVEs of the exceptions of the image args[0]
+// names.
+func imageExceptionCVEs(ctx context.Context, c *client.Client, args []string, _ string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	l, err := c.ImageExceptions(ctx, args[0])
+	return names(l, err, func(x wire.ImageException) string { return x.CVE })
+}
 
 // listed is the lister of the names list returns.
 func listed[T any](list func(*client.Client, context.Context) ([]T, error), name func(T) string) lister {

@@ -79,8 +79,36 @@ func TestImagesScanGate(t *testing.T) {
 	if _, e, _ := run(t, ds, "", "containers", "start", "web", "--image", "golden-cpu"); strings.Contains(e, "image policy") {
 		t.Errorf("start with the CVE excepted: %s", e)
 	}
+	// The exceptions are listed, and one removed refuses again at once.
+	for _, s := range []struct {
+		vars map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{ds, []string{"images", "exceptions", "list", "golden-cpu"}, 0, "no fix upstream yet"},
+		{ds, []string{"images", "exceptions", "list", "nosuch"}, ExitNotFound, "nosuch"},
+		{ds, []string{"images", "show", "golden-cpu", "-o", "json"}, 0, `"exceptions": 1`},
+		{ds, []string{"images", "exceptions", "remove", "golden-cpu", "--cve", "CVE-2026-9", "--yes"}, 4, "configure_mltk_container"},
+		{admin, []string{"images", "exceptions", "remove", "golden-cpu", "--yes"}, 2, "--cve"},
+		{admin, []string{"images", "exceptions", "remove", "golden-cpu", "--cve", "CVE-2026-9"}, 2, "--yes"},
+		{admin, []string{"images", "exceptions", "remove", "golden-cpu", "--cve", "CVE-2026-1", "--yes"}, ExitNotFound, "images exceptions list golden-cpu"},
+		{admin, []string{"images", "exceptions", "remove", "golden-cpu", "--cve", "CVE-2026-9", "--yes"}, 0, "refuses starts again"},
+		{ds, []string{"images", "exceptions", "list", "golden-cpu", "-o", "json"}, 0, "[]"},
+		{ds, []string{"containers", "start", "web2", "--image", "golden-cpu"}, 4, "CVE-2026-9 (critical, openssl)"},
+	} {
+		out, e, code := run(t, s.vars, "", s.args...)
+		got := out
+		if s.code != 0 {
+			got = e
+		}
+		if code != s.code || !strings.Contains(got, s.want) {
+			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
+		}
+	}
 	all := auditBodies(t, h)
 	for _, want := range [][]string{
+		{`"image.disallow"`, "CVE-2026-9", "no fix upstream yet"},
 		{`"image.policy.set"`, `"require_scan":true`},
 		{`"image.scan.import"`, digest},
 		{`"image.allow"`, "CVE-2026-9", "no fix upstream yet"},

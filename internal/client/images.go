@@ -60,3 +60,16 @@ func (c *Client) SetImagePolicy(ctx context.Context, req wire.ImagePolicyUpdate)
 	var out wire.ImagePolicy
 	return out, c.Do(ctx, "PATCH", "/v1/image-policy", req, &out)
 }
+
+// ImageExceptions lists the CVE exceptions of an image, expired ones too.
+func (c *Client) ImageExceptions(ctx context.Context, name string) ([]wire.ImageException, error) {
+	var out []wire.ImageException
+	return out, c.Do(ctx, "GET", "/v1/images/"+url.PathEscape(name)+"/exceptions", nil, &out)
+}
+
+// RemoveImageException removes the exception for a CVE of an image and
+// returns it.
+func (c *Client) RemoveImageException(ctx context.Context, name, cve string) (wire.ImageException, error) {
+	var out wire.ImageException
+	return out, c.Do(ctx, "DELETE", "/v1/images/"+url.PathEscape(name)+"/exceptions/"+url.PathEscape(cve), nil, &out)
+}

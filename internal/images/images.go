@@ -52,6 +52,9 @@ const (
 // record, named here so that the API needs no import of the store).
 type Entry = store.Image
 
+// Exception lets one CVE of an entry pass the policy until a time.
+type Exception = store.ImageException
+
 // Image is an entry as listed: the entry, whether it is built in or the
 // default, and how many container records use it.
 type Image struct {
@@ -124,6 +127,9 @@ func New(o Options) *Catalogue {
 	}
 	return c
 }
+
+// Now is the catalogue's clock: what expiries are measured against.
+func (c *Catalogue) Now() time.Time { return c.o.Now() }
 
 // InTx runs fn in one transaction of the catalogue's store; an audit event
 // recorded with fn's context joins it.

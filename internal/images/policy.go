@@ -162,6 +162,33 @@ func (c *Catalogue) Allow(ctx context.Context, user, name, cve string, until tim
 	return ex, c.o.Scans.PutImageException(ctx, ex)
 }
 
+// Exceptions returns the CVE exceptions of the entry called name, by CVE,
+// expired ones too (they still refuse, naming the expiry).
+func (c *Catalogue) Exceptions(ctx context.Context, name string) ([]store.ImageException, error) {
+	if _, err := c.Get(ctx, name); err != nil {
+		return nil, err
+	}
+	if c.o.Scans == nil {
+		return nil, errdefs.Unavailable("exceptions have no store")
+	}
+	return c.o.Scans.ListImageExceptions(ctx, name)
+}
+
+// Disallow removes the exception for cve of the entry called name, and
+// returns it: that CVE refuses starts again at once.
+func (c *Catalogue) Disallow(ctx context.Context, name, cve string) (store.ImageException, error) {
+	exs, err := c.Exceptions(ctx, name)
+	if err != nil {
+		return store.ImageException{}, err
+	}
+	for _, x := range exs {
+		if x.CVE == cve {
+			return x, c.o.Scans.DeleteImageException(ctx, name, cve)
+		}
+	}
+	return store.ImageException{}, errdefs.NotFoundf("image %q has no exception for %q: `dockyard images exceptions list %s` shows those it has", name, cve, name)
+}
+
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {

@@ -132,6 +132,25 @@ func binds(s store.ImageSignature, e Entry) bool {
 	return json.Unmarshal([]byte(s.Manifest), &m) == nil && m.Config.Digest == e.Digest
 }
 
+// Signatures returns how many stored signatures name e's pinned content
+// (whether a trusted key made them is the policy's question, at a start).
+func (c *Catalogue) Signatures(ctx context.Context, e Entry) (int, error) {
+	if c.o.Signing == nil {
+		return 0, nil
+	}
+	sigs, err := c.o.Signing.ListImageSignatures(ctx, e.Name, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range sigs {
+		if binds(s, e) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // signatureGate verifies, offline, that e's pinned content is signed by a
 // trusted key: a refusal names the digest and what is missing.
 func (c *Catalogue) signatureGate(ctx context.Context, e Entry) (string, error) {

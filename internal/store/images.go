@@ -42,7 +42,9 @@ type ImageStore interface {
 	// UpdateImage replaces every field of the entry im.Name but its
 	// creation; errdefs.ErrNotFound if absent.
 	UpdateImage(ctx context.Context, im Image) error
-	// DeleteImage removes the entry; errdefs.ErrNotFound if absent.
+	// DeleteImage removes the entry with its scan reports, CVE exceptions
+	// and signatures (a name added again starts with none);
+	// errdefs.ErrNotFound if absent.
 	DeleteImage(ctx context.Context, name string) error
 }
 
@@ -112,4 +114,7 @@ type ImageScanStore interface {
 	PutImageException(ctx context.Context, e ImageException) error
 	// ListImageExceptions returns the exceptions of image, by CVE.
 	ListImageExceptions(ctx context.Context, image string) ([]ImageException, error)
+	// DeleteImageException removes the exception for (image, cve);
+	// errdefs.ErrNotFound if absent.
+	DeleteImageException(ctx context.Context, image, cve string) error
 }

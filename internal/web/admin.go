@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/api"
@@ -54,6 +55,7 @@ func adminSections() []adminSection {
 		{ID: "tokens", Title: "Your API tokens", cap: access.CapEditOwnTokens, method: "GET", pattern: "/v1/tokens"},
 		{ID: "hec", Title: "HEC tokens", cap: access.CapEditHECToken, method: "GET", pattern: "/v1/hec/tokens"},
 		{ID: "images", Title: "Images", cap: access.CapListContainer, method: "GET", pattern: "/v1/images"},
+		{ID: "exceptions", Title: "CVE exceptions", cap: access.CapListContainer, method: "GET", pattern: "/v1/images/{name}/exceptions"},
 		{ID: "policy", Title: "Image policy", cap: access.CapListContainer, method: "GET", pattern: "/v1/image-policy", Object: true},
 		{ID: "observability", Title: "Observability settings", cap: access.CapConfigureContainer, method: "GET", pattern: "/v1/settings/observability", Object: true},
 	}
@@ -99,6 +101,14 @@ func (c *Console) adminData(r *http.Request) (adminData, error) {
 			// Holders of edit_tokens_all see (and may revoke) everybody's.
 			s.Title, s.query = "API tokens (everybody's)", url.Values{"all": {"true"}}
 		}
+		if s.ID == "exceptions" {
+			var err error
+			if s.Columns, s.Rows, err = c.exceptionRows(r); err != nil {
+				return d, err
+			}
+			d.Sections = append(d.Sections, s)
+			continue
+		}
 		var b api.Buffer
 		if err := c.api.Invoke(&b, r, s.method, s.pattern, nil, s.query, nil); err != nil {
 			return d, err
@@ -116,6 +126,31 @@ func (c *Console) adminData(r *http.Request) (adminData, error) {
 		d.Sections = append(d.Sections, s)
 	}
 	return d, nil
+}
+
+// exceptionRows lists the CVE exceptions of every catalogue entry, expired
+// ones too; a row's Key is its image, F["cve"] its CVE.
+func (c *Console) exceptionRows(r *http.Request) ([]string, []adminRow, error) {
+	var ims []wire.Image
+	if err := c.api.InvokeJSON(r, "GET", "/v1/images", nil, nil, nil, &ims); err != nil {
+		return nil, nil, err
+	}
+	cols := []string{"image", "cve", "until", "expired", "reason", "created_by"}
+	var rows []adminRow
+	for _, im := range ims {
+		if im.Builtin {
+			continue
+		}
+		var exs []wire.ImageException
+		if err := c.api.InvokeJSON(r, "GET", "/v1/images/{name}/exceptions", map[string]string{"name": im.Name}, nil, nil, &exs); err != nil {
+			return nil, nil, err
+		}
+		for _, x := range exs {
+			cells := []string{x.Image, x.CVE, x.Until.UTC().Format(time.RFC3339), fmt.Sprint(x.Expired), x.Reason, x.CreatedBy}
+			rows = append(rows, adminRow{Key: x.Image, Cells: cells, F: map[string]string{"cve": x.CVE}})
+		}
+	}
+	return cols, rows, nil
 }
 
 // orderedObject reads a JSON object's fields in their order.

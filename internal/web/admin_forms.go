@@ -34,6 +34,7 @@ func (c *Console) adminFormRoutes() []api.Route {
 		page("POST", "/admin/images/{name}/update", access.CapConfigureContainer, "image.update", c.adminUpdateImage),
 		page("POST", "/admin/images/{name}/delete", access.CapConfigureContainer, "image.remove", c.adminRemoveImage),
 		page("POST", "/admin/images/{name}/exceptions", access.CapConfigureContainer, "image.allow", c.adminAllowImage),
+		page("POST", "/admin/images/{name}/exceptions/{cve}/delete", access.CapConfigureContainer, "image.disallow", c.adminDisallowImage),
 		page("POST", "/admin/image-policy", access.CapConfigureContainer, "image.policy.set", c.adminSetPolicy),
 		page("POST", "/admin/observability", access.CapConfigureContainer, "observability.update", c.adminSetObservability),
 	}
@@ -236,7 +237,7 @@ func (c *Console) adminRemoveImage(w http.ResponseWriter, r *http.Request) error
 }
 
 // adminAllowImage lets one CVE of an image pass the policy until a date
-// (the end of that day, UTC) or a time (RFC 3339).
+// (as that day begins, UTC) or a time (RFC 3339).
 func (c *Console) adminAllowImage(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	until, err := formUntil(r.PostFormValue("until"))
@@ -250,10 +251,24 @@ func (c *Console) adminAllowImage(w http.ResponseWriter, r *http.Request) error 
 	return done(w, r, "/admin#images", req.CVE+" allowed for image "+name+" until "+until.Format(time.RFC3339))
 }
 
+// adminDisallowImage removes a CVE exception: the CVE refuses starts again.
+func (c *Console) adminDisallowImage(w http.ResponseWriter, r *http.Request) error {
+	if err := confirmed(r, "removing an exception"); err != nil {
+		return err
+	}
+	name, cve := r.PathValue("name"), r.PathValue("cve")
+	if err := c.api.InvokeJSON(r, "DELETE", "/v1/images/{name}/exceptions/{cve}", map[string]string{"name": name, "cve": cve}, nil, nil, nil); err != nil {
+		return err
+	}
+	return done(w, r, "/admin#exceptions", "the exception for "+cve+" of image "+name+" removed: it refuses starts again")
+}
+
+// formUntil reads the date field of an exception as `images allow --until`
+// does: a date ends the exception as that day begins (UTC).
 func formUntil(v string) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if d, err := time.Parse("2006-01-02", v); err == nil {
-		return d.Add(24*time.Hour - time.Second), nil
+		return d, nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil

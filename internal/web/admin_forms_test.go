@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/server/servertest"
@@ -205,6 +206,19 @@ func TestAdministrationForms(t *testing.T) {
 	b.post("/admin/images/local/exceptions", f("cve", "CVE-2026-0001", "until", "2099-01-31", "reason", "no fix yet"))
 	if page, _ := b.page("/audit?action=image.allow&text=CVE-2026-0001"); !strings.Contains(page, "<td>image:local</td>") {
 		t.Errorf("the audit shows no image.allow of the CVE for the image:\n%s", page)
+	}
+	if exs, err := boss.ImageExceptions(ctx, "local"); err != nil || len(exs) != 1 || !exs[0].Until.Equal(time.Date(2099, 1, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("the exception after the form: %+v (%v); want one until 2099-01-31 as that day begins, as the CLI reads a date", exs, err)
+	}
+	if page, _ := b.page("/admin"); !strings.Contains(page, `action="/admin/images/local/exceptions/CVE-2026-0001/delete"`) {
+		t.Errorf("the administration page lists no exception to remove:\n%s", page)
+	}
+	b.post("/admin/images/local/exceptions/CVE-2026-0001/delete", f("confirm", "yes"))
+	if exs, err := boss.ImageExceptions(ctx, "local"); err != nil || len(exs) != 0 {
+		t.Errorf("the exception survives its removal: %+v (%v)", exs, err)
+	}
+	if page, _ := b.page("/audit?action=image.disallow&text=CVE-2026-0001"); !strings.Contains(page, "<td>image:local</td>") {
+		t.Errorf("the audit shows no image.disallow of the CVE for the image:\n%s", page)
 	}
 	b.post("/admin/images/local/delete", f("confirm", "yes"))
 	if _, err := boss.Image(ctx, "local"); err == nil {

@@ -9,18 +9,22 @@ import (
 // the reference an administrator gave, the digest it was pinned to and
 // what the runtime is given to run exactly that content (RunRef).
 type Image struct {
-	Name       string    `json:"name"`
-	Runtime    string    `json:"runtime"`
-	Ref        string    `json:"ref"`
-	Digest     string    `json:"digest,omitempty"`
-	RunRef     string    `json:"run_ref,omitempty"`
-	Source     string    `json:"source,omitempty"` // registry, engine or executable
-	Title      string    `json:"title,omitempty"`
-	GPU        bool      `json:"gpu"`
-	Builtin    bool      `json:"builtin"`
-	Default    bool      `json:"default"`
-	Containers int       `json:"containers"`       // container records that use it
-	Policy     string    `json:"policy,omitempty"` // what the image policy decides for a start now (images show)
+	Name       string `json:"name"`
+	Runtime    string `json:"runtime"`
+	Ref        string `json:"ref"`
+	Digest     string `json:"digest,omitempty"`
+	RunRef     string `json:"run_ref,omitempty"`
+	Source     string `json:"source,omitempty"` // registry, engine or executable
+	Title      string `json:"title,omitempty"`
+	GPU        bool   `json:"gpu"`
+	Builtin    bool   `json:"builtin"`
+	Default    bool   `json:"default"`
+	Containers int    `json:"containers"`       // container records that use it
+	Policy     string `json:"policy,omitempty"` // what the image policy decides for a start now (images show)
+	// Signatures is how many stored signatures name the pinned content,
+	// Exceptions how many CVE exceptions have not expired (images show).
+	Signatures int       `json:"signatures,omitempty"`
+	Exceptions int       `json:"exceptions,omitempty"`
 	CreatedBy  string    `json:"created_by,omitempty"`
 	Created    time.Time `json:"created,omitzero"`
 	UpdatedBy  string    `json:"updated_by,omitempty"`
@@ -129,4 +133,7 @@ type ImageException struct {
 	Reason    string    `json:"reason"`
 	CreatedBy string    `json:"created_by,omitempty"`
 	Created   time.Time `json:"created,omitzero"`
+	// Expired is true once Until has passed (images exceptions list): the
+	// CVE refuses starts again.
+	Expired bool `json:"expired,omitempty"`
 }

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/dockyard/dockyard/internal/store"
 )
@@ -56,6 +58,16 @@ func (s *DB) UpdateImage(ctx context.Context, im store.Image) error {
 
 // DeleteImage removes the entry called name.
 func (s *DB) DeleteImage(ctx context.Context, name string) error {
-	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM images WHERE name = ?`, name)
-	return affected(res, err, fmt.Sprintf("image %q", name))
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM images WHERE name = ?`, name)
+		if err := affected(res, err, fmt.Sprintf("image %q", name)); err != nil {
+			return err
+		}
+		for _, table := range []string{"image_scans", "image_exceptions", "image_signatures"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE image = ?`, name); err != nil {
+				return fmt.Errorf("sqlite store: remove the %s of image %q: %w", strings.TrimPrefix(table, "image_"), name, err)
+			}
+		}
+		return nil
+	})
 }

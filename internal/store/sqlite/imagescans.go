@@ -55,6 +55,12 @@ func scanException(sc scanner) (store.ImageException, error) {
 	return e, parseTimes(&e.Until, until, &e.Created, created)
 }
 
+// DeleteImageException removes the exception for (image, cve).
+func (s *DB) DeleteImageException(ctx context.Context, image, cve string) error {
+	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM image_exceptions WHERE image = ? AND cve = ?`, image, cve)
+	return affected(res, err, fmt.Sprintf("exception for %s of image %q", cve, image))
+}
+
 // ListImageExceptions returns the exceptions of image by CVE.
 func (s *DB) ListImageExceptions(ctx context.Context, image string) ([]store.ImageException, error) {
 	return queryAll(ctx, s, "list image exceptions", scanException,

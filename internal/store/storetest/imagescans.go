@@ -45,4 +45,46 @@ func testImageScans(t *testing.T, open Opener) {
 	if err != nil || len(list) != 1 || list[0] != e {
 		t.Fatalf("ListImageExceptions = %+v, %v; want [%+v]", list, err, e)
 	}
+	if err := st.DeleteImageException(ctx, "golden-cpu", "CVE-2026-9"); !errdefs.IsNotFound(err) {
+		t.Fatalf("DeleteImageException of none = %v, want not found", err)
+	}
+	if err := st.DeleteImageException(ctx, "golden-cpu", e.CVE); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := st.ListImageExceptions(ctx, "golden-cpu"); err != nil || len(list) != 0 {
+		t.Fatalf("exceptions after delete = %+v, %v; want none", list, err)
+	}
+	if list, err := st.ListImageExceptions(ctx, "other"); err != nil || len(list) != 1 {
+		t.Fatalf("another image's exceptions after delete = %+v, %v; want one", list, err)
+	}
+
+	// Removing an entry removes its scans, exceptions and signatures, and
+	// only its own: a name added again starts with none.
+	for _, name := range []string{"gone", "kept"} {
+		if err := st.CreateImage(ctx, store.Image{Name: name, Ref: "r/" + name, Digest: "sha256:cc", RunRef: "r/" + name + "@sha256:cc",
+			Source: "registry", Runtime: "docker", Created: at, Updated: at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AddImageScan(ctx, store.ImageScan{Image: name, Digest: "sha256:cc", Format: "trivy", Scanned: at, Findings: `[]`, Imported: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutImageException(ctx, store.ImageException{Image: name, CVE: "CVE-2026-3", Until: at, Reason: "x", Created: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddImageSignature(ctx, store.ImageSignature{Image: name, Digest: "sha256:cc", Payload: "{}", Signature: "c2ln", Added: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.DeleteImage(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"gone": 0, "kept": 1} {
+		_, scanErr := st.LatestImageScan(ctx, name, "sha256:cc")
+		exs, err1 := st.ListImageExceptions(ctx, name)
+		sigs, err2 := st.ListImageSignatures(ctx, name, "")
+		if err1 != nil || err2 != nil || len(exs) != want || len(sigs) != want || (scanErr == nil) != (want == 1) {
+			t.Errorf("after removing image \"gone\", %q has scan %v, exceptions %d (%v), signatures %d (%v); want %d each",
+				name, scanErr, len(exs), err1, len(sigs), err2, want)
+		}
+	}
 }
