@@ -50,14 +50,7 @@ func TestCertFlags(t *testing.T) {
 		{[]string{"images", "show", "proc", "-o", "json"}, 0, `"runtime": "process"`},
 		{[]string{"containers", "start", "web", "--image", "proc", "--cert", "nope"}, 3, "there is no nope.pem"},
 	} {
-		out, e, code := run(t, admin, "", s.args...)
-		got := out
-		if s.code != 0 {
-			got = e
-		}
-		if code != s.code || !strings.Contains(got, s.want) {
-			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
-		}
+		runWant(t, admin, "", s.code, s.want, s.args...)
 	}
 	if out, _, _ := run(t, admin, "", "images", "show", "proc", "-o", "json"); strings.Contains(out, `"cert"`) {
 		t.Errorf("--cert \"\" left the certificate: %s", out)

@@ -13,6 +13,21 @@ import (
 
 // run runs the CLI with args and stdin, in an environment that has only the
 // given variables, and returns stdout, stderr and the exit code.
+// runWant runs one command of a scripted test and fails t unless it exits
+// with code and its output (standard error when code is not 0) holds want.
+func runWant(t *testing.T, vars map[string]string, stdin string, code int, want string, args ...string) (string, string) {
+	t.Helper()
+	out, e, got := run(t, vars, stdin, args...)
+	text := out
+	if code != 0 {
+		text = e
+	}
+	if got != code || !strings.Contains(text, want) {
+		t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(args, " "), got, out, e, code, want)
+	}
+	return out, e
+}
+
 func run(t *testing.T, vars map[string]string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer

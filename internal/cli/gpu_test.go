@@ -31,14 +31,7 @@ func TestGPUCommands(t *testing.T) {
 		{[]string{"gpu", "quota", "remove", "--user", "admin", "--yes"}, 3, "no GPU quota"},
 	}
 	for _, s := range steps {
-		out, e, code := run(t, admin, "", s.args...)
-		got := out
-		if s.code != 0 {
-			got = e
-		}
-		if code != s.code || !strings.Contains(got, s.want) {
-			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
-		}
+		runWant(t, admin, "", s.code, s.want, s.args...)
 	}
 	out, _, _ := run(t, admin, "", "gpu", "list")
 	if !strings.Contains(out, "process") || !strings.Contains(out, "gives no GPUs") {

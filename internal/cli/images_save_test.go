@@ -51,14 +51,7 @@ func TestImagesSaveLoad(t *testing.T) {
 		{adminB, "", []string{"images", "show", "golden", "-o", "json"}, 0, "allowed: signed by release"},
 	}
 	for _, s := range steps {
-		out, e, code := run(t, s.vars, s.stdin, s.args...)
-		got := out
-		if s.code != 0 {
-			got = e
-		}
-		if code != s.code || !strings.Contains(got, s.want) {
-			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
-		}
+		runWant(t, s.vars, s.stdin, s.code, s.want, s.args...)
 	}
 	// A changed byte anywhere in a blob is refused, and nothing is added.
 	body, err := os.ReadFile(archive)

@@ -106,14 +106,7 @@ func TestImagesSignatureGate(t *testing.T) {
 		{ds, []string{"images", "show", "good", "-o", "json"}, 0, "no image signing key is trusted"},
 	}
 	for _, s := range steps {
-		out, e, code := run(t, s.vars, "", s.args...)
-		got := out
-		if s.code != 0 {
-			got = e
-		}
-		if code != s.code || !strings.Contains(got, s.want) {
-			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
-		}
+		runWant(t, s.vars, "", s.code, s.want, s.args...)
 	}
 	all := auditBodies(t, h)
 	for _, want := range [][]string{

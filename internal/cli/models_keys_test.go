@@ -99,14 +99,7 @@ func TestModelBundleSignature(t *testing.T) {
 		{adminB, []string{"models", "import", "app:churn", "--file", bundle, "-o", "json"}, 0, `"signed_by": "untrusted key sha256:`},
 	}
 	for _, s := range steps {
-		out, e, code := run(t, s.vars, "", s.args...)
-		got := out
-		if s.code != 0 {
-			got = e
-		}
-		if code != s.code || !strings.Contains(got, s.want) {
-			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
-		}
+		runWant(t, s.vars, "", s.code, s.want, s.args...)
 	}
 	all := auditBodies(t, b)
 	for _, w := range []string{`"model.key.trust"`, `"model.key.remove"`, `"signed_by":"site-a (sha256:`, `"require_signature":true`} {

@@ -44,14 +44,7 @@ func TestRegistriesCommands(t *testing.T) {
 		{"", []string{"registries", "remove", reg.Host, "--yes"}, 0, "Removed registry " + reg.Host},
 	}
 	for _, s := range steps {
-		out, e, code := run(t, admin, s.stdin, s.args...)
-		got := out
-		if s.code != 0 {
-			got = e
-		}
-		if code != s.code || !strings.Contains(got, s.want) {
-			t.Fatalf("%s: exit %d, out %q, err %q; want exit %d with %q", strings.Join(s.args, " "), code, out, e, s.code, s.want)
-		}
+		out, e := runWant(t, admin, s.stdin, s.code, s.want, s.args...)
 		if strings.Contains(out+e, pw) {
 			t.Fatalf("%s shows the password: %s %s", strings.Join(s.args, " "), out, e)
 		}
