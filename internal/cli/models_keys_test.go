@@ -1,15 +1,15 @@
 package cli
 
 import (
-	"archive/tar"
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dockyard/dockyard/internal/server/servertest"
+
+	"github.com/dockyard/dockyard/internal/transfer/transfertest"
 )
 
 // rewriteModelTar copies a model archive through change; an entry change
@@ -20,27 +20,8 @@ func rewriteModelTar(t *testing.T, src, dst string, change func(name string, b [
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(bytes.NewReader(in))
-	var out bytes.Buffer
-	tw := tar.NewWriter(&out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		if b = change(h.Name, b); b == nil {
-			continue
-		}
-		h.Size = int64(len(b))
-		tw.WriteHeader(h)
-		tw.Write(b)
-	}
-	tw.Close()
-	if err := os.WriteFile(dst, out.Bytes(), 0o600); err != nil {
+	out := transfertest.Rewrite(t, in, change, nil)
+	if err := os.WriteFile(dst, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"archive/tar"
 	"bytes"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/blob"
 	"github.com/dockyard/dockyard/internal/transfer"
+
+	"github.com/dockyard/dockyard/internal/transfer/transfertest"
 )
 
 // exportOne registers a two-file version with lineage and exports it.
@@ -35,31 +36,7 @@ func exportOne(t *testing.T, e *testEnv) (Version, []byte) {
 // rewriteTar copies an archive through edit, which may change an entry's
 // content or drop it (nil), and adds extra entries at the end.
 func rewriteTar(t *testing.T, in []byte, edit func(name string, b []byte) []byte, extra map[string]string) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	tr, tw := tar.NewReader(bytes.NewReader(in)), tar.NewWriter(&out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		if b = edit(h.Name, b); b == nil {
-			continue
-		}
-		h.Size = int64(len(b))
-		tw.WriteHeader(h)
-		tw.Write(b)
-	}
-	for name, body := range extra {
-		tw.WriteHeader(&tar.Header{Name: name, Size: int64(len(body)), Mode: 0o644, Typeflag: tar.TypeReg})
-		tw.Write([]byte(body))
-	}
-	tw.Close()
-	return out.Bytes()
+	return transfertest.Rewrite(t, in, edit, extra)
 }
 
 func keep(_ string, b []byte) []byte { return b }
