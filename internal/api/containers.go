@@ -36,7 +36,7 @@ func (c *ContainersAPI) Routes() []Route {
 // ContainerWire converts a record for the API; the token never leaves.
 func ContainerWire(c containers.Container) wire.Container {
 	w := wire.Container{Name: containers.DisplayName(c), Image: c.Image, Runtime: c.Runtime, Status: c.Status, Model: c.Model,
-		Owner: c.Owner, GPUs: c.GPUs, Endpoint: c.Endpoint, StartedBy: c.StartedBy, Desired: c.Desired, Message: c.Message,
+		Owner: c.Owner, GPUs: c.GPUs, GPUDevices: c.GPUDevices, Endpoint: c.Endpoint, StartedBy: c.StartedBy, Desired: c.Desired, Message: c.Message,
 		Created: c.Created, TokenHint: c.TokenHint, Roles: c.Roles, Cert: c.Cert}
 	if !c.Started.IsZero() {
 		t := c.Started

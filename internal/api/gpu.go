@@ -47,7 +47,7 @@ func (g *GPUAPI) list(w http.ResponseWriter, r *http.Request) error {
 		out.Runtimes = append(out.Runtimes, x)
 	}
 	for _, c := range rep.Holders {
-		h := wire.GPUHolder{Container: containers.DisplayName(c), Owner: c.Owner, Runtime: c.Runtime, Status: c.Status, GPUs: c.GPUs}
+		h := wire.GPUHolder{Container: containers.DisplayName(c), Owner: c.Owner, Runtime: c.Runtime, Status: c.Status, GPUs: c.GPUs, Devices: c.GPUDevices}
 		if !c.Started.IsZero() {
 			t := c.Started
 			h.Started = &t

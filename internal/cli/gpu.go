@@ -44,7 +44,11 @@ func gpuTable(inv wire.GPUInventory) *table {
 		}
 	}
 	for _, h := range inv.Holders {
-		t.add("held", h.Runtime, h.Container, fmt.Sprint(h.GPUs), "owner "+h.Owner+", "+h.Status)
+		detail := "owner " + h.Owner + ", " + h.Status
+		if len(h.Devices) > 0 {
+			detail += ", devices " + strings.Join(h.Devices, ", ")
+		}
+		t.add("held", h.Runtime, h.Container, fmt.Sprint(h.GPUs), detail)
 	}
 	y := inv.You
 	t.add("limit", "-", y.User, fmt.Sprintf("%d/%s", y.Held, limitText(y.Max)), y.Source)

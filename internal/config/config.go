@@ -129,7 +129,8 @@ type Containers struct {
 
 // ContainerGPU governs GPUs (see docs/gpus.md).
 type ContainerGPU struct {
-	DefaultQuota int `yaml:"default_quota" doc:"the most GPUs a user may hold when no quota names them or any of their roles (dockyard gpu quota set); 0: none until an administrator sets a quota; -1: no limit but the hardware's"`
+	DefaultQuota  int    `yaml:"default_quota" doc:"the most GPUs a user may hold when no quota names them or any of their roles (dockyard gpu quota set); 0: none until an administrator sets a quota; -1: no limit but the hardware's"`
+	DockerDevices string `yaml:"docker_devices" doc:"the GPUs of the Docker host, as nvidia-smi -L shows them (indexes 0,1,2,3 or UUIDs), separated by commas: each container with GPUs gets its own of them and a start is refused when too few are free; empty: the engine picks GPUs by count, and containers may share them"`
 }
 
 // Images configures the image catalogue.

@@ -190,6 +190,9 @@ func TestValidate(t *testing.T) {
 		{"containers.limits.max_procs", func(c *config.Config) { c.Containers.Limits.MaxProcs = -1 }},
 		{"containers.limits.max_open_files", func(c *config.Config) { c.Containers.Limits.MaxOpenFiles = -1 }},
 		{"containers.gpu.default_quota", func(c *config.Config) { c.Containers.GPU.DefaultQuota = -2 }},
+		{"containers.gpu.docker_devices", func(c *config.Config) { c.Containers.GPU.DockerDevices = "0,,1" }},
+		{"containers.gpu.docker_devices", func(c *config.Config) { c.Containers.GPU.DockerDevices = "0,1,0" }},
+		{"containers.gpu.docker_devices", func(c *config.Config) { c.Containers.GPU.DockerDevices = "0 1" }},
 		{"telemetry.otlp_endpoint", func(c *config.Config) { c.Telemetry.OTLPEndpoint = "collector" }},
 		{"telemetry.service_name", func(c *config.Config) { c.Telemetry.ServiceName = "" }},
 	}
@@ -205,6 +208,10 @@ func TestValidate(t *testing.T) {
 	ok.TLS.CertFile, ok.TLS.KeyFile = "c.pem", "k.pem"
 	ok.Addr = ":8089"
 	ok.Telemetry.OTLPEndpoint = "https://otel.example.com:4318"
+	ok.Containers.GPU.DockerDevices = " 0, 1 ,GPU-8c4e-11aa"
+	if got, err := config.ParseGPUDevices(ok.Containers.GPU.DockerDevices); err != nil || strings.Join(got, "|") != "0|1|GPU-8c4e-11aa" {
+		t.Errorf("ParseGPUDevices = %q, %v", got, err)
+	}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("valid config rejected: %v", err)
 	}

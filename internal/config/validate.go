@@ -81,6 +81,7 @@ func (c Config) Validate() error {
 		{"images.scanner_timeout", positive(c.Images.ScannerTimeout)},
 		{"images.max_archive_bytes", positiveInt(c.Images.MaxArchiveBytes)},
 		{"containers.gpu.default_quota", atLeastInt(int64(c.Containers.GPU.DefaultQuota), -1, "must be 0 or more, or -1 for no limit")},
+		{"containers.gpu.docker_devices", gpuDeviceList(c.Containers.GPU.DockerDevices)},
 		{"telemetry.otlp_endpoint", endpoint(c.Telemetry.OTLPEndpoint)},
 		{"telemetry.service_name", nonEmpty(c.Telemetry.ServiceName)},
 		{"storage.gc_interval", notNegative(int64(c.Storage.GCInterval))},

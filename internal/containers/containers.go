@@ -123,6 +123,12 @@ type Options struct {
 	// transaction that records a start (see claim); nil: no quota beyond
 	// use_gpu.
 	GPUQuotas GPUQuotas
+	// GPUDevices lists, by runtime, the GPU devices a runtime's host has
+	// (containers.gpu.docker_devices): each start with GPUs there is
+	// given devices no other container holds, chosen in the transaction
+	// of its claim, and a start is refused when too few are free. A
+	// runtime not listed picks GPUs itself (by count).
+	GPUDevices map[string][]string
 	// Jupyter: whether development containers run a Jupyter server, and
 	// which program (see jupyter.go).
 	Jupyter JupyterOptions

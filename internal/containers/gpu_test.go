@@ -205,3 +205,94 @@ func TestInterruptedStartReleasesGPUs(t *testing.T) {
 		t.Errorf("interrupted record = %+v", c)
 	}
 }
+
+// With the runtime's GPU devices listed, concurrent starts get devices no
+// other container holds, a start is refused when too few are free (and
+// the refusal audited), and a stop gives its devices back; a restart
+// keeps its own devices.
+func TestGPUDevicesAreExclusive(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	devices := []string{"0", "1", "GPU-8c4e"}
+	e.opts.GPUDevices = map[string][]string{"process": devices}
+	svc := e.newService(t)
+	users := []*access.Principal{gpuUser("carol"), gpuUser("dave")}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = svc.Start(ctx, users[i%2], containers.StartRequest{Name: fmt.Sprintf("g%d", i), GPUs: 1})
+		}()
+	}
+	wg.Wait()
+	started := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			started++
+		case errdefs.IsLimit(err) && strings.Contains(err.Error(), "GPU devices: the process runtime has 3 GPU(s)"):
+		default:
+			t.Errorf("start %d: %v", i, err)
+		}
+	}
+	if started != len(devices) {
+		t.Fatalf("%d of %d one-GPU starts succeeded with %d devices: want exactly %d", started, n, len(devices), len(devices))
+	}
+	// Each running runtime container has its own device, and the records agree.
+	owner := map[string]string{}
+	live, _ := e.rt.List(ctx, nil)
+	for _, c := range live {
+		spec, _ := e.rt.Spec(c.ID)
+		if c.State != runtime.StateRunning || spec.GPUs == 0 {
+			continue
+		}
+		if len(spec.GPUDevices) != 1 {
+			t.Fatalf("container %s got devices %v for 1 GPU", spec.Name, spec.GPUDevices)
+		}
+		if prev, dup := owner[spec.GPUDevices[0]]; dup {
+			t.Fatalf("device %s given to %s and %s", spec.GPUDevices[0], prev, spec.Name)
+		}
+		owner[spec.GPUDevices[0]] = spec.Name
+	}
+	if len(owner) != len(devices) {
+		t.Fatalf("devices given: %v, want all of %v", owner, devices)
+	}
+	if !e.hasAction("container.start denied carol") && !e.hasAction("container.start denied dave") {
+		t.Errorf("device refusals not audited: %q", e.actions())
+	}
+	all, _ := e.db.ListContainers(ctx)
+	var running []string
+	for _, c := range all {
+		if containers.HoldsGPUs(c) {
+			running = append(running, c.Name)
+			if len(c.GPUDevices) != 1 || owner[c.GPUDevices[0]] == "" {
+				t.Errorf("record %s holds devices %v", c.Name, c.GPUDevices)
+			}
+		}
+	}
+	// A stop gives the device back: the next start gets it.
+	first := running[0]
+	var p *access.Principal
+	for _, c := range all {
+		if c.Name == first {
+			p = gpuUser(c.Owner)
+		}
+	}
+	rec, _ := e.db.GetContainer(ctx, first, "")
+	freed := rec.GPUDevices[0]
+	if _, err := svc.Stop(ctx, p, first); err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.Start(ctx, gpuUser("erin"), containers.StartRequest{Name: "late", GPUs: 1})
+	if err != nil || len(c.GPUDevices) != 1 || c.GPUDevices[0] != freed {
+		t.Fatalf("start after a stop = %+v, %v; want device %s", c.GPUDevices, err, freed)
+	}
+	// A restart of a running container keeps its device.
+	again, err := svc.Start(ctx, gpuUser("erin"), containers.StartRequest{Name: "late", GPUs: 1})
+	if err != nil || len(again.GPUDevices) != 1 || again.GPUDevices[0] != freed {
+		t.Fatalf("restart = %+v, %v; want device %s kept", again.GPUDevices, err, freed)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/dockyard/dockyard/internal/access"
@@ -146,7 +147,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 	if sc != "" {
 		owner = sc
 	}
-	c, err := s.claim(ctx, p, name, sc, owner, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
+	c, devices, err := s.claim(ctx, p, name, sc, owner, store.Container{Name: name, Scope: sc, Owner: owner, Image: image, Runtime: rtName,
 		Desired: DesiredRunning, Status: StatusCreated, Model: req.Model, GPUs: req.GPUs, Created: s.now()}, req)
 	if err != nil {
 		return store.Container{}, err
@@ -158,7 +159,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 		if ok {
 			rc, ierr = old.Inspect(ctx, c.RuntimeID)
 		}
-		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && rc.Image == ref && c.GPUs == req.GPUs &&
+		same := ok && ierr == nil && c.Runtime == rtName && c.Image == image && rc.Image == ref && c.GPUs == req.GPUs && slices.Equal(c.GPUDevices, devices) &&
 			(req.Model == "" || req.Model == c.Model) && rc.Labels[LabelCert] == effectiveCert(ctx, keptCert(c, req))
 		if same && rc.State == runtime.StateRunning {
 			c = s.running(ctx, c, rc, p, false)
@@ -173,7 +174,7 @@ func (s *Service) startLocked(ctx context.Context, p *access.Principal, name, sc
 			c.RuntimeID = ""
 		}
 	}
-	c.Runtime, c.Image, c.GPUs, c.Desired = rtName, image, req.GPUs, DesiredRunning
+	c.Runtime, c.Image, c.GPUs, c.GPUDevices, c.Desired = rtName, image, req.GPUs, devices, DesiredRunning
 	c.Cert = keptCert(c, req)
 	if req.Model != "" {
 		c.Model = req.Model
@@ -218,7 +219,7 @@ func (s *Service) create(ctx context.Context, rt runtime.Runtime, c store.Contai
 	if c.Model != "" {
 		labels[runtime.LabelModel] = c.Model
 	}
-	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: ref, Labels: labels, GPUs: c.GPUs}
+	spec := runtime.Spec{Name: runtimeName(c.Name, c.Scope), Image: ref, Labels: labels, GPUs: c.GPUs, GPUDevices: c.GPUDevices}
 	var err error
 	if spec.AgentCert, err = s.agentCert(ctx, c, labels); err != nil {
 		return "", err

@@ -62,6 +62,10 @@ type Spec struct {
 	// GPUs is the number of GPUs to attach; backends that cannot isolate
 	// GPUs refuse a non-zero value.
 	GPUs int `json:"gpus,omitempty"`
+	// GPUDevices, when set, are the GPUs to attach (GPUs of them), chosen
+	// by the server so that no two containers share one; empty: the
+	// backend picks GPUs by count.
+	GPUDevices []string `json:"gpu_devices,omitempty"`
 	// Limits are resource limits.
 	Limits Limits `json:"limits,omitempty"`
 	// Args are extra arguments for the agent.

@@ -139,6 +139,10 @@ func containerLimits(cfg config.Config) runtime.Limits {
 func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *endpoint, rts runtimes,
 	pin func(context.Context, string) (containers.PinnedImage, error), st store.Store, box *secrets.Box, nbs *notebooks.Service, acc *access.Service, quotas containers.GPUQuotas, rec audit.Recorder,
 	ix *index.Service, obs observability, log *slog.Logger, a *api.API) (*containers.Service, []api.Route, error) {
+	dockerGPUs, err := config.ParseGPUDevices(cfg.Containers.GPU.DockerDevices)
+	if err != nil {
+		return nil, nil, errdefs.Invalidf("containers.gpu.docker_devices: %w", err)
+	}
 	svc, err := containers.New(containers.Options{
 		Store:          st,
 		Runtimes:       rts.byName,
@@ -163,6 +167,7 @@ func newContainers(ctx context.Context, cfg config.Config, serverID string, ep *
 		Certs:          certSource(rts.certs),
 		CertHosts:      agentCertHosts(),
 		GPUQuotas:      quotas,
+		GPUDevices:     map[string][]string{"docker": dockerGPUs},
 	})
 	if err != nil {
 		return nil, nil, err

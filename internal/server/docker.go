@@ -27,6 +27,10 @@ const dockerPingTimeout = 5 * time.Second
 // error of kind errdefs.ErrUnavailable, saying why, when the daemon cannot
 // be reached; the caller then runs without it, and otherwise closes it.
 func dockerRuntime(ctx context.Context, cfg config.Config, serverID string, ca *pki.CA, clientCert *tls.Certificate, log *slog.Logger) (*docker.Runtime, error) {
+	devices, err := config.ParseGPUDevices(cfg.Containers.GPU.DockerDevices)
+	if err != nil {
+		return nil, errdefs.Invalidf("containers.gpu.docker_devices: %w", err)
+	}
 	rt, err := docker.New(docker.Config{
 		StateDir:      filepath.Join(cfg.Data, "docker"),
 		Issuer:        ca,
@@ -39,6 +43,7 @@ func dockerRuntime(ctx context.Context, cfg config.Config, serverID string, ca *
 		ClientCert:    clientCert,
 		Limits:        containerLimits(cfg),
 		LimitsSetting: "containers.limits",
+		GPUDevices:    devices,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("docker runtime: %w", err)

@@ -10,23 +10,27 @@ import (
 // seen to be (Status). (Name, Scope) is unique: Scope is "" for shared
 // containers and the owner for per-user ones such as each user's __dev__.
 type Container struct {
-	ID        int64
-	Name      string
-	Scope     string
-	Owner     string
-	Image     string
-	Runtime   string // process | docker | external
-	Desired   string // running | stopped
-	Status    string // created | starting | running | stopped | exited | lost | failed
-	Message   string // why the status is what it is (a failure, "lost")
-	Endpoint  string // https://host:port of the agent while running
-	Model     string
-	GPUs      int
-	RuntimeID string // the runtime's id; "" before creation
-	Started   time.Time
-	StartedBy string
-	Created   time.Time
-	Updated   time.Time
+	ID       int64
+	Name     string
+	Scope    string
+	Owner    string
+	Image    string
+	Runtime  string // process | docker | external
+	Desired  string // running | stopped
+	Status   string // created | starting | running | stopped | exited | lost | failed
+	Message  string // why the status is what it is (a failure, "lost")
+	Endpoint string // https://host:port of the agent while running
+	Model    string
+	GPUs     int
+	// GPUDevices are the devices the server gave it for itself, when its
+	// runtime's devices are listed (containers.gpu.docker_devices); nil
+	// when the runtime picks (by count, or a device plugin).
+	GPUDevices []string
+	RuntimeID  string // the runtime's id; "" before creation
+	Started    time.Time
+	StartedBy  string
+	Created    time.Time
+	Updated    time.Time
 	// External runtime only: the agent's bearer token sealed with
 	// internal/secrets, a hint of its last characters, and the PEM CA
 	// bundle that verifies the endpoint.

@@ -6,20 +6,23 @@ import "time"
 // token of an external container is never shown: TokenHint holds its last
 // four characters.
 type Container struct {
-	Name      string     `json:"name"`
-	Image     string     `json:"image"`
-	Runtime   string     `json:"runtime"`
-	Status    string     `json:"status"`
-	Model     string     `json:"model"`
-	Owner     string     `json:"owner"`
-	GPUs      int        `json:"gpus"`
-	Endpoint  string     `json:"endpoint"`
-	Started   *time.Time `json:"started"`
-	StartedBy string     `json:"started_by,omitempty"`
-	Desired   string     `json:"desired"`
-	Message   string     `json:"message,omitempty"`
-	Created   time.Time  `json:"created"`
-	TokenHint string     `json:"token_last4,omitempty"`
+	Name    string `json:"name"`
+	Image   string `json:"image"`
+	Runtime string `json:"runtime"`
+	Status  string `json:"status"`
+	Model   string `json:"model"`
+	Owner   string `json:"owner"`
+	GPUs    int    `json:"gpus"`
+	// GPUDevices are the GPUs the server gave it for itself (absent when
+	// its runtime picks them).
+	GPUDevices []string   `json:"gpu_devices,omitempty"`
+	Endpoint   string     `json:"endpoint"`
+	Started    *time.Time `json:"started"`
+	StartedBy  string     `json:"started_by,omitempty"`
+	Desired    string     `json:"desired"`
+	Message    string     `json:"message,omitempty"`
+	Created    time.Time  `json:"created"`
+	TokenHint  string     `json:"token_last4,omitempty"`
 	// Roles are the roles the owner shares it with (absent: none).
 	Roles []string `json:"roles,omitempty"`
 	// Cert is the container's own operator certificate pair (absent:

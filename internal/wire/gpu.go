@@ -29,6 +29,8 @@ type GPUHolder struct {
 	Status    string     `json:"status"`
 	GPUs      int        `json:"gpus"`
 	Started   *time.Time `json:"started,omitempty"`
+	// Devices are the GPUs it holds for itself (containers.gpu.docker_devices).
+	Devices []string `json:"devices,omitempty"`
 }
 
 // GPULimit is a user's GPU limit (-1: none), the rule that decides it,

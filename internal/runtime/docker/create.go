@@ -81,7 +81,10 @@ func (r *Runtime) Create(ctx context.Context, spec runtime.Spec) (runtime.Contai
 		WorkingDir:   AgentRoot,
 		ExposedPorts: network.PortSet{agentPort: {}},
 	}
-	host := hostConfig(lim, spec.GPUs, network.PortMap{agentPort: {{HostIP: publish, HostPort: ""}}})
+	if len(spec.GPUDevices) > 0 && len(spec.GPUDevices) != spec.GPUs {
+		return runtime.Container{}, errdefs.Invalidf("container %q asks for %d GPUs but names %d devices (%v)", spec.Name, spec.GPUs, len(spec.GPUDevices), spec.GPUDevices)
+	}
+	host := hostConfig(lim, spec.GPUs, spec.GPUDevices, network.PortMap{agentPort: {{HostIP: publish, HostPort: ""}}})
 	if err := checkHostConfig(spec.Name, host); err != nil {
 		return runtime.Container{}, err
 	}

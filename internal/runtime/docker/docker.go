@@ -114,6 +114,10 @@ type Config struct {
 	// LimitsSetting names where the limits are configured, for messages
 	// (such as "containers.limits").
 	LimitsSetting string
+	// GPUDevices are the host's GPUs (containers.gpu.docker_devices), the
+	// pool GPUs reports; the server gives each container its own of them
+	// (runtime.Spec.GPUDevices). Empty: the engine picks GPUs by count.
+	GPUDevices []string
 }
 
 // DefaultUser is the user the agents run as: nobody:nogroup.

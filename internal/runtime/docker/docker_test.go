@@ -161,6 +161,25 @@ func TestGPURequest(t *testing.T) {
 	if len(dr) != 1 || dr[0].Driver != "nvidia" || dr[0].Count != 2 || len(dr[0].Capabilities) != 1 || dr[0].Capabilities[0][0] != "gpu" {
 		t.Errorf("device requests = %+v, want one nvidia request for 2 GPUs", dr)
 	}
+
+	// Devices the server chose are asked for by id, not by count.
+	spec = specFor(t, "gpu-devices")
+	spec.GPUs, spec.GPUDevices = 2, []string{"1", "GPU-8c4e"}
+	if c, err = rt.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if in, err = cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dr = in.Container.HostConfig.DeviceRequests
+	if len(dr) != 1 || dr[0].Driver != "nvidia" || dr[0].Count != 0 || strings.Join(dr[0].DeviceIDs, ",") != "1,GPU-8c4e" {
+		t.Errorf("device requests = %+v, want one nvidia request for devices 1 and GPU-8c4e", dr)
+	}
+	spec = specFor(t, "gpu-mismatch")
+	spec.GPUs, spec.GPUDevices = 2, []string{"1"}
+	if _, err := rt.Create(ctx, spec); !errdefs.IsInvalid(err) {
+		t.Errorf("2 GPUs naming 1 device: %v, want invalid", err)
+	}
 }
 
 // A fresh Runtime over the same daemon and scope (a restarted server, even

@@ -44,8 +44,9 @@ func gpuEnv(env map[string]string, gpus int) {
 // GPUs implements runtime.GPUInventory from `docker info`: the host is a
 // pool when the engine has the nvidia runtime or discovered NVIDIA devices
 // (CDI, Engine 28 and later), with the devices it names; the Engine does
-// not count GPUs, so Capacity and Allocatable are -1 (unknown). A host
-// with neither has no pool.
+// not count GPUs, so Capacity and Allocatable are -1 (unknown) unless the
+// host's GPUs are listed (Config.GPUDevices): then they are the pool, its
+// devices and its size. A host with none of these has no pool.
 func (r *Runtime) GPUs(ctx context.Context) ([]runtime.GPUPool, error) {
 	res, err := r.cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
@@ -57,6 +58,9 @@ func (r *Runtime) GPUs(ctx context.Context) ([]runtime.GPUPool, error) {
 		if strings.Contains(strings.ToLower(d.ID), "nvidia") {
 			devices = append(devices, d.ID)
 		}
+	}
+	if n := len(r.cfg.GPUDevices); n > 0 {
+		return []runtime.GPUPool{{Runtime: "docker", Node: info.Name, Resource: gpuDriver, Capacity: n, Allocatable: n, Devices: slices.Clone(r.cfg.GPUDevices)}}, nil
 	}
 	_, hasRuntime := info.Runtimes[gpuDriver]
 	if !hasRuntime && len(devices) == 0 {

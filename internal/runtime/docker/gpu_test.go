@@ -109,3 +109,16 @@ func TestGPUInventory(t *testing.T) {
 	}
 	t.Logf("GPU pools of this engine: %+v", pools)
 }
+
+// With the host's GPUs listed (containers.gpu.docker_devices), the pool
+// is those devices, counted.
+func TestListedGPUDevicesAreThePool(t *testing.T) {
+	rt := newRuntime(t, agenttest.NewCA(t), newScope(), func(c *docker.Config) { c.GPUDevices = []string{"0", "1"} })
+	pools, err := rt.GPUs(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pools) != 1 || pools[0].Capacity != 2 || pools[0].Allocatable != 2 || strings.Join(pools[0].Devices, ",") != "0,1" {
+		t.Errorf("pools = %+v, want one of devices 0 and 1", pools)
+	}
+}

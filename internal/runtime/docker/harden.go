@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,8 +61,10 @@ func (r *Runtime) limits(l runtime.Limits) (runtime.Limits, string) {
 // capability dropped, no-new-privileges, a read-only root file system with
 // volumes for the agent's root and its secrets and a tmpfs /tmp, the
 // default bridge network (never the host's), the limits, no devices, and
-// GPUs only as device requests.
-func hostConfig(l runtime.Limits, gpus int, ports network.PortMap) *container.HostConfig {
+// GPUs only as device requests: for the devices listed (each container its
+// own), else by count (the NVIDIA Container Toolkit then gives every
+// container the first GPUs: containers may share them).
+func hostConfig(l runtime.Limits, gpus int, devices []string, ports network.PortMap) *container.HostConfig {
 	h := &container.HostConfig{
 		PortBindings:   ports,
 		NetworkMode:    "bridge",
@@ -86,7 +89,10 @@ func hostConfig(l runtime.Limits, gpus int, ports network.PortMap) *container.Ho
 	if l.MaxOpenFiles > 0 {
 		h.Resources.Ulimits = []*container.Ulimit{{Name: "nofile", Soft: l.MaxOpenFiles, Hard: l.MaxOpenFiles}}
 	}
-	if gpus > 0 {
+	switch {
+	case len(devices) > 0:
+		h.Resources.DeviceRequests = []container.DeviceRequest{{Driver: "nvidia", DeviceIDs: slices.Clone(devices), Capabilities: [][]string{{"gpu"}}}}
+	case gpus > 0:
 		h.Resources.DeviceRequests = []container.DeviceRequest{{Driver: "nvidia", Count: gpus, Capabilities: [][]string{{"gpu"}}}}
 	}
 	return h

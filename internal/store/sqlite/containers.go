@@ -13,19 +13,25 @@ import (
 var _ store.ContainerStore = (*DB)(nil)
 
 const containerCols = `id, name, scope, owner, image, runtime, desired, status, message, endpoint, model, gpus,
-	runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated, cert`
+	runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated, cert, gpu_devices`
 
 func scanContainer(sc scanner) (store.Container, error) {
 	var c store.Container
-	var started, roles, created, updated string
+	var started, roles, created, updated, devices string
 	if err := sc.Scan(&c.ID, &c.Name, &c.Scope, &c.Owner, &c.Image, &c.Runtime, &c.Desired, &c.Status, &c.Message,
 		&c.Endpoint, &c.Model, &c.GPUs, &c.RuntimeID, &started, &c.StartedBy, &c.TokenSealed, &c.TokenHint,
-		&c.CAPEM, &roles, &created, &updated, &c.Cert); err != nil {
+		&c.CAPEM, &roles, &created, &updated, &c.Cert, &devices); err != nil {
 		return c, err
 	}
 	var err error
 	if c.Roles, err = decList(roles); err != nil {
 		return c, err
+	}
+	if c.GPUDevices, err = decList(devices); err != nil {
+		return c, err
+	}
+	if len(c.GPUDevices) == 0 {
+		c.GPUDevices = nil
 	}
 	if c.Started, err = parseTime(started); err != nil {
 		return c, err
@@ -47,11 +53,11 @@ func (s *DB) CreateContainer(ctx context.Context, c store.Container) (store.Cont
 		c.Updated = c.Created
 	}
 	err := s.q(ctx).QueryRowContext(ctx, `INSERT INTO containers(name, scope, owner, image, runtime, desired, status,
-		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated, cert)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		message, endpoint, model, gpus, runtime_id, started, started_by, token_sealed, token_hint, ca_pem, roles, created, updated, cert, gpu_devices)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		c.Name, c.Scope, c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs,
 		c.RuntimeID, fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles),
-		fmtTime(c.Created), fmtTime(c.Updated), c.Cert).Scan(&c.ID)
+		fmtTime(c.Created), fmtTime(c.Updated), c.Cert, encList(c.GPUDevices)).Scan(&c.ID)
 	if err != nil {
 		if kind := constraint(err); kind != nil {
 			return store.Container{}, fmt.Errorf("container %q exists: %w", c.Name, kind)
@@ -96,9 +102,10 @@ func (s *DB) UpdateContainer(ctx context.Context, c store.Container) error {
 	c.Updated = nowIfZero(c.Updated)
 	res, err := s.q(ctx).ExecContext(ctx, `UPDATE containers SET owner = ?, image = ?, runtime = ?, desired = ?, status = ?,
 		message = ?, endpoint = ?, model = ?, gpus = ?, runtime_id = ?, started = ?, started_by = ?, token_sealed = ?,
-		token_hint = ?, ca_pem = ?, roles = ?, updated = ?, cert = ? WHERE id = ?`,
+		token_hint = ?, ca_pem = ?, roles = ?, updated = ?, cert = ?, gpu_devices = ? WHERE id = ?`,
 		c.Owner, c.Image, c.Runtime, c.Desired, c.Status, c.Message, c.Endpoint, c.Model, c.GPUs, c.RuntimeID,
-		fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles), fmtTime(c.Updated), c.Cert, c.ID)
+		fmtTime(c.Started), c.StartedBy, c.TokenSealed, c.TokenHint, c.CAPEM, encList(c.Roles), fmtTime(c.Updated), c.Cert,
+		encList(c.GPUDevices), c.ID)
 	return affected(res, err, fmt.Sprintf("container %q", c.Name))
 }
 

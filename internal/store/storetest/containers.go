@@ -30,7 +30,10 @@ func testContainers(t *testing.T, open Opener) {
 	if len(c.Roles) != 0 {
 		t.Errorf("a new container's roles = %q, want none", c.Roles)
 	}
-	c.Roles = []string{"analysts", "ops"}
+	if c.GPUDevices != nil {
+		t.Errorf("a new container's GPU devices = %q, want none", c.GPUDevices)
+	}
+	c.Roles, c.GPUDevices = []string{"analysts", "ops"}, []string{"1", "GPU-8c4e"}
 	if err := st.UpdateContainer(ctx, c); err != nil {
 		t.Fatalf("UpdateContainer: %v", err)
 	}
@@ -41,7 +44,7 @@ func testContainers(t *testing.T, open Opener) {
 	if got.Status != "running" || got.Endpoint != c.Endpoint || got.RuntimeID != "p-1" || !got.Started.Equal(c.Started) ||
 		got.StartedBy != "alice" || got.GPUs != 1 || got.TokenSealed != "dy1:x" || got.TokenHint != "…abcd" ||
 		got.CAPEM != "PEM" || got.Model != "M" || got.Message != "ok" || !got.Created.Equal(t0) || got.Image != "dockyard/process" ||
-		strings.Join(got.Roles, ",") != "analysts,ops" {
+		strings.Join(got.Roles, ",") != "analysts,ops" || strings.Join(got.GPUDevices, ",") != "1,GPU-8c4e" {
 		t.Errorf("GetContainer = %+v, want the updated record", got)
 	}
 	c.Roles = nil
