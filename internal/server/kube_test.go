@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -14,11 +15,13 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/runtime/kube/kubenode"
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/store"
+	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // kubeCluster gives a test a namespace of its own (enforcing the restricted
@@ -129,5 +132,48 @@ func TestFitApplyOnKubernetes(t *testing.T) {
 	}
 	if img := pods.Items[0].Spec.Containers[0].Image; img != "registry.dockyard.test/dockyard/agent@"+digest {
 		t.Errorf("the Pod runs %q, want the pinned reference", img)
+	}
+}
+
+// TestJupyterOnKubernetes opens the Jupyter of a development container
+// that is a Pod: the agent runs Debian's Notebook beside itself there, the
+// server proxies it through the Pod's Service over mutual TLS, a notebook
+// saved through the proxy becomes a notebook version, and a cell runs in a
+// kernel over the proxied WebSocket.
+func TestJupyterOnKubernetes(t *testing.T) {
+	needJupyter(t)
+	kubeconfig, ns, _ := kubeCluster(t)
+	ctx := context.Background()
+	cfg := jupyterConfig(t)
+	cfg.Containers.SyncWatchScan = time.Second
+	cfg.Containers.Runtime = "kubernetes"
+	cfg.Containers.DefaultImage = "kube-agent"
+	cfg.Containers.Kubernetes.Kubeconfig = kubeconfig
+	cfg.Containers.Kubernetes.Namespace = ns
+	h := servertest.StartConfig(t, cfg)
+	const digest = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	now := time.Now().UTC()
+	if err := h.Srv.Store().CreateImage(ctx, store.Image{Name: "kube-agent", Ref: "registry.dockyard.test/dockyard/agent:1",
+		Digest: digest, RunRef: "registry.dockyard.test/dockyard/agent@" + digest, Source: images.SourceRegistry,
+		Runtime: images.RuntimeKubernetes, CreatedBy: "test", Created: now, UpdatedBy: "test", Updated: now}); err != nil {
+		t.Fatal(err)
+	}
+	alice, tok := jupyterUser(t, h, "alice", access.RoleContainerUser)
+	hc := httpsClient(t, h)
+	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	base := containers.JupyterPath("alice", containers.DevName)
+	waitJupyterReady(t, h, hc, tok, base)
+	if out := saveAndRun(t, h, hc, tok, base, "kubenb", "print(6 * 7)"); strings.TrimSpace(out) != "42" {
+		t.Errorf("the cell printed %q, want 42", out)
+	}
+	if vs := waitVersion(t, alice, "kubenb", 1); vs[0].Author != "alice" {
+		t.Errorf("history = %+v", vs)
+	}
+	// Another user's request is refused at the proxy as if nothing were there.
+	_, bobTok := jupyterUser(t, h, "bob", access.RoleContainerUser)
+	if code, _ := jupyterDo(t, h, hc, bobTok, "GET", base+"api/contents", nil, nil); code != http.StatusNotFound {
+		t.Errorf("bob at alice's Jupyter: %d, want 404", code)
 	}
 }
