@@ -134,36 +134,142 @@ func autoSpan(lo, hi float64) span {
 	return autoSpans[len(autoSpans)-1]
 }
 
+// defaultBins is the most buckets bin makes without span= or bins=, as
+// Splunk's [discretize] default.
+const defaultBins = 100
+
 type bin struct {
-	c  *spl.Bin
-	sp span
+	c       *spl.Bin
+	sp      span
+	hasSpan bool
+	bins    int     // the most buckets, without span=
+	start   float64 // a numeric range's extent, without span= (NaN: none)
+	end     float64
 }
 
 func compileBin(c *spl.Bin) (Command, error) {
-	sp, _, err := spanOption(c.Options, c.Pos)
+	sp, has, err := spanOption(c.Options, c.Pos)
 	if err != nil {
 		return nil, err
 	}
-	return bin{c: c, sp: sp}, nil
+	b := bin{c: c, sp: sp, hasSpan: has, bins: defaultBins, start: math.NaN(), end: math.NaN()}
+	if v, ok := spl.OptionValue(c.Options, "bins"); ok {
+		b.bins, _ = strconv.Atoi(v) // checked by the parser
+	}
+	if v, ok := spl.OptionValue(c.Options, "start"); ok {
+		b.start, _ = strconv.ParseFloat(v, 64)
+	}
+	if v, ok := spl.OptionValue(c.Options, "end"); ok {
+		b.end, _ = strconv.ParseFloat(v, 64)
+	}
+	return b, nil
 }
 
-func (b bin) Run(_ context.Context, in RowIter, _ *Env) (RowIter, error) {
+func (b bin) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
+	if b.hasSpan {
+		return streamFn(in, func(r *Row) (*Row, bool) { b.apply(r, b.sp); return r, true }), nil
+	}
+	// Without span= the span comes from the values' range: the rows are
+	// gathered first.
+	return func(yield func(*Row, error) bool) {
+		rows, err := keepRows(in, env.mem())
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, r := range rows {
+			if n, ok := r.Get(b.c.Field).Number(); ok {
+				lo, hi = math.Min(lo, n), math.Max(hi, n)
+			}
+		}
+		if lo <= hi {
+			sp := b.autoSpan(lo, hi)
+			env.Message("bin %s: span=%s%s, at most %d buckets (give span= to choose another)", b.c.Field, formatNum(sp.n), sp.unit, b.bins)
+			for _, r := range rows {
+				b.apply(r, sp)
+			}
+		}
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}, nil
+}
+
+// autoSpan is the span of bins= over values from lo to hi: for _time the
+// smallest of timechart's spans that needs at most bins buckets; for a
+// number the smallest power of ten (start= and end= widening the range).
+func (b bin) autoSpan(lo, hi float64) span {
+	if b.c.Field == "_time" {
+		for _, sp := range autoSpans {
+			if countBuckets(sp, lo, hi) <= b.bins {
+				return sp
+			}
+		}
+		return autoSpans[len(autoSpans)-1]
+	}
+	if !math.IsNaN(b.start) {
+		lo = math.Min(lo, b.start)
+	}
+	if !math.IsNaN(b.end) {
+		hi = math.Max(hi, b.end)
+	}
+	w := math.Pow(10, math.Floor(math.Log10(math.Max(hi-lo, 1e-9)/float64(b.bins))))
+	for numBucket(hi, w)-numBucket(lo, w)+1 > float64(b.bins) {
+		w *= 10
+	}
+	return span{n: w}
+}
+
+// countBuckets counts the buckets of sp from the one holding lo to the one
+// holding hi.
+func countBuckets(sp span, lo, hi float64) int {
+	if w := sp.seconds(); w > 0 {
+		return int(math.Min((sp.floorTime(hi)-sp.floorTime(lo))/w+1, 1e9))
+	}
+	n := 1
+	for t := sp.floorTime(lo); ; n++ {
+		if t = sp.nextTime(t); t > hi || n > 1e6 {
+			return n
+		}
+	}
+}
+
+// apply sets the bucket of r's value with sp.
+func (b bin) apply(r *Row, sp span) {
 	out := b.c.Field
 	if b.c.As != "" {
 		out = b.c.As
 	}
-	isTime := b.c.Field == "_time" || b.sp.unit != ""
-	return streamFn(in, func(r *Row) (*Row, bool) {
-		n, ok := r.Get(b.c.Field).Number()
-		if !ok {
-			return r, true
-		}
-		if isTime {
-			r.Set(out, NumValue(b.sp.floorTime(n)))
-			return r, true
-		}
-		lo := math.Floor(n/b.sp.n) * b.sp.n
-		r.Set(out, StrValue(formatNum(lo)+"-"+formatNum(lo+b.sp.n)))
-		return r, true
-	}), nil
+	n, ok := r.Get(b.c.Field).Number()
+	if !ok {
+		return
+	}
+	if b.c.Field == "_time" || sp.unit != "" {
+		r.Set(out, NumValue(sp.floorTime(n)))
+		return
+	}
+	k := numBucket(n, sp.n)
+	r.Set(out, StrValue(formatNum(bucketEdge(k, sp.n))+"-"+formatNum(bucketEdge(k+1, sp.n))))
+}
+
+// numBucket is the index of the bucket of width w that holds n: bucket k
+// is [k*w, (k+1)*w). Widths such as 0.1 (whose inverse is whole) multiply
+// by the inverse, so that 0.3 is in bucket 3, not 2 (0.3/0.1 is
+// 2.9999999999999996 in floating point).
+func numBucket(n, w float64) float64 {
+	if inv := 1 / w; w < 1 && inv == math.Round(inv) {
+		return math.Floor(n*inv + 1e-9)
+	}
+	return math.Floor(n / w)
+}
+
+// bucketEdge is where bucket k of width w starts.
+func bucketEdge(k, w float64) float64 {
+	if inv := 1 / w; w < 1 && inv == math.Round(inv) {
+		return k / inv
+	}
+	return k * w
 }

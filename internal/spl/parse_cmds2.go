@@ -68,11 +68,19 @@ func (p *parser) bin(name token) Command {
 	if c.Field == "" {
 		p.failExpected(p.peek(), "a field name such as _time")
 	}
-	if _, ok := OptionValue(c.Options, "span"); !ok {
-		if o, ok := FindOption(c.Options, "bins"); ok {
-			p.fail(o.Pos, "bin bins= is not supported: give span= instead, such as span=1h or span=10")
+	for _, o := range c.Options {
+		switch o.Key {
+		case "bins":
+			if n, err := strconv.Atoi(o.Value); err != nil || n < 1 {
+				p.fail(o.Pos, "bin bins=%q: give the most buckets as a whole number of 1 or more, such as bins=10", o.Value)
+			}
+		case "start", "end":
+			if _, err := strconv.ParseFloat(o.Value, 64); err != nil {
+				p.fail(o.Pos, "bin %s=%q: give a number, such as %s=0", o.Key, o.Value, o.Key)
+			}
+		case "aligntime":
+			p.fail(o.Pos, "bin aligntime= is not supported: buckets align to the epoch in UTC (give span=)")
 		}
-		p.fail(name.pos, "bin needs span=: the width of a bucket, such as span=1h or span=10")
 	}
 	return c
 }
