@@ -14,6 +14,7 @@ type timechart struct {
 	c       *spl.Timechart
 	sp      span
 	hasSpan bool
+	bins    int // the most buckets without span=
 }
 
 // maxBuckets bounds the time buckets of one timechart when search.max_rows
@@ -32,7 +33,7 @@ func compileTimechart(c *spl.Timechart) (Command, error) {
 			}
 		}
 	}
-	return timechart{c: c, sp: sp, hasSpan: ok}, nil
+	return timechart{c: c, sp: sp, hasSpan: ok, bins: binsOption(c.Options)}, nil
 }
 
 // tcRow is what timechart keeps of an input row: its time, its series and
@@ -59,7 +60,7 @@ func (tc timechart) Run(_ context.Context, in RowIter, env *Env) (RowIter, error
 		}
 		sp := tc.sp
 		if !tc.hasSpan {
-			sp = autoSpan(lo, hi)
+			sp = autoSpan(lo, hi, tc.bins)
 			env.Message("timechart: span=%s%s (give span= to choose another)", formatNum(sp.n), sp.unit)
 		}
 		series := tc.topSeries(rows, sp)

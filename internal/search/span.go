@@ -117,26 +117,34 @@ func mod(a, n int) int {
 	return r
 }
 
-// autoSpans are the spans timechart picks from, smallest first, when no
-// span= is given: the first that needs at most 100 buckets.
+// autoSpans are the spans timechart (and bin on _time) pick from,
+// smallest first, when no span= is given: the first that needs at most
+// bins= buckets (100 by default).
 var autoSpans = []span{{1, "s"}, {5, "s"}, {10, "s"}, {30, "s"}, {1, "m"}, {5, "m"}, {10, "m"}, {30, "m"},
 	{1, "h"}, {3, "h"}, {12, "h"}, {1, "d"}, {7, "d"}, {1, "mon"}, {3, "mon"}, {1, "y"}, {10, "y"}, {100, "y"}}
 
-func autoSpan(lo, hi float64) span {
+func autoSpan(lo, hi float64, most int) span {
 	for _, sp := range autoSpans {
-		if w := sp.seconds(); w > 0 && (hi-lo)/w < 100 {
-			return sp
-		}
-		if sp.unit == "mon" && (hi-lo)/(sp.n*31*86400) < 100 || sp.unit == "y" && (hi-lo)/(sp.n*366*86400) < 100 {
+		if countBuckets(sp, lo, hi) <= most {
 			return sp
 		}
 	}
 	return autoSpans[len(autoSpans)-1]
 }
 
-// defaultBins is the most buckets bin makes without span= or bins=, as
-// Splunk's [discretize] default.
+// defaultBins is the most buckets bin and timechart make without span=
+// or bins=, as Splunk's [discretize] default.
 const defaultBins = 100
+
+// binsOption reads bins= (checked by the parser), else defaultBins.
+func binsOption(opts []spl.Option) int {
+	if v, ok := spl.OptionValue(opts, "bins"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	return defaultBins
+}
 
 type bin struct {
 	c       *spl.Bin
@@ -152,10 +160,7 @@ func compileBin(c *spl.Bin) (Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := bin{c: c, sp: sp, hasSpan: has, bins: defaultBins, start: math.NaN(), end: math.NaN()}
-	if v, ok := spl.OptionValue(c.Options, "bins"); ok {
-		b.bins, _ = strconv.Atoi(v) // checked by the parser
-	}
+	b := bin{c: c, sp: sp, hasSpan: has, bins: binsOption(c.Options), start: math.NaN(), end: math.NaN()}
 	if v, ok := spl.OptionValue(c.Options, "start"); ok {
 		b.start, _ = strconv.ParseFloat(v, 64)
 	}
@@ -203,12 +208,7 @@ func (b bin) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 // number the smallest power of ten (start= and end= widening the range).
 func (b bin) autoSpan(lo, hi float64) span {
 	if b.c.Field == "_time" {
-		for _, sp := range autoSpans {
-			if countBuckets(sp, lo, hi) <= b.bins {
-				return sp
-			}
-		}
-		return autoSpans[len(autoSpans)-1]
+		return autoSpan(lo, hi, b.bins)
 	}
 	if !math.IsNaN(b.start) {
 		lo = math.Min(lo, b.start)

@@ -47,7 +47,17 @@ func (p *parser) timechart(name token) Command {
 	for p.isOption() {
 		c.Options = append(c.Options, p.knownOption("timechart", known...))
 	}
+	p.checkBins("timechart", c.Options)
 	return c
+}
+
+// checkBins checks bins= of cmd: a whole number of 1 or more.
+func (p *parser) checkBins(cmd string, opts []Option) {
+	if o, ok := FindOption(opts, "bins"); ok {
+		if n, err := strconv.Atoi(o.Value); err != nil || n < 1 {
+			p.fail(o.Pos, "%s bins=%q: give the most buckets as a whole number of 1 or more, such as bins=10", cmd, o.Value)
+		}
+	}
 }
 
 func (p *parser) bin(name token) Command {
@@ -68,12 +78,9 @@ func (p *parser) bin(name token) Command {
 	if c.Field == "" {
 		p.failExpected(p.peek(), "a field name such as _time")
 	}
+	p.checkBins("bin", c.Options)
 	for _, o := range c.Options {
 		switch o.Key {
-		case "bins":
-			if n, err := strconv.Atoi(o.Value); err != nil || n < 1 {
-				p.fail(o.Pos, "bin bins=%q: give the most buckets as a whole number of 1 or more, such as bins=10", o.Value)
-			}
 		case "start", "end":
 			if _, err := strconv.ParseFloat(o.Value, 64); err != nil {
 				p.fail(o.Pos, "bin %s=%q: give a number, such as %s=0", o.Key, o.Value, o.Key)
