@@ -43,6 +43,10 @@ func (l inputlookup) Run(ctx context.Context, _ RowIter, env *Env) (RowIter, err
 		}
 	}
 	tb := &timeBounds{now: env.now()}
+	if err := prepareSubs(ctx, env, l.c.Where, tb); err != nil {
+		rc.Close()
+		return nil, err
+	}
 	return func(yield func(*Row, error) bool) {
 		defer rc.Close()
 		for r, err := range ReadCSV(name, rc) {

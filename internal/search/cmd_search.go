@@ -19,6 +19,9 @@ type pred func(r *Row, t *timeBounds) bool
 // runs.
 type timeBounds struct {
 	now time.Time
+	// subs are the predicates the subsearches among the terms made
+	// (prepareSubs).
+	subs map[*spl.SearchSub]pred
 }
 
 // compileSearchExpr compiles a search expression into a row predicate.
@@ -65,6 +68,8 @@ func compileSearchExpr(e spl.SearchExpr) (pred, error) {
 		return termPred(e), nil
 	case *spl.Compare:
 		return comparePred(e)
+	case *spl.SearchSub:
+		return subsearchPred(e)
 	}
 	return nil, spl.Errorf(e.Position(), "unsupported search expression %s", e)
 }
@@ -162,18 +167,24 @@ func comparePred(e *spl.Compare) (pred, error) {
 }
 
 // filter is a search command after the first: it keeps matching rows.
-type filter struct{ p pred }
+type filter struct {
+	p    pred
+	expr spl.SearchExpr
+}
 
 func compileFilter(c *spl.Search) (Command, error) {
 	p, err := compileSearchExpr(c.Expr)
 	if err != nil {
 		return nil, err
 	}
-	return filter{p}, nil
+	return filter{p: p, expr: c.Expr}, nil
 }
 
-func (f filter) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
+func (f filter) Run(ctx context.Context, in RowIter, env *Env) (RowIter, error) {
 	tb := &timeBounds{now: env.now()}
+	if err := prepareSubs(ctx, env, f.expr, tb); err != nil {
+		return nil, err
+	}
 	return streamFn(in, func(r *Row) (*Row, bool) {
 		if f.p(r, tb) {
 			return r, true
@@ -284,8 +295,11 @@ func (s eventSearch) Run(ctx context.Context, _ RowIter, env *Env) (RowIter, err
 	if env.Events == nil {
 		return nil, errdefs.Unavailable("event indexes are not available in this search context")
 	}
-	events := env.Events.Events(ctx, q)
 	tb := &timeBounds{now: now}
+	if err := prepareSubs(ctx, env, s.c.Expr, tb); err != nil {
+		return nil, err
+	}
+	events := env.Events.Events(ctx, q)
 	return func(yield func(*Row, error) bool) {
 		for ev, err := range events {
 			if err != nil {

@@ -42,6 +42,8 @@ func dumpNode(b *strings.Builder, d int, n any) {
 	case *SearchGroup:
 		line(b, d, n.Pos, "Group")
 		dumpNode(b, d+1, n.X)
+	case *SearchSub:
+		dumpSub(b, d, n.Sub.Pos, n.Sub.Pipeline)
 	case *Term:
 		line(b, d, n.Pos, "Term %q quoted=%v", n.Text, n.Quoted)
 	case *Compare:

@@ -65,7 +65,7 @@ func (p *parser) searchNot() SearchExpr {
 func (p *parser) searchTerm() SearchExpr {
 	t := p.peek()
 	if t.kind == tLBrack {
-		p.fail(t.pos, "subsearches as search terms are not supported: use append, join or lookup with a subsearch, or run the inner search on its own")
+		return &SearchSub{Pos: t.pos, Sub: p.subsearch("a subsearch")}
 	}
 	if t.kind != tWord && t.kind != tString || t.kind == tWord && (t.text == "AND" || t.text == "OR") {
 		p.failExpected(t, "a search term")

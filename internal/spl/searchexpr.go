@@ -51,6 +51,17 @@ type Compare struct {
 	Quoted bool
 }
 
+// SearchSub is a subsearch among search terms: its rows become terms when
+// the search runs (each row field=value ANDed, the rows ORed), as
+// Splunk's implicit format does.
+type SearchSub struct {
+	Pos Pos
+	Sub *Subsearch
+}
+
+func (e *SearchSub) Position() Pos  { return e.Pos }
+func (e *SearchSub) String() string { return e.Sub.String() }
+
 func (e *SearchAnd) Position() Pos   { return e.Pos }
 func (e *SearchOr) Position() Pos    { return e.Pos }
 func (e *SearchNot) Position() Pos   { return e.Pos }
