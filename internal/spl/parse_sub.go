@@ -79,7 +79,7 @@ func (p *parser) foreach(name token) Command {
 			p.failExpected(p.peek(), "a template search in [ ], such as [eval <<FIELD>> = <<FIELD>> * 2]")
 		}
 		if p.isOption() {
-			c.Options = append(c.Options, p.knownOption("foreach", "fieldstr", "matchstr", "matchseg1", "matchseg2", "matchseg3"))
+			c.Options = append(c.Options, p.knownOption("foreach", "mode", "fieldstr", "matchstr", "matchseg1", "matchseg2", "matchseg3"))
 			continue
 		}
 		if p.peek().kind == tComma && len(c.Fields) > 0 {
@@ -89,6 +89,17 @@ func (p *parser) foreach(name token) Command {
 	}
 	if len(c.Fields) == 0 {
 		p.failExpected(p.peek(), "a field name or pattern before [")
+	}
+	if o, ok := FindOption(c.Options, "mode"); ok {
+		switch o.Value {
+		case "multifield":
+		case "multivalue", "json_array":
+			if len(c.Fields) != 1 || strings.Contains(c.Fields[0], "*") {
+				p.fail(o.Pos, "foreach mode=%s takes one field (no wildcard), whose values <<ITEM>> stands for", o.Value)
+			}
+		default:
+			p.fail(o.Pos, "foreach mode=%q: give multifield (the default), multivalue or json_array", o.Value)
+		}
 	}
 	open := p.next()
 	defer p.nest(open)()
