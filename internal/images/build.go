@@ -205,7 +205,35 @@ func Build(ctx context.Context, o BuildOptions) (BuildResult, error) {
 	}
 	res.ID = id
 	step("built %s (%s)", o.Ref, id)
+	if res.RootFS != "" {
+		pruneRootFSCache(o.CacheDir, res.RootFS, time.Now(), step)
+	}
 	return res, nil
+}
+
+// RootFSCacheKeep is how long a cached root file system no build has used
+// stays in the cache.
+const RootFSCacheKeep = 30 * 24 * time.Hour
+
+// pruneRootFSCache marks used, the cached root file system this build
+// used, and removes the others (rootfs-*.tar) that no build has used for
+// RootFSCacheKeep, saying so. A file it cannot remove is left, said too.
+func pruneRootFSCache(dir, used string, now time.Time, step func(string, ...any)) {
+	if err := os.Chtimes(used, now, now); err != nil {
+		step("could not mark %s as used: %v", used, err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "rootfs-*.tar"))
+	for _, f := range old {
+		fi, err := os.Stat(f)
+		if err != nil || f == used || now.Sub(fi.ModTime()) < RootFSCacheKeep {
+			continue
+		}
+		if err := os.Remove(f); err != nil {
+			step("could not remove the unused cached root file system %s: %v", f, err)
+			continue
+		}
+		step("removed the cached root file system %s, unused since %s (%d MB)", f, fi.ModTime().UTC().Format("2006-01-02"), fi.Size()>>20)
+	}
 }
 
 // checkCanBootstrap says what is missing to run debootstrap and chroot.

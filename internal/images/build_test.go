@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockyard/dockyard/internal/errdefs"
 )
@@ -95,6 +96,20 @@ func TestBuildFromCachedRootFS(t *testing.T) {
 	if err := os.WriteFile(rootfs, tarOf(t, map[string]string{"./etc/os-release": "debian", "./dockyard": "old"}), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Other package lists' root file systems: one unused for 40 days (it
+	// goes), one used yesterday (it stays).
+	stale, recent := filepath.Join(cache, "rootfs-bookworm-stale.tar"), filepath.Join(cache, "rootfs-bookworm-recent.tar")
+	for f, age := range map[string]time.Duration{stale: 40 * 24 * time.Hour, recent: 24 * time.Hour, rootfs: 60 * 24 * time.Hour} {
+		if f != rootfs {
+			if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := time.Now().Add(-age)
+		if err := os.Chtimes(f, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var progress bytes.Buffer
 	imp := &fakeImporter{}
 	res, err := Build(context.Background(), BuildOptions{Name: "golden-cpu", Ref: "dockyard/golden-cpu:latest", Packages: pkgs, Agent: agent,
@@ -120,6 +135,15 @@ func TestBuildFromCachedRootFS(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "==> using the cached root file system") {
 		t.Errorf("progress: %s", progress.String())
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) || !strings.Contains(progress.String(), "removed the cached root file system "+stale) {
+		t.Errorf("the root file system unused for 40 days is kept (%v):\n%s", err, progress.String())
+	}
+	if _, err := os.Stat(recent); err != nil {
+		t.Errorf("the root file system used yesterday is gone: %v", err)
+	}
+	if fi, err := os.Stat(rootfs); err != nil || time.Since(fi.ModTime()) > time.Hour {
+		t.Errorf("the root file system this build used is not marked used: %v %v", fi.ModTime(), err)
 	}
 }
 
