@@ -64,6 +64,8 @@ func compileCommand(c spl.Command, first bool) (Command, error) {
 		return fillnull{c}, nil
 	case *spl.Makemv:
 		return makemv{c: c}, nil
+	case *spl.Spath:
+		return spathCmd{c}, nil
 	case *spl.Mvexpand:
 		return mvexpand{c}, nil
 	case *spl.Rex:

@@ -43,6 +43,14 @@ type Makemv struct {
 	Field   string
 }
 
+// Spath extracts fields from JSON:
+// spath [input=FIELD] [output=FIELD] [path=PATH | PATH].
+type Spath struct {
+	Pos     Pos
+	Options []Option
+	Path    string // "" with path= or without a path
+}
+
 // Mvexpand makes one row per value of a multivalue field:
 // mvexpand FIELD [limit=N].
 type Mvexpand struct {
@@ -138,6 +146,7 @@ func (c *Timechart) Name() string { return "timechart" }
 func (c *Bin) Name() string       { return "bin" }
 func (c *Fillnull) Name() string  { return "fillnull" }
 func (c *Makemv) Name() string    { return "makemv" }
+func (c *Spath) Name() string     { return "spath" }
 func (c *Mvexpand) Name() string  { return "mvexpand" }
 func (c *Rex) Name() string       { return "rex" }
 func (c *Sample) Name() string    { return "sample" }
@@ -164,6 +173,7 @@ func (c *Timechart) Position() Pos { return c.Pos }
 func (c *Bin) Position() Pos       { return c.Pos }
 func (c *Fillnull) Position() Pos  { return c.Pos }
 func (c *Makemv) Position() Pos    { return c.Pos }
+func (c *Spath) Position() Pos     { return c.Pos }
 func (c *Mvexpand) Position() Pos  { return c.Pos }
 func (c *Rex) Position() Pos       { return c.Pos }
 func (c *Top) Position() Pos       { return c.Pos }
@@ -245,6 +255,12 @@ func (c *Bin) String() string {
 
 func (c *Fillnull) String() string { return cmdString("fillnull", c.Options, words(c.Fields, " ")) }
 func (c *Makemv) String() string   { return cmdString("makemv", c.Options, word(c.Field)) }
+func (c *Spath) String() string {
+	if c.Path == "" {
+		return cmdString("spath", c.Options)
+	}
+	return cmdString("spath", c.Options, word(c.Path))
+}
 func (c *Mvexpand) String() string { return cmdString("mvexpand", c.Options, word(c.Field)) }
 func (c *Rex) String() string      { return cmdString("rex", c.Options, quote(c.Regex)) }
 func (c *Sample) String() string   { return cmdString("sample", c.Options) }

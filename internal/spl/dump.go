@@ -163,6 +163,8 @@ func fieldsOf(c Command) string {
 		return fmt.Sprintf("options=%v fields=%q", c.Options, c.Fields)
 	case *Makemv:
 		return fmt.Sprintf("options=%v field=%q", c.Options, c.Field)
+	case *Spath:
+		return fmt.Sprintf("options=%v path=%q", c.Options, c.Path)
 	case *Mvexpand:
 		return fmt.Sprintf("options=%v field=%q", c.Options, c.Field)
 	case *Rex:

@@ -132,6 +132,69 @@ func (p *parser) makemv(name token) Command {
 	return &Makemv{Pos: name.pos, Options: opts, Field: f}
 }
 
+func (p *parser) spath(name token) Command {
+	c := &Spath{Pos: name.pos}
+	var pathTok *token
+	for !p.atEnd() {
+		if p.isOption() {
+			c.Options = append(c.Options, p.knownOption("spath", "input", "output", "path"))
+			continue
+		}
+		if pathTok != nil {
+			p.failExpected(p.peek(), `"|" (spath takes one path)`)
+		}
+		t := p.word("a JSON path such as a.b{0}.c")
+		pathTok = &t
+		c.Path = t.text
+	}
+	if o, ok := FindOption(c.Options, "path"); ok && pathTok != nil {
+		p.fail(o.Pos, "spath takes path= or a path, not both")
+	}
+	for _, o := range c.Options {
+		if o.Key == "path" && !validJSONPath(o.Value) {
+			p.fail(o.Pos, "bad JSON path %q: give names and braces, such as a.b{0}.c or a{}", o.Value)
+		}
+	}
+	if pathTok != nil && !validJSONPath(c.Path) {
+		p.fail(pathTok.pos, "bad JSON path %q: give names and braces, such as a.b{0}.c or a{}", c.Path)
+	}
+	return c
+}
+
+// validJSONPath reports whether p is a path of names and {N} or {}.
+func validJSONPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for p != "" {
+		switch p[0] {
+		case '.':
+			p = p[1:]
+		case '{':
+			end := strings.IndexByte(p, '}')
+			if end < 0 {
+				return false
+			}
+			if end > 1 {
+				if _, err := strconv.Atoi(p[1:end]); err != nil {
+					return false
+				}
+			}
+			p = p[end+1:]
+		default:
+			end := strings.IndexAny(p, ".{}")
+			if end < 0 {
+				end = len(p)
+			}
+			if end == 0 {
+				return false
+			}
+			p = p[end:]
+		}
+	}
+	return true
+}
+
 func (p *parser) mvexpand(name token) Command {
 	opts, f := p.oneField("mvexpand", "limit")
 	return &Mvexpand{Pos: name.pos, Options: opts, Field: f}

@@ -235,6 +235,7 @@ func init() {
 		"bucket":       (*parser).bin,
 		"fillnull":     (*parser).fillnull,
 		"makemv":       (*parser).makemv,
+		"spath":        (*parser).spath,
 		"mvexpand":     (*parser).mvexpand,
 		"rex":          (*parser).rex,
 		"top":          (*parser).top,
