@@ -23,6 +23,11 @@ func (b *browser) post(path string, form url.Values) {
 	if resp.StatusCode != http.StatusSeeOther {
 		b.t.Fatalf("POST %s: %d %s", path, resp.StatusCode, body)
 	}
+	// The message goes in the query, before any #fragment, where the
+	// page can read it.
+	if loc := resp.Header.Get("Location"); !strings.Contains(strings.SplitN(loc, "#", 2)[0], "done=") {
+		b.t.Errorf("POST %s redirects to %q: the message is not in the query", path, loc)
+	}
 }
 
 // TestAdministrationForms posts each administration form (users' roles

@@ -208,13 +208,19 @@ func (c *Console) Error(w http.ResponseWriter, r *http.Request, status int, e wi
 	}
 }
 
-// done redirects after a successful form to target with a message.
+// done redirects after a successful form to target with a message (in
+// the query, before any #fragment, so that the page shows it).
 func done(w http.ResponseWriter, r *http.Request, target, msg string) error {
+	path, frag, hasFrag := strings.Cut(target, "#")
 	sep := "?"
-	if strings.Contains(target, "?") {
+	if strings.Contains(path, "?") {
 		sep = "&"
 	}
-	http.Redirect(w, r, target+sep+"done="+url.QueryEscape(msg), http.StatusSeeOther)
+	to := path + sep + "done=" + url.QueryEscape(msg)
+	if hasFrag {
+		to += "#" + frag
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 
