@@ -58,6 +58,8 @@ func compileCommand(c spl.Command, first bool) (Command, error) {
 		return stats{c}, nil
 	case *spl.Timechart:
 		return compileTimechart(c)
+	case *spl.Chart:
+		return compileChart(c)
 	case *spl.Bin:
 		return compileBin(c)
 	case *spl.Fillnull:

@@ -19,6 +19,18 @@ type Timechart struct {
 	By      string
 }
 
+// Chart aggregates rows into a table with a row per value of Over and,
+// given By, a column per value of By:
+// chart [limit=N] [useother=B] [usenull=B] AGG, ... [over ROW] [by COL]
+// (or by ROW COL).
+type Chart struct {
+	Pos     Pos
+	Options []Option
+	Aggs    []Agg
+	Over    string
+	By      string
+}
+
 // Bin puts a field's values into buckets: bin [span=S] FIELD [as NAME].
 type Bin struct {
 	Pos     Pos
@@ -144,6 +156,7 @@ type Join struct {
 
 func (c *Timechart) Name() string { return "timechart" }
 func (c *Bin) Name() string       { return "bin" }
+func (c *Chart) Name() string     { return "chart" }
 func (c *Fillnull) Name() string  { return "fillnull" }
 func (c *Makemv) Name() string    { return "makemv" }
 func (c *Spath) Name() string     { return "spath" }
@@ -171,6 +184,7 @@ func (c *Append) Name() string {
 
 func (c *Timechart) Position() Pos { return c.Pos }
 func (c *Bin) Position() Pos       { return c.Pos }
+func (c *Chart) Position() Pos     { return c.Pos }
 func (c *Fillnull) Position() Pos  { return c.Pos }
 func (c *Makemv) Position() Pos    { return c.Pos }
 func (c *Spath) Position() Pos     { return c.Pos }
@@ -243,6 +257,17 @@ func (c *Timechart) String() string {
 		by = "by " + word(c.By)
 	}
 	return cmdString("timechart", c.Options, aggsString(c.Aggs), by)
+}
+
+func (c *Chart) String() string {
+	var parts []string
+	if c.Over != "" {
+		parts = append(parts, "over "+word(c.Over))
+	}
+	if c.By != "" {
+		parts = append(parts, "by "+word(c.By))
+	}
+	return cmdString("chart", c.Options, aggsString(c.Aggs), strings.Join(parts, " "))
 }
 
 func (c *Bin) String() string {

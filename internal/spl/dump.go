@@ -86,6 +86,11 @@ func dumpNode(b *strings.Builder, d int, n any) {
 		for _, o := range n.Params {
 			line(b, d+1, o.Pos, "Param %q=%q", o.Key, o.Value)
 		}
+	case *Chart:
+		line(b, d, n.Pos, "Chart options=%v over=%q by=%q", n.Options, n.Over, n.By)
+		for _, a := range n.Aggs {
+			line(b, d+1, a.Pos, "Agg %s field=%q as=%q", a.Func, a.Field, a.As)
+		}
 	case *Timechart:
 		line(b, d, n.Pos, "Timechart options=%v by=%q", n.Options, n.By)
 		for _, a := range n.Aggs {

@@ -51,6 +51,42 @@ func (p *parser) timechart(name token) Command {
 	return c
 }
 
+func (p *parser) chart(name token) Command {
+	c := &Chart{Pos: name.pos}
+	known := []string{"limit", "useother", "usenull"}
+	for p.isOption() {
+		c.Options = append(c.Options, p.knownOption("chart", known...))
+	}
+	c.Aggs = p.aggs("chart", "over", "by")
+	if isWord(p.peek(), "over") {
+		p.next()
+		c.Over = p.word(`a field name after "over"`).text
+	}
+	if isWord(p.peek(), "by") {
+		by := p.next()
+		first := p.word(`a field name after "by"`).text
+		switch {
+		case c.Over != "":
+			c.By = first
+		case !p.atEnd() && !p.isOption():
+			c.Over = first
+			if p.peek().kind == tComma {
+				p.next()
+			}
+			c.By = p.word(`a second field name after "by"`).text
+		default:
+			c.Over = first
+		}
+		if !p.atEnd() && !p.isOption() {
+			p.fail(by.pos, "chart takes at most two fields: a row field and a column field (chart AGG over ROW by COL, or by ROW COL)")
+		}
+	}
+	for p.isOption() {
+		c.Options = append(c.Options, p.knownOption("chart", known...))
+	}
+	return c
+}
+
 // checkBins checks bins= of cmd: a whole number of 1 or more.
 func (p *parser) checkBins(cmd string, opts []Option) {
 	if o, ok := FindOption(opts, "bins"); ok {

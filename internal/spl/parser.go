@@ -231,6 +231,7 @@ func init() {
 		"streamstats":  (*parser).stats,
 		"eventstats":   (*parser).stats,
 		"timechart":    (*parser).timechart,
+		"chart":        (*parser).chart,
 		"bin":          (*parser).bin,
 		"bucket":       (*parser).bin,
 		"fillnull":     (*parser).fillnull,

@@ -297,37 +297,48 @@ func chartFor(q string, fields []string, rows []wire.Row) template.HTML {
 			}
 		}
 		return lineChart("timechart", ss)
+	case *spl.Chart:
+		if cmd.Over == "" {
+			return ""
+		}
+		return barsOf(fields, rows, []string{cmd.Over})
 	case *spl.Stats:
 		if len(cmd.By) == 0 || cmd.Streaming || cmd.Event {
 			return ""
 		}
-		var value string
-		for _, f := range fields {
-			if !contains(cmd.By, f) {
-				value = f
-				break
-			}
-		}
-		if value == "" {
-			return ""
-		}
-		s := series{Name: value}
-		for i, r := range rows {
-			v, _ := r.Get(value)
-			y, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				continue
-			}
-			var label []string
-			for _, by := range cmd.By {
-				l, _ := r.Get(by)
-				label = append(label, l)
-			}
-			s.Points = append(s.Points, point{X: float64(i), Y: y, Label: strings.Join(label, " / ")})
-		}
-		return barChart(value+" by "+strings.Join(cmd.By, ", "), s)
+		return barsOf(fields, rows, cmd.By)
 	}
 	return ""
+}
+
+// barsOf draws bars of the first field not in by, one per row, labelled
+// by the row's by values; "" when there is no such field.
+func barsOf(fields []string, rows []wire.Row, by []string) template.HTML {
+	var value string
+	for _, f := range fields {
+		if !contains(by, f) {
+			value = f
+			break
+		}
+	}
+	if value == "" {
+		return ""
+	}
+	s := series{Name: value}
+	for i, r := range rows {
+		v, _ := r.Get(value)
+		y, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		var label []string
+		for _, b := range by {
+			l, _ := r.Get(b)
+			label = append(label, l)
+		}
+		s.Points = append(s.Points, point{X: float64(i), Y: y, Label: strings.Join(label, " / ")})
+	}
+	return barChart(value+" by "+strings.Join(by, ", "), s)
 }
 
 func contains(ss []string, s string) bool {

@@ -12,8 +12,9 @@ import (
 )
 
 // TestSearchPageStreamsRowsChartsAndMarksErrors: the search page shows a
-// search's rows in a table, draws a chart for `stats ... by` (bars) and
-// timechart (lines), and marks where a syntax error is in the query.
+// search's rows in a table, draws a chart for `stats ... by` and `chart
+// ... over` (bars) and timechart (lines), and marks where a syntax error is
+// in the query.
 func TestSearchPageStreamsRowsChartsAndMarksErrors(t *testing.T) {
 	h := servertest.Start(t)
 	c := h.User("sam", access.RoleUser, access.RolePower)
@@ -36,6 +37,11 @@ func TestSearchPageStreamsRowsChartsAndMarksErrors(t *testing.T) {
 	}
 	if !strings.Contains(body, `id="search-chart"`) || strings.Count(body, `<rect class="bar"`) != 3 {
 		t.Errorf("stats by: want a chart with 3 bars:\n%s", body)
+	}
+
+	resp, body = search("| inputlookup pets.csv | chart avg(weight) over kind")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="search-chart"`) || strings.Count(body, `<rect class="bar"`) != 3 {
+		t.Errorf("chart over: %d, want a chart with 3 bars:\n%s", resp.StatusCode, body)
 	}
 
 	resp, body = search("| inputlookup pets.csv | eval _time=1700000000+weight*3600 | timechart span=1h count")
