@@ -177,20 +177,6 @@ func (ch chart) columns(firstGroups map[string]*group, useother bool) ([]string,
 			cols = append(cols, "OTHER")
 		}
 	}
-	rank := func(s string) int {
-		switch s {
-		case "NULL":
-			return 1
-		case "OTHER":
-			return 2
-		}
-		return 0
-	}
-	slices.SortFunc(cols, func(a, b string) int {
-		if c := rank(a) - rank(b); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
+	sortSeries(cols)
 	return cols, other
 }

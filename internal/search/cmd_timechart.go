@@ -213,6 +213,13 @@ func (tc timechart) columns(groups map[float64]map[string]*group) []string {
 			}
 		}
 	}
+	sortSeries(cols)
+	return cols
+}
+
+// sortSeries sorts series (column) names by value, NULL and OTHER last,
+// as timechart and chart show them.
+func sortSeries(cols []string) {
 	rank := func(s string) int {
 		switch s {
 		case "NULL":
@@ -228,7 +235,6 @@ func (tc timechart) columns(groups map[float64]map[string]*group) []string {
 		}
 		return strings.Compare(a, b)
 	})
-	return cols
 }
 
 // fill writes one bucket's cells; an empty bucket counts 0 and has no

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/dockyard/dockyard/internal/access"
+	"github.com/dockyard/dockyard/internal/config"
 	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/runtime"
@@ -70,30 +71,39 @@ func kubeCluster(t *testing.T) (kubeconfig, ns string, cs kubernetes.Interface) 
 	return kubeconfig, ns, cs
 }
 
+// kubeDigest is what the test catalogue entry kube-agent is pinned to.
+const kubeDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+// kubeServer starts a server with cfg whose containers run on the
+// kubernetes runtime in a fresh namespace of the test cluster, with the
+// default image kube-agent. A kubernetes entry pins a registry image; the
+// test node runs this test binary whatever the image, so the entry is
+// stored as a pin would store it, without a registry to resolve it.
+func kubeServer(t *testing.T, cfg config.Config) (*servertest.Harness, string, kubernetes.Interface) {
+	t.Helper()
+	kubeconfig, ns, cs := kubeCluster(t)
+	cfg.Containers.Runtime = "kubernetes"
+	cfg.Containers.DefaultImage = "kube-agent"
+	cfg.Containers.Kubernetes.Kubeconfig = kubeconfig
+	cfg.Containers.Kubernetes.Namespace = ns
+	h := servertest.StartConfig(t, cfg)
+	now := time.Now().UTC()
+	if err := h.Srv.Store().CreateImage(context.Background(), store.Image{Name: "kube-agent", Ref: "registry.dockyard.test/dockyard/agent:1",
+		Digest: kubeDigest, RunRef: "registry.dockyard.test/dockyard/agent@" + kubeDigest, Source: images.SourceRegistry,
+		Runtime: images.RuntimeKubernetes, CreatedBy: "test", Created: now, UpdatedBy: "test", Updated: now}); err != nil {
+		t.Fatal(err)
+	}
+	return h, ns, cs
+}
+
 // TestFitApplyOnKubernetes trains and applies the example linear
 // regression through a server whose containers run on the kubernetes
 // runtime: the dev container is a Pod (run by the test node) reached over
 // mutual TLS through its Service.
 func TestFitApplyOnKubernetes(t *testing.T) {
 	needPython(t)
-	kubeconfig, ns, cs := kubeCluster(t)
 	ctx := context.Background()
-	cfg := servertest.Config(t.TempDir())
-	cfg.Containers.Runtime = "kubernetes"
-	cfg.Containers.DefaultImage = "kube-agent"
-	cfg.Containers.Kubernetes.Kubeconfig = kubeconfig
-	cfg.Containers.Kubernetes.Namespace = ns
-	h := servertest.StartConfig(t, cfg)
-	// A kubernetes entry pins a registry image; the test node runs this
-	// test binary whatever the image, so the entry is stored as a pin
-	// would store it, without a registry to resolve it.
-	const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
-	now := time.Now().UTC()
-	if err := h.Srv.Store().CreateImage(ctx, store.Image{Name: "kube-agent", Ref: "registry.dockyard.test/dockyard/agent:1",
-		Digest: digest, RunRef: "registry.dockyard.test/dockyard/agent@" + digest, Source: images.SourceRegistry,
-		Runtime: images.RuntimeKubernetes, CreatedBy: "test", Created: now, UpdatedBy: "test", Updated: now}); err != nil {
-		t.Fatal(err)
-	}
+	h, ns, cs := kubeServer(t, servertest.Config(t.TempDir()))
 	alice := h.User("alice", access.RoleContainerUser, access.RolePower)
 	nb, err := os.ReadFile("../../examples/notebooks/linear_regression.ipynb")
 	if err != nil {
@@ -118,8 +128,8 @@ func TestFitApplyOnKubernetes(t *testing.T) {
 		t.Errorf("no registration message: %q", res.Messages)
 	}
 	sum := kvOf(mlSearch(t, alice, "| summary app:KubeModel"))
-	if sum["runtime"] != "kubernetes" || sum["image_digest"] != digest {
-		t.Errorf("summary runtime %q image_digest %q, want kubernetes and %s", sum["runtime"], sum["image_digest"], digest)
+	if sum["runtime"] != "kubernetes" || sum["image_digest"] != kubeDigest {
+		t.Errorf("summary runtime %q image_digest %q, want kubernetes and %s", sum["runtime"], sum["image_digest"], kubeDigest)
 	}
 	app := mlSearch(t, alice, "| inputlookup x.csv | apply app:KubeModel")
 	if got := num(t, app.Results[1], "predicted_y"); math.Abs(got-201) > 1e-6 {
@@ -130,7 +140,7 @@ func TestFitApplyOnKubernetes(t *testing.T) {
 	if err != nil || len(pods.Items) != 1 || pods.Items[0].Status.Phase != corev1.PodRunning {
 		t.Fatalf("alice's Pods = %v, %v; want one running", pods, err)
 	}
-	if img := pods.Items[0].Spec.Containers[0].Image; img != "registry.dockyard.test/dockyard/agent@"+digest {
+	if img := pods.Items[0].Spec.Containers[0].Image; img != "registry.dockyard.test/dockyard/agent@"+kubeDigest {
 		t.Errorf("the Pod runs %q, want the pinned reference", img)
 	}
 }
@@ -142,22 +152,10 @@ func TestFitApplyOnKubernetes(t *testing.T) {
 // kernel over the proxied WebSocket.
 func TestJupyterOnKubernetes(t *testing.T) {
 	needJupyter(t)
-	kubeconfig, ns, _ := kubeCluster(t)
 	ctx := context.Background()
 	cfg := jupyterConfig(t)
 	cfg.Containers.SyncWatchScan = time.Second
-	cfg.Containers.Runtime = "kubernetes"
-	cfg.Containers.DefaultImage = "kube-agent"
-	cfg.Containers.Kubernetes.Kubeconfig = kubeconfig
-	cfg.Containers.Kubernetes.Namespace = ns
-	h := servertest.StartConfig(t, cfg)
-	const digest = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-	now := time.Now().UTC()
-	if err := h.Srv.Store().CreateImage(ctx, store.Image{Name: "kube-agent", Ref: "registry.dockyard.test/dockyard/agent:1",
-		Digest: digest, RunRef: "registry.dockyard.test/dockyard/agent@" + digest, Source: images.SourceRegistry,
-		Runtime: images.RuntimeKubernetes, CreatedBy: "test", Created: now, UpdatedBy: "test", Updated: now}); err != nil {
-		t.Fatal(err)
-	}
+	h, _, _ := kubeServer(t, cfg)
 	alice, tok := jupyterUser(t, h, "alice", access.RoleContainerUser)
 	hc := httpsClient(t, h)
 	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
