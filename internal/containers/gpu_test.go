@@ -31,6 +31,23 @@ func gpuUser(name string) *access.Principal {
 	return p
 }
 
+// startAtOnce runs n starts concurrently, start i as req(i) says, and
+// returns their errors.
+func startAtOnce(svc *containers.Service, n int, req func(i int) (*access.Principal, containers.StartRequest)) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, r := req(i)
+			_, errs[i] = svc.Start(context.Background(), p, r)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
 // held sums, from the store, the GPUs the owner's containers hold.
 func (e *env) held(t *testing.T, owner string) int {
 	t.Helper()
@@ -61,16 +78,9 @@ func TestGPUQuotaConcurrentStarts(t *testing.T) {
 			svc := e.newService(t)
 			carol := gpuUser("carol")
 			const n = 16
-			var wg sync.WaitGroup
-			errs := make([]error, n)
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errs[i] = svc.Start(ctx, carol, containers.StartRequest{Name: fmt.Sprintf("g%d", i), GPUs: tc.gpus(i)})
-				}()
-			}
-			wg.Wait()
+			errs := startAtOnce(svc, n, func(i int) (*access.Principal, containers.StartRequest) {
+				return carol, containers.StartRequest{Name: fmt.Sprintf("g%d", i), GPUs: tc.gpus(i)}
+			})
 			started, granted := 0, 0
 			for i, err := range errs {
 				switch {
@@ -218,16 +228,9 @@ func TestGPUDevicesAreExclusive(t *testing.T) {
 	svc := e.newService(t)
 	users := []*access.Principal{gpuUser("carol"), gpuUser("dave")}
 	const n = 8
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = svc.Start(ctx, users[i%2], containers.StartRequest{Name: fmt.Sprintf("g%d", i), GPUs: 1})
-		}()
-	}
-	wg.Wait()
+	errs := startAtOnce(svc, n, func(i int) (*access.Principal, containers.StartRequest) {
+		return users[i%2], containers.StartRequest{Name: fmt.Sprintf("g%d", i), GPUs: 1}
+	})
 	started := 0
 	for i, err := range errs {
 		switch {
