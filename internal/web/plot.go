@@ -173,33 +173,51 @@ func legend(b *strings.Builder, ss []series) {
 	}
 }
 
-// barChart draws one bar per category of the first series (stats ... by).
-func barChart(title string, s series) template.HTML {
-	if len(s.Points) == 0 {
-		return ""
+// barChart draws bars per category (stats ... by, chart ... over): the
+// categories are the points' X (0, 1, ...) with their labels; several
+// series stand side by side in each category, with a legend.
+func barChart(title string, ss ...series) template.HTML {
+	n := 0
+	y0, y1 := 0.0, 0.0
+	for _, s := range ss {
+		for _, p := range s.Points {
+			n = max(n, int(p.X)+1)
+			y0, y1 = math.Min(y0, p.Y), math.Max(y1, p.Y)
+		}
 	}
-	y0, y1 := math.Min(0, s.Points[0].Y), math.Max(0, s.Points[0].Y)
-	for _, p := range s.Points {
-		y0, y1 = math.Min(y0, p.Y), math.Max(y1, p.Y)
+	if n == 0 {
+		return ""
 	}
 	if y0 == y1 {
 		y1 = y0 + 1
 	}
 	sy := func(y float64) float64 { return chartH - padB - (y-y0)/(y1-y0)*(chartH-padT-padB) }
-	bw := float64(chartW-padL-padR) / float64(len(s.Points))
+	bw := float64(chartW-padL-padR) / float64(n)
+	sw := bw * 0.8 / float64(len(ss))
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" role="img" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg"><title>%s</title>`,
 		chartW, chartH, chartW, chartH, esc(title))
 	axes(&b, fmtNum(y0), fmtNum(y1))
-	for i, p := range s.Points {
-		x := padL + float64(i)*bw
-		top, bottom := sy(math.Max(p.Y, 0)), sy(math.Min(p.Y, 0))
-		fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s</title></rect>`,
-			x+bw*0.1, top, bw*0.8, bottom-top, palette[0], esc(p.Label), esc(fmtNum(p.Y)))
-		if len(s.Points) <= 20 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>`, x+bw/2, chartH-padB+14, esc(short(p.Label)))
+	labels := map[int]string{}
+	for k, s := range ss {
+		for _, p := range s.Points {
+			x := padL + p.X*bw + bw*0.1 + float64(k)*sw
+			top, bottom := sy(math.Max(p.Y, 0)), sy(math.Min(p.Y, 0))
+			name := p.Label
+			if len(ss) > 1 {
+				name += " / " + s.Name
+			}
+			fmt.Fprintf(&b, `<rect class="bar" data-series="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %s</title></rect>`,
+				esc(s.Name), x, top, sw, bottom-top, palette[k%len(palette)], esc(name), esc(fmtNum(p.Y)))
+			labels[int(p.X)] = p.Label
 		}
 	}
+	if n <= 20 {
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>`, padL+float64(i)*bw+bw/2, chartH-padB+14, esc(short(labels[i])))
+		}
+	}
+	legend(&b, ss)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

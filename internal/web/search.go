@@ -301,7 +301,30 @@ func chartFor(q string, fields []string, rows []wire.Row) template.HTML {
 		if cmd.Over == "" {
 			return ""
 		}
-		return barsOf(fields, rows, []string{cmd.Over})
+		if cmd.By == "" {
+			return barsOf(fields, rows, []string{cmd.Over})
+		}
+		// A series per column (a value of the column field).
+		var ss []series
+		for _, f := range fields {
+			if f == cmd.Over || len(ss) == len(palette) {
+				continue
+			}
+			s := series{Name: f}
+			for i, r := range rows {
+				v, _ := r.Get(f)
+				y, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					continue
+				}
+				l, _ := r.Get(cmd.Over)
+				s.Points = append(s.Points, point{X: float64(i), Y: y, Label: l})
+			}
+			if len(s.Points) > 0 {
+				ss = append(ss, s)
+			}
+		}
+		return barChart(cmd.Over+" by "+cmd.By, ss...)
 	case *spl.Stats:
 		if len(cmd.By) == 0 || cmd.Streaming || cmd.Event {
 			return ""

@@ -44,6 +44,11 @@ func TestSearchPageStreamsRowsChartsAndMarksErrors(t *testing.T) {
 		t.Errorf("chart over: %d, want a chart with 3 bars:\n%s", resp.StatusCode, body)
 	}
 
+	resp, body = search(`| inputlookup pets.csv | eval heavy = if(weight > 4, "yes", "no") | chart count over kind by heavy`)
+	if resp.StatusCode != http.StatusOK || strings.Count(body, `<rect class="bar" data-series="no"`) != 3 || strings.Count(body, `<rect class="bar" data-series="yes"`) != 3 {
+		t.Errorf("chart over by: %d, want 3 bars of each of two series:\n%s", resp.StatusCode, body)
+	}
+
 	resp, body = search("| inputlookup pets.csv | eval _time=1700000000+weight*3600 | timechart span=1h count")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("timechart: %d %s", resp.StatusCode, body)
