@@ -123,21 +123,7 @@ func (ch chart) Run(_ context.Context, in RowIter, env *Env) (RowIter, error) {
 				fillCounts(out, pl)
 			}
 			for _, c := range cols {
-				g := groups[chartCell{row: rk, col: c}]
-				for i, a := range ch.c.Aggs {
-					name := c
-					if len(ch.c.Aggs) > 1 {
-						name = a.OutName() + ": " + c
-					}
-					v := NullValue
-					if g != nil {
-						v = g.aggs[i].result()
-					}
-					if v.IsNull() && isCount(a.Func) {
-						v = NumValue(0)
-					}
-					out.Set(name, v)
-				}
+				setSeries(out, ch.c.Aggs, c, groups[chartCell{row: rk, col: c}])
 			}
 			if !yield(out, nil) {
 				return

@@ -254,20 +254,26 @@ func (tc timechart) fill(out *Row, pl *aggPlan, gs map[string]*group, cols []str
 		if s == "OTHER" && !optBool(tc.c.Options, "useother", true) {
 			continue
 		}
-		for i, a := range tc.c.Aggs {
-			name := s
-			if len(tc.c.Aggs) > 1 {
-				name = a.OutName() + ": " + s
-			}
-			v := NullValue
-			if g != nil {
-				v = g.aggs[i].result()
-			}
-			if v.IsNull() && isCount(a.Func) {
-				v = NumValue(0)
-			}
-			out.Set(name, v)
+		setSeries(out, tc.c.Aggs, s, g)
+	}
+}
+
+// setSeries sets the cells of series s from its group g (nil: no rows):
+// one per aggregation, named s, or AGG: s with several; empty counts are 0.
+func setSeries(out *Row, aggs []spl.Agg, s string, g *group) {
+	for i, a := range aggs {
+		name := s
+		if len(aggs) > 1 {
+			name = a.OutName() + ": " + s
 		}
+		v := NullValue
+		if g != nil {
+			v = g.aggs[i].result()
+		}
+		if v.IsNull() && isCount(a.Func) {
+			v = NumValue(0)
+		}
+		out.Set(name, v)
 	}
 }
 
