@@ -152,14 +152,7 @@ func TestJupyterInDevelopmentContainer(t *testing.T) {
 	cfg.Containers.SyncWatchScan = time.Second // push-based sync: saves are stored within seconds
 	h := servertest.StartConfig(t, cfg)
 	cleanupContainers(t, h)
-	alice, tok := jupyterUser(t, h, "alice", access.RoleContainerUser)
-	hc := httpsClient(t, h)
-
-	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	base := containers.JupyterPath("alice", containers.DevName)
-	waitJupyterReady(t, h, hc, tok, base)
+	alice, tok, hc, base := openDevJupyter(t, h, "alice")
 
 	// A notebook created through the proxied contents API, and a cell run
 	// in a kernel over the proxied WebSocket.
@@ -191,6 +184,21 @@ func TestJupyterInDevelopmentContainer(t *testing.T) {
 	if !strings.Contains(mustJSON(t, m), strings.TrimPrefix(vs[0].Digest, "sha256:")) {
 		t.Errorf("the model's lineage does not name the saved notebook's digest %s: %s", vs[0].Digest, mustJSON(t, m))
 	}
+}
+
+// openDevJupyter creates user (a container user), starts their
+// development container and waits for its Jupyter: it returns the user's
+// client and token, an HTTPS client and the Jupyter's base path.
+func openDevJupyter(t *testing.T, h *servertest.Harness, user string) (*client.Client, string, *http.Client, string) {
+	t.Helper()
+	c, tok := jupyterUser(t, h, user, access.RoleContainerUser)
+	hc := httpsClient(t, h)
+	if _, err := c.StartContainer(context.Background(), containers.DevName, wire.ContainerStart{}); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	base := containers.JupyterPath(user, containers.DevName)
+	waitJupyterReady(t, h, hc, tok, base)
+	return c, tok, hc, base
 }
 
 // saveAndRun creates notebook NAME.ipynb (the linear_regression example)

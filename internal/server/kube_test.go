@@ -16,13 +16,11 @@ import (
 
 	"github.com/dockyard/dockyard/internal/access"
 	"github.com/dockyard/dockyard/internal/config"
-	"github.com/dockyard/dockyard/internal/containers"
 	"github.com/dockyard/dockyard/internal/images"
 	"github.com/dockyard/dockyard/internal/runtime"
 	"github.com/dockyard/dockyard/internal/runtime/kube/kubenode"
 	"github.com/dockyard/dockyard/internal/server/servertest"
 	"github.com/dockyard/dockyard/internal/store"
-	"github.com/dockyard/dockyard/internal/wire"
 )
 
 // kubeCluster gives a test a namespace of its own (enforcing the restricted
@@ -152,17 +150,10 @@ func TestFitApplyOnKubernetes(t *testing.T) {
 // kernel over the proxied WebSocket.
 func TestJupyterOnKubernetes(t *testing.T) {
 	needJupyter(t)
-	ctx := context.Background()
 	cfg := jupyterConfig(t)
 	cfg.Containers.SyncWatchScan = time.Second
 	h, _, _ := kubeServer(t, cfg)
-	alice, tok := jupyterUser(t, h, "alice", access.RoleContainerUser)
-	hc := httpsClient(t, h)
-	if _, err := alice.StartContainer(ctx, containers.DevName, wire.ContainerStart{}); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	base := containers.JupyterPath("alice", containers.DevName)
-	waitJupyterReady(t, h, hc, tok, base)
+	alice, tok, hc, base := openDevJupyter(t, h, "alice")
 	if out := saveAndRun(t, h, hc, tok, base, "kubenb", "print(6 * 7)"); strings.TrimSpace(out) != "42" {
 		t.Errorf("the cell printed %q, want 42", out)
 	}
