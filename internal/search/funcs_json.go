@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dockyard/dockyard/internal/spl"
 )
 
 func dedupStrings(el []string) []string {
@@ -27,66 +29,26 @@ func sortedStrings(el []string) []string {
 	return out
 }
 
-// jsonPath splits a Splunk JSON path such as a.b{0}.c{} into steps: a
-// name, or an index in braces ({} for every element).
-type jsonStep struct {
-	name  string
-	index int // -1: name step; -2: every element
-}
-
-func parseJSONPath(p string) ([]jsonStep, bool) {
-	var steps []jsonStep
-	for p != "" {
-		switch {
-		case p[0] == '.':
-			p = p[1:]
-		case p[0] == '{':
-			end := strings.IndexByte(p, '}')
-			if end < 0 {
-				return nil, false
-			}
-			if end == 1 {
-				steps = append(steps, jsonStep{index: -2})
-			} else {
-				n, err := strconv.Atoi(p[1:end])
-				if err != nil {
-					return nil, false
-				}
-				steps = append(steps, jsonStep{index: n})
-			}
-			p = p[end+1:]
-		default:
-			end := strings.IndexAny(p, ".{")
-			if end < 0 {
-				end = len(p)
-			}
-			steps = append(steps, jsonStep{name: p[:end], index: -1})
-			p = p[end:]
-		}
-	}
-	return steps, true
-}
-
 // walkJSON follows steps from v and returns every value reached.
-func walkJSON(v any, steps []jsonStep) []any {
+func walkJSON(v any, steps []spl.JSONStep) []any {
 	cur := []any{v}
 	for _, st := range steps {
 		var next []any
 		for _, c := range cur {
 			switch {
-			case st.index == -1:
+			case st.Index == -1:
 				if m, ok := c.(map[string]any); ok {
-					if x, ok := m[st.name]; ok {
+					if x, ok := m[st.Name]; ok {
 						next = append(next, x)
 					}
 				}
-			case st.index == -2:
+			case st.Index == -2:
 				if a, ok := c.([]any); ok {
 					next = append(next, a...)
 				}
 			default:
 				if a, ok := c.([]any); ok {
-					i := st.index
+					i := st.Index
 					if i < 0 {
 						i += len(a)
 					}
@@ -152,7 +114,7 @@ func jsonExtract(doc Value, paths []Value) Value {
 	}
 	var all []any
 	for _, p := range paths {
-		steps, ok := parseJSONPath(p.String())
+		steps, ok := spl.ParseJSONPath(p.String())
 		if !ok {
 			return NullValue
 		}
@@ -179,7 +141,7 @@ func spathValue(doc Value, path string) Value {
 	if !ok {
 		return NullValue
 	}
-	steps, ok := parseJSONPath(path)
+	steps, ok := spl.ParseJSONPath(path)
 	if !ok {
 		return NullValue
 	}

@@ -197,38 +197,10 @@ func (p *parser) spath(name token) Command {
 	return c
 }
 
-// validJSONPath reports whether p is a path of names and {N} or {}.
+// validJSONPath reports whether p is a non-empty JSON path (ParseJSONPath).
 func validJSONPath(p string) bool {
-	if p == "" {
-		return false
-	}
-	for p != "" {
-		switch p[0] {
-		case '.':
-			p = p[1:]
-		case '{':
-			end := strings.IndexByte(p, '}')
-			if end < 0 {
-				return false
-			}
-			if end > 1 {
-				if _, err := strconv.Atoi(p[1:end]); err != nil {
-					return false
-				}
-			}
-			p = p[end+1:]
-		default:
-			end := strings.IndexAny(p, ".{}")
-			if end < 0 {
-				end = len(p)
-			}
-			if end == 0 {
-				return false
-			}
-			p = p[end:]
-		}
-	}
-	return true
+	_, ok := ParseJSONPath(p)
+	return ok && p != ""
 }
 
 func (p *parser) mvexpand(name token) Command {
