@@ -79,7 +79,7 @@ func (f foreach) overValues(ctx context.Context, in RowIter, env *Env, jsonArray
 func jsonItems(s string) ([]string, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("%q is not a JSON array", s)
+		return nil, fmt.Errorf("%q is not a JSON array: give foreach mode=json_array a field that holds one, such as [\"a\",1]", s)
 	}
 	out := make([]string, len(raw))
 	for i, x := range raw {

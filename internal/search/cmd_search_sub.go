@@ -32,13 +32,7 @@ func subsearchPred(e *spl.SearchSub) (pred, error) {
 // prepareSubs runs the subsearches of e and keeps in t the predicates
 // their rows make.
 func prepareSubs(ctx context.Context, env *Env, e spl.SearchExpr, t *timeBounds) error {
-	var subs []*spl.SearchSub
-	walkSearch(e, func(x spl.SearchExpr) {
-		if s, ok := x.(*spl.SearchSub); ok {
-			subs = append(subs, s)
-		}
-	})
-	for _, s := range subs {
+	for _, s := range subsOf(e) {
 		cmds, err := compileSub(s.Sub.Pipeline, true)
 		if err != nil {
 			return err
@@ -52,11 +46,8 @@ func prepareSubs(ctx context.Context, env *Env, e spl.SearchExpr, t *timeBounds)
 			return spl.Errorf(s.Pos, "subsearch: %v", err)
 		}
 		if x == nil {
+			// No predicate: subsearchPred matches nothing.
 			env.Message("subsearch at %s returned no rows: its terms match nothing", s.Pos)
-			if t.subs == nil {
-				t.subs = map[*spl.SearchSub]pred{}
-			}
-			t.subs[s] = func(*Row, *timeBounds) bool { return false }
 			continue
 		}
 		p, err := compileSearchExpr(x)
@@ -71,15 +62,15 @@ func prepareSubs(ctx context.Context, env *Env, e spl.SearchExpr, t *timeBounds)
 	return nil
 }
 
-// hasSubs reports whether e holds a subsearch.
-func hasSubs(e spl.SearchExpr) bool {
-	found := false
+// subsOf returns the subsearches among the terms of e.
+func subsOf(e spl.SearchExpr) []*spl.SearchSub {
+	var subs []*spl.SearchSub
 	walkSearch(e, func(x spl.SearchExpr) {
-		if _, ok := x.(*spl.SearchSub); ok {
-			found = true
+		if s, ok := x.(*spl.SearchSub); ok {
+			subs = append(subs, s)
 		}
 	})
-	return found
+	return subs
 }
 
 // walkSearch calls f on e and every expression inside it.
@@ -160,8 +151,8 @@ func searchText(v string) (spl.SearchExpr, error) {
 		return nil, err
 	}
 	s, ok := pl.Commands[0].(*spl.Search)
-	if !ok || len(pl.Commands) != 1 || hasSubs(s.Expr) {
-		return nil, fmt.Errorf("its search field %q is not plain search terms", v)
+	if !ok || len(pl.Commands) != 1 || len(subsOf(s.Expr)) > 0 {
+		return nil, fmt.Errorf("its search field %q is not plain search terms: give terms without pipes or subsearches, such as host=web* status=404", v)
 	}
 	return s.Expr, nil
 }

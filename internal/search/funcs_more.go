@@ -241,7 +241,7 @@ func buildSearchmatch(_ []evalFn, c *spl.Call, x *exprEnv) (evalFn, error) {
 		return nil, spl.Errorf(s.Pos, "searchmatch: bad search %s: %v", s, err)
 	}
 	sc, ok := pl.Commands[0].(*spl.Search)
-	if !ok || len(pl.Commands) != 1 || hasSubs(sc.Expr) {
+	if !ok || len(pl.Commands) != 1 || len(subsOf(sc.Expr)) > 0 {
 		return nil, spl.Errorf(s.Pos, "searchmatch takes search terms only, without pipes or subsearches")
 	}
 	p, err := compileSearchExpr(sc.Expr)
