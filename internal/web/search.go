@@ -302,66 +302,54 @@ func chartFor(q string, fields []string, rows []wire.Row) template.HTML {
 			return ""
 		}
 		if cmd.By == "" {
-			return barsOf(fields, rows, []string{cmd.Over})
+			return barsOf(fields, rows, []string{cmd.Over}, 1, "")
 		}
 		// A series per column (a value of the column field).
-		var ss []series
-		for _, f := range fields {
-			if f == cmd.Over || len(ss) == len(palette) {
-				continue
-			}
-			s := series{Name: f}
-			for i, r := range rows {
-				v, _ := r.Get(f)
-				y, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					continue
-				}
-				l, _ := r.Get(cmd.Over)
-				s.Points = append(s.Points, point{X: float64(i), Y: y, Label: l})
-			}
-			if len(s.Points) > 0 {
-				ss = append(ss, s)
-			}
-		}
-		return barChart(cmd.Over+" by "+cmd.By, ss...)
+		return barsOf(fields, rows, []string{cmd.Over}, len(palette), cmd.Over+" by "+cmd.By)
 	case *spl.Stats:
 		if len(cmd.By) == 0 || cmd.Streaming || cmd.Event {
 			return ""
 		}
-		return barsOf(fields, rows, cmd.By)
+		return barsOf(fields, rows, cmd.By, 1, "")
 	}
 	return ""
 }
 
-// barsOf draws bars of the first field not in by, one per row, labelled
-// by the row's by values; "" when there is no such field.
-func barsOf(fields []string, rows []wire.Row, by []string) template.HTML {
-	var value string
+// barsOf draws bars of the first most fields not in by (a series each,
+// those without a number left out), one bar per row, labelled by the
+// row's by values; "" when there are none. title defaults to "VALUE by
+// BY".
+func barsOf(fields []string, rows []wire.Row, by []string, most int, title string) template.HTML {
+	var ss []series
 	for _, f := range fields {
-		if !contains(by, f) {
-			value = f
-			break
-		}
-	}
-	if value == "" {
-		return ""
-	}
-	s := series{Name: value}
-	for i, r := range rows {
-		v, _ := r.Get(value)
-		y, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		if contains(by, f) {
 			continue
 		}
-		var label []string
-		for _, b := range by {
-			l, _ := r.Get(b)
-			label = append(label, l)
+		if most--; most < 0 {
+			break
 		}
-		s.Points = append(s.Points, point{X: float64(i), Y: y, Label: strings.Join(label, " / ")})
+		if title == "" {
+			title = f + " by " + strings.Join(by, ", ")
+		}
+		s := series{Name: f}
+		for i, r := range rows {
+			v, _ := r.Get(f)
+			y, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				continue
+			}
+			var label []string
+			for _, b := range by {
+				l, _ := r.Get(b)
+				label = append(label, l)
+			}
+			s.Points = append(s.Points, point{X: float64(i), Y: y, Label: strings.Join(label, " / ")})
+		}
+		if len(s.Points) > 0 {
+			ss = append(ss, s)
+		}
 	}
-	return barChart(value+" by "+strings.Join(by, ", "), s)
+	return barChart(title, ss...)
 }
 
 func contains(ss []string, s string) bool {
